@@ -1,0 +1,308 @@
+//! Layered configuration: built-in defaults → `naskah.toml` → `NASKAH_*` environment variables.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The effective configuration of one service process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Public address used in links and QR codes, without a trailing slash.
+    pub base_url: String,
+    /// `sqlite://...` or `postgres://...`; empty means a SQLite file under `data_dir`.
+    pub database_url: Secret,
+    /// Folder for the default SQLite database and other local state.
+    pub data_dir: PathBuf,
+    /// Folder of the key store (encrypted private keys, certificates).
+    pub keys_dir: PathBuf,
+    /// Largest accepted request body in bytes (413 above it).
+    pub max_body_bytes: usize,
+    /// Maximum number of database connections in the pool.
+    pub database_max_connections: u32,
+    pub log: LogConfig,
+    pub session: SessionConfig,
+    pub login_throttle: ThrottleConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `naskah=debug,info`.
+    pub level: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session unused for this many minutes ends.
+    pub idle_minutes: i64,
+    /// A session ends this many hours after login regardless of use.
+    pub absolute_hours: i64,
+    /// Mark cookies `Secure` (set when the service is reached over TLS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    /// Failed logins for one account within the window before it is locked.
+    pub per_account: i64,
+    /// Failed logins from one address within the window before it is locked.
+    pub per_address: i64,
+    /// Length of the window and of the lock, in minutes.
+    pub window_minutes: i64,
+    /// Take the client address from the last `X-Forwarded-For` hop (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: "http://127.0.0.1:8080".into(),
+            database_url: Secret::default(),
+            data_dir: PathBuf::from("data"),
+            keys_dir: PathBuf::from("keys"),
+            max_body_bytes: 10 * 1024 * 1024,
+            database_max_connections: 10,
+            log: LogConfig::default(),
+            session: SessionConfig::default(),
+            login_throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_minutes: 30, absolute_hours: 12, secure_cookies: false }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self { per_account: 5, per_address: 20, window_minutes: 15, trust_forwarded_for: false }
+    }
+}
+
+/// A value that must never appear in logs or printed configuration.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("berkas konfigurasi {path} tidak dapat dibaca: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("berkas konfigurasi {path} tidak valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("variabel lingkungan {name} tidak valid: {message}")]
+    Env { name: String, message: String },
+    #[error("konfigurasi tidak valid: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then the file (the given one, which must exist,
+    /// or `naskah.toml` in the working folder if present), then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &vars)
+    }
+
+    pub fn load_from(
+        file: Option<&std::path::Path>,
+        vars: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let explicit = file
+            .map(PathBuf::from)
+            .or_else(|| lookup(vars, "NASKAH_CONFIG").map(PathBuf::from));
+        let path = explicit.clone().unwrap_or_else(|| PathBuf::from("naskah.toml"));
+        let mut config = if explicit.is_some() || path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            Self::parse_toml(&text).map_err(|message| ConfigError::Parse { path, message })?
+        } else {
+            Config::default()
+        };
+        config.apply_env(vars)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn parse_toml(text: &str) -> Result<Self, String> {
+        toml::from_str::<Config>(text).map_err(|e| {
+            // toml's message names the key and line; keep it on one line for logs.
+            e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+    }
+
+    fn apply_env(&mut self, vars: &[(String, String)]) -> Result<(), ConfigError> {
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("NASKAH_") else { continue };
+            let bad = |message: String| ConfigError::Env { name: name.clone(), message };
+            match key {
+                "LISTEN" => self.listen = value.parse().map_err(|_| bad(format!("alamat '{value}' bukan HOST:PORT")))?,
+                "BASE_URL" => self.base_url = value.trim_end_matches('/').to_string(),
+                "DATABASE_URL" => self.database_url = Secret::new(value.clone()),
+                "DATA_DIR" => self.data_dir = PathBuf::from(value),
+                "KEYS_DIR" => self.keys_dir = PathBuf::from(value),
+                "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
+                "DATABASE_MAX_CONNECTIONS" => self.database_max_connections = parse_number(value).map_err(bad)?,
+                "LOG_FORMAT" => {
+                    self.log.format = match value.as_str() {
+                        "text" => LogFormat::Text,
+                        "json" => LogFormat::Json,
+                        _ => return Err(bad("harus 'text' atau 'json'".into())),
+                    }
+                }
+                "LOG_LEVEL" => self.log.level = value.clone(),
+                "SESSION_IDLE_MINUTES" => self.session.idle_minutes = parse_number(value).map_err(bad)?,
+                "SESSION_ABSOLUTE_HOURS" => self.session.absolute_hours = parse_number(value).map_err(bad)?,
+                "SECURE_COOKIES" => self.session.secure_cookies = parse_bool(value).map_err(bad)?,
+                "TRUST_FORWARDED_FOR" => self.login_throttle.trust_forwarded_for = parse_bool(value).map_err(bad)?,
+                // Variables read elsewhere (tests, demo, the config file path).
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.session.idle_minutes <= 0 || self.session.absolute_hours <= 0 {
+            return Err(ConfigError::Invalid("session.idle_minutes dan session.absolute_hours harus lebih dari 0".into()));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid("max_body_bytes minimal 1024".into()));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("database_max_connections minimal 1".into()));
+        }
+        if url::Url::parse(&self.base_url).is_err() {
+            return Err(ConfigError::Invalid(format!("base_url '{}' bukan alamat URL", self.base_url)));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the default SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("naskah.sqlite3").display())
+        } else {
+            self.database_url.expose().to_string()
+        }
+    }
+
+    /// The configuration as TOML, with passwords in URLs hidden.
+    pub fn to_display_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = Secret::new(redact_url(&self.effective_database_url()));
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// Hides the password part of a URL (`postgres://user:***@host/db`).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+fn lookup<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn parse_number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+    value.trim().parse().map_err(|_| format!("'{value}' bukan bilangan yang valid"))
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "ya" | "yes" | "on" => Ok(true),
+        "0" | "false" | "tidak" | "no" | "off" => Ok(false),
+        _ => Err(format!("'{value}' bukan nilai benar/salah (true/false)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("naskah.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\n[session]\nidle_minutes = 45\n").unwrap();
+        let config = Config::load_from(Some(&file), &vars(&[("NASKAH_SESSION_IDLE_MINUTES", "10")])).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.session.idle_minutes, 10);
+        assert_eq!(config.session.absolute_hours, 12);
+    }
+
+    #[test]
+    fn malformed_file_names_the_key() {
+        let err = Config::parse_toml("[session]\nidle_minutes = \"lama\"\n").unwrap_err();
+        assert!(err.contains("idle_minutes"), "{err}");
+        let err = Config::parse_toml("listn = \"x\"\n").unwrap_err();
+        assert!(err.contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn bad_environment_value_names_the_variable() {
+        let err = Config::load_from(None, &vars(&[("NASKAH_MAX_BODY_BYTES", "banyak")])).unwrap_err();
+        assert!(err.to_string().contains("NASKAH_MAX_BODY_BYTES"));
+    }
+
+    #[test]
+    fn printed_configuration_hides_passwords() {
+        let mut config = Config::default();
+        config.database_url = Secret::new("postgres://naskah:rahasia@db/naskah");
+        let shown = config.to_display_toml();
+        assert!(!shown.contains("rahasia"));
+        assert!(shown.contains("***"));
+        assert!(!format!("{config:?}").contains("rahasia"));
+    }
+}

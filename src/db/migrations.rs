@@ -1,0 +1,111 @@
+//! Versioned, embedded migrations kept for each engine side by side.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Backend, Db, DbError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// Every migration this binary knows, in order. Never edit a released one: add the next.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
+}];
+
+impl Migration {
+    fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+
+    fn checksum(&self, backend: Backend) -> String {
+        hex::encode(Sha256::digest(self.sql(backend).as_bytes()))
+    }
+}
+
+/// What the database holds compared with what this binary knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaState {
+    pub applied: i64,
+    pub known: i64,
+}
+
+impl SchemaState {
+    pub fn is_current(&self) -> bool {
+        self.applied == self.known
+    }
+}
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    checksum   TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+fn latest_known() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
+async fn applied(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
+    sqlx::query(CREATE_TABLE).execute(&db.pool).await?;
+    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+        .collect()
+}
+
+pub async fn state(db: &Db) -> Result<SchemaState, DbError> {
+    let applied = applied(db).await?;
+    Ok(SchemaState {
+        applied: applied.last().map(|(v, _)| *v).unwrap_or(0),
+        known: latest_known(),
+    })
+}
+
+/// Applies every pending migration, each in its own transaction. Returns the versions applied.
+pub async fn apply(db: &Db) -> Result<Vec<i64>, DbError> {
+    let done = applied(db).await?;
+    if let Some((newest, _)) = done.last() {
+        if *newest > latest_known() {
+            return Err(DbError::SchemaTooNew { database: *newest, binary: latest_known() });
+        }
+    }
+    for (version, checksum) in &done {
+        if let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) {
+            if &m.checksum(db.backend) != checksum {
+                return Err(DbError::MigrationChanged { version: *version });
+            }
+        }
+    }
+    let mut newly = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| !done.iter().any(|(v, _)| *v == m.version)) {
+        let failed = |e: sqlx::Error| DbError::MigrationFailed { version: m.version, reason: e.to_string() };
+        let mut tx = db.begin_write().await?;
+        sqlx::raw_sql(m.sql(db.backend)).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.checksum(db.backend))
+            .bind(super::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        tracing::info!(version = m.version, name = m.name, "migrasi diterapkan");
+        newly.push(m.version);
+    }
+    Ok(newly)
+}

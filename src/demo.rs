@@ -1,0 +1,233 @@
+//! The demo department: Dinas Tenaga Kerja Kabupaten Penajam Paser Utara, with the SOP's
+//! positions, fictional officials and one account per role.
+
+use crate::{
+    accounts::{self, Role, UserInput},
+    audit::Actor,
+    db::Db,
+    departments::{self, DepartmentInput, OfficialInput, PositionInput, UnitInput},
+    regions,
+};
+
+pub const DEMO_SLUG: &str = "disnaker-ppu";
+pub const DEMO_LOGO_SVG: &[u8] = include_bytes!("web/static/logo-demo.svg");
+
+/// An account created by the seed, with the password to print once.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub password: String,
+}
+
+#[derive(Debug)]
+pub enum Seeded {
+    Created { department_id: i64, accounts: Vec<DemoAccount> },
+    AlreadyPresent { department_id: i64 },
+}
+
+struct Person {
+    username: &'static str,
+    position: &'static str,
+    kind: &'static str,
+    unit: Option<&'static str>,
+    prefix: &'static str,
+    name: &'static str,
+    suffix: &'static str,
+    nip: &'static str,
+    rank: &'static str,
+    grade: &'static str,
+    roles: &'static [Role],
+}
+
+const PEOPLE: &[Person] = &[
+    Person {
+        username: "kadis",
+        position: "Kepala Dinas Tenaga Kerja",
+        kind: "kepala_dinas",
+        unit: None,
+        prefix: "Drs.",
+        name: "Bambang Sutrisno",
+        suffix: "M.Si.",
+        nip: "197005121998031004",
+        rank: "Pembina Utama Muda",
+        grade: "IV/c",
+        roles: &[Role::Signer],
+    },
+    Person {
+        username: "sekdis",
+        position: "Sekretaris Dinas Tenaga Kerja",
+        kind: "sekretaris",
+        unit: Some("SEK"),
+        prefix: "",
+        name: "Siti Rahmawati",
+        suffix: "S.E., M.M.",
+        nip: "197408232000032002",
+        rank: "Pembina Tingkat I",
+        grade: "IV/b",
+        roles: &[Role::Approver, Role::Signer],
+    },
+    Person {
+        username: "kabid",
+        position: "Kepala Bidang Hubungan Industrial dan Jaminan Sosial Tenaga Kerja",
+        kind: "kepala_bidang",
+        unit: Some("HIJS"),
+        prefix: "",
+        name: "Muhammad Ridwan",
+        suffix: "S.T., M.T.",
+        nip: "197811022005011003",
+        rank: "Pembina",
+        grade: "IV/a",
+        roles: &[Role::Approver],
+    },
+    Person {
+        username: "konseptor",
+        position: "Kepala Sub Bagian Program",
+        kind: "kepala_sub_bagian",
+        unit: Some("PROG"),
+        prefix: "",
+        name: "Nur Aini",
+        suffix: "S.Kom.",
+        nip: "198503142010012015",
+        rank: "Penata Tingkat I",
+        grade: "III/d",
+        roles: &[Role::Drafter],
+    },
+    Person {
+        username: "staf",
+        position: "Staf Sub Bagian Program",
+        kind: "staf",
+        unit: Some("PROG"),
+        prefix: "",
+        name: "Andi Pratama",
+        suffix: "A.Md.",
+        nip: "199207082019031006",
+        rank: "Pengatur",
+        grade: "II/c",
+        roles: &[Role::Typist],
+    },
+    Person {
+        username: "agendaris",
+        position: "Pengadministrasi Umum (Agendaris)",
+        kind: "agendaris",
+        unit: Some("UMPEG"),
+        prefix: "",
+        name: "Dewi Lestari",
+        suffix: "",
+        nip: "199511202020122011",
+        rank: "Pengatur Muda Tingkat I",
+        grade: "II/b",
+        roles: &[Role::Agendaris, Role::Administrator],
+    },
+];
+
+/// Units: (code, name, kind, parent code).
+const UNITS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("SEK", "Sekretariat", "sekretariat", None),
+    ("PROG", "Sub Bagian Program", "sub_bagian", Some("SEK")),
+    ("UMPEG", "Sub Bagian Umum dan Kepegawaian", "sub_bagian", Some("SEK")),
+    ("HIJS", "Bidang Hubungan Industrial dan Jaminan Sosial Tenaga Kerja", "bidang", None),
+    ("PPTK", "Bidang Penempatan dan Pelatihan Tenaga Kerja", "bidang", None),
+];
+
+pub fn letterhead() -> DepartmentInput {
+    DepartmentInput {
+        name: "Dinas Tenaga Kerja".into(),
+        regency_name: "Kabupaten Penajam Paser Utara".into(),
+        region_code: "64.09".into(),
+        address: "Jalan Provinsi Km. 9, Nipah-Nipah, Penajam".into(),
+        postal_code: "76141".into(),
+        phone: "(0542) 7210000".into(),
+        email: "disnaker@penajamkab.go.id".into(),
+        website: "disnaker.penajamkab.go.id".into(),
+        city: "Penajam".into(),
+        timezone: "Asia/Makassar".into(),
+    }
+}
+
+/// Seeds the demo department unless it is already there. Passwords are random unless
+/// `fixed_password` is given (tests and screenshots).
+pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seeded> {
+    if let Ok(existing) = departments::get_by_slug(db, DEMO_SLUG).await {
+        return Ok(Seeded::AlreadyPresent { department_id: existing.id });
+    }
+    let actor = Actor::System("demo");
+    regions::import(db, &regions::parse_csv(regions::DEMO_REGENCY_CSV)?).await?;
+    let department = departments::create(db, &actor, DEMO_SLUG, letterhead()).await?;
+    let id = department.id;
+    departments::set_logo(db, &actor, id, DEMO_LOGO_SVG).await?;
+    let mut unit_ids = std::collections::HashMap::new();
+    for (code, name, kind, parent) in UNITS {
+        let unit = departments::create_unit(
+            db,
+            &actor,
+            id,
+            UnitInput { code: (*code).into(), name: (*name).into(), kind: (*kind).into(), parent_id: parent.and_then(|p| unit_ids.get(p).copied()) },
+        )
+        .await?;
+        unit_ids.insert(*code, unit.id);
+    }
+    let mut accounts_out = Vec::new();
+    for p in PEOPLE {
+        let position = departments::create_position(
+            db,
+            &actor,
+            id,
+            PositionInput { title: p.position.into(), kind: p.kind.into(), unit_id: p.unit.and_then(|u| unit_ids.get(u).copied()) },
+        )
+        .await?;
+        let official = departments::create_official(
+            db,
+            &actor,
+            id,
+            OfficialInput {
+                name: p.name.into(),
+                title_prefix: p.prefix.into(),
+                title_suffix: p.suffix.into(),
+                nip: p.nip.into(),
+                rank: p.rank.into(),
+                grade: p.grade.into(),
+                position_id: Some(position.id),
+            },
+        )
+        .await?;
+        let password = fixed_password.map(str::to_string).unwrap_or_else(accounts::generate_password);
+        let user = accounts::create(
+            db,
+            &actor,
+            id,
+            UserInput {
+                username: p.username.into(),
+                display_name: official.full_name(),
+                email: String::new(),
+                roles: p.roles.to_vec(),
+                official_id: Some(official.id),
+                active: Some(true),
+            },
+            &password,
+            false,
+        )
+        .await?;
+        accounts_out.push(DemoAccount { username: user.username, display_name: user.display_name, roles: user.roles, password });
+    }
+    Ok(Seeded::Created { department_id: id, accounts: accounts_out })
+}
+
+/// The lines `serve --demo` and `naskah demo` print.
+pub fn describe(seeded: &Seeded) -> String {
+    match seeded {
+        Seeded::Created { accounts, .. } => {
+            let mut out = String::from("Dinas demo \"Dinas Tenaga Kerja Kabupaten Penajam Paser Utara\" dibuat. Akun demo:\n");
+            for a in accounts {
+                let roles: Vec<&str> = a.roles.iter().map(|r| r.label()).collect();
+                out.push_str(&format!("  {:<10} kata sandi: {:<18} {} — {}\n", a.username, a.password, a.display_name, roles.join(", ")));
+            }
+            out.push_str("Kata sandi hanya ditampilkan sekali; ganti dengan `naskah user reset-password NAMA`.\n");
+            out
+        }
+        Seeded::AlreadyPresent { .. } => "Dinas demo sudah ada; akun demo: kadis, sekdis, kabid, konseptor, staf, agendaris \
+             (kata sandinya ditampilkan saat pertama dibuat; atur ulang dengan `naskah user reset-password NAMA`).\n"
+            .to_string(),
+    }
+}

@@ -1,0 +1,206 @@
+//! Who is asking: the session cookie for pages, a bearer token (or the session plus the
+//! `X-CSRF-Token` header) for the API; and the CSRF check of every state-changing form.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, Method, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::{
+    AppState,
+    error::{ApiError, Failure, PageError},
+};
+use crate::{
+    accounts::{self, Role, Session, User},
+    departments::{self, Department},
+};
+
+pub const SESSION_COOKIE: &str = "naskah_sesi";
+pub const LOGIN_CSRF_COOKIE: &str = "naskah_csrf_masuk";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with the attributes every naskah cookie carries.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> String {
+    let secure = if state.config.session.secure_cookies { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+}
+
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The CSRF token the current session expects; put into request extensions by the
+/// session extractor and read by [`CsrfForm`].
+#[derive(Clone)]
+struct ExpectedCsrf(String);
+
+/// A logged-in person using the web pages.
+pub struct SessionUser {
+    pub user: User,
+    pub session: Session,
+    pub token: String,
+    pub department: Department,
+}
+
+impl SessionUser {
+    pub fn require(&self, role: Role) -> Result<(), PageError> {
+        if self.user.has(role) { Ok(()) } else { Err(PageError(Failure::Forbidden)) }
+    }
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_token
+    }
+}
+
+async fn lookup_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Session, String)>, Failure> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some((user, session)) = accounts::session_user(&state.db, token, &state.config.session).await? else { return Ok(None) };
+    accounts::touch_session(&state.db, token, &session).await?;
+    Ok(Some((user, session, token.to_string())))
+}
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some((user, session, token)) = lookup_session(state, &parts.headers).await? else {
+            return Err(PageError(Failure::Unauthenticated));
+        };
+        let department = departments::get(&state.db, user.department_id).await?;
+        parts.extensions.insert(ExpectedCsrf(session.csrf_token.clone()));
+        Ok(SessionUser { user, session, token, department })
+    }
+}
+
+/// A caller of the JSON API.
+pub struct ApiUser {
+    pub user: User,
+    pub department: Department,
+}
+
+impl ApiUser {
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.user.has(role) { Ok(()) } else { Err(ApiError(Failure::Forbidden)) }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let user = if let Some(secret) = bearer {
+            accounts::token_user(&state.db, secret).await?.ok_or(ApiError(Failure::Unauthenticated))?
+        } else {
+            let (user, session, _) = lookup_session(state, &parts.headers).await?.ok_or(ApiError(Failure::Unauthenticated))?;
+            // A browser session may call the API, but changes need the CSRF header.
+            if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+                let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                if !tokens_equal(sent, &session.csrf_token) {
+                    return Err(ApiError(Failure::Csrf));
+                }
+            }
+            user
+        };
+        let department = departments::get(&state.db, user.department_id).await?;
+        Ok(ApiUser { user, department })
+    }
+}
+
+/// An `application/x-www-form-urlencoded` form whose `csrf` field must match the session.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req.extensions().get::<ExpectedCsrf>().cloned().ok_or(PageError(Failure::Csrf))?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_failure(e.status()))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))?;
+        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+        if !tokens_equal(sent, &expected.0) {
+            return Err(PageError(Failure::Csrf));
+        }
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| PageError(Failure::BadRequest(format!("Isi formulir tidak valid: {e}"))))?;
+        Ok(CsrfForm(value))
+    }
+}
+
+/// Checks the `csrf` field of a multipart form (read by the handler) against the session.
+pub fn check_csrf(user: &SessionUser, sent: &str) -> Result<(), PageError> {
+    if tokens_equal(sent, user.csrf()) { Ok(()) } else { Err(PageError(Failure::Csrf)) }
+}
+
+pub fn body_failure(status: axum::http::StatusCode) -> Failure {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Failure::TooLarge
+    } else {
+        Failure::BadRequest("Isi permintaan tidak dapat dibaca.".into())
+    }
+}
+
+/// A JSON body whose rejections are answered in our error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    Err(ApiError(Failure::TooLarge))
+                } else {
+                    Err(ApiError(Failure::BadRequest(format!("Badan JSON tidak valid: {}", rejection.body_text()))))
+                }
+            }
+        }
+    }
+}
+
+/// The caller's address for throttling: the socket peer, or the last proxy hop when trusted.
+pub fn client_address(parts_headers: &HeaderMap, peer: Option<std::net::SocketAddr>, trust_forwarded: bool) -> String {
+    if trust_forwarded {
+        if let Some(last) = parts_headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return last.to_string();
+        }
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "tidak-diketahui".into())
+}
+
+/// The socket peer's address when the server was started with connect info (tests
+/// driving the router directly have none).
+pub struct PeerAddr(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
+    }
+}

@@ -1,0 +1,176 @@
+//! The one place where domain errors become HTTP answers: JSON for the API, an
+//! Indonesian HTML page for people. Internal details are logged, never shown.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde_json::json;
+
+use crate::{accounts, db::DbError, departments, regions, validation::FieldErrors};
+
+/// What went wrong, independent of how it is shown.
+#[derive(Debug)]
+pub enum Failure {
+    /// Not logged in (pages redirect to the login form).
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Invalid(FieldErrors),
+    BadRequest(String),
+    Conflict(String),
+    TooLarge,
+    Throttled(String),
+    Csrf,
+    Internal(String),
+}
+
+impl Failure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden | Failure::Csrf => StatusCode::FORBIDDEN,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::Conflict(_) => StatusCode::CONFLICT,
+            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Unauthenticated => "unauthenticated",
+            Failure::Forbidden => "forbidden",
+            Failure::Csrf => "csrf",
+            Failure::NotFound => "not_found",
+            Failure::Invalid(_) => "invalid",
+            Failure::BadRequest(_) => "bad_request",
+            Failure::Conflict(_) => "conflict",
+            Failure::TooLarge => "too_large",
+            Failure::Throttled(_) => "throttled",
+            Failure::Internal(_) => "internal",
+        }
+    }
+
+    /// The Indonesian message a person sees.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Unauthenticated => "Silakan masuk terlebih dahulu.".into(),
+            Failure::Forbidden => "Anda tidak berwenang membuka halaman atau melakukan tindakan ini.".into(),
+            Failure::Csrf => "Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu kirim lagi.".into(),
+            Failure::NotFound => "Halaman atau data yang Anda cari tidak ditemukan.".into(),
+            Failure::Invalid(errors) => {
+                let parts: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
+                format!("Data belum benar: {}", parts.join(" "))
+            }
+            Failure::BadRequest(m) | Failure::Conflict(m) | Failure::Throttled(m) => m.clone(),
+            Failure::TooLarge => "Data yang dikirim terlalu besar.".into(),
+            Failure::Internal(_) => "Terjadi kesalahan pada server. Coba lagi; bila berulang, hubungi administrator.".into(),
+        }
+    }
+
+    fn log(&self) {
+        if let Failure::Internal(detail) = self {
+            tracing::error!(detail = %detail, "kesalahan internal");
+        }
+    }
+}
+
+impl From<DbError> for Failure {
+    fn from(e: DbError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl From<departments::Error> for Failure {
+    fn from(e: departments::Error) -> Self {
+        match e {
+            departments::Error::Invalid(f) => Failure::Invalid(f),
+            departments::Error::NotFound => Failure::NotFound,
+            departments::Error::Conflict(m) => Failure::Conflict(m),
+            departments::Error::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<accounts::Error> for Failure {
+    fn from(e: accounts::Error) -> Self {
+        match e {
+            accounts::Error::Invalid(f) => Failure::Invalid(f),
+            accounts::Error::NotFound => Failure::NotFound,
+            accounts::Error::Conflict(m) => Failure::Conflict(m),
+            accounts::Error::WrongPassword => Failure::Invalid(FieldErrors::single("current_password", "Kata sandi saat ini salah.")),
+            accounts::Error::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<accounts::LoginError> for Failure {
+    fn from(e: accounts::LoginError) -> Self {
+        match e {
+            accounts::LoginError::InvalidCredentials => Failure::BadRequest(e.to_string()),
+            accounts::LoginError::Throttled { .. } => Failure::Throttled(e.to_string()),
+            accounts::LoginError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<regions::Error> for Failure {
+    fn from(e: regions::Error) -> Self {
+        match e {
+            regions::Error::Db(e) => e.into(),
+            other => Failure::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// An error answered as JSON: `{"error": {"code", "message", "fields"?}}`.
+#[derive(Debug)]
+pub struct ApiError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let mut body = json!({ "error": { "code": self.0.code(), "message": self.0.message() } });
+        if let Failure::Invalid(fields) = &self.0 {
+            body["error"]["fields"] = json!(fields.0);
+        }
+        (self.0.status(), Json(body)).into_response()
+    }
+}
+
+/// An error answered as an HTML page (or a redirect to the login form).
+#[derive(Debug)]
+pub struct PageError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        if let Failure::Unauthenticated = self.0 {
+            return Redirect::to("/masuk").into_response();
+        }
+        super::pages::error_page(self.0.status(), &self.0.message())
+    }
+}

@@ -1,0 +1,241 @@
+//! Server-rendered pages in Indonesian. Every page shares one layout; forms are built
+//! from a small field model so labels, errors and focus order are the same everywhere.
+
+mod account;
+mod organisation;
+mod settings;
+mod users;
+mod view;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    AppState,
+    auth::{self, CsrfForm, SessionUser},
+    error::{Failure, PageError},
+};
+use crate::{accounts, departments};
+pub use view::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/masuk", get(login_page).post(login_submit))
+        .route("/keluar", post(logout))
+        .route("/logo/{department_id}", get(logo))
+        .route("/static/naskah.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
+        .merge(settings::router())
+        .merge(organisation::router())
+        .merge(users::router())
+        .merge(account::router())
+}
+
+/// Renders an askama template, turning a template failure into a 500 page.
+pub fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "templat gagal dirender");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Terjadi kesalahan pada server.").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    shell: Shell,
+    heading: String,
+    message: String,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Halaman tidak ditemukan",
+        StatusCode::FORBIDDEN => "Akses ditolak",
+        StatusCode::PAYLOAD_TOO_LARGE => "Data terlalu besar",
+        StatusCode::TOO_MANY_REQUESTS => "Terlalu banyak percobaan",
+        s if s.is_server_error() => "Kesalahan server",
+        _ => "Permintaan tidak dapat diproses",
+    };
+    let shell = Shell { title: heading.into(), ..Shell::default() };
+    render(status, &ErrorTemplate { shell, heading: heading.into(), message: message.into() })
+}
+
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    #[serde(default)]
+    pub ok: String,
+}
+
+impl Notice {
+    /// Only fixed messages are shown, so nothing from the address is echoed to the page.
+    pub fn text(&self) -> &'static str {
+        match self.ok.as_str() {
+            "tersimpan" => "Perubahan tersimpan.",
+            "dibuat" => "Data ditambahkan.",
+            "dihapus" => "Data dihapus.",
+            "sandi" => "Kata sandi Anda sudah diganti.",
+            "dicabut" => "Token dicabut.",
+            "logo" => "Logo tersimpan.",
+            "ganti-sandi" => "Silakan ganti kata sandi awal Anda.",
+            _ => "",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate {
+    shell: Shell,
+    roles: String,
+    is_admin: bool,
+    counts: (usize, usize, usize, usize),
+}
+
+async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
+    let is_admin = user.user.has(accounts::Role::Administrator);
+    let counts = if is_admin {
+        let id = user.department.id;
+        (
+            departments::list_units(&state.db, id).await?.len(),
+            departments::list_positions(&state.db, id).await?.len(),
+            departments::list_officials(&state.db, id).await?.len(),
+            accounts::list(&state.db, id).await?.len(),
+        )
+    } else {
+        (0, 0, 0, 0)
+    };
+    let roles: Vec<&str> = user.user.roles.iter().map(|r| r.label()).collect();
+    let mut shell = Shell::for_user(&user, "Tugas saya", "/");
+    shell.notice = notice.text().into();
+    let roles = if roles.is_empty() { "belum ada".to_string() } else { roles.join(", ") };
+    Ok(render(StatusCode::OK, &HomeTemplate { shell, roles, is_admin, counts }))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate {
+    shell: Shell,
+    form: Form,
+    dept_hint: String,
+}
+
+fn login_form(csrf: &str, username: &str, error: Option<String>) -> Form {
+    Form {
+        action: "/masuk".into(),
+        csrf: csrf.into(),
+        submit: "Masuk".into(),
+        error_summary: error.unwrap_or_default(),
+        fields: vec![
+            Field::text("username", "Nama pengguna", username).required().autocomplete("username"),
+            Field::password("password", "Kata sandi", "current-password").required(),
+        ],
+        ..Form::default()
+    }
+}
+
+fn login_response(state: &AppState, status: StatusCode, username: &str, error: Option<String>) -> Response {
+    let csrf = accounts::random_token();
+    let shell = Shell { title: "Masuk".into(), ..Shell::default() };
+    let mut response = render(status, &LoginTemplate { shell, form: login_form(&csrf, username, error), dept_hint: String::new() });
+    if let Ok(v) = auth::set_cookie(state, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+        if let Ok(Some(_)) = accounts::session_user(&state.db, token, &state.config.session).await {
+            return Redirect::to("/").into_response();
+        }
+    }
+    login_response(&state, StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    auth::PeerAddr(peer): auth::PeerAddr,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> Response {
+    // The login form has no session yet: its CSRF token is a cookie echoed by the form.
+    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::tokens_equal(expected, &form.csrf) {
+        return login_response(&state, StatusCode::FORBIDDEN, &form.username, Some(Failure::Csrf.message()));
+    }
+    if form.username.trim().is_empty() || form.password.is_empty() {
+        return login_response(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.username, Some("Isi nama pengguna dan kata sandi.".into()));
+    }
+    let address = auth::client_address(&headers, peer, state.config.login_throttle.trust_forwarded_for);
+    match accounts::login(&state.db, &state.config.login_throttle, &state.config.session, &form.username, &form.password, &address).await {
+        Ok((token, _session, user)) => {
+            let target = if user.must_change_password { "/akun?ok=ganti-sandi" } else { "/" };
+            let mut response = Redirect::to(target).into_response();
+            let max_age = state.config.session.absolute_hours * 3600;
+            for cookie in [auth::set_cookie(&state, auth::SESSION_COOKIE, &token, max_age), auth::set_cookie(&state, auth::LOGIN_CSRF_COOKIE, "", 0)] {
+                if let Ok(v) = cookie.parse() {
+                    response.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            response
+        }
+        Err(accounts::LoginError::InvalidCredentials) => {
+            login_response(&state, StatusCode::UNAUTHORIZED, &form.username, Some(accounts::LoginError::InvalidCredentials.to_string()))
+        }
+        Err(e @ accounts::LoginError::Throttled { .. }) => login_response(&state, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(e.to_string())),
+        Err(accounts::LoginError::Db(e)) => PageError::from(e).into_response(),
+    }
+}
+
+async fn logout(State(state): State<AppState>, user: SessionUser, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+    accounts::end_session(&state.db, &user.user, &user.token).await?;
+    let mut response = Redirect::to("/masuk").into_response();
+    if let Ok(v) = auth::set_cookie(&state, auth::SESSION_COOKIE, "", 0).parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// The department's logo; public, because it appears on letters and the verification page.
+async fn logo(State(state): State<AppState>, Path(department_id): Path<i64>) -> Result<Response, PageError> {
+    let (bytes, mime) = departments::logo(&state.db, department_id).await?.ok_or(PageError(Failure::NotFound))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+            // An SVG opened directly must not run anything.
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../static/naskah.css")).into_response()
+}
+
+async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], include_str!("../static/favicon.svg")).into_response()
+}

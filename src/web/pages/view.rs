@@ -1,0 +1,230 @@
+//! The view model shared by all pages: the layout's shell, forms and tables.
+
+use askama::Template;
+use axum::{http::StatusCode, response::Response};
+use serde::Deserialize;
+
+use crate::{accounts::Role, validation::FieldErrors, web::auth::SessionUser};
+
+#[derive(Default)]
+pub struct Shell {
+    pub title: String,
+    pub department_name: String,
+    pub department_id: i64,
+    pub has_logo: bool,
+    pub user_name: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub notice: String,
+}
+
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
+}
+
+impl NavItem {
+    pub fn new(href: &str, label: &str, current: &str) -> Self {
+        let active = if href == "/" { current == "/" } else { current.starts_with(href) };
+        NavItem { href: href.into(), label: label.into(), active }
+    }
+}
+
+impl Shell {
+    /// The layout for a logged-in user: navigation shows only what the roles allow.
+    pub fn for_user(user: &SessionUser, title: &str, current: &str) -> Self {
+        let mut nav = vec![NavItem::new("/", "Tugas saya", current)];
+        if user.user.has(Role::Administrator) {
+            nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
+            nav.push(NavItem::new("/pengguna", "Pengguna", current));
+        }
+        nav.push(NavItem::new("/akun", "Akun saya", current));
+        Shell {
+            title: title.into(),
+            department_name: format!("{} {}", user.department.name, user.department.regency_name),
+            department_id: user.department.id,
+            has_logo: user.department.has_logo(),
+            user_name: user.user.display_name.clone(),
+            csrf: user.csrf().into(),
+            nav,
+            notice: String::new(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Self {
+        Choice { value: value.into(), label: label.into(), selected }
+    }
+}
+
+/// One input of a form. `kind` is an HTML input type, or `select`, `checkboxes`,
+/// `textarea` or `file`.
+#[derive(Default)]
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub options: Vec<Choice>,
+    pub error: Option<String>,
+    pub help: String,
+    pub required: bool,
+    pub autocomplete: String,
+}
+
+impl Field {
+    pub fn text(name: &str, label: &str, value: &str) -> Self {
+        Field { name: name.into(), label: label.into(), kind: "text", value: value.into(), ..Field::default() }
+    }
+    pub fn email(name: &str, label: &str, value: &str) -> Self {
+        Field { kind: "email", ..Field::text(name, label, value) }
+    }
+    pub fn password(name: &str, label: &str, autocomplete: &str) -> Self {
+        Field { kind: "password", autocomplete: autocomplete.into(), ..Field::text(name, label, "") }
+    }
+    pub fn file(name: &str, label: &str) -> Self {
+        Field { kind: "file", ..Field::text(name, label, "") }
+    }
+    pub fn select(name: &str, label: &str, options: Vec<Choice>) -> Self {
+        Field { kind: "select", options, ..Field::text(name, label, "") }
+    }
+    pub fn checkboxes(name: &str, label: &str, options: Vec<Choice>) -> Self {
+        Field { kind: "checkboxes", options, ..Field::text(name, label, "") }
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn help(mut self, help: &str) -> Self {
+        self.help = help.into();
+        self
+    }
+    pub fn autocomplete(mut self, value: &str) -> Self {
+        self.autocomplete = value.into();
+        self
+    }
+}
+
+/// Choices from `(key, label)` pairs, with an empty first choice when `blank` is given.
+pub fn choices(pairs: &[(&str, &str)], selected: &str, blank: Option<&str>) -> Vec<Choice> {
+    let mut out = Vec::new();
+    if let Some(blank) = blank {
+        out.push(Choice::new("", blank, selected.is_empty()));
+    }
+    out.extend(pairs.iter().map(|(k, l)| Choice::new(*k, *l, *k == selected)));
+    out
+}
+
+/// Choices from database rows `(id, label)`, for optional references.
+pub fn id_choices(rows: impl IntoIterator<Item = (i64, String)>, selected: Option<i64>, blank: &str) -> Vec<Choice> {
+    let mut out = vec![Choice::new("", blank, selected.is_none())];
+    out.extend(rows.into_iter().map(|(id, label)| Choice::new(id.to_string(), label, Some(id) == selected)));
+    out
+}
+
+#[derive(Default)]
+pub struct Form {
+    pub title: String,
+    pub action: String,
+    pub csrf: String,
+    pub fields: Vec<Field>,
+    pub submit: String,
+    pub error_summary: String,
+    pub multipart: bool,
+}
+
+impl Form {
+    pub fn new(title: &str, action: &str, csrf: &str, submit: &str, fields: Vec<Field>) -> Self {
+        Form { title: title.into(), action: action.into(), csrf: csrf.into(), submit: submit.into(), fields, ..Form::default() }
+    }
+
+    /// Attaches validation messages to their fields and a summary at the top.
+    pub fn with_errors(mut self, errors: &FieldErrors) -> Self {
+        if errors.is_empty() {
+            return self;
+        }
+        for f in &mut self.fields {
+            f.error = errors.get(&f.name).map(str::to_string);
+        }
+        let unplaced: Vec<&str> =
+            errors.0.iter().filter(|e| !self.fields.iter().any(|f| f.name == e.field)).map(|e| e.message.as_str()).collect();
+        self.error_summary = if unplaced.is_empty() {
+            "Periksa kembali isian yang ditandai.".into()
+        } else {
+            format!("Periksa kembali isian yang ditandai. {}", unplaced.join(" "))
+        };
+        self
+    }
+}
+
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Default)]
+pub struct Row {
+    pub cells: Vec<String>,
+    pub edit_href: String,
+    pub post_action: String,
+    pub post_label: String,
+}
+
+#[derive(Default)]
+pub struct Page {
+    pub heading: String,
+    pub intro: String,
+    pub back_href: String,
+    pub tabs: Vec<NavItem>,
+    pub secret: String,
+    pub secret_label: String,
+    pub image_src: String,
+    pub image_alt: String,
+    pub table: Option<Table>,
+    pub forms: Vec<Form>,
+    pub delete_action: String,
+    pub delete_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct PageTemplate {
+    pub shell: Shell,
+    pub page: Page,
+}
+
+pub fn render_page(status: StatusCode, shell: Shell, page: Page) -> Response {
+    super::render(status, &PageTemplate { shell, page })
+}
+
+/// A submitted form as name/value pairs (repeated names, e.g. check boxes, allowed).
+#[derive(Deserialize, Default, Debug)]
+#[serde(transparent)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+    /// An optional id from a select; empty means none.
+    pub fn id(&self, name: &str) -> Result<Option<i64>, FieldErrors> {
+        let raw = self.get(name);
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        raw.trim().parse().map(Some).map_err(|_| FieldErrors::single(name, "Pilihan tidak valid."))
+    }
+}
