@@ -204,3 +204,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
         Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
     }
 }
+
+/// A form without a session (the login form): rejections become our error pages.
+pub struct PlainForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for PlainForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_failure(e.status()))?;
+        serde_urlencoded::from_bytes(&bytes).map(PlainForm).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))
+    }
+}

@@ -177,7 +177,7 @@ async fn login_submit(
     State(state): State<AppState>,
     auth::PeerAddr(peer): auth::PeerAddr,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<LoginForm>,
+    auth::PlainForm(form): auth::PlainForm<LoginForm>,
 ) -> Response {
     // The login form has no session yet: its CSRF token is a cookie echoed by the form.
     let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();

@@ -1,0 +1,146 @@
+//! The `naskah` binary itself: configuration errors, migrate, demo, users, regions,
+//! and a graceful stop that finishes the request in flight.
+
+use std::{
+    io::{Read, Write},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn naskah(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NASKAH_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("NASKAH_LOG_LEVEL", "warn");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn malformed_configuration_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("naskah.toml"), "[session]\nidle_minutes = \"setengah jam\"\n").unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).arg("config"));
+    assert!(!ok);
+    assert!(err.contains("naskah.toml") && err.contains("idle_minutes"), "{err}");
+    std::fs::write(dir.path().join("naskah.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).arg("config"));
+    assert!(!ok && err.contains("lisen"), "{err}");
+    let (ok, _, err) = run(naskah(dir.path()).args(["--config", "tidak-ada.toml", "config"]));
+    assert!(!ok && err.contains("tidak-ada.toml"), "{err}");
+}
+
+#[test]
+fn config_prints_layers_with_secrets_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("naskah.toml"), "base_url = \"https://naskah.example.go.id\"\n").unwrap();
+    let (ok, out, err) = run(naskah(dir.path()).arg("config").env("NASKAH_DATABASE_URL", "postgres://naskah:sangat-rahasia@db:5432/naskah"));
+    assert!(ok, "{err}");
+    assert!(out.contains("https://naskah.example.go.id"));
+    assert!(out.contains("postgres://naskah:***@db:5432/naskah"), "{out}");
+    assert!(!out.contains("sangat-rahasia"));
+    let (_, out, _) = run(naskah(dir.path()).arg("config"));
+    assert!(out.contains("sqlite://data/naskah.sqlite3?mode=rwc"), "{out}");
+}
+
+#[test]
+fn unreachable_database_is_reported_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).arg("migrate").env("NASKAH_DATABASE_URL", "postgres://naskah@127.0.0.1:1/naskah"));
+    assert!(!ok);
+    assert!(err.contains("basis data tidak dapat dihubungi") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn migrate_demo_users_and_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(naskah(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
+    assert!(out.contains("Migrasi diterapkan"), "{out}");
+    assert!(dir.path().join("data/naskah.sqlite3").exists(), "default SQLite file under ./data");
+    let (_, out, _) = run(naskah(dir.path()).arg("migrate"));
+    assert!(out.contains("sudah terbaru"));
+
+    let (ok, out, err) = run(naskah(dir.path()).arg("demo"));
+    assert!(ok, "{err}");
+    assert!(out.contains("kadis") && out.contains("agendaris") && out.contains("kata sandi:"), "{out}");
+    let (_, again, _) = run(naskah(dir.path()).arg("demo"));
+    assert!(again.contains("sudah ada"), "{again}");
+
+    let mut add = naskah(dir.path());
+    add.args(["user", "add", "--username", "bendahara", "--name", "Bendahara Dinas", "--roles", "typist,agendaris", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"kas-daerah-2026\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, out, _) = run(naskah(dir.path()).args(["user", "add", "--username", "bendahara", "--name", "Dua", "--roles", "typist"]));
+    assert!(!ok);
+    let _ = out;
+    let (ok, _, err) = run(naskah(dir.path()).args(["user", "add", "--username", "x1y", "--name", "X", "--roles", "raja"]));
+    assert!(!ok && err.contains("peran 'raja' tidak dikenal"), "{err}");
+    let (ok, out, _) = run(naskah(dir.path()).args(["user", "reset-password", "bendahara"]));
+    assert!(ok && out.contains("wajib diganti"), "{out}");
+    let (_, list, _) = run(naskah(dir.path()).args(["user", "list"]));
+    assert!(list.contains("bendahara") && list.contains("typist,agendaris"), "{list}");
+
+    std::fs::write(dir.path().join("wilayah.csv"), "kode,nama,tingkat\n64.09.05,Kecamatan Uji,3\n64.09.05.2001,Desa Uji,4\n").unwrap();
+    let (ok, out, err) = run(naskah(dir.path()).args(["regions", "import", "wilayah.csv"]));
+    assert!(ok && out.contains("2 wilayah diimpor"), "{out}{err}");
+    std::fs::write(dir.path().join("rusak.csv"), "kode,nama,tingkat\n64.09.05,Kecamatan Uji,4\n").unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).args(["regions", "import", "rusak.csv"]));
+    assert!(!ok && err.contains("baris 2"), "{err}");
+}
+
+/// SIGTERM while a request is being uploaded: the server stops accepting, finishes that
+/// request, answers it, and exits cleanly.
+#[test]
+fn sigterm_finishes_requests_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = naskah(dir.path())
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env("NASKAH_DEMO_PASSWORD", "sandi-demo-uji")
+        .env("NASKAH_LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => panic!("server did not start: {e}"),
+        }
+    };
+    let body = "username=kadis&password=salah-sekali&csrf=x";
+    write!(stream, "POST /masuk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}", body.len(), &body[..10]).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused once shutdown began.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "listener must close on SIGTERM");
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut reply = String::new();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = stream.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 403"), "the request in flight is answered: {reply}");
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
+    let mut log = String::new();
+    server.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("sinyal berhenti diterima"), "{log}");
+}

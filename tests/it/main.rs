@@ -1,0 +1,10 @@
+//! Integration tests: one binary, so the crate links once.
+
+mod support;
+
+mod api;
+mod authz;
+mod browser;
+mod cli;
+mod pages;
+mod storage;
