@@ -298,11 +298,21 @@ mod tests {
 
     #[test]
     fn printed_configuration_hides_passwords() {
-        let mut config = Config::default();
-        config.database_url = Secret::new("postgres://naskah:rahasia@db/naskah");
+        let config = Config { database_url: Secret::new("postgres://naskah:rahasia@db/naskah"), ..Config::default() };
         let shown = config.to_display_toml();
         assert!(!shown.contains("rahasia"));
         assert!(shown.contains("***"));
         assert!(!format!("{config:?}").contains("rahasia"));
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    /// The shipped example must stay a valid configuration equal to the defaults.
+    #[test]
+    fn example_parses_to_the_defaults() {
+        let example = super::Config::parse_toml(include_str!("../naskah.example.toml")).unwrap();
+        let defaults = super::Config::default();
+        assert_eq!(toml::to_string(&example).unwrap(), toml::to_string(&defaults).unwrap());
     }
 }

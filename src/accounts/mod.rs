@@ -151,7 +151,7 @@ pub fn check_new_password(username: &str, password: &str) -> Result<(), FieldErr
         Some("Kata sandi paling panjang 200 karakter.".into())
     } else if password.to_lowercase().contains(&username.to_lowercase()) && !username.is_empty() {
         Some("Kata sandi tidak boleh memuat nama pengguna.".into())
-    } else if password.chars().all(|c| Some(c) == password.chars().next()) {
+    } else if password.chars().all(|c| password.starts_with(c)) {
         Some("Kata sandi terlalu mudah ditebak.".into())
     } else {
         None

@@ -53,9 +53,10 @@ fn chain_name(department_id: Option<i64>) -> String {
     department_id.map(|id| format!("department:{id}")).unwrap_or_else(|| "system".into())
 }
 
-fn entry_hash(chain: &str, seq: i64, actor: &str, action: &str, subject: &str, details: &str, at: i64, prev: &str) -> String {
+/// Hash of an entry's fields in order: chain, seq, actor, action, subject, details, at, previous hash.
+fn entry_hash(fields: [&str; 8]) -> String {
     let mut h = Sha256::new();
-    for part in [chain, &seq.to_string(), actor, action, subject, details, &at.to_string(), prev] {
+    for part in fields {
         // Length-prefix each part so that no two different entries hash the same text.
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
@@ -88,7 +89,7 @@ pub async fn record(conn: &mut AnyConnection, event: Event<'_>) -> Result<(), Db
     };
     let actor = event.actor.label();
     let details = event.details.to_string();
-    let hash = entry_hash(&chain, seq, &actor, event.action, &event.subject, &details, at, &prev);
+    let hash = entry_hash([&chain, &seq.to_string(), &actor, event.action, &event.subject, &details, &at.to_string(), &prev]);
     sqlx::query(
         "INSERT INTO audit_log (chain, seq, department_id, actor, action, subject, details, at, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -137,7 +138,7 @@ pub async fn verify_chain(db: &Db, department_id: Option<i64>) -> Result<Result<
     .await?;
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
-        let expected = entry_hash(&e.chain, e.seq, &e.actor, &e.action, &e.subject, &e.details, e.at, &prev);
+        let expected = entry_hash([&e.chain, &e.seq.to_string(), &e.actor, &e.action, &e.subject, &e.details, &e.at.to_string(), &prev]);
         if e.seq != i as i64 + 1 || e.prev_hash != prev || e.hash != expected {
             return Ok(Err(e.seq));
         }

@@ -1,7 +1,7 @@
 //! Versioned, embedded migrations kept for each engine side by side.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{AnyConnection, Connection, Row};
 
 use super::{Backend, Db, DbError};
 
@@ -57,18 +57,15 @@ fn latest_known() -> i64 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
 }
 
-async fn applied(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    sqlx::query(CREATE_TABLE).execute(&db.pool).await?;
-    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .collect()
+async fn applied(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, DbError> {
+    sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
+    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version").fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?))).collect()
 }
 
 pub async fn state(db: &Db) -> Result<SchemaState, DbError> {
-    let applied = applied(db).await?;
+    let mut conn = db.pool.acquire().await?;
+    let applied = applied(&mut conn).await?;
     Ok(SchemaState {
         applied: applied.last().map(|(v, _)| *v).unwrap_or(0),
         known: latest_known(),
@@ -76,29 +73,48 @@ pub async fn state(db: &Db) -> Result<SchemaState, DbError> {
 }
 
 /// Applies every pending migration, each in its own transaction. Returns the versions applied.
+/// Applies every pending migration, each in its own transaction, on one connection.
+/// Returns the versions applied.
 pub async fn apply(db: &Db) -> Result<Vec<i64>, DbError> {
-    let done = applied(db).await?;
-    if let Some((newest, _)) = done.last() {
-        if *newest > latest_known() {
-            return Err(DbError::SchemaTooNew { database: *newest, binary: latest_known() });
-        }
+    let mut conn = db.pool.acquire().await?;
+    // Several service processes may start at once against one PostgreSQL: the first
+    // migrates while the others wait on this lock, then find nothing left to do.
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock(74092026)").execute(&mut *conn).await?;
+    }
+    let result = apply_on(db.backend, &mut conn).await;
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock(74092026)").execute(&mut *conn).await?;
+    }
+    result
+}
+
+async fn apply_on(backend: Backend, conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
+    let done = applied(conn).await?;
+    if let Some((newest, _)) = done.last()
+        && *newest > latest_known()
+    {
+        return Err(DbError::SchemaTooNew { database: *newest, binary: latest_known() });
     }
     for (version, checksum) in &done {
-        if let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version) {
-            if &m.checksum(db.backend) != checksum {
-                return Err(DbError::MigrationChanged { version: *version });
-            }
+        if let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version)
+            && &m.checksum(backend) != checksum
+        {
+            return Err(DbError::MigrationChanged { version: *version });
         }
     }
     let mut newly = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !done.iter().any(|(v, _)| *v == m.version)) {
         let failed = |e: sqlx::Error| DbError::MigrationFailed { version: m.version, reason: e.to_string() };
-        let mut tx = db.begin_write().await?;
-        sqlx::raw_sql(m.sql(db.backend)).execute(&mut *tx).await.map_err(failed)?;
+        let mut tx = match backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        };
+        sqlx::raw_sql(m.sql(backend)).execute(&mut *tx).await.map_err(failed)?;
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(m.version)
             .bind(m.name)
-            .bind(m.checksum(db.backend))
+            .bind(m.checksum(backend))
             .bind(super::now())
             .execute(&mut *tx)
             .await

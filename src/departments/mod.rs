@@ -175,14 +175,10 @@ impl DepartmentInput {
         e.max_len("city", "Kota tempat surat", &self.city, 100);
         e.max_len("website", "Laman", &self.website, 200);
         e.optional_email("email", &self.email);
-        if !self.postal_code.is_empty() && !(self.postal_code.len() == 5 && self.postal_code.chars().all(|c| c.is_ascii_digit())) {
+        if !self.postal_code.is_empty() && !is_postal_code(&self.postal_code) {
             e.add("postal_code", "Kode pos harus 5 angka.");
         }
-        if !self.region_code.is_empty()
-            && !(self.region_code.len() == 5
-                && self.region_code.as_bytes()[2] == b'.'
-                && self.region_code.chars().filter(|c| *c != '.').all(|c| c.is_ascii_digit()))
-        {
+        if !self.region_code.is_empty() && !is_regency_code(&self.region_code) {
             e.add("region_code", "Kode wilayah kabupaten/kota berbentuk 00.00 (contoh 64.09).");
         }
         if !self.website.is_empty() && self.website.contains(char::is_whitespace) {
@@ -212,6 +208,16 @@ impl From<&Department> for DepartmentInput {
             timezone: d.timezone.clone(),
         }
     }
+}
+
+fn is_postal_code(code: &str) -> bool {
+    code.len() == 5 && code.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A regency or city code such as `64.09`.
+fn is_regency_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5 && b[2] == b'.' && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit())
 }
 
 const DEPARTMENT_COLUMNS: &str = "id, slug, name, regency_name, region_code, address, postal_code, phone, email, \

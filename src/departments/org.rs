@@ -387,11 +387,10 @@ async fn check_position(db: &Db, department_id: i64, own_id: Option<i64>, positi
             .bind(department_id)
             .fetch_optional(&db.pool)
             .await?;
-        if let Some((holder_id, name)) = holder {
-            if Some(holder_id) != own_id {
+        if let Some((holder_id, name)) = holder
+            && Some(holder_id) != own_id {
                 return Err(Error::Conflict(format!("Jabatan {} sudah dijabat oleh {name}.", position.title)));
             }
-        }
     }
     Ok(())
 }

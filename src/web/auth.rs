@@ -179,8 +179,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
 
 /// The caller's address for throttling: the socket peer, or the last proxy hop when trusted.
 pub fn client_address(parts_headers: &HeaderMap, peer: Option<std::net::SocketAddr>, trust_forwarded: bool) -> String {
-    if trust_forwarded {
-        if let Some(last) = parts_headers
+    if trust_forwarded
+        && let Some(last) = parts_headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
@@ -189,7 +189,6 @@ pub fn client_address(parts_headers: &HeaderMap, peer: Option<std::net::SocketAd
         {
             return last.to_string();
         }
-    }
     peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "tidak-diketahui".into())
 }
 

@@ -59,18 +59,12 @@ fn find_browser() -> Option<Browser> {
         !support::in_ci(),
         "CI=true but the browser for the browser tests is missing: {missing}. Install it (Debian: apt-get install chromium chromium-driver)"
     );
-    eprintln!(
-        "browser tests skipped: not found: {missing}. Install chromium and chromium-driver to run them."
-    );
+    eprintln!("browser tests skipped: not found: {missing}. Install chromium and chromium-driver to run them.");
     None
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn tail(text: &str, max: usize) -> &str {
@@ -129,10 +123,7 @@ impl Driver {
         let mut last = String::new();
         while started.elapsed() < DRIVER_READY {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "chromedriver exited early with {status}; its output:\n{}",
-                    self.log_tail()
-                );
+                panic!("chromedriver exited early with {status}; its output:\n{}", self.log_tail());
             }
             match self.client.request("GET", "/status", None) {
                 Ok(value) if value["ready"] == json!(true) => return,
@@ -183,12 +174,7 @@ impl Driver {
         let value = self
             .client
             .request("POST", "/session", Some(capabilities))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot create a WebDriver session: {e}; chromedriver output:\n{}",
-                    self.log_tail()
-                )
-            });
+            .unwrap_or_else(|e| panic!("cannot create a WebDriver session: {e}; chromedriver output:\n{}", self.log_tail()));
         let id = value["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no sessionId in {value}"))
@@ -233,10 +219,7 @@ impl Client {
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
             ("DELETE", _) => self.agent.delete(&url).call(),
-            ("POST", body) => self
-                .agent
-                .post(&url)
-                .send_json(body.unwrap_or_else(|| json!({}))),
+            ("POST", body) => self.agent.post(&url).send_json(body.unwrap_or_else(|| json!({}))),
             (other, _) => unreachable!("method {other}"),
         };
         let mut response = response.map_err(|e| format!("{method} {path}: {e}"))?;
@@ -247,12 +230,8 @@ impl Client {
             .limit(256 * 1024 * 1024)
             .read_to_string()
             .map_err(|e| format!("{method} {path}: reading the answer: {e}"))?;
-        let parsed: Value = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{method} {path}: HTTP {status}, not JSON ({e}): {}",
-                head(&text, 500)
-            )
-        })?;
+        let parsed: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{method} {path}: HTTP {status}, not JSON ({e}): {}", head(&text, 500)))?;
         let value = parsed.get("value").cloned().unwrap_or(Value::Null);
         if !status.is_success() || value.get("error").is_some_and(Value::is_string) {
             return Err(format!(
@@ -274,16 +253,13 @@ struct Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = self
-            .client
-            .request("DELETE", &format!("/session/{}", self.id), None);
+        let _ = self.client.request("DELETE", &format!("/session/{}", self.id), None);
     }
 }
 
 impl Session {
     fn try_cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        self.client
-            .request(method, &format!("/session/{}{}", self.id, path), body)
+        self.client.request(method, &format!("/session/{}{}", self.id, path), body)
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -322,25 +298,15 @@ impl Session {
     fn path(&self) -> Result<String, String> {
         let url = self.try_cmd("GET", "/url", None)?;
         let url = url.as_str().ok_or("no URL")?;
-        Ok(url::Url::parse(url)
-            .map_err(|e| e.to_string())?
-            .path()
-            .to_string())
+        Ok(url::Url::parse(url).map_err(|e| e.to_string())?.path().to_string())
     }
 
     fn title(&self) -> String {
-        self.cmd("GET", "/title", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.cmd("GET", "/title", None).as_str().unwrap_or_default().to_string()
     }
 
     fn try_script(&self, script: &str) -> Result<Value, String> {
-        self.try_cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": [] })),
-        )
+        self.try_cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": [] })))
     }
 
     fn script(&self, script: &str) -> Value {
@@ -349,11 +315,7 @@ impl Session {
     }
 
     fn try_find(&self, css: &str) -> Result<String, String> {
-        let found = self.try_cmd(
-            "POST",
-            "/element",
-            Some(json!({ "using": "css selector", "value": css })),
-        )?;
+        let found = self.try_cmd("POST", "/element", Some(json!({ "using": "css selector", "value": css })))?;
         found[ELEMENT_KEY]
             .as_str()
             .map(String::from)
@@ -397,11 +359,7 @@ impl Session {
     fn fill(&self, css: &str, text: &str) {
         let element = self.find(css);
         self.cmd("POST", &format!("/element/{element}/clear"), None);
-        self.cmd(
-            "POST",
-            &format!("/element/{element}/value"),
-            Some(json!({ "text": text })),
-        );
+        self.cmd("POST", &format!("/element/{element}/value"), Some(json!({ "text": text })));
     }
 
     fn click(&self, css: &str) {
@@ -433,10 +391,9 @@ impl Session {
     }
 
     fn wait_for_page(&self, path: &str, heading: &str) {
-        self.wait_for(
-            &format!("the page {path} with the heading {heading:?}"),
-            |s| Ok(s.path()? == path && s.try_text("h1")? == heading),
-        );
+        self.wait_for(&format!("the page {path} with the heading {heading:?}"), |s| {
+            Ok(s.path()? == path && s.try_text("h1")? == heading)
+        });
     }
 
     /// The page fits the phone's width: nothing to scroll sideways.
@@ -450,10 +407,7 @@ impl Session {
                    + ' right=' + Math.round(e.getBoundingClientRect().right)); \
                  return 'scrollWidth=' + document.documentElement.scrollWidth + ' innerWidth=' + w + '; too wide: ' + wide.join(', ')",
             );
-            panic!(
-                "{page} scrolls sideways at {WIDTH} px: {}",
-                detail.as_str().unwrap_or_default()
-            );
+            panic!("{page} scrolls sideways at {WIDTH} px: {}", detail.as_str().unwrap_or_default());
         }
     }
 
@@ -473,17 +427,12 @@ impl Session {
         };
         let png = self.cmd("GET", "/screenshot", None);
         self.shots.push(save(format!("{name}.png"), &png));
-        let height = self
-            .script("return document.documentElement.scrollHeight")
-            .as_u64()
-            .unwrap_or(0);
+        let height = self.script("return document.documentElement.scrollHeight").as_u64().unwrap_or(0);
         if height > u64::from(HEIGHT) {
             // Chromium's own command; only for people looking at the pictures, so best effort.
             let params = json!({ "cmd": "Page.captureScreenshot", "params": { "format": "png", "captureBeyondViewport": true } });
             match self.try_cmd("POST", "/goog/cdp/execute", Some(params)) {
-                Ok(full) => self
-                    .shots
-                    .push(save(format!("{name}-full.png"), &full["data"])),
+                Ok(full) => self.shots.push(save(format!("{name}-full.png"), &full["data"])),
                 Err(e) => eprintln!("no full-page screenshot of {name}: {e}"),
             }
         }
@@ -516,34 +465,17 @@ fn browser_flow(browser: Browser, app: support::App) {
     s.wait_for_page("/masuk", "Masuk ke naskah");
     let title = s.title();
     assert!(title.starts_with("Masuk"), "login page title: {title:?}");
-    assert_eq!(
-        s.script("return document.documentElement.lang"),
-        json!("id"),
-        "page language"
-    );
+    assert_eq!(s.script("return document.documentElement.lang"), json!("id"), "page language");
     s.assert_no_horizontal_scroll("the login page");
 
     // A wrong password: the form comes back with the Indonesian message.
     s.log_in(&app, "konseptor", "bukan-kata-sandinya");
     s.wait_for("the wrong-password message", |s| {
-        Ok(s.path()? == "/masuk"
-            && s.try_text(".error-summary")?
-                .contains("Nama pengguna atau kata sandi salah."))
+        Ok(s.path()? == "/masuk" && s.try_text(".error-summary")?.contains("Nama pengguna atau kata sandi salah."))
     });
-    assert!(
-        s.body_text()
-            .contains("Nama pengguna atau kata sandi salah.")
-    );
-    assert_eq!(
-        s.value("#f-username"),
-        "konseptor",
-        "the username is kept after a failed login"
-    );
-    assert_eq!(
-        s.value("#f-password"),
-        "",
-        "the password is never sent back"
-    );
+    assert!(s.body_text().contains("Nama pengguna atau kata sandi salah."));
+    assert_eq!(s.value("#f-username"), "konseptor", "the username is kept after a failed login");
+    assert_eq!(s.value("#f-password"), "", "the password is never sent back");
     s.assert_no_horizontal_scroll("the login page with an error");
     s.screenshot("browser-login-error");
 
@@ -551,10 +483,7 @@ fn browser_flow(browser: Browser, app: support::App) {
     s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
     s.wait_for_page("/", "Tugas saya");
     let text = s.body_text();
-    assert!(
-        text.contains("Nur Aini"),
-        "the home page names the user:\n{text}"
-    );
+    assert!(text.contains("Nur Aini"), "the home page names the user:\n{text}");
     let nav = s.text("nav[aria-label=\"Navigasi utama\"]");
     assert!(nav.contains("Tugas saya"), "navigation: {nav:?}");
     assert!(
@@ -576,10 +505,9 @@ fn browser_flow(browser: Browser, app: support::App) {
     s.click("form[action=\"/keluar\"] button[type=\"submit\"]");
     s.wait_for_page("/masuk", "Masuk ke naskah");
     s.goto(&app.url("/"));
-    s.wait_for(
-        "the home page to send a logged-out visitor to the login page",
-        |s| Ok(s.path()? == "/masuk"),
-    );
+    s.wait_for("the home page to send a logged-out visitor to the login page", |s| {
+        Ok(s.path()? == "/masuk")
+    });
 
     // The agendaris administers the department: settings through the navigation.
     s.log_in(&app, "agendaris", support::DEMO_PASSWORD);
@@ -591,11 +519,7 @@ fn browser_flow(browser: Browser, app: support::App) {
     );
     s.click("nav[aria-label=\"Navigasi utama\"] a[href=\"/pengaturan\"]");
     s.wait_for_page("/pengaturan", "Pengaturan dinas");
-    assert_eq!(
-        s.value("#f-name"),
-        "Dinas Tenaga Kerja",
-        "the department name in the settings form"
-    );
+    assert_eq!(s.value("#f-name"), "Dinas Tenaga Kerja", "the department name in the settings form");
     s.assert_no_horizontal_scroll("the settings page");
     s.screenshot("browser-settings");
 

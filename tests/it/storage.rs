@@ -32,6 +32,33 @@ async fn migrations_are_current_and_refuse_a_newer_schema() {
     }
 }
 
+/// Service processes starting together against one PostgreSQL: one migrates, the
+/// others wait for it and find the schema current.
+#[tokio::test]
+async fn concurrent_start_ups_migrate_once() {
+    let Some((url, _guard)) = support::postgres_empty().await else { return };
+    let opens = (0..4).map(|_| {
+        let url = url.clone();
+        async move { Db::open(&url, 2).await }
+    });
+    for result in futures_join_all(opens).await {
+        assert!(result.unwrap().schema_state().await.unwrap().is_current());
+    }
+}
+
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
 #[tokio::test]
 async fn unreachable_database_is_a_clear_error() {
     let err = Db::connect("postgres://naskah@127.0.0.1:1/naskah", 1).await.unwrap_err();

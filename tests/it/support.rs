@@ -66,16 +66,23 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-pub async fn postgres() -> Option<TestDb> {
+/// A fresh, empty PostgreSQL database: its URL and the guard that drops it.
+pub async fn postgres_empty() -> Option<(String, TestDb)> {
     let admin_url = postgres_admin_url()?;
     let admin = Db::connect(&admin_url, 1).await.unwrap_or_else(|e| panic!("PostgreSQL at NASKAH_TEST_POSTGRES_URL unreachable: {e}"));
-    let name = format!("naskah_test_{}", naskah::accounts::random_token().to_lowercase().replace(['-', '_'], "")[..16].to_string());
+    let name = format!("naskah_test_{}", &naskah::accounts::random_token().to_lowercase().replace(['-', '_'], "")[..16]);
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin.pool).await.unwrap();
-    admin.pool.close().await;
     let mut url = url::Url::parse(&admin_url).unwrap();
     url.set_path(&format!("/{name}"));
-    let db = Db::open(url.as_str(), 5).await.unwrap();
-    Some(TestDb { db, url: url.to_string(), label: "postgres", _dir: None, cleanup: Some((admin_url, name)) })
+    let guard = TestDb { db: admin, url: url.to_string(), label: "postgres", _dir: None, cleanup: Some((admin_url, name)) };
+    Some((url.to_string(), guard))
+}
+
+pub async fn postgres() -> Option<TestDb> {
+    let (url, mut guard) = postgres_empty().await?;
+    guard.db.pool.close().await;
+    guard.db = Db::open(&url, 5).await.unwrap();
+    Some(guard)
 }
 
 /// SQLite always, PostgreSQL when configured.
@@ -88,9 +95,7 @@ pub async fn backends() -> Vec<TestDb> {
 }
 
 pub fn test_config() -> Config {
-    let mut config = Config::default();
-    config.max_body_bytes = 64 * 1024;
-    config
+    Config { max_body_bytes: 64 * 1024, ..Config::default() }
 }
 
 /// The demo department seeded with a known password, and the app state over it.

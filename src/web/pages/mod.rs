@@ -155,11 +155,10 @@ fn login_response(state: &AppState, status: StatusCode, username: &str, error: O
 }
 
 async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
-        if let Ok(Some(_)) = accounts::session_user(&state.db, token, &state.config.session).await {
+    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE)
+        && let Ok(Some(_)) = accounts::session_user(&state.db, token, &state.config.session).await {
             return Redirect::to("/").into_response();
         }
-    }
     login_response(&state, StatusCode::OK, "", None)
 }
 
