@@ -86,19 +86,31 @@ impl Default for Config {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, level: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
     }
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { idle_minutes: 30, absolute_hours: 12, secure_cookies: false }
+        Self {
+            idle_minutes: 30,
+            absolute_hours: 12,
+            secure_cookies: false,
+        }
     }
 }
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        Self { per_account: 5, per_address: 20, window_minutes: 15, trust_forwarded_for: false }
+        Self {
+            per_account: 5,
+            per_address: 20,
+            window_minutes: 15,
+            trust_forwarded_for: false,
+        }
     }
 }
 
@@ -145,17 +157,14 @@ impl Config {
         Self::load_from(file, &vars)
     }
 
-    pub fn load_from(
-        file: Option<&std::path::Path>,
-        vars: &[(String, String)],
-    ) -> Result<Self, ConfigError> {
-        let explicit = file
-            .map(PathBuf::from)
-            .or_else(|| lookup(vars, "NASKAH_CONFIG").map(PathBuf::from));
+    pub fn load_from(file: Option<&std::path::Path>, vars: &[(String, String)]) -> Result<Self, ConfigError> {
+        let explicit = file.map(PathBuf::from).or_else(|| lookup(vars, "NASKAH_CONFIG").map(PathBuf::from));
         let path = explicit.clone().unwrap_or_else(|| PathBuf::from("naskah.toml"));
         let mut config = if explicit.is_some() || path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
             Self::parse_toml(&text).map_err(|message| ConfigError::Parse { path, message })?
         } else {
             Config::default()
@@ -175,7 +184,10 @@ impl Config {
     fn apply_env(&mut self, vars: &[(String, String)]) -> Result<(), ConfigError> {
         for (name, value) in vars {
             let Some(key) = name.strip_prefix("NASKAH_") else { continue };
-            let bad = |message: String| ConfigError::Env { name: name.clone(), message };
+            let bad = |message: String| ConfigError::Env {
+                name: name.clone(),
+                message,
+            };
             match key {
                 "LISTEN" => self.listen = value.parse().map_err(|_| bad(format!("alamat '{value}' bukan HOST:PORT")))?,
                 "BASE_URL" => self.base_url = value.trim_end_matches('/').to_string(),
@@ -205,7 +217,9 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.session.idle_minutes <= 0 || self.session.absolute_hours <= 0 {
-            return Err(ConfigError::Invalid("session.idle_minutes dan session.absolute_hours harus lebih dari 0".into()));
+            return Err(ConfigError::Invalid(
+                "session.idle_minutes dan session.absolute_hours harus lebih dari 0".into(),
+            ));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid("max_body_bytes minimal 1024".into()));
@@ -298,7 +312,10 @@ mod tests {
 
     #[test]
     fn printed_configuration_hides_passwords() {
-        let config = Config { database_url: Secret::new("postgres://naskah:rahasia@db/naskah"), ..Config::default() };
+        let config = Config {
+            database_url: Secret::new("postgres://naskah:rahasia@db/naskah"),
+            ..Config::default()
+        };
         let shown = config.to_display_toml();
         assert!(!shown.contains("rahasia"));
         assert!(shown.contains("***"));

@@ -150,7 +150,9 @@ pub fn letterhead() -> DepartmentInput {
 /// `fixed_password` is given (tests and screenshots).
 pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seeded> {
     if let Ok(existing) = departments::get_by_slug(db, DEMO_SLUG).await {
-        return Ok(Seeded::AlreadyPresent { department_id: existing.id });
+        return Ok(Seeded::AlreadyPresent {
+            department_id: existing.id,
+        });
     }
     let actor = Actor::System("demo");
     regions::import(db, &regions::parse_csv(regions::DEMO_REGENCY_CSV)?).await?;
@@ -163,7 +165,12 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
             db,
             &actor,
             id,
-            UnitInput { code: (*code).into(), name: (*name).into(), kind: (*kind).into(), parent_id: parent.and_then(|p| unit_ids.get(p).copied()) },
+            UnitInput {
+                code: (*code).into(),
+                name: (*name).into(),
+                kind: (*kind).into(),
+                parent_id: parent.and_then(|p| unit_ids.get(p).copied()),
+            },
         )
         .await?;
         unit_ids.insert(*code, unit.id);
@@ -174,7 +181,11 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
             db,
             &actor,
             id,
-            PositionInput { title: p.position.into(), kind: p.kind.into(), unit_id: p.unit.and_then(|u| unit_ids.get(u).copied()) },
+            PositionInput {
+                title: p.position.into(),
+                kind: p.kind.into(),
+                unit_id: p.unit.and_then(|u| unit_ids.get(u).copied()),
+            },
         )
         .await?;
         let official = departments::create_official(
@@ -209,9 +220,17 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
             false,
         )
         .await?;
-        accounts_out.push(DemoAccount { username: user.username, display_name: user.display_name, roles: user.roles, password });
+        accounts_out.push(DemoAccount {
+            username: user.username,
+            display_name: user.display_name,
+            roles: user.roles,
+            password,
+        });
     }
-    Ok(Seeded::Created { department_id: id, accounts: accounts_out })
+    Ok(Seeded::Created {
+        department_id: id,
+        accounts: accounts_out,
+    })
 }
 
 /// The lines `serve --demo` and `naskah demo` print.
@@ -221,7 +240,13 @@ pub fn describe(seeded: &Seeded) -> String {
             let mut out = String::from("Dinas demo \"Dinas Tenaga Kerja Kabupaten Penajam Paser Utara\" dibuat. Akun demo:\n");
             for a in accounts {
                 let roles: Vec<&str> = a.roles.iter().map(|r| r.label()).collect();
-                out.push_str(&format!("  {:<10} kata sandi: {:<18} {} — {}\n", a.username, a.password, a.display_name, roles.join(", ")));
+                out.push_str(&format!(
+                    "  {:<10} kata sandi: {:<18} {} — {}\n",
+                    a.username,
+                    a.password,
+                    a.display_name,
+                    roles.join(", ")
+                ));
             }
             out.push_str("Kata sandi hanya ditampilkan sekali; ganti dengan `naskah user reset-password NAMA`.\n");
             out

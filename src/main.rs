@@ -14,7 +14,11 @@ use naskah::{
 };
 
 #[derive(Parser)]
-#[command(name = "naskah", version, about = "Naskah dinas elektronik: surat dan SK dari konsep sampai terverifikasi.")]
+#[command(
+    name = "naskah",
+    version,
+    about = "Naskah dinas elektronik: surat dan SK dari konsep sampai terverifikasi."
+)]
 struct Cli {
     /// Configuration file (default: ./naskah.toml when present).
     #[arg(long, global = true)]
@@ -163,13 +167,17 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).context("kata sandi tidak dapat dibaca dari masukan standar")?;
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("kata sandi tidak dapat dibaca dari masukan standar")?;
     Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 async fn department_for(db: &Db, slug: Option<&str>) -> anyhow::Result<departments::Department> {
     if let Some(slug) = slug {
-        return departments::get_by_slug(db, slug).await.with_context(|| format!("dinas '{slug}' tidak ditemukan"));
+        return departments::get_by_slug(db, slug)
+            .await
+            .with_context(|| format!("dinas '{slug}' tidak ditemukan"));
     }
     let all = departments::list(db).await?;
     match all.len() {
@@ -224,7 +232,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let db = open_db(&config).await?;
             let actor = Actor::System("cli");
             match action {
-                UserAction::Add { username, name, department, roles, email, password_stdin } => {
+                UserAction::Add {
+                    username,
+                    name,
+                    department,
+                    roles,
+                    email,
+                    password_stdin,
+                } => {
                     let dept = department_for(&db, department.as_deref()).await?;
                     let roles = roles
                         .iter()
@@ -232,7 +247,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                         .collect::<anyhow::Result<Vec<_>>>()?;
                     let given = read_password(password_stdin)?;
                     let password = given.clone().unwrap_or_else(accounts::generate_password);
-                    let input = UserInput { username, display_name: name, email, roles, official_id: None, active: Some(true) };
+                    let input = UserInput {
+                        username,
+                        display_name: name,
+                        email,
+                        roles,
+                        official_id: None,
+                        active: Some(true),
+                    };
                     let user = accounts::create(&db, &actor, dept.id, input, &password, given.is_none()).await?;
                     println!("Pengguna {} dibuat di {}.", user.username, dept.name);
                     if given.is_none() {
@@ -240,7 +262,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     }
                 }
                 UserAction::ResetPassword { username, password_stdin } => {
-                    let user = accounts::find_by_username(&db, &username).await?.with_context(|| format!("pengguna '{username}' tidak ditemukan"))?;
+                    let user = accounts::find_by_username(&db, &username)
+                        .await?
+                        .with_context(|| format!("pengguna '{username}' tidak ditemukan"))?;
                     let given = read_password(password_stdin)?;
                     let password = given.clone().unwrap_or_else(accounts::generate_password);
                     accounts::set_password(&db, &actor, &user, &password, given.is_none(), None).await?;
@@ -253,7 +277,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     let dept = department_for(&db, department.as_deref()).await?;
                     for u in accounts::list(&db, dept.id).await? {
                         let roles: Vec<&str> = u.roles.iter().map(|r| r.key()).collect();
-                        println!("{:<16} {:<40} {}{}", u.username, u.display_name, roles.join(","), if u.active { "" } else { " (nonaktif)" });
+                        println!(
+                            "{:<16} {:<40} {}{}",
+                            u.username,
+                            u.display_name,
+                            roles.join(","),
+                            if u.active { "" } else { " (nonaktif)" }
+                        );
                     }
                 }
             }
@@ -262,8 +292,20 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Department { action } => {
             let db = open_db(&config).await?;
             match action {
-                DepartmentAction::Add { slug, name, regency, region_code, timezone } => {
-                    let input = departments::DepartmentInput { name, regency_name: regency, region_code, timezone, ..Default::default() };
+                DepartmentAction::Add {
+                    slug,
+                    name,
+                    regency,
+                    region_code,
+                    timezone,
+                } => {
+                    let input = departments::DepartmentInput {
+                        name,
+                        regency_name: regency,
+                        region_code,
+                        timezone,
+                        ..Default::default()
+                    };
                     let d = departments::create(&db, &Actor::System("cli"), &slug, input).await?;
                     println!("Dinas {} {} dibuat (kode {}).", d.name, d.regency_name, d.slug);
                 }
@@ -275,7 +317,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Regions { action: RegionAction::Import { file } } => {
+        Command::Regions {
+            action: RegionAction::Import { file },
+        } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("berkas {} tidak dapat dibaca", file.display()))?;
             let parsed = regions::parse_csv(&text)?;
             let db = open_db(&config).await?;

@@ -63,7 +63,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Drafter, Role::Typist, Role::Approver, Role::Signer, Role::Agendaris, Role::Administrator];
+    pub const ALL: [Role; 6] = [
+        Role::Drafter,
+        Role::Typist,
+        Role::Approver,
+        Role::Signer,
+        Role::Agendaris,
+        Role::Administrator,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -125,7 +132,10 @@ impl User {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor::User { id: self.id, username: self.username.clone() }
+        Actor::User {
+            id: self.id,
+            username: self.username.clone(),
+        }
     }
 }
 
@@ -171,9 +181,15 @@ impl UserInput {
         self.roles.dedup();
         let mut e = FieldErrors::default();
         if !(3..=40).contains(&self.username.len())
-            || !self.username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            || !self
+                .username
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         {
-            e.add("username", "Nama pengguna 3–40 karakter: huruf kecil, angka, titik, garis bawah atau minus.");
+            e.add(
+                "username",
+                "Nama pengguna 3–40 karakter: huruf kecil, angka, titik, garis bawah atau minus.",
+            );
         }
         e.required("display_name", "Nama lengkap", &self.display_name, 150);
         e.optional_email("email", &self.email);
@@ -240,10 +256,12 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, E
 }
 
 pub async fn list(db: &Db, department_id: i64) -> Result<Vec<User>, Error> {
-    let rows = sqlx::query_as::<Any, UserRow>(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE department_id = $1 ORDER BY display_name")))
-        .bind(department_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query_as::<Any, UserRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE department_id = $1 ORDER BY display_name"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?;
     let mut users = Vec::with_capacity(rows.len());
     for row in rows {
         users.push(with_roles(db, row).await?);
@@ -261,15 +279,29 @@ async fn check_official(db: &Db, department_id: i64, official_id: Option<i64>) -
 }
 
 async fn write_roles(conn: &mut sqlx::AnyConnection, user_id: i64, roles: &[Role]) -> Result<(), Error> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     for role in roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(user_id).bind(role.key()).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(role.key())
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
 
 /// Creates a user with the given initial password.
-pub async fn create(db: &Db, actor: &Actor, department_id: i64, input: UserInput, password: &str, must_change: bool) -> Result<User, Error> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    department_id: i64,
+    input: UserInput,
+    password: &str,
+    must_change: bool,
+) -> Result<User, Error> {
     let input = input.validated()?;
     check_new_password(&input.username, password)?;
     check_official(db, department_id, input.official_id).await?;
@@ -339,23 +371,30 @@ pub async fn update(db: &Db, actor: &Actor, department_id: i64, id: i64, input: 
         .fetch_one(&mut *tx)
         .await?;
         if admins == 0 {
-            return Err(Error::Conflict("Dinas harus tetap memiliki sekurang-kurangnya satu administrator aktif.".into()));
+            return Err(Error::Conflict(
+                "Dinas harus tetap memiliki sekurang-kurangnya satu administrator aktif.".into(),
+            ));
         }
     }
-    sqlx::query("UPDATE users SET username = $1, display_name = $2, email = $3, official_id = $4, active = $5, updated_at = $6 WHERE id = $7")
-        .bind(&input.username)
-        .bind(&input.display_name)
-        .bind(&input.email)
-        .bind(input.official_id)
-        .bind(i64::from(active))
-        .bind(crate::db::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, "users.official_id", USERNAME_TAKEN))?;
+    sqlx::query(
+        "UPDATE users SET username = $1, display_name = $2, email = $3, official_id = $4, active = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(&input.username)
+    .bind(&input.display_name)
+    .bind(&input.email)
+    .bind(input.official_id)
+    .bind(i64::from(active))
+    .bind(crate::db::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| conflict(e, "users.official_id", USERNAME_TAKEN))?;
     write_roles(&mut tx, id, &input.roles).await?;
     if !active {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     audit::record(
         &mut tx,
@@ -374,7 +413,14 @@ pub async fn update(db: &Db, actor: &Actor, department_id: i64, id: i64, input: 
 
 /// Sets a new password chosen by an administrator (the user must change it at next login)
 /// or by the user; ends the user's other sessions.
-pub async fn set_password(db: &Db, actor: &Actor, user: &User, password: &str, must_change: bool, keep_session: Option<&str>) -> Result<(), Error> {
+pub async fn set_password(
+    db: &Db,
+    actor: &Actor,
+    user: &User,
+    password: &str,
+    must_change: bool,
+    keep_session: Option<&str>,
+) -> Result<(), Error> {
     check_new_password(&user.username, password)?;
     let hash = hash_password(password).await;
     let mut tx = db.begin_write().await?;
@@ -386,13 +432,21 @@ pub async fn set_password(db: &Db, actor: &Actor, user: &User, password: &str, m
         .execute(&mut *tx)
         .await?;
     let keep = keep_session.map(sessions::hash_token).unwrap_or_default();
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(user.id).bind(&keep).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user.id)
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         Event {
             department_id: Some(user.department_id),
             actor,
-            action: if must_change { "user.password_reset" } else { "user.password_change" },
+            action: if must_change {
+                "user.password_reset"
+            } else {
+                "user.password_change"
+            },
             subject: format!("user:{}", user.id),
             details: serde_json::json!({}),
         },
@@ -404,7 +458,10 @@ pub async fn set_password(db: &Db, actor: &Actor, user: &User, password: &str, m
 
 /// Changes one's own password after checking the current one.
 pub async fn change_own_password(db: &Db, user: &User, current: &str, new: &str, session_token: Option<&str>) -> Result<(), Error> {
-    let (hash,) = sqlx::query_as::<Any, (String,)>("SELECT password_hash FROM users WHERE id = $1").bind(user.id).fetch_one(&db.pool).await?;
+    let (hash,) = sqlx::query_as::<Any, (String,)>("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user.id)
+        .fetch_one(&db.pool)
+        .await?;
     if !verify_password(current, &hash).await {
         return Err(Error::WrongPassword);
     }

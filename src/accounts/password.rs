@@ -9,7 +9,10 @@ pub async fn hash_password(password: &str) -> String {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default parameters").to_string()
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .expect("argon2 hashing with default parameters")
+            .to_string()
     })
     .await
     .expect("hashing task")
@@ -18,7 +21,9 @@ pub async fn hash_password(password: &str) -> String {
 pub async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false)
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
     })
     .await
     .unwrap_or(false)
@@ -28,7 +33,10 @@ pub async fn verify_password(password: &str, hash: &str) -> bool {
 /// so that the answer takes as long as for a known user.
 pub(crate) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(super::random_token().as_bytes(), &salt).expect("argon2").to_string()
+    Argon2::default()
+        .hash_password(super::random_token().as_bytes(), &salt)
+        .expect("argon2")
+        .to_string()
 });
 
 #[cfg(test)]

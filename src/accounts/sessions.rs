@@ -24,9 +24,7 @@ pub struct Session {
 pub enum LoginError {
     #[error("Nama pengguna atau kata sandi salah.")]
     InvalidCredentials,
-    #[error(
-        "Terlalu banyak percobaan masuk yang gagal. Demi keamanan, percobaan berikutnya ditahan; coba lagi dalam {minutes} menit."
-    )]
+    #[error("Terlalu banyak percobaan masuk yang gagal. Demi keamanan, percobaan berikutnya ditahan; coba lagi dalam {minutes} menit.")]
     Throttled { minutes: i64 },
     #[error(transparent)]
     Db(#[from] DbError),
@@ -78,7 +76,10 @@ pub async fn login(
     address: &str,
 ) -> Result<(String, Session, User), LoginError> {
     let account_key = username.trim().to_lowercase();
-    for (kind, key, limit) in [("account", account_key.as_str(), throttle.per_account), ("address", address, throttle.per_address)] {
+    for (kind, key, limit) in [
+        ("account", account_key.as_str(), throttle.per_account),
+        ("address", address, throttle.per_address),
+    ] {
         if let Some(minutes) = throttled(db, kind, key, limit, throttle.window_minutes).await? {
             tracing::warn!(kind, "login ditahan karena terlalu banyak kegagalan");
             return Err(LoginError::Throttled { minutes });
@@ -102,9 +103,17 @@ pub async fn login(
             let at = now();
             let mut tx = db.begin_write().await?;
             for (kind, key) in [("account", account_key.as_str()), ("address", address)] {
-                sqlx::query("INSERT INTO login_failures (kind, key, at) VALUES ($1, $2, $3)").bind(kind).bind(key).bind(at).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO login_failures (kind, key, at) VALUES ($1, $2, $3)")
+                    .bind(kind)
+                    .bind(key)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(at - throttle.window_minutes * 120).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(at - throttle.window_minutes * 120)
+                .execute(&mut *tx)
+                .await?;
             audit::record(
                 &mut tx,
                 Event {
@@ -130,16 +139,24 @@ pub async fn login(
         expires_at: at + session.absolute_hours * 3600,
     };
     let mut tx = db.begin_write().await?;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)")
-        .bind(hash_token(&token))
-        .bind(user.id)
-        .bind(&record.csrf_token)
-        .bind(at)
-        .bind(record.expires_at)
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(hash_token(&token))
+    .bind(user.id)
+    .bind(&record.csrf_token)
+    .bind(at)
+    .bind(record.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM login_failures WHERE kind = 'account' AND key = $1")
+        .bind(&account_key)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM login_failures WHERE kind = 'account' AND key = $1").bind(&account_key).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(at).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         Event {
@@ -157,14 +174,19 @@ pub async fn login(
 
 /// The user and session behind a cookie token, if the session is still alive.
 pub async fn session_user(db: &Db, token: &str, config: &SessionConfig) -> Result<Option<(User, Session)>, Error> {
-    let session = sqlx::query_as::<Any, Session>("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
-        .bind(hash_token(token))
-        .fetch_optional(&db.pool)
-        .await?;
+    let session = sqlx::query_as::<Any, Session>(
+        "SELECT user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(session) = session else { return Ok(None) };
     let t = now();
     if session.expires_at <= t || session.last_seen_at + config.idle_minutes * 60 <= t {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&db.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&db.pool)
+            .await?;
         return Ok(None);
     }
     let user = super::get(db, session.user_id).await?;
@@ -178,14 +200,21 @@ pub async fn session_user(db: &Db, token: &str, config: &SessionConfig) -> Resul
 pub async fn touch_session(db: &Db, token: &str, session: &Session) -> Result<(), Error> {
     let t = now();
     if t - session.last_seen_at >= 60 {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(t).bind(hash_token(token)).execute(&db.pool).await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(t)
+            .bind(hash_token(token))
+            .execute(&db.pool)
+            .await?;
     }
     Ok(())
 }
 
 pub async fn end_session(db: &Db, user: &User, token: &str) -> Result<(), Error> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(hash_token(token))
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         Event {

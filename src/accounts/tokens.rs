@@ -89,7 +89,11 @@ pub async fn revoke_token(db: &Db, actor: &User, owner: &User, id: i64) -> Resul
         return Err(Error::NotFound);
     }
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         Event {
@@ -110,18 +114,23 @@ pub async fn token_user(db: &Db, secret: &str) -> Result<Option<User>, Error> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(i64, i64, Option<i64>)> =
-        sqlx::query_as::<Any, (i64, i64, Option<i64>)>("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(hash_token(secret))
-            .fetch_optional(&db.pool)
-            .await?;
+    let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as::<Any, (i64, i64, Option<i64>)>(
+        "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash_token(secret))
+    .fetch_optional(&db.pool)
+    .await?;
     let Some((id, user_id, last_used)) = row else { return Ok(None) };
     let user = super::get(db, user_id).await?;
     if !user.active {
         return Ok(None);
     }
     if last_used.is_none_or(|t| now() - t >= 60) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now()).bind(id).execute(&db.pool).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&db.pool)
+            .await?;
     }
     Ok(Some(user))
 }

@@ -50,7 +50,9 @@ pub struct Entry {
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn chain_name(department_id: Option<i64>) -> String {
-    department_id.map(|id| format!("department:{id}")).unwrap_or_else(|| "system".into())
+    department_id
+        .map(|id| format!("department:{id}"))
+        .unwrap_or_else(|| "system".into())
 }
 
 /// Hash of an entry's fields in order: chain, seq, actor, action, subject, details, at, previous hash.
@@ -89,7 +91,16 @@ pub async fn record(conn: &mut AnyConnection, event: Event<'_>) -> Result<(), Db
     };
     let actor = event.actor.label();
     let details = event.details.to_string();
-    let hash = entry_hash([&chain, &seq.to_string(), &actor, event.action, &event.subject, &details, &at.to_string(), &prev]);
+    let hash = entry_hash([
+        &chain,
+        &seq.to_string(),
+        &actor,
+        event.action,
+        &event.subject,
+        &details,
+        &at.to_string(),
+        &prev,
+    ]);
     sqlx::query(
         "INSERT INTO audit_log (chain, seq, department_id, actor, action, subject, details, at, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -138,7 +149,16 @@ pub async fn verify_chain(db: &Db, department_id: Option<i64>) -> Result<Result<
     .await?;
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
-        let expected = entry_hash([&e.chain, &e.seq.to_string(), &e.actor, &e.action, &e.subject, &e.details, &e.at.to_string(), &prev]);
+        let expected = entry_hash([
+            &e.chain,
+            &e.seq.to_string(),
+            &e.actor,
+            &e.action,
+            &e.subject,
+            &e.details,
+            &e.at.to_string(),
+            &prev,
+        ]);
         if e.seq != i as i64 + 1 || e.prev_hash != prev || e.hash != expected {
             return Ok(Err(e.seq));
         }

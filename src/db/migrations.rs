@@ -59,8 +59,12 @@ fn latest_known() -> i64 {
 
 async fn applied(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, DbError> {
     sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
-    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version").fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?))).collect()
+    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+        .collect()
 }
 
 pub async fn state(db: &Db) -> Result<SchemaState, DbError> {
@@ -94,7 +98,10 @@ async fn apply_on(backend: Backend, conn: &mut AnyConnection) -> Result<Vec<i64>
     if let Some((newest, _)) = done.last()
         && *newest > latest_known()
     {
-        return Err(DbError::SchemaTooNew { database: *newest, binary: latest_known() });
+        return Err(DbError::SchemaTooNew {
+            database: *newest,
+            binary: latest_known(),
+        });
     }
     for (version, checksum) in &done {
         if let Some(m) = MIGRATIONS.iter().find(|m| m.version == *version)
@@ -105,7 +112,10 @@ async fn apply_on(backend: Backend, conn: &mut AnyConnection) -> Result<Vec<i64>
     }
     let mut newly = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !done.iter().any(|(v, _)| *v == m.version)) {
-        let failed = |e: sqlx::Error| DbError::MigrationFailed { version: m.version, reason: e.to_string() };
+        let failed = |e: sqlx::Error| DbError::MigrationFailed {
+            version: m.version,
+            reason: e.to_string(),
+        };
         let mut tx = match backend {
             Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => conn.begin().await?,

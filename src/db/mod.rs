@@ -44,9 +44,7 @@ pub enum DbError {
     UnsupportedUrl,
     #[error("basis data tidak dapat dihubungi ({target}): {reason}")]
     Unreachable { target: String, reason: String },
-    #[error(
-        "skema basis data (versi {database}) lebih baru daripada program ini (versi {binary}); jalankan naskah versi yang lebih baru"
-    )]
+    #[error("skema basis data (versi {database}) lebih baru daripada program ini (versi {binary}); jalankan naskah versi yang lebih baru")]
     SchemaTooNew { database: i64, binary: i64 },
     #[error("migrasi {version} sudah diterapkan tetapi isinya berbeda dari program ini")]
     MigrationChanged { version: i64 },
@@ -149,9 +147,10 @@ fn ensure_sqlite_folder(url: &str) {
         return;
     }
     if let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty() {
-            let _ = std::fs::create_dir_all(parent);
-        }
+        && !parent.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(parent);
+    }
 }
 
 /// Current time as Unix seconds (UTC), the unit of every `*_at` column.

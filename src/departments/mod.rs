@@ -44,7 +44,11 @@ impl From<FieldErrors> for Error {
 pub(crate) fn conflict_on_unique(message: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
     move |e| {
         let e = DbError::Sqlx(e);
-        if e.is_unique_violation() { Error::Conflict(message.to_string()) } else { Error::Db(e) }
+        if e.is_unique_violation() {
+            Error::Conflict(message.to_string())
+        } else {
+            Error::Db(e)
+        }
     }
 }
 
@@ -92,7 +96,9 @@ impl TimeZone {
     }
     /// Formats a stored Unix time as `21 November 2026 14.05 WITA`.
     pub fn format_time(self, unix: i64) -> String {
-        let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else { return String::new() };
+        let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else {
+            return String::new();
+        };
         let local = utc.with_timezone(&self.offset());
         use chrono::{Datelike, Timelike};
         format!(
@@ -187,7 +193,10 @@ impl DepartmentInput {
         if self.timezone.is_empty() {
             self.timezone = TimeZone::Wita.iana().into();
         } else if TimeZone::parse(&self.timezone).is_none() {
-            e.add("timezone", "Zona waktu harus Asia/Jakarta (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT).");
+            e.add(
+                "timezone",
+                "Zona waktu harus Asia/Jakarta (WIB), Asia/Makassar (WITA) atau Asia/Jayapura (WIT).",
+            );
         }
         e.into_result().map(|_| self)
     }
@@ -272,25 +281,31 @@ pub async fn create(db: &Db, actor: &Actor, slug: &str, input: DepartmentInput) 
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Department, Error> {
-    sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!(
+        "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 pub async fn get_by_slug(db: &Db, slug: &str) -> Result<Department, Error> {
-    sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE slug = $1")))
-        .bind(slug)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!(
+        "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE slug = $1"
+    )))
+    .bind(slug)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Department>, Error> {
-    Ok(sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM departments ORDER BY name")))
-        .fetch_all(&db.pool)
-        .await?)
+    Ok(sqlx::query_as::<Any, Department>(sqlx::AssertSqlSafe(format!(
+        "SELECT {DEPARTMENT_COLUMNS} FROM departments ORDER BY name"
+    )))
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 pub async fn update(db: &Db, actor: &Actor, id: i64, input: DepartmentInput) -> Result<Department, Error> {
@@ -342,7 +357,10 @@ pub fn sniff_logo(bytes: &[u8]) -> Result<&'static str, String> {
         return Err("Berkas logo kosong.".into());
     }
     if bytes.len() > MAX_LOGO_BYTES {
-        return Err(format!("Berkas logo terlalu besar ({} KB); paling besar 1024 KB.", bytes.len() / 1024));
+        return Err(format!(
+            "Berkas logo terlalu besar ({} KB); paling besar 1024 KB.",
+            bytes.len() / 1024
+        ));
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Ok("image/png");
@@ -354,7 +372,15 @@ pub fn sniff_logo(bytes: &[u8]) -> Result<&'static str, String> {
         let lower = text.to_ascii_lowercase();
         if lower.contains("<svg") {
             // Logos are drawn into letters and shown on pages: no scripts, handlers or outside references.
-            let forbidden = ["<script", "javascript:", "<foreignobject", "<iframe", "<!entity", "xlink:href=\"http", "href=\"http"];
+            let forbidden = [
+                "<script",
+                "javascript:",
+                "<foreignobject",
+                "<iframe",
+                "<!entity",
+                "xlink:href=\"http",
+                "href=\"http",
+            ];
             if forbidden.iter().any(|f| lower.contains(f)) || lower.split_whitespace().any(|w| w.starts_with("on") && w.contains('=')) {
                 return Err("Logo SVG memuat skrip atau rujukan luar; simpan ulang sebagai gambar polos.".into());
             }

@@ -41,7 +41,13 @@ pub fn kind_label(kinds: &[(&'static str, &'static str)], key: &str) -> &'static
 }
 
 fn audit_event<'a>(department_id: i64, actor: &'a Actor, action: &'a str, subject: String, details: serde_json::Value) -> Event<'a> {
-    Event { department_id: Some(department_id), actor, action, subject, details }
+    Event {
+        department_id: Some(department_id),
+        actor,
+        action,
+        subject,
+        details,
+    }
 }
 
 // ---------------------------------------------------------------- units
@@ -86,16 +92,23 @@ impl UnitInput {
 const UNIT_COLUMNS: &str = "id, department_id, code, name, kind, parent_id";
 
 pub async fn list_units(db: &Db, department_id: i64) -> Result<Vec<Unit>, Error> {
-    Ok(sqlx::query_as::<Any, Unit>(sqlx::AssertSqlSafe(format!("SELECT {UNIT_COLUMNS} FROM units WHERE department_id = $1 ORDER BY name"))).bind(department_id).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as::<Any, Unit>(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM units WHERE department_id = $1 ORDER BY name"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 pub async fn get_unit(db: &Db, department_id: i64, id: i64) -> Result<Unit, Error> {
-    sqlx::query_as::<Any, Unit>(sqlx::AssertSqlSafe(format!("SELECT {UNIT_COLUMNS} FROM units WHERE department_id = $1 AND id = $2")))
-        .bind(department_id)
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as::<Any, Unit>(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM units WHERE department_id = $1 AND id = $2"
+    )))
+    .bind(department_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 async fn check_parent(db: &Db, department_id: i64, own_id: Option<i64>, parent: Option<i64>) -> Result<(), Error> {
@@ -129,7 +142,17 @@ pub async fn create_unit(db: &Db, actor: &Actor, department_id: i64, input: Unit
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict_on_unique(UNIT_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "unit.create", format!("unit:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "unit.create",
+            format!("unit:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_unit(db, department_id, id).await
 }
@@ -150,7 +173,17 @@ pub async fn update_unit(db: &Db, actor: &Actor, department_id: i64, id: i64, in
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique(UNIT_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "unit.update", format!("unit:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "unit.update",
+            format!("unit:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_unit(db, department_id, id).await
 }
@@ -158,8 +191,22 @@ pub async fn update_unit(db: &Db, actor: &Actor, department_id: i64, id: i64, in
 pub async fn delete_unit(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Result<(), Error> {
     let unit = get_unit(db, department_id, id).await?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM units WHERE department_id = $1 AND id = $2").bind(department_id).bind(id).execute(&mut *tx).await?;
-    audit::record(&mut tx, audit_event(department_id, actor, "unit.delete", format!("unit:{id}"), serde_json::json!({ "code": unit.code, "name": unit.name }))).await?;
+    sqlx::query("DELETE FROM units WHERE department_id = $1 AND id = $2")
+        .bind(department_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "unit.delete",
+            format!("unit:{id}"),
+            serde_json::json!({ "code": unit.code, "name": unit.name }),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -200,21 +247,30 @@ const POSITION_COLUMNS: &str = "id, department_id, unit_id, title, kind";
 const POSITION_TAKEN: &str = "Nama jabatan itu sudah ada di dinas ini.";
 
 pub async fn list_positions(db: &Db, department_id: i64) -> Result<Vec<Position>, Error> {
-    Ok(sqlx::query_as::<Any, Position>(sqlx::AssertSqlSafe(format!("SELECT {POSITION_COLUMNS} FROM positions WHERE department_id = $1 ORDER BY id"))).bind(department_id).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as::<Any, Position>(sqlx::AssertSqlSafe(format!(
+        "SELECT {POSITION_COLUMNS} FROM positions WHERE department_id = $1 ORDER BY id"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 pub async fn get_position(db: &Db, department_id: i64, id: i64) -> Result<Position, Error> {
-    sqlx::query_as::<Any, Position>(sqlx::AssertSqlSafe(format!("SELECT {POSITION_COLUMNS} FROM positions WHERE department_id = $1 AND id = $2")))
-        .bind(department_id)
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as::<Any, Position>(sqlx::AssertSqlSafe(format!(
+        "SELECT {POSITION_COLUMNS} FROM positions WHERE department_id = $1 AND id = $2"
+    )))
+    .bind(department_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 async fn check_unit(db: &Db, department_id: i64, unit_id: Option<i64>) -> Result<(), Error> {
     if let Some(unit) = unit_id {
-        get_unit(db, department_id, unit).await.map_err(|_| Error::Invalid(FieldErrors::single("unit_id", "Unit tidak ditemukan.")))?;
+        get_unit(db, department_id, unit)
+            .await
+            .map_err(|_| Error::Invalid(FieldErrors::single("unit_id", "Unit tidak ditemukan.")))?;
     }
     Ok(())
 }
@@ -234,7 +290,17 @@ pub async fn create_position(db: &Db, actor: &Actor, department_id: i64, input: 
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict_on_unique(POSITION_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "position.create", format!("position:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "position.create",
+            format!("position:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_position(db, department_id, id).await
 }
@@ -254,7 +320,17 @@ pub async fn update_position(db: &Db, actor: &Actor, department_id: i64, id: i64
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique(POSITION_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "position.update", format!("position:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "position.update",
+            format!("position:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_position(db, department_id, id).await
 }
@@ -262,8 +338,22 @@ pub async fn update_position(db: &Db, actor: &Actor, department_id: i64, id: i64
 pub async fn delete_position(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Result<(), Error> {
     let position = get_position(db, department_id, id).await?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM positions WHERE department_id = $1 AND id = $2").bind(department_id).bind(id).execute(&mut *tx).await?;
-    audit::record(&mut tx, audit_event(department_id, actor, "position.delete", format!("position:{id}"), serde_json::json!({ "title": position.title }))).await?;
+    sqlx::query("DELETE FROM positions WHERE department_id = $1 AND id = $2")
+        .bind(department_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "position.delete",
+            format!("position:{id}"),
+            serde_json::json!({ "title": position.title }),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -333,14 +423,22 @@ fn valid_grade(grade: &str) -> bool {
     if let Some((group, room)) = grade.split_once('/') {
         matches!(group, "I" | "II" | "III" | "IV") && matches!(room, "a" | "b" | "c" | "d" | "e")
     } else {
-        const PPPK: [&str; 17] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII"];
+        const PPPK: [&str; 17] = [
+            "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII",
+        ];
         PPPK.contains(&grade)
     }
 }
 
 impl OfficialInput {
     fn validated(mut self) -> Result<Self, FieldErrors> {
-        for v in [&mut self.name, &mut self.title_prefix, &mut self.title_suffix, &mut self.rank, &mut self.grade] {
+        for v in [
+            &mut self.name,
+            &mut self.title_prefix,
+            &mut self.title_suffix,
+            &mut self.rank,
+            &mut self.grade,
+        ] {
             *v = clean(v);
         }
         let mut e = FieldErrors::default();
@@ -363,16 +461,23 @@ const OFFICIAL_COLUMNS: &str = "id, department_id, name, title_prefix, title_suf
 const NIP_TAKEN: &str = "NIP itu sudah terdaftar.";
 
 pub async fn list_officials(db: &Db, department_id: i64) -> Result<Vec<Official>, Error> {
-    Ok(sqlx::query_as::<Any, Official>(sqlx::AssertSqlSafe(format!("SELECT {OFFICIAL_COLUMNS} FROM officials WHERE department_id = $1 ORDER BY name"))).bind(department_id).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as::<Any, Official>(sqlx::AssertSqlSafe(format!(
+        "SELECT {OFFICIAL_COLUMNS} FROM officials WHERE department_id = $1 ORDER BY name"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 pub async fn get_official(db: &Db, department_id: i64, id: i64) -> Result<Official, Error> {
-    sqlx::query_as::<Any, Official>(sqlx::AssertSqlSafe(format!("SELECT {OFFICIAL_COLUMNS} FROM officials WHERE department_id = $1 AND id = $2")))
-        .bind(department_id)
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as::<Any, Official>(sqlx::AssertSqlSafe(format!(
+        "SELECT {OFFICIAL_COLUMNS} FROM officials WHERE department_id = $1 AND id = $2"
+    )))
+    .bind(department_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 /// Checks that the position exists and, for a single-holder position, is free.
@@ -382,15 +487,17 @@ async fn check_position(db: &Db, department_id: i64, own_id: Option<i64>, positi
         .await
         .map_err(|_| Error::Invalid(FieldErrors::single("position_id", "Jabatan tidak ditemukan.")))?;
     if single_holder(&position.kind) {
-        let holder: Option<(i64, String)> = sqlx::query_as::<Any, (i64, String)>("SELECT id, name FROM officials WHERE position_id = $1 AND department_id = $2")
-            .bind(position_id)
-            .bind(department_id)
-            .fetch_optional(&db.pool)
-            .await?;
+        let holder: Option<(i64, String)> =
+            sqlx::query_as::<Any, (i64, String)>("SELECT id, name FROM officials WHERE position_id = $1 AND department_id = $2")
+                .bind(position_id)
+                .bind(department_id)
+                .fetch_optional(&db.pool)
+                .await?;
         if let Some((holder_id, name)) = holder
-            && Some(holder_id) != own_id {
-                return Err(Error::Conflict(format!("Jabatan {} sudah dijabat oleh {name}.", position.title)));
-            }
+            && Some(holder_id) != own_id
+        {
+            return Err(Error::Conflict(format!("Jabatan {} sudah dijabat oleh {name}.", position.title)));
+        }
     }
     Ok(())
 }
@@ -415,7 +522,17 @@ pub async fn create_official(db: &Db, actor: &Actor, department_id: i64, input: 
     .fetch_one(&mut *tx)
     .await
     .map_err(conflict_on_unique(NIP_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "official.create", format!("official:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "official.create",
+            format!("official:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_official(db, department_id, id).await
 }
@@ -442,7 +559,17 @@ pub async fn update_official(db: &Db, actor: &Actor, department_id: i64, id: i64
     .execute(&mut *tx)
     .await
     .map_err(conflict_on_unique(NIP_TAKEN))?;
-    audit::record(&mut tx, audit_event(department_id, actor, "official.update", format!("official:{id}"), serde_json::to_value(&input).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "official.update",
+            format!("official:{id}"),
+            serde_json::to_value(&input).unwrap_or_default(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     get_official(db, department_id, id).await
 }
@@ -450,8 +577,22 @@ pub async fn update_official(db: &Db, actor: &Actor, department_id: i64, id: i64
 pub async fn delete_official(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Result<(), Error> {
     let official = get_official(db, department_id, id).await?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM officials WHERE department_id = $1 AND id = $2").bind(department_id).bind(id).execute(&mut *tx).await?;
-    audit::record(&mut tx, audit_event(department_id, actor, "official.delete", format!("official:{id}"), serde_json::json!({ "name": official.name, "nip": official.nip }))).await?;
+    sqlx::query("DELETE FROM officials WHERE department_id = $1 AND id = $2")
+        .bind(department_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        audit_event(
+            department_id,
+            actor,
+            "official.delete",
+            format!("official:{id}"),
+            serde_json::json!({ "name": official.name, "nip": official.nip }),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -50,7 +50,9 @@ fn kind_for(code: &str, level: i64, explicit: Option<&str>) -> String {
 
 /// Parses and checks a region CSV completely before anything is stored.
 pub fn parse_csv(text: &str) -> Result<Vec<Region>, Error> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers = reader.headers().map_err(|e| Error::Csv(e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(code_col), Some(name_col), Some(level_col)) = (col("kode"), col("nama"), col("tingkat")) else {
@@ -64,12 +66,19 @@ pub fn parse_csv(text: &str) -> Result<Vec<Region>, Error> {
         let bad = |message: String| Error::Row { line, message };
         let code = record.get(code_col).unwrap_or_default().to_string();
         let name = record.get(name_col).unwrap_or_default().to_string();
-        let level: i64 = record.get(level_col).unwrap_or_default().parse().map_err(|_| bad("tingkat harus 1, 2, 3 atau 4".into()))?;
+        let level: i64 = record
+            .get(level_col)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| bad("tingkat harus 1, 2, 3 atau 4".into()))?;
         let parts: Vec<&str> = code.split('.').collect();
         let expected_len = [2usize, 2, 2, 4];
         let shape_ok = (1..=4).contains(&level)
             && parts.len() == level as usize
-            && parts.iter().zip(expected_len).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_digit()));
+            && parts
+                .iter()
+                .zip(expected_len)
+                .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_digit()));
         if !shape_ok {
             return Err(bad(format!("kode '{code}' tidak sesuai dengan tingkat {level}")));
         }
@@ -78,7 +87,13 @@ pub fn parse_csv(text: &str) -> Result<Vec<Region>, Error> {
         }
         let parent_code = (level > 1).then(|| parts[..parts.len() - 1].join("."));
         let kind = kind_for(&code, level, kind_col.and_then(|c| record.get(c)));
-        regions.push(Region { code, name, level, kind, parent_code });
+        regions.push(Region {
+            code,
+            name,
+            level,
+            kind,
+            parent_code,
+        });
     }
     Ok(regions)
 }
@@ -104,17 +119,21 @@ pub async fn import(db: &Db, regions: &[Region]) -> Result<usize, Error> {
 }
 
 pub async fn children(db: &Db, parent_code: &str) -> Result<Vec<Region>, Error> {
-    Ok(sqlx::query_as::<Any, Region>("SELECT code, name, level, kind, parent_code FROM regions WHERE parent_code = $1 ORDER BY code")
-        .bind(parent_code)
-        .fetch_all(&db.pool)
-        .await?)
+    Ok(
+        sqlx::query_as::<Any, Region>("SELECT code, name, level, kind, parent_code FROM regions WHERE parent_code = $1 ORDER BY code")
+            .bind(parent_code)
+            .fetch_all(&db.pool)
+            .await?,
+    )
 }
 
 pub async fn get(db: &Db, code: &str) -> Result<Option<Region>, Error> {
-    Ok(sqlx::query_as::<Any, Region>("SELECT code, name, level, kind, parent_code FROM regions WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&db.pool)
-        .await?)
+    Ok(
+        sqlx::query_as::<Any, Region>("SELECT code, name, level, kind, parent_code FROM regions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 /// Every district and village under a regency, districts first.

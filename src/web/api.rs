@@ -73,7 +73,11 @@ struct PasswordChange {
     new_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<PasswordChange>) -> Result<StatusCode, ApiError> {
+async fn change_password(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
     accounts::change_own_password(&state.db, &user.user, &body.current_password, &body.new_password, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -84,11 +88,15 @@ async fn department(user: ApiUser) -> ApiResult {
 
 async fn update_department(State(state): State<AppState>, user: ApiUser, ApiJson(input): ApiJson<DepartmentInput>) -> ApiResult {
     user.require(Role::Administrator)?;
-    Ok(to_json(departments::update(&state.db, &user.user.actor(), user.department.id, input).await?))
+    Ok(to_json(
+        departments::update(&state.db, &user.user.actor(), user.department.id, input).await?,
+    ))
 }
 
 async fn department_logo(State(state): State<AppState>, user: ApiUser) -> Result<Response, ApiError> {
-    let (bytes, mime) = departments::logo(&state.db, user.department.id).await?.ok_or(ApiError(Failure::NotFound))?;
+    let (bytes, mime) = departments::logo(&state.db, user.department.id)
+        .await?
+        .ok_or(ApiError(Failure::NotFound))?;
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 
@@ -107,11 +115,15 @@ async fn get_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i
 }
 async fn create_unit(State(state): State<AppState>, user: ApiUser, ApiJson(input): ApiJson<UnitInput>) -> Result<Response, ApiError> {
     user.require(Role::Administrator)?;
-    Ok(created(departments::create_unit(&state.db, &user.user.actor(), user.department.id, input).await?))
+    Ok(created(
+        departments::create_unit(&state.db, &user.user.actor(), user.department.id, input).await?,
+    ))
 }
 async fn update_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<UnitInput>) -> ApiResult {
     user.require(Role::Administrator)?;
-    Ok(to_json(departments::update_unit(&state.db, &user.user.actor(), user.department.id, id, input).await?))
+    Ok(to_json(
+        departments::update_unit(&state.db, &user.user.actor(), user.department.id, id, input).await?,
+    ))
 }
 async fn delete_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     user.require(Role::Administrator)?;
@@ -125,13 +137,26 @@ async fn list_positions(State(state): State<AppState>, user: ApiUser) -> ApiResu
 async fn get_position(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
     Ok(to_json(departments::get_position(&state.db, user.department.id, id).await?))
 }
-async fn create_position(State(state): State<AppState>, user: ApiUser, ApiJson(input): ApiJson<PositionInput>) -> Result<Response, ApiError> {
+async fn create_position(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(input): ApiJson<PositionInput>,
+) -> Result<Response, ApiError> {
     user.require(Role::Administrator)?;
-    Ok(created(departments::create_position(&state.db, &user.user.actor(), user.department.id, input).await?))
+    Ok(created(
+        departments::create_position(&state.db, &user.user.actor(), user.department.id, input).await?,
+    ))
 }
-async fn update_position(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<PositionInput>) -> ApiResult {
+async fn update_position(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<PositionInput>,
+) -> ApiResult {
     user.require(Role::Administrator)?;
-    Ok(to_json(departments::update_position(&state.db, &user.user.actor(), user.department.id, id, input).await?))
+    Ok(to_json(
+        departments::update_position(&state.db, &user.user.actor(), user.department.id, id, input).await?,
+    ))
 }
 async fn delete_position(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     user.require(Role::Administrator)?;
@@ -144,16 +169,29 @@ async fn list_officials(State(state): State<AppState>, user: ApiUser) -> ApiResu
     Ok(Json(Value::Array(officials.iter().map(official_json).collect())))
 }
 async fn get_official(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
-    Ok(Json(official_json(&departments::get_official(&state.db, user.department.id, id).await?)))
+    Ok(Json(official_json(
+        &departments::get_official(&state.db, user.department.id, id).await?,
+    )))
 }
-async fn create_official(State(state): State<AppState>, user: ApiUser, ApiJson(input): ApiJson<OfficialInput>) -> Result<Response, ApiError> {
+async fn create_official(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(input): ApiJson<OfficialInput>,
+) -> Result<Response, ApiError> {
     user.require(Role::Administrator)?;
     let o = departments::create_official(&state.db, &user.user.actor(), user.department.id, input).await?;
     Ok((StatusCode::CREATED, Json(official_json(&o))).into_response())
 }
-async fn update_official(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<OfficialInput>) -> ApiResult {
+async fn update_official(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<OfficialInput>,
+) -> ApiResult {
     user.require(Role::Administrator)?;
-    Ok(Json(official_json(&departments::update_official(&state.db, &user.user.actor(), user.department.id, id, input).await?)))
+    Ok(Json(official_json(
+        &departments::update_official(&state.db, &user.user.actor(), user.department.id, id, input).await?,
+    )))
 }
 async fn delete_official(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     user.require(Role::Administrator)?;
@@ -192,7 +230,9 @@ async fn create_user(State(state): State<AppState>, user: ApiUser, ApiJson(body)
 
 async fn update_user(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<UserInput>) -> ApiResult {
     user.require(Role::Administrator)?;
-    Ok(to_json(accounts::update(&state.db, &user.user.actor(), user.department.id, id, input).await?))
+    Ok(to_json(
+        accounts::update(&state.db, &user.user.actor(), user.department.id, id, input).await?,
+    ))
 }
 
 async fn reset_password(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
@@ -200,7 +240,9 @@ async fn reset_password(State(state): State<AppState>, user: ApiUser, Path(id): 
     let target = accounts::get_in(&state.db, user.department.id, id).await?;
     let password = accounts::generate_password();
     accounts::set_password(&state.db, &user.user.actor(), &target, &password, true, None).await?;
-    Ok(Json(json!({ "user_id": target.id, "new_password": password, "must_change_password": true })))
+    Ok(Json(
+        json!({ "user_id": target.id, "new_password": password, "must_change_password": true }),
+    ))
 }
 
 async fn list_tokens(State(state): State<AppState>, user: ApiUser) -> ApiResult {
@@ -231,7 +273,12 @@ async fn list_regions(State(state): State<AppState>, user: ApiUser, Query(q): Qu
     let list = match (q.parent, &user.department.region_code) {
         (Some(parent), _) => regions::children(&state.db, &parent).await?,
         (None, Some(regency)) => regions::within_regency(&state.db, regency).await?,
-        (None, None) => return Err(ApiError(Failure::Invalid(FieldErrors::single("parent", "Sebutkan kode wilayah induk (parent)."))))
+        (None, None) => {
+            return Err(ApiError(Failure::Invalid(FieldErrors::single(
+                "parent",
+                "Sebutkan kode wilayah induk (parent).",
+            ))));
+        }
     };
     Ok(to_json(list))
 }

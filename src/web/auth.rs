@@ -56,7 +56,11 @@ pub struct SessionUser {
 
 impl SessionUser {
     pub fn require(&self, role: Role) -> Result<(), PageError> {
-        if self.user.has(role) { Ok(()) } else { Err(PageError(Failure::Forbidden)) }
+        if self.user.has(role) {
+            Ok(())
+        } else {
+            Err(PageError(Failure::Forbidden))
+        }
     }
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
@@ -64,8 +68,12 @@ impl SessionUser {
 }
 
 async fn lookup_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Session, String)>, Failure> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    let Some((user, session)) = accounts::session_user(&state.db, token, &state.config.session).await? else { return Ok(None) };
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((user, session)) = accounts::session_user(&state.db, token, &state.config.session).await? else {
+        return Ok(None);
+    };
     accounts::touch_session(&state.db, token, &session).await?;
     Ok(Some((user, session, token.to_string())))
 }
@@ -79,7 +87,12 @@ impl FromRequestParts<AppState> for SessionUser {
         };
         let department = departments::get(&state.db, user.department_id).await?;
         parts.extensions.insert(ExpectedCsrf(session.csrf_token.clone()));
-        Ok(SessionUser { user, session, token, department })
+        Ok(SessionUser {
+            user,
+            session,
+            token,
+            department,
+        })
     }
 }
 
@@ -91,7 +104,11 @@ pub struct ApiUser {
 
 impl ApiUser {
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.user.has(role) { Ok(()) } else { Err(ApiError(Failure::Forbidden)) }
+        if self.user.has(role) {
+            Ok(())
+        } else {
+            Err(ApiError(Failure::Forbidden))
+        }
     }
 }
 
@@ -106,9 +123,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let user = if let Some(secret) = bearer {
-            accounts::token_user(&state.db, secret).await?.ok_or(ApiError(Failure::Unauthenticated))?
+            accounts::token_user(&state.db, secret)
+                .await?
+                .ok_or(ApiError(Failure::Unauthenticated))?
         } else {
-            let (user, session, _) = lookup_session(state, &parts.headers).await?.ok_or(ApiError(Failure::Unauthenticated))?;
+            let (user, session, _) = lookup_session(state, &parts.headers)
+                .await?
+                .ok_or(ApiError(Failure::Unauthenticated))?;
             // A browser session may call the API, but changes need the CSRF header.
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
                 let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -131,21 +152,28 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = req.extensions().get::<ExpectedCsrf>().cloned().ok_or(PageError(Failure::Csrf))?;
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_failure(e.status()))?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_failure(e.status()))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))?;
         let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
         if !tokens_equal(sent, &expected.0) {
             return Err(PageError(Failure::Csrf));
         }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| PageError(Failure::BadRequest(format!("Isi formulir tidak valid: {e}"))))?;
+        let value =
+            serde_urlencoded::from_bytes(&bytes).map_err(|e| PageError(Failure::BadRequest(format!("Isi formulir tidak valid: {e}"))))?;
         Ok(CsrfForm(value))
     }
 }
 
 /// Checks the `csrf` field of a multipart form (read by the handler) against the session.
 pub fn check_csrf(user: &SessionUser, sent: &str) -> Result<(), PageError> {
-    if tokens_equal(sent, user.csrf()) { Ok(()) } else { Err(PageError(Failure::Csrf)) }
+    if tokens_equal(sent, user.csrf()) {
+        Ok(())
+    } else {
+        Err(PageError(Failure::Csrf))
+    }
 }
 
 pub fn body_failure(status: axum::http::StatusCode) -> Failure {
@@ -170,7 +198,10 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
                 if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     Err(ApiError(Failure::TooLarge))
                 } else {
-                    Err(ApiError(Failure::BadRequest(format!("Badan JSON tidak valid: {}", rejection.body_text()))))
+                    Err(ApiError(Failure::BadRequest(format!(
+                        "Badan JSON tidak valid: {}",
+                        rejection.body_text()
+                    ))))
                 }
             }
         }
@@ -186,9 +217,9 @@ pub fn client_address(parts_headers: &HeaderMap, peer: Option<std::net::SocketAd
             .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-        {
-            return last.to_string();
-        }
+    {
+        return last.to_string();
+    }
     peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "tidak-diketahui".into())
 }
 
@@ -200,7 +231,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        ))
     }
 }
 
@@ -211,7 +247,11 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PlainForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| body_failure(e.status()))?;
-        serde_urlencoded::from_bytes(&bytes).map(PlainForm).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_failure(e.status()))?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(PlainForm)
+            .map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))
     }
 }

@@ -50,24 +50,52 @@ impl Metrics {
 
     pub fn render(&self, pool_size: u32, pool_idle: usize, pool_max: u32) -> String {
         let mut out = String::new();
-        out.push_str("# HELP naskah_http_requests_total HTTP requests by method, route and status.\n# TYPE naskah_http_requests_total counter\n");
+        out.push_str(
+            "# HELP naskah_http_requests_total HTTP requests by method, route and status.\n# TYPE naskah_http_requests_total counter\n",
+        );
         for ((method, route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "naskah_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}", escape(method), escape(route));
+            let _ = writeln!(
+                out,
+                "naskah_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(method),
+                escape(route)
+            );
         }
         out.push_str("# HELP naskah_http_request_duration_seconds HTTP request latency by route.\n# TYPE naskah_http_request_duration_seconds histogram\n");
         for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let route = escape(route);
             for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "naskah_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}", h.counts[i]);
+                let _ = writeln!(
+                    out,
+                    "naskah_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
             }
-            let _ = writeln!(out, "naskah_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.total);
+            let _ = writeln!(
+                out,
+                "naskah_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.total
+            );
             let _ = writeln!(out, "naskah_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
             let _ = writeln!(out, "naskah_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.total);
         }
-        let _ = writeln!(out, "# HELP naskah_db_pool_connections Open database connections.\n# TYPE naskah_db_pool_connections gauge\nnaskah_db_pool_connections {pool_size}");
-        let _ = writeln!(out, "# HELP naskah_db_pool_idle Idle database connections.\n# TYPE naskah_db_pool_idle gauge\nnaskah_db_pool_idle {pool_idle}");
-        let _ = writeln!(out, "# HELP naskah_db_pool_in_use Database connections in use.\n# TYPE naskah_db_pool_in_use gauge\nnaskah_db_pool_in_use {}", (pool_size as usize).saturating_sub(pool_idle));
-        let _ = writeln!(out, "# HELP naskah_db_pool_max Largest allowed pool size.\n# TYPE naskah_db_pool_max gauge\nnaskah_db_pool_max {pool_max}");
+        let _ = writeln!(
+            out,
+            "# HELP naskah_db_pool_connections Open database connections.\n# TYPE naskah_db_pool_connections gauge\nnaskah_db_pool_connections {pool_size}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP naskah_db_pool_idle Idle database connections.\n# TYPE naskah_db_pool_idle gauge\nnaskah_db_pool_idle {pool_idle}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP naskah_db_pool_in_use Database connections in use.\n# TYPE naskah_db_pool_in_use gauge\nnaskah_db_pool_in_use {}",
+            (pool_size as usize).saturating_sub(pool_idle)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP naskah_db_pool_max Largest allowed pool size.\n# TYPE naskah_db_pool_max gauge\nnaskah_db_pool_max {pool_max}"
+        );
         out
     }
 }
@@ -81,7 +109,11 @@ fn escape(s: &str) -> String {
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = request.method().to_string();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "(tidak dikenal)".into());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(tidak dikenal)".into());
     let response = next.run(request).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();

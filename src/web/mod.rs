@@ -33,7 +33,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
-        AppState { db, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+        AppState {
+            db,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }
 
@@ -69,7 +73,11 @@ async fn not_found(request: Request) -> Response {
 /// Refuses a declared body over the limit before reading it; bodies without a length are
 /// cut by `DefaultBodyLimit` in the extractors.
 async fn guard_body_size(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > state.config.max_body_bytes) {
         return if wants_json(request.uri().path()) {
             ApiError(Failure::TooLarge).into_response()
@@ -114,14 +122,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "siap" }))).into_response(),
         Err(reason) => {
             tracing::warn!(reason, "belum siap");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "belum siap", "alasan": reason }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "belum siap", "alasan": reason })),
+            )
+                .into_response()
         }
     }
 }
 
 async fn metrics_endpoint(State(state): State<AppState>) -> Response {
     let pool = &state.db.pool;
-    let text = state.metrics.render(pool.size(), pool.num_idle(), state.config.database_max_connections);
+    let text = state
+        .metrics
+        .render(pool.size(), pool.num_idle(), state.config.database_max_connections);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

@@ -64,8 +64,19 @@ pub fn document() -> Value {
         "get": op("Satu pengguna (administrator)", "pengguna", None, ("200", Some("User"))),
         "put": op("Ubah pengguna (administrator)", "pengguna", Some("UserInput"), ("200", Some("User"))),
     });
-    user_one["put"]["description"] = json!("Menonaktifkan akun mengakhiri semua sesinya. Administrator aktif terakhir tidak dapat dilepas.");
-    let mut department_input = string_props(&["name", "regency_name", "region_code", "address", "postal_code", "phone", "email", "website", "city"]);
+    user_one["put"]["description"] =
+        json!("Menonaktifkan akun mengakhiri semua sesinya. Administrator aktif terakhir tidak dapat dilepas.");
+    let mut department_input = string_props(&[
+        "name",
+        "regency_name",
+        "region_code",
+        "address",
+        "postal_code",
+        "phone",
+        "email",
+        "website",
+        "city",
+    ]);
     department_input["timezone"] = json!({ "type": "string", "enum": ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] });
     let mut department = department_input.clone();
     department["id"] = json!({ "type": "integer" });

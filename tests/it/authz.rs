@@ -8,7 +8,13 @@ use serde_json::json;
 use crate::support::{self, Client};
 
 const ACCOUNTS: [&str; 6] = ["kadis", "sekdis", "kabid", "konseptor", "staf", "agendaris"];
-const ADMIN_PAGES: [&str; 5] = ["/pengaturan", "/pengaturan/unit", "/pengaturan/jabatan", "/pengaturan/pejabat", "/pengguna"];
+const ADMIN_PAGES: [&str; 5] = [
+    "/pengaturan",
+    "/pengaturan/unit",
+    "/pengaturan/jabatan",
+    "/pengaturan/pejabat",
+    "/pengguna",
+];
 
 #[tokio::test]
 async fn pages_by_role() {
@@ -33,7 +39,12 @@ async fn pages_by_role() {
         assert_eq!(home.contains("href=\"/pengguna\""), is_admin, "{username}");
         // A forbidden change is refused even with a valid CSRF token.
         let csrf = client.csrf_of("/akun").await;
-        let reply = client.post_form("/pengaturan/unit", &[("csrf", &csrf), ("code", "X"), ("name", "Unit X"), ("kind", "seksi")]).await;
+        let reply = client
+            .post_form(
+                "/pengaturan/unit",
+                &[("csrf", &csrf), ("code", "X"), ("name", "Unit X"), ("kind", "seksi")],
+            )
+            .await;
         let expected = if is_admin { StatusCode::SEE_OTHER } else { StatusCode::FORBIDDEN };
         assert_eq!(reply.status, expected, "{username}");
     }
@@ -48,7 +59,13 @@ async fn anonymous_visitors_are_sent_to_login_and_api_answers_401() {
         let reply = anon.get(path).await;
         assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/masuk"), "{path}");
     }
-    for path in ["/api/v1/me", "/api/v1/department", "/api/v1/units", "/api/v1/users", "/api/v1/tokens"] {
+    for path in [
+        "/api/v1/me",
+        "/api/v1/department",
+        "/api/v1/units",
+        "/api/v1/users",
+        "/api/v1/tokens",
+    ] {
         let reply = anon.get(path).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(reply.json()["error"]["code"], "unauthenticated");
@@ -74,11 +91,26 @@ async fn api_by_role() {
         assert_eq!(api.get("/api/v1/department").await.status, StatusCode::OK);
         assert_eq!(api.get("/api/v1/officials").await.status, StatusCode::OK);
         assert_eq!(api.get("/api/v1/users").await.status, admin_only(StatusCode::OK), "{username}");
-        let unit = api.json("POST", "/api/v1/units", json!({ "code": format!("U-{username}"), "name": format!("Unit {username}"), "kind": "seksi" })).await;
+        let unit = api
+            .json(
+                "POST",
+                "/api/v1/units",
+                json!({ "code": format!("U-{username}"), "name": format!("Unit {username}"), "kind": "seksi" }),
+            )
+            .await;
         assert_eq!(unit.status, admin_only(StatusCode::CREATED), "{username}: {}", unit.body);
-        let dept = api.json("PUT", "/api/v1/department", serde_json::to_value(naskah::demo::letterhead()).unwrap()).await;
+        let dept = api
+            .json(
+                "PUT",
+                "/api/v1/department",
+                serde_json::to_value(naskah::demo::letterhead()).unwrap(),
+            )
+            .await;
         assert_eq!(dept.status, admin_only(StatusCode::OK), "{username}");
-        assert_eq!(api.send("POST", "/api/v1/users/1/password", None, vec![], &[]).await.status, admin_only(StatusCode::OK));
+        assert_eq!(
+            api.send("POST", "/api/v1/users/1/password", None, vec![], &[]).await.status,
+            admin_only(StatusCode::OK)
+        );
     }
 }
 
@@ -101,26 +133,72 @@ async fn forms_without_valid_csrf_are_refused() {
     assert_eq!(admin.post_form("/pengaturan/unit", &foreign).await.status, StatusCode::FORBIDDEN);
     let units_before = departments::list_units(&state.db, 1).await.unwrap().len();
     // Every state-changing page route refuses a missing token.
-    for path in ["/pengaturan", "/pengaturan/jabatan", "/pengaturan/pejabat", "/pengguna", "/pengguna/1", "/pengguna/1/sandi", "/pengaturan/unit/1", "/pengaturan/unit/1/hapus", "/akun/sandi", "/akun/token", "/keluar"] {
-        assert_eq!(admin.post_form(path, &[("name", "x")]).await.status, StatusCode::FORBIDDEN, "{path}");
+    for path in [
+        "/pengaturan",
+        "/pengaturan/jabatan",
+        "/pengaturan/pejabat",
+        "/pengguna",
+        "/pengguna/1",
+        "/pengguna/1/sandi",
+        "/pengaturan/unit/1",
+        "/pengaturan/unit/1/hapus",
+        "/akun/sandi",
+        "/akun/token",
+        "/keluar",
+    ] {
+        assert_eq!(
+            admin.post_form(path, &[("name", "x")]).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
-    assert_eq!(departments::list_units(&state.db, 1).await.unwrap().len(), units_before, "nothing changed");
+    assert_eq!(
+        departments::list_units(&state.db, 1).await.unwrap().len(),
+        units_before,
+        "nothing changed"
+    );
     // The logo upload checks the token inside the multipart body.
     let boundary = "batas";
-    let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nsalah\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"l.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\r\n--{boundary}--\r\n");
-    let reply = admin.send("POST", "/pengaturan/logo", Some(&format!("multipart/form-data; boundary={boundary}")), body.into_bytes(), &[]).await;
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nsalah\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"l.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\r\n--{boundary}--\r\n"
+    );
+    let reply = admin
+        .send(
+            "POST",
+            "/pengaturan/logo",
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            body.into_bytes(),
+            &[],
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     // The login form has its own token.
     let mut anon = Client::new(&state);
-    let reply = anon.post_form("/masuk", &[("username", "kadis"), ("password", support::DEMO_PASSWORD)]).await;
+    let reply = anon
+        .post_form("/masuk", &[("username", "kadis"), ("password", support::DEMO_PASSWORD)])
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(!anon.cookies.contains_key("naskah_sesi"));
     // The API with a browser session needs the header token for changes.
-    let no_header = admin.json("POST", "/api/v1/units", json!({ "code": "API", "name": "Lewat API", "kind": "seksi" })).await;
+    let no_header = admin
+        .json(
+            "POST",
+            "/api/v1/units",
+            json!({ "code": "API", "name": "Lewat API", "kind": "seksi" }),
+        )
+        .await;
     assert_eq!(no_header.status, StatusCode::FORBIDDEN);
     let csrf = admin.csrf_of("/akun").await;
     let with_header = admin
-        .send("POST", "/api/v1/units", Some("application/json"), json!({ "code": "API", "name": "Lewat API", "kind": "seksi" }).to_string().into_bytes(), &[("x-csrf-token", &csrf)])
+        .send(
+            "POST",
+            "/api/v1/units",
+            Some("application/json"),
+            json!({ "code": "API", "name": "Lewat API", "kind": "seksi" })
+                .to_string()
+                .into_bytes(),
+            &[("x-csrf-token", &csrf)],
+        )
         .await;
     assert_eq!(with_header.status, StatusCode::CREATED, "{}", with_header.body);
 }
@@ -130,14 +208,45 @@ async fn departments_are_isolated() {
     let t = support::sqlite().await;
     let state = support::demo_state(&t).await;
     let actor = Actor::System("test");
-    let other = departments::create(&state.db, &actor, "dinsos", naskah::demo::letterhead()).await.unwrap();
-    let foreign_unit = departments::create_unit(&state.db, &actor, other.id, departments::UnitInput { code: "S".into(), name: "Seksi Lain".into(), kind: "seksi".into(), parent_id: None }).await.unwrap();
+    let other = departments::create(&state.db, &actor, "dinsos", naskah::demo::letterhead())
+        .await
+        .unwrap();
+    let foreign_unit = departments::create_unit(
+        &state.db,
+        &actor,
+        other.id,
+        departments::UnitInput {
+            code: "S".into(),
+            name: "Seksi Lain".into(),
+            kind: "seksi".into(),
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
     let mut admin = support::logged_in(&state, "agendaris").await;
-    assert_eq!(admin.get(&format!("/pengaturan/unit/{}", foreign_unit.id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        admin.get(&format!("/pengaturan/unit/{}", foreign_unit.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
     let csrf = admin.csrf_of("/akun").await;
-    assert_eq!(admin.post_form(&format!("/pengaturan/unit/{}/hapus", foreign_unit.id), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        admin
+            .post_form(&format!("/pengaturan/unit/{}/hapus", foreign_unit.id), &[("csrf", &csrf)])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let mut api = support::api_client(&state, "agendaris").await;
-    assert_eq!(api.get(&format!("/api/v1/units/{}", foreign_unit.id)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(api.send("DELETE", &format!("/api/v1/units/{}", foreign_unit.id), None, vec![], &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.get(&format!("/api/v1/units/{}", foreign_unit.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.send("DELETE", &format!("/api/v1/units/{}", foreign_unit.id), None, vec![], &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     assert!(departments::get_unit(&state.db, other.id, foreign_unit.id).await.is_ok());
 }

@@ -21,7 +21,11 @@ fn naskah(dir: &std::path::Path) -> Command {
 
 fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -42,7 +46,9 @@ fn malformed_configuration_names_the_key() {
 fn config_prints_layers_with_secrets_hidden() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("naskah.toml"), "base_url = \"https://naskah.example.go.id\"\n").unwrap();
-    let (ok, out, err) = run(naskah(dir.path()).arg("config").env("NASKAH_DATABASE_URL", "postgres://naskah:sangat-rahasia@db:5432/naskah"));
+    let (ok, out, err) = run(naskah(dir.path())
+        .arg("config")
+        .env("NASKAH_DATABASE_URL", "postgres://naskah:sangat-rahasia@db:5432/naskah"));
     assert!(ok, "{err}");
     assert!(out.contains("https://naskah.example.go.id"));
     assert!(out.contains("postgres://naskah:***@db:5432/naskah"), "{out}");
@@ -54,9 +60,14 @@ fn config_prints_layers_with_secrets_hidden() {
 #[test]
 fn unreachable_database_is_reported_not_panicked() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run(naskah(dir.path()).arg("migrate").env("NASKAH_DATABASE_URL", "postgres://naskah@127.0.0.1:1/naskah"));
+    let (ok, _, err) = run(naskah(dir.path())
+        .arg("migrate")
+        .env("NASKAH_DATABASE_URL", "postgres://naskah@127.0.0.1:1/naskah"));
     assert!(!ok);
-    assert!(err.contains("basis data tidak dapat dihubungi") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("basis data tidak dapat dihubungi") && !err.contains("panicked"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,12 +82,28 @@ fn migrate_demo_users_and_regions() {
 
     let (ok, out, err) = run(naskah(dir.path()).arg("demo"));
     assert!(ok, "{err}");
-    assert!(out.contains("kadis") && out.contains("agendaris") && out.contains("kata sandi:"), "{out}");
+    assert!(
+        out.contains("kadis") && out.contains("agendaris") && out.contains("kata sandi:"),
+        "{out}"
+    );
     let (_, again, _) = run(naskah(dir.path()).arg("demo"));
     assert!(again.contains("sudah ada"), "{again}");
 
     let mut add = naskah(dir.path());
-    add.args(["user", "add", "--username", "bendahara", "--name", "Bendahara Dinas", "--roles", "typist,agendaris", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    add.args([
+        "user",
+        "add",
+        "--username",
+        "bendahara",
+        "--name",
+        "Bendahara Dinas",
+        "--roles",
+        "typist,agendaris",
+        "--password-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = add.spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"kas-daerah-2026\n").unwrap();
     let out = child.wait_with_output().unwrap();
@@ -91,7 +118,11 @@ fn migrate_demo_users_and_regions() {
     let (_, list, _) = run(naskah(dir.path()).args(["user", "list"]));
     assert!(list.contains("bendahara") && list.contains("typist,agendaris"), "{list}");
 
-    std::fs::write(dir.path().join("wilayah.csv"), "kode,nama,tingkat\n64.09.05,Kecamatan Uji,3\n64.09.05.2001,Desa Uji,4\n").unwrap();
+    std::fs::write(
+        dir.path().join("wilayah.csv"),
+        "kode,nama,tingkat\n64.09.05,Kecamatan Uji,3\n64.09.05.2001,Desa Uji,4\n",
+    )
+    .unwrap();
     let (ok, out, err) = run(naskah(dir.path()).args(["regions", "import", "wilayah.csv"]));
     assert!(ok && out.contains("2 wilayah diimpor"), "{out}{err}");
     std::fs::write(dir.path().join("rusak.csv"), "kode,nama,tingkat\n64.09.05,Kecamatan Uji,4\n").unwrap();
@@ -125,14 +156,23 @@ fn sigterm_finishes_requests_in_flight() {
         }
     };
     let body = "username=kadis&password=salah-sekali&csrf=x";
-    write!(stream, "POST /masuk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}", body.len(), &body[..10]).unwrap();
+    write!(
+        stream,
+        "POST /masuk HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(status.success());
     std::thread::sleep(Duration::from_millis(300));
     // New connections are refused once shutdown began.
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "listener must close on SIGTERM");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "listener must close on SIGTERM"
+    );
     stream.write_all(&body.as_bytes()[10..]).unwrap();
     let mut reply = String::new();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -143,4 +183,23 @@ fn sigterm_finishes_requests_in_flight() {
     let mut log = String::new();
     server.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains("sinyal berhenti diterima"), "{log}");
+}
+
+#[test]
+fn logs_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(naskah(dir.path())
+        .arg("migrate")
+        .env("NASKAH_LOG_FORMAT", "json")
+        .env("NASKAH_LOG_LEVEL", "info"));
+    assert!(ok, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("migrasi diterapkan"))
+        .unwrap_or_else(|| panic!("{err}"));
+    let record: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(record["level"], "INFO");
+    assert_eq!(record["fields"]["version"], 1);
+    let (ok, _, err) = run(naskah(dir.path()).arg("migrate").env("NASKAH_LOG_FORMAT", "xml"));
+    assert!(!ok && err.contains("NASKAH_LOG_FORMAT"), "{err}");
 }

@@ -37,7 +37,9 @@ impl Drop for TestDb {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Db::connect(&admin_url, 1).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin.pool).await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                            .execute(&admin.pool)
+                            .await;
                     }
                 });
             })
@@ -50,7 +52,13 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("naskah.sqlite3").display());
     let db = Db::open(&url, 5).await.unwrap();
-    TestDb { db, url, label: "sqlite", _dir: Some(dir), cleanup: None }
+    TestDb {
+        db,
+        url,
+        label: "sqlite",
+        _dir: Some(dir),
+        cleanup: None,
+    }
 }
 
 /// The PostgreSQL server named by `NASKAH_TEST_POSTGRES_URL`, if any. Under CI its
@@ -59,7 +67,10 @@ pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("NASKAH_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            assert!(!in_ci(), "CI=true but NASKAH_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run in CI");
+            assert!(
+                !in_ci(),
+                "CI=true but NASKAH_TEST_POSTGRES_URL is not set: the PostgreSQL tests must run in CI"
+            );
             eprintln!("NASKAH_TEST_POSTGRES_URL not set: skipping the PostgreSQL run");
             None
         }
@@ -69,12 +80,26 @@ pub fn postgres_admin_url() -> Option<String> {
 /// A fresh, empty PostgreSQL database: its URL and the guard that drops it.
 pub async fn postgres_empty() -> Option<(String, TestDb)> {
     let admin_url = postgres_admin_url()?;
-    let admin = Db::connect(&admin_url, 1).await.unwrap_or_else(|e| panic!("PostgreSQL at NASKAH_TEST_POSTGRES_URL unreachable: {e}"));
-    let name = format!("naskah_test_{}", &naskah::accounts::random_token().to_lowercase().replace(['-', '_'], "")[..16]);
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin.pool).await.unwrap();
+    let admin = Db::connect(&admin_url, 1)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at NASKAH_TEST_POSTGRES_URL unreachable: {e}"));
+    let name = format!(
+        "naskah_test_{}",
+        &naskah::accounts::random_token().to_lowercase().replace(['-', '_'], "")[..16]
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
     let mut url = url::Url::parse(&admin_url).unwrap();
     url.set_path(&format!("/{name}"));
-    let guard = TestDb { db: admin, url: url.to_string(), label: "postgres", _dir: None, cleanup: Some((admin_url, name)) };
+    let guard = TestDb {
+        db: admin,
+        url: url.to_string(),
+        label: "postgres",
+        _dir: None,
+        cleanup: Some((admin_url, name)),
+    };
     Some((url.to_string(), guard))
 }
 
@@ -95,7 +120,10 @@ pub async fn backends() -> Vec<TestDb> {
 }
 
 pub fn test_config() -> Config {
-    Config { max_body_bytes: 64 * 1024, ..Config::default() }
+    Config {
+        max_body_bytes: 64 * 1024,
+        ..Config::default()
+    }
 }
 
 /// The demo department seeded with a known password, and the app state over it.
@@ -161,7 +189,11 @@ impl Reply {
     /// The CSRF token of the first form on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).unwrap_or_else(|| panic!("no csrf field in page: {}", self.body)) + marker.len();
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no csrf field in page: {}", self.body))
+            + marker.len();
         self.body[start..].split('"').next().unwrap().to_string()
     }
 }
@@ -172,7 +204,11 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 
 impl Client {
     pub fn new(state: &AppState) -> Self {
-        Client { router: web::router(state.clone()), cookies: Default::default(), bearer: None }
+        Client {
+            router: web::router(state.clone()),
+            cookies: Default::default(),
+            bearer: None,
+        }
     }
 
     pub async fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>, extra: &[(&str, &str)]) -> Reply {
@@ -206,7 +242,11 @@ impl Client {
             }
         }
         let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-        Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
@@ -214,18 +254,27 @@ impl Client {
     }
 
     pub async fn post_form(&mut self, path: &str, pairs: &[(&str, &str)]) -> Reply {
-        self.send("POST", path, Some("application/x-www-form-urlencoded"), encode_form(pairs).into_bytes(), &[]).await
+        self.send(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            encode_form(pairs).into_bytes(),
+            &[],
+        )
+        .await
     }
 
     pub async fn json(&mut self, method: &str, path: &str, body: serde_json::Value) -> Reply {
-        self.send(method, path, Some("application/json"), body.to_string().into_bytes(), &[]).await
+        self.send(method, path, Some("application/json"), body.to_string().into_bytes(), &[])
+            .await
     }
 
     /// Logs in through the real login form; returns the reply to the POST.
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
         let page = self.get("/masuk").await;
         let csrf = page.csrf();
-        self.post_form("/masuk", &[("csrf", &csrf), ("username", username), ("password", password)]).await
+        self.post_form("/masuk", &[("csrf", &csrf), ("username", username), ("password", password)])
+            .await
     }
 
     /// The CSRF token of a page that needs a session.
@@ -238,7 +287,12 @@ impl Client {
 pub async fn logged_in(state: &AppState, username: &str) -> Client {
     let mut client = Client::new(state);
     let reply = client.login(username, DEMO_PASSWORD).await;
-    assert_eq!(reply.status, axum::http::StatusCode::SEE_OTHER, "login as {username} failed: {}", reply.body);
+    assert_eq!(
+        reply.status,
+        axum::http::StatusCode::SEE_OTHER,
+        "login as {username} failed: {}",
+        reply.body
+    );
     client
 }
 

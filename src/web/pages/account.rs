@@ -27,7 +27,15 @@ pub fn router() -> Router<AppState> {
         .route("/akun/token/{id}/cabut", post(revoke_token))
 }
 
-async fn render(state: &AppState, user: &SessionUser, password_errors: &FieldErrors, token_errors: &FieldErrors, notice: &str, secret: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn render(
+    state: &AppState,
+    user: &SessionUser,
+    password_errors: &FieldErrors,
+    token_errors: &FieldErrors,
+    notice: &str,
+    secret: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let tokens = accounts::list_tokens(&state.db, user.user.id).await?;
     let tz = user.department.tz();
     let rows = tokens
@@ -43,7 +51,11 @@ async fn render(state: &AppState, user: &SessionUser, password_errors: &FieldErr
                     None => "aktif".into(),
                 },
             ],
-            post_action: if t.revoked_at.is_none() { format!("/akun/token/{}/cabut", t.id) } else { String::new() },
+            post_action: if t.revoked_at.is_none() {
+                format!("/akun/token/{}/cabut", t.id)
+            } else {
+                String::new()
+            },
             post_label: "Cabut".into(),
             ..Row::default()
         })
@@ -57,21 +69,41 @@ async fn render(state: &AppState, user: &SessionUser, password_errors: &FieldErr
         "Ganti kata sandi",
         vec![
             Field::password("current_password", "Kata sandi saat ini", "current-password").required(),
-            Field::password("password", "Kata sandi baru", "new-password").required().help("Minimal 10 karakter."),
+            Field::password("password", "Kata sandi baru", "new-password")
+                .required()
+                .help("Minimal 10 karakter."),
             Field::password("password_again", "Ulangi kata sandi baru", "new-password").required(),
         ],
     )
     .with_errors(password_errors);
-    let token_form = Form::new("Buat token API", "/akun/token", user.csrf(), "Buat token", vec![
-        Field::text("name", "Nama token", "").required().help("Untuk apa token ini, contoh: integrasi SRIKANDI"),
-    ])
+    let token_form = Form::new(
+        "Buat token API",
+        "/akun/token",
+        user.csrf(),
+        "Buat token",
+        vec![
+            Field::text("name", "Nama token", "")
+                .required()
+                .help("Untuk apa token ini, contoh: integrasi SRIKANDI"),
+        ],
+    )
     .with_errors(token_errors);
     let page = Page {
         heading: "Akun saya".into(),
         intro: format!("{} — nama pengguna {}", user.user.display_name, user.user.username),
         secret: secret.clone().unwrap_or_default(),
-        secret_label: if secret.is_some() { "Token API baru. Kirim sebagai header Authorization: Bearer <token>.".into() } else { String::new() },
-        table: Some(Table { title: "Token API".into(), columns: ["Nama", "Awalan", "Dibuat", "Terakhir dipakai", "Status"].map(String::from).to_vec(), rows }),
+        secret_label: if secret.is_some() {
+            "Token API baru. Kirim sebagai header Authorization: Bearer <token>.".into()
+        } else {
+            String::new()
+        },
+        table: Some(Table {
+            title: "Token API".into(),
+            columns: ["Nama", "Awalan", "Dibuat", "Terakhir dipakai", "Status"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }),
         forms: vec![password_form, token_form],
         ..Page::default()
     };
@@ -79,13 +111,29 @@ async fn render(state: &AppState, user: &SessionUser, password_errors: &FieldErr
 }
 
 async fn show(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
-    render(&state, &user, &FieldErrors::default(), &FieldErrors::default(), notice.text(), None, StatusCode::OK).await
+    render(
+        &state,
+        &user,
+        &FieldErrors::default(),
+        &FieldErrors::default(),
+        notice.text(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn change_password(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn change_password(
+    State(state): State<AppState>,
+    user: SessionUser,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     let new = form.get("password");
     let result = if new != form.get("password_again") {
-        Err(accounts::Error::Invalid(FieldErrors::single("password_again", "Kedua kata sandi baru tidak sama.")))
+        Err(accounts::Error::Invalid(FieldErrors::single(
+            "password_again",
+            "Kedua kata sandi baru tidak sama.",
+        )))
     } else {
         accounts::change_own_password(&state.db, &user.user, &form.get("current_password"), &new, Some(&user.token)).await
     };
@@ -100,7 +148,18 @@ async fn change_password(State(state): State<AppState>, user: SessionUser, CsrfF
 
 async fn create_token(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
     match accounts::create_token(&state.db, &user.user, &form.get("name")).await {
-        Ok(created) => render(&state, &user, &FieldErrors::default(), &FieldErrors::default(), "Token dibuat.", Some(created.secret), StatusCode::OK).await,
+        Ok(created) => {
+            render(
+                &state,
+                &user,
+                &FieldErrors::default(),
+                &FieldErrors::default(),
+                "Token dibuat.",
+                Some(created.secret),
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(e) => {
             let (errors, status) = form_failure(e.into())?;
             render(&state, &user, &FieldErrors::default(), &errors, "", None, status).await
@@ -108,7 +167,12 @@ async fn create_token(State(state): State<AppState>, user: SessionUser, CsrfForm
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     accounts::revoke_token(&state.db, &user.user, &user.user, id).await?;
     Ok(Redirect::to("/akun?ok=dicabut").into_response())
 }

@@ -67,8 +67,18 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         s if s.is_server_error() => "Kesalahan server",
         _ => "Permintaan tidak dapat diproses",
     };
-    let shell = Shell { title: heading.into(), ..Shell::default() };
-    render(status, &ErrorTemplate { shell, heading: heading.into(), message: message.into() })
+    let shell = Shell {
+        title: heading.into(),
+        ..Shell::default()
+    };
+    render(
+        status,
+        &ErrorTemplate {
+            shell,
+            heading: heading.into(),
+            message: message.into(),
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -118,8 +128,20 @@ async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Q
     let roles: Vec<&str> = user.user.roles.iter().map(|r| r.label()).collect();
     let mut shell = Shell::for_user(&user, "Tugas saya", "/");
     shell.notice = notice.text().into();
-    let roles = if roles.is_empty() { "belum ada".to_string() } else { roles.join(", ") };
-    Ok(render(StatusCode::OK, &HomeTemplate { shell, roles, is_admin, counts }))
+    let roles = if roles.is_empty() {
+        "belum ada".to_string()
+    } else {
+        roles.join(", ")
+    };
+    Ok(render(
+        StatusCode::OK,
+        &HomeTemplate {
+            shell,
+            roles,
+            is_admin,
+            counts,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -137,7 +159,9 @@ fn login_form(csrf: &str, username: &str, error: Option<String>) -> Form {
         submit: "Masuk".into(),
         error_summary: error.unwrap_or_default(),
         fields: vec![
-            Field::text("username", "Nama pengguna", username).required().autocomplete("username"),
+            Field::text("username", "Nama pengguna", username)
+                .required()
+                .autocomplete("username"),
             Field::password("password", "Kata sandi", "current-password").required(),
         ],
         ..Form::default()
@@ -146,8 +170,18 @@ fn login_form(csrf: &str, username: &str, error: Option<String>) -> Form {
 
 fn login_response(state: &AppState, status: StatusCode, username: &str, error: Option<String>) -> Response {
     let csrf = accounts::random_token();
-    let shell = Shell { title: "Masuk".into(), ..Shell::default() };
-    let mut response = render(status, &LoginTemplate { shell, form: login_form(&csrf, username, error), dept_hint: String::new() });
+    let shell = Shell {
+        title: "Masuk".into(),
+        ..Shell::default()
+    };
+    let mut response = render(
+        status,
+        &LoginTemplate {
+            shell,
+            form: login_form(&csrf, username, error),
+            dept_hint: String::new(),
+        },
+    );
     if let Ok(v) = auth::set_cookie(state, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -156,9 +190,10 @@ fn login_response(state: &AppState, status: StatusCode, username: &str, error: O
 
 async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE)
-        && let Ok(Some(_)) = accounts::session_user(&state.db, token, &state.config.session).await {
-            return Redirect::to("/").into_response();
-        }
+        && let Ok(Some(_)) = accounts::session_user(&state.db, token, &state.config.session).await
+    {
+        return Redirect::to("/").into_response();
+    }
     login_response(&state, StatusCode::OK, "", None)
 }
 
@@ -184,25 +219,47 @@ async fn login_submit(
         return login_response(&state, StatusCode::FORBIDDEN, &form.username, Some(Failure::Csrf.message()));
     }
     if form.username.trim().is_empty() || form.password.is_empty() {
-        return login_response(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.username, Some("Isi nama pengguna dan kata sandi.".into()));
+        return login_response(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form.username,
+            Some("Isi nama pengguna dan kata sandi.".into()),
+        );
     }
     let address = auth::client_address(&headers, peer, state.config.login_throttle.trust_forwarded_for);
-    match accounts::login(&state.db, &state.config.login_throttle, &state.config.session, &form.username, &form.password, &address).await {
+    match accounts::login(
+        &state.db,
+        &state.config.login_throttle,
+        &state.config.session,
+        &form.username,
+        &form.password,
+        &address,
+    )
+    .await
+    {
         Ok((token, _session, user)) => {
             let target = if user.must_change_password { "/akun?ok=ganti-sandi" } else { "/" };
             let mut response = Redirect::to(target).into_response();
             let max_age = state.config.session.absolute_hours * 3600;
-            for cookie in [auth::set_cookie(&state, auth::SESSION_COOKIE, &token, max_age), auth::set_cookie(&state, auth::LOGIN_CSRF_COOKIE, "", 0)] {
+            for cookie in [
+                auth::set_cookie(&state, auth::SESSION_COOKIE, &token, max_age),
+                auth::set_cookie(&state, auth::LOGIN_CSRF_COOKIE, "", 0),
+            ] {
                 if let Ok(v) = cookie.parse() {
                     response.headers_mut().append(header::SET_COOKIE, v);
                 }
             }
             response
         }
-        Err(accounts::LoginError::InvalidCredentials) => {
-            login_response(&state, StatusCode::UNAUTHORIZED, &form.username, Some(accounts::LoginError::InvalidCredentials.to_string()))
+        Err(accounts::LoginError::InvalidCredentials) => login_response(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &form.username,
+            Some(accounts::LoginError::InvalidCredentials.to_string()),
+        ),
+        Err(e @ accounts::LoginError::Throttled { .. }) => {
+            login_response(&state, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(e.to_string()))
         }
-        Err(e @ accounts::LoginError::Throttled { .. }) => login_response(&state, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(e.to_string())),
         Err(accounts::LoginError::Db(e)) => PageError::from(e).into_response(),
     }
 }
@@ -218,13 +275,18 @@ async fn logout(State(state): State<AppState>, user: SessionUser, CsrfForm(_): C
 
 /// The department's logo; public, because it appears on letters and the verification page.
 async fn logo(State(state): State<AppState>, Path(department_id): Path<i64>) -> Result<Response, PageError> {
-    let (bytes, mime) = departments::logo(&state.db, department_id).await?.ok_or(PageError(Failure::NotFound))?;
+    let (bytes, mime) = departments::logo(&state.db, department_id)
+        .await?
+        .ok_or(PageError(Failure::NotFound))?;
     Ok((
         [
             (header::CONTENT_TYPE, mime),
             (header::CACHE_CONTROL, "private, max-age=300".to_string()),
             // An SVG opened directly must not run anything.
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox".to_string(),
+            ),
         ],
         bytes,
     )
@@ -232,9 +294,23 @@ async fn logo(State(state): State<AppState>, Path(department_id): Path<i64>) -> 
 }
 
 async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../static/naskah.css")).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/naskah.css"),
+    )
+        .into_response()
 }
 
 async fn favicon() -> Response {
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], include_str!("../static/favicon.svg")).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/favicon.svg"),
+    )
+        .into_response()
 }

@@ -29,7 +29,10 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(routes::<Units>()).merge(routes::<Positions>()).merge(routes::<Officials>())
+    Router::new()
+        .merge(routes::<Units>())
+        .merge(routes::<Positions>())
+        .merge(routes::<Officials>())
 }
 
 fn routes<R: Resource>() -> Router<AppState> {
@@ -74,26 +77,48 @@ struct Context {
 
 impl Context {
     async fn load(db: &Db, dept: i64) -> Result<Self, Error> {
-        Ok(Context { units: departments::list_units(db, dept).await?, positions: departments::list_positions(db, dept).await? })
+        Ok(Context {
+            units: departments::list_units(db, dept).await?,
+            positions: departments::list_positions(db, dept).await?,
+        })
     }
     fn unit_name(&self, id: Option<i64>) -> String {
-        id.and_then(|id| self.units.iter().find(|u| u.id == id)).map(|u| u.name.clone()).unwrap_or_else(|| "—".into())
+        id.and_then(|id| self.units.iter().find(|u| u.id == id))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "—".into())
     }
     fn position_title(&self, id: Option<i64>) -> String {
-        id.and_then(|id| self.positions.iter().find(|p| p.id == id)).map(|p| p.title.clone()).unwrap_or_else(|| "—".into())
+        id.and_then(|id| self.positions.iter().find(|p| p.id == id))
+            .map(|p| p.title.clone())
+            .unwrap_or_else(|| "—".into())
     }
     fn unit_choices(&self, selected: Option<i64>, except: Option<i64>) -> Vec<super::Choice> {
-        id_choices(self.units.iter().filter(|u| Some(u.id) != except).map(|u| (u.id, u.name.clone())), selected, "— tidak ada —")
+        id_choices(
+            self.units.iter().filter(|u| Some(u.id) != except).map(|u| (u.id, u.name.clone())),
+            selected,
+            "— tidak ada —",
+        )
     }
 }
 
-async fn render_list<R: Resource>(state: &AppState, user: &SessionUser, input: &R::Input, errors: &FieldErrors, notice: &str, status: StatusCode) -> Result<Response, PageError> {
+async fn render_list<R: Resource>(
+    state: &AppState,
+    user: &SessionUser,
+    input: &R::Input,
+    errors: &FieldErrors,
+    notice: &str,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let dept = user.department.id;
     let items = R::list(&state.db, dept).await?;
     let ctx = R::context(&state.db, dept).await?;
     let rows = items
         .iter()
-        .map(|item| Row { cells: R::cells(item, &ctx), edit_href: format!("{}/{}", R::PATH, R::id(item)), ..Row::default() })
+        .map(|item| Row {
+            cells: R::cells(item, &ctx),
+            edit_href: format!("{}/{}", R::PATH, R::id(item)),
+            ..Row::default()
+        })
         .collect();
     let mut shell = Shell::for_user(user, R::HEADING, R::PATH);
     shell.notice = notice.into();
@@ -102,14 +127,25 @@ async fn render_list<R: Resource>(state: &AppState, user: &SessionUser, input: &
         heading: R::HEADING.into(),
         intro: R::INTRO.into(),
         tabs: tabs(R::PATH),
-        table: Some(Table { title: "Daftar".into(), columns: R::COLUMNS.iter().map(|c| c.to_string()).collect(), rows }),
+        table: Some(Table {
+            title: "Daftar".into(),
+            columns: R::COLUMNS.iter().map(|c| c.to_string()).collect(),
+            rows,
+        }),
         forms: vec![form],
         ..Page::default()
     };
     Ok(render_page(status, shell, page))
 }
 
-async fn render_edit<R: Resource>(state: &AppState, user: &SessionUser, id: i64, input: &R::Input, errors: &FieldErrors, status: StatusCode) -> Result<Response, PageError> {
+async fn render_edit<R: Resource>(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    input: &R::Input,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let ctx = R::context(&state.db, user.department.id).await?;
     let shell = Shell::for_user(user, R::EDIT_TITLE, R::PATH);
     let action = format!("{}/{id}", R::PATH);
@@ -125,12 +161,28 @@ async fn render_edit<R: Resource>(state: &AppState, user: &SessionUser, id: i64,
     Ok(render_page(status, shell, page))
 }
 
-async fn list_page<R: Resource>(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
+async fn list_page<R: Resource>(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
-    render_list::<R>(&state, &user, &R::Input::default(), &FieldErrors::default(), notice.text(), StatusCode::OK).await
+    render_list::<R>(
+        &state,
+        &user,
+        &R::Input::default(),
+        &FieldErrors::default(),
+        notice.text(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn create<R: Resource>(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn create<R: Resource>(
+    State(state): State<AppState>,
+    user: SessionUser,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let result = match R::input_from(&form) {
         Ok(input) => R::create(&state.db, &user.user.actor(), user.department.id, input).await,
@@ -152,7 +204,12 @@ async fn edit_page<R: Resource>(State(state): State<AppState>, user: SessionUser
     render_edit::<R>(&state, &user, id, &R::input_of(&item), &FieldErrors::default(), StatusCode::OK).await
 }
 
-async fn update<R: Resource>(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn update<R: Resource>(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     R::get(&state.db, user.department.id, id).await?;
     let result = match R::input_from(&form) {
@@ -169,7 +226,12 @@ async fn update<R: Resource>(State(state): State<AppState>, user: SessionUser, P
     }
 }
 
-async fn delete<R: Resource>(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn delete<R: Resource>(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     R::delete(&state.db, &user.user.actor(), user.department.id, id).await?;
     Ok(Redirect::to(&format!("{}?ok=dihapus", R::PATH)).into_response())
@@ -209,21 +271,41 @@ impl Resource for Units {
         item.id
     }
     fn input_of(u: &Self::Item) -> Self::Input {
-        UnitInput { code: u.code.clone(), name: u.name.clone(), kind: u.kind.clone(), parent_id: u.parent_id }
+        UnitInput {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            kind: u.kind.clone(),
+            parent_id: u.parent_id,
+        }
     }
     fn input_from(form: &FormData) -> Result<Self::Input, FieldErrors> {
-        Ok(UnitInput { code: form.get("code"), name: form.get("name"), kind: form.get("kind"), parent_id: form.id("parent_id")? })
+        Ok(UnitInput {
+            code: form.get("code"),
+            name: form.get("name"),
+            kind: form.get("kind"),
+            parent_id: form.id("parent_id")?,
+        })
     }
     async fn context(db: &Db, dept: i64) -> Result<Context, Error> {
-        Ok(Context { units: departments::list_units(db, dept).await?, ..Context::default() })
+        Ok(Context {
+            units: departments::list_units(db, dept).await?,
+            ..Context::default()
+        })
     }
     fn cells(u: &Self::Item, ctx: &Context) -> Vec<String> {
-        vec![u.name.clone(), u.code.clone(), kind_label(UNIT_KINDS, &u.kind).into(), ctx.unit_name(u.parent_id)]
+        vec![
+            u.name.clone(),
+            u.code.clone(),
+            kind_label(UNIT_KINDS, &u.kind).into(),
+            ctx.unit_name(u.parent_id),
+        ]
     }
     fn fields(input: &Self::Input, ctx: &Context) -> Vec<Field> {
         vec![
             Field::text("name", "Nama unit", &input.name).required(),
-            Field::text("code", "Kode unit", &input.code).required().help("Singkat, tanpa spasi; contoh PROG"),
+            Field::text("code", "Kode unit", &input.code)
+                .required()
+                .help("Singkat, tanpa spasi; contoh PROG"),
             Field::select("kind", "Jenis", choices(UNIT_KINDS, &input.kind, Some("— pilih —"))).required(),
             Field::select("parent_id", "Unit induk", ctx.unit_choices(input.parent_id, None)),
         ]
@@ -260,20 +342,37 @@ impl Resource for Positions {
         item.id
     }
     fn input_of(p: &Self::Item) -> Self::Input {
-        PositionInput { title: p.title.clone(), kind: p.kind.clone(), unit_id: p.unit_id }
+        PositionInput {
+            title: p.title.clone(),
+            kind: p.kind.clone(),
+            unit_id: p.unit_id,
+        }
     }
     fn input_from(form: &FormData) -> Result<Self::Input, FieldErrors> {
-        Ok(PositionInput { title: form.get("title"), kind: form.get("kind"), unit_id: form.id("unit_id")? })
+        Ok(PositionInput {
+            title: form.get("title"),
+            kind: form.get("kind"),
+            unit_id: form.id("unit_id")?,
+        })
     }
     async fn context(db: &Db, dept: i64) -> Result<Context, Error> {
-        Ok(Context { units: departments::list_units(db, dept).await?, ..Context::default() })
+        Ok(Context {
+            units: departments::list_units(db, dept).await?,
+            ..Context::default()
+        })
     }
     fn cells(p: &Self::Item, ctx: &Context) -> Vec<String> {
-        vec![p.title.clone(), kind_label(POSITION_KINDS, &p.kind).into(), ctx.unit_name(p.unit_id)]
+        vec![
+            p.title.clone(),
+            kind_label(POSITION_KINDS, &p.kind).into(),
+            ctx.unit_name(p.unit_id),
+        ]
     }
     fn fields(input: &Self::Input, ctx: &Context) -> Vec<Field> {
         vec![
-            Field::text("title", "Nama jabatan", &input.title).required().help("Sebagaimana ditulis di blok tanda tangan, contoh: Kepala Dinas Tenaga Kerja"),
+            Field::text("title", "Nama jabatan", &input.title)
+                .required()
+                .help("Sebagaimana ditulis di blok tanda tangan, contoh: Kepala Dinas Tenaga Kerja"),
             Field::select("kind", "Jenis jabatan", choices(POSITION_KINDS, &input.kind, Some("— pilih —"))).required(),
             Field::select("unit_id", "Unit", ctx.unit_choices(input.unit_id, None)),
         ]
@@ -285,7 +384,8 @@ impl Resource for Officials {
     type Item = departments::Official;
     const PATH: &'static str = "/pengaturan/pejabat";
     const HEADING: &'static str = "Pejabat";
-    const INTRO: &'static str = "Pegawai yang memegang jabatan. Nama ditulis tanpa gelar; gelar diisi terpisah, karena keputusan ditulis tanpa gelar.";
+    const INTRO: &'static str =
+        "Pegawai yang memegang jabatan. Nama ditulis tanpa gelar; gelar diisi terpisah, karena keputusan ditulis tanpa gelar.";
     const ADD_TITLE: &'static str = "Tambah pejabat";
     const EDIT_TITLE: &'static str = "Ubah pejabat";
     const DELETE_LABEL: &'static str = "Hapus pejabat ini";
@@ -335,17 +435,37 @@ impl Resource for Officials {
         Context::load(db, dept).await
     }
     fn cells(o: &Self::Item, ctx: &Context) -> Vec<String> {
-        vec![o.full_name(), departments::Nip::parse(&o.nip).map(|n| n.spaced()).unwrap_or_else(|_| o.nip.clone()), o.rank_line(), ctx.position_title(o.position_id)]
+        vec![
+            o.full_name(),
+            departments::Nip::parse(&o.nip)
+                .map(|n| n.spaced())
+                .unwrap_or_else(|_| o.nip.clone()),
+            o.rank_line(),
+            ctx.position_title(o.position_id),
+        ]
     }
     fn fields(input: &Self::Input, ctx: &Context) -> Vec<Field> {
         vec![
             Field::text("title_prefix", "Gelar depan", &input.title_prefix).help("Contoh: Drs. atau Dr. Ir."),
             Field::text("name", "Nama tanpa gelar", &input.name).required(),
             Field::text("title_suffix", "Gelar belakang", &input.title_suffix).help("Contoh: S.E., M.Si."),
-            Field { kind: "text", ..Field::text("nip", "NIP", &input.nip) }.required().help("18 angka; spasi boleh, contoh 19700512 199803 1 004"),
+            Field {
+                kind: "text",
+                ..Field::text("nip", "NIP", &input.nip)
+            }
+            .required()
+            .help("18 angka; spasi boleh, contoh 19700512 199803 1 004"),
             Field::text("rank", "Pangkat", &input.rank).help("Contoh: Pembina Tingkat I"),
             Field::text("grade", "Golongan/ruang", &input.grade).help("Contoh: IV/b"),
-            Field::select("position_id", "Jabatan", id_choices(ctx.positions.iter().map(|p| (p.id, p.title.clone())), input.position_id, "— tidak ada —")),
+            Field::select(
+                "position_id",
+                "Jabatan",
+                id_choices(
+                    ctx.positions.iter().map(|p| (p.id, p.title.clone())),
+                    input.position_id,
+                    "— tidak ada —",
+                ),
+            ),
         ]
     }
 }

@@ -21,12 +21,18 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/pengaturan", get(show).post(save)).route("/pengaturan/logo", post(upload_logo))
+    Router::new()
+        .route("/pengaturan", get(show).post(save))
+        .route("/pengaturan/logo", post(upload_logo))
 }
 
 /// The tabs of the settings section.
 pub fn tabs(current: &str) -> Vec<NavItem> {
-    let exact = |href: &str, label: &str| NavItem { href: href.into(), label: label.into(), active: current == href };
+    let exact = |href: &str, label: &str| NavItem {
+        href: href.into(),
+        label: label.into(),
+        active: current == href,
+    };
     vec![
         exact("/pengaturan", "Kop surat"),
         exact("/pengaturan/unit", "Unit kerja"),
@@ -48,12 +54,19 @@ fn letterhead_fields(input: &DepartmentInput) -> Vec<Field> {
     let zones: Vec<(&str, String)> = TimeZone::ALL.iter().map(|tz| (tz.iana(), tz.label())).collect();
     let zone_pairs: Vec<(&str, &str)> = zones.iter().map(|(k, l)| (*k, l.as_str())).collect();
     vec![
-        Field::text("regency_name", "Pemerintah daerah", &input.regency_name).required().help("Contoh: Kabupaten Penajam Paser Utara"),
-        Field::text("name", "Nama dinas", &input.name).required().help("Contoh: Dinas Tenaga Kerja"),
+        Field::text("regency_name", "Pemerintah daerah", &input.regency_name)
+            .required()
+            .help("Contoh: Kabupaten Penajam Paser Utara"),
+        Field::text("name", "Nama dinas", &input.name)
+            .required()
+            .help("Contoh: Dinas Tenaga Kerja"),
         Field::text("region_code", "Kode wilayah kabupaten/kota", &input.region_code).help("Kode Kemendagri, contoh 64.09"),
         Field::text("address", "Alamat", &input.address),
         Field::text("postal_code", "Kode pos", &input.postal_code).autocomplete("postal-code"),
-        Field { kind: "tel", ..Field::text("phone", "Telepon", &input.phone) },
+        Field {
+            kind: "tel",
+            ..Field::text("phone", "Telepon", &input.phone)
+        },
         Field::email("email", "E-mail", &input.email),
         Field::text("website", "Laman", &input.website),
         Field::text("city", "Tempat penulisan surat", &input.city).help("Ditulis sebelum tanggal surat, contoh: Penajam"),
@@ -61,20 +74,42 @@ fn letterhead_fields(input: &DepartmentInput) -> Vec<Field> {
     ]
 }
 
-fn render(user: &SessionUser, input: &DepartmentInput, errors: &FieldErrors, logo_errors: &FieldErrors, notice: &str, status: StatusCode) -> Response {
+fn render(
+    user: &SessionUser,
+    input: &DepartmentInput,
+    errors: &FieldErrors,
+    logo_errors: &FieldErrors,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
     let mut shell = Shell::for_user(user, "Pengaturan dinas", "/pengaturan");
     shell.notice = notice.into();
-    let letterhead = Form::new("Kop surat dan pengaturan", "/pengaturan", user.csrf(), "Simpan", letterhead_fields(input)).with_errors(errors);
-    let mut logo = Form::new("Logo", "/pengaturan/logo", user.csrf(), "Unggah logo", vec![
-        Field::file("logo", "Berkas logo").help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat."),
-    ])
+    let letterhead = Form::new(
+        "Kop surat dan pengaturan",
+        "/pengaturan",
+        user.csrf(),
+        "Simpan",
+        letterhead_fields(input),
+    )
+    .with_errors(errors);
+    let mut logo = Form::new(
+        "Logo",
+        "/pengaturan/logo",
+        user.csrf(),
+        "Unggah logo",
+        vec![Field::file("logo", "Berkas logo").help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat.")],
+    )
     .with_errors(logo_errors);
     logo.multipart = true;
     let page = Page {
         heading: "Pengaturan dinas".into(),
         intro: "Data ini dipakai pada kop surat, tanggal surat dan halaman verifikasi.".into(),
         tabs: tabs("/pengaturan"),
-        image_src: if user.department.has_logo() { format!("/logo/{}?v={}", user.department.id, user.department.updated_at) } else { String::new() },
+        image_src: if user.department.has_logo() {
+            format!("/logo/{}?v={}", user.department.id, user.department.updated_at)
+        } else {
+            String::new()
+        },
         image_alt: "Logo yang dipakai sekarang".into(),
         forms: vec![letterhead, logo],
         ..Page::default()
@@ -85,7 +120,14 @@ fn render(user: &SessionUser, input: &DepartmentInput, errors: &FieldErrors, log
 async fn show(user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let input = DepartmentInput::from(&user.department);
-    Ok(render(&user, &input, &FieldErrors::default(), &FieldErrors::default(), notice.text(), StatusCode::OK))
+    Ok(render(
+        &user,
+        &input,
+        &FieldErrors::default(),
+        &FieldErrors::default(),
+        notice.text(),
+        StatusCode::OK,
+    ))
 }
 
 fn input_from(form: &FormData) -> DepartmentInput {
@@ -119,7 +161,11 @@ async fn upload_logo(State(state): State<AppState>, user: SessionUser, mut multi
     user.require(Role::Administrator)?;
     let mut csrf = String::new();
     let mut bytes = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| PageError(auth::body_failure(e.status())))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| PageError(auth::body_failure(e.status())))?
+    {
         match field.name() {
             Some("csrf") => csrf = field.text().await.map_err(|e| PageError(auth::body_failure(e.status())))?,
             Some("logo") => bytes = field.bytes().await.map_err(|e| PageError(auth::body_failure(e.status())))?.to_vec(),

@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
 }
 
 fn role_choices(selected: &[Role]) -> Vec<Choice> {
-    Role::ALL.iter().map(|r| Choice::new(r.key(), r.label(), selected.contains(r))).collect()
+    Role::ALL
+        .iter()
+        .map(|r| Choice::new(r.key(), r.label(), selected.contains(r)))
+        .collect()
 }
 
 fn input_from(form: &FormData) -> Result<UserInput, FieldErrors> {
@@ -44,20 +47,36 @@ fn input_from(form: &FormData) -> Result<UserInput, FieldErrors> {
 
 async fn official_choices(state: &AppState, dept: i64, selected: Option<i64>) -> Result<Vec<Choice>, PageError> {
     let officials = departments::list_officials(&state.db, dept).await?;
-    Ok(id_choices(officials.iter().map(|o| (o.id, format!("{} ({})", o.full_name(), o.nip))), selected, "— tidak terhubung —"))
+    Ok(id_choices(
+        officials.iter().map(|o| (o.id, format!("{} ({})", o.full_name(), o.nip))),
+        selected,
+        "— tidak terhubung —",
+    ))
 }
 
 fn user_fields(input: &UserInput, officials: Vec<Choice>) -> Vec<Field> {
     vec![
         Field::text("display_name", "Nama lengkap", &input.display_name).required(),
-        Field::text("username", "Nama pengguna", &input.username).required().autocomplete("off").help("Huruf kecil, angka, titik, garis bawah atau minus"),
+        Field::text("username", "Nama pengguna", &input.username)
+            .required()
+            .autocomplete("off")
+            .help("Huruf kecil, angka, titik, garis bawah atau minus"),
         Field::email("email", "E-mail", &input.email),
         Field::checkboxes("roles", "Peran", role_choices(&input.roles)),
-        Field::select("official_id", "Pejabat yang terhubung", officials).help("Akun penandatangan dan pemaraf dihubungkan dengan data pejabatnya"),
+        Field::select("official_id", "Pejabat yang terhubung", officials)
+            .help("Akun penandatangan dan pemaraf dihubungkan dengan data pejabatnya"),
     ]
 }
 
-async fn render_list(state: &AppState, user: &SessionUser, input: &UserInput, errors: &FieldErrors, notice: &str, secret: Option<(String, String)>, status: StatusCode) -> Result<Response, PageError> {
+async fn render_list(
+    state: &AppState,
+    user: &SessionUser,
+    input: &UserInput,
+    errors: &FieldErrors,
+    notice: &str,
+    secret: Option<(String, String)>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let users = accounts::list(&state.db, user.department.id).await?;
     let rows = users
         .iter()
@@ -73,7 +92,10 @@ async fn render_list(state: &AppState, user: &SessionUser, input: &UserInput, er
         })
         .collect();
     let mut fields = user_fields(input, official_choices(state, user.department.id, input.official_id).await?);
-    fields.push(Field::password("password", "Kata sandi awal", "new-password").help("Kosongkan agar dibuatkan otomatis. Pengguna wajib menggantinya saat pertama masuk."));
+    fields.push(
+        Field::password("password", "Kata sandi awal", "new-password")
+            .help("Kosongkan agar dibuatkan otomatis. Pengguna wajib menggantinya saat pertama masuk."),
+    );
     let mut shell = Shell::for_user(user, "Pengguna", "/pengguna");
     shell.notice = notice.into();
     let (secret_label, secret) = secret.unwrap_or_default();
@@ -82,7 +104,11 @@ async fn render_list(state: &AppState, user: &SessionUser, input: &UserInput, er
         intro: "Akun staf dinas dan perannya dalam alur naskah.".into(),
         secret,
         secret_label,
-        table: Some(Table { title: "Daftar pengguna".into(), columns: ["Nama", "Nama pengguna", "Peran", "Status"].map(String::from).to_vec(), rows }),
+        table: Some(Table {
+            title: "Daftar pengguna".into(),
+            columns: ["Nama", "Nama pengguna", "Peran", "Status"].map(String::from).to_vec(),
+            rows,
+        }),
         forms: vec![Form::new("Tambah pengguna", "/pengguna", user.csrf(), "Tambah pengguna", fields).with_errors(errors)],
         ..Page::default()
     };
@@ -91,13 +117,26 @@ async fn render_list(state: &AppState, user: &SessionUser, input: &UserInput, er
 
 async fn list_page(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
-    render_list(&state, &user, &UserInput::default(), &FieldErrors::default(), notice.text(), None, StatusCode::OK).await
+    render_list(
+        &state,
+        &user,
+        &UserInput::default(),
+        &FieldErrors::default(),
+        notice.text(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn create(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let chosen = form.get("password");
-    let password = if chosen.is_empty() { accounts::generate_password() } else { chosen.clone() };
+    let password = if chosen.is_empty() {
+        accounts::generate_password()
+    } else {
+        chosen.clone()
+    };
     let result = match input_from(&form) {
         Ok(input) => accounts::create(&state.db, &user.user.actor(), user.department.id, input, &password, true).await,
         Err(e) => Err(accounts::Error::Invalid(e)),
@@ -105,8 +144,19 @@ async fn create(State(state): State<AppState>, user: SessionUser, CsrfForm(form)
     let input = input_from(&form).unwrap_or_default();
     match result {
         Ok(created) => {
-            let secret = chosen.is_empty().then(|| (format!("Akun {} dibuat. Kata sandi awalnya:", created.username), password));
-            render_list(&state, &user, &UserInput::default(), &FieldErrors::default(), "Pengguna ditambahkan.", secret, StatusCode::OK).await
+            let secret = chosen
+                .is_empty()
+                .then(|| (format!("Akun {} dibuat. Kata sandi awalnya:", created.username), password));
+            render_list(
+                &state,
+                &user,
+                &UserInput::default(),
+                &FieldErrors::default(),
+                "Pengguna ditambahkan.",
+                secret,
+                StatusCode::OK,
+            )
+            .await
         }
         Err(e) => {
             let (errors, status) = form_failure(e.into())?;
@@ -115,22 +165,43 @@ async fn create(State(state): State<AppState>, user: SessionUser, CsrfForm(form)
     }
 }
 
-async fn render_edit(state: &AppState, user: &SessionUser, target: &User, input: &UserInput, errors: &FieldErrors, secret: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn render_edit(
+    state: &AppState,
+    user: &SessionUser,
+    target: &User,
+    input: &UserInput,
+    errors: &FieldErrors,
+    secret: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let mut fields = user_fields(input, official_choices(state, user.department.id, input.official_id).await?);
     fields.push(Field::select(
         "active",
         "Status",
-        vec![Choice::new("1", "Aktif", input.active.unwrap_or(true)), Choice::new("0", "Nonaktif (tidak dapat masuk)", !input.active.unwrap_or(true))],
+        vec![
+            Choice::new("1", "Aktif", input.active.unwrap_or(true)),
+            Choice::new("0", "Nonaktif (tidak dapat masuk)", !input.active.unwrap_or(true)),
+        ],
     ));
     let action = format!("/pengguna/{}", target.id);
     let page = Page {
         heading: format!("Ubah pengguna {}", target.username),
         back_href: "/pengguna".into(),
         secret: secret.clone().unwrap_or_default(),
-        secret_label: if secret.is_some() { "Kata sandi baru (pengguna wajib menggantinya saat masuk):".into() } else { String::new() },
+        secret_label: if secret.is_some() {
+            "Kata sandi baru (pengguna wajib menggantinya saat masuk):".into()
+        } else {
+            String::new()
+        },
         forms: vec![
             Form::new("", &action, user.csrf(), "Simpan perubahan", fields).with_errors(errors),
-            Form::new("Atur ulang kata sandi", &format!("{action}/sandi"), user.csrf(), "Buat kata sandi baru", vec![]),
+            Form::new(
+                "Atur ulang kata sandi",
+                &format!("{action}/sandi"),
+                user.csrf(),
+                "Buat kata sandi baru",
+                vec![],
+            ),
         ],
         ..Page::default()
     };
@@ -151,10 +222,24 @@ fn input_of(u: &User) -> UserInput {
 async fn edit_page(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let target = accounts::get_in(&state.db, user.department.id, id).await?;
-    render_edit(&state, &user, &target, &input_of(&target), &FieldErrors::default(), None, StatusCode::OK).await
+    render_edit(
+        &state,
+        &user,
+        &target,
+        &input_of(&target),
+        &FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn update(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn update(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let target = accounts::get_in(&state.db, user.department.id, id).await?;
     let result = match input_from(&form) {
@@ -171,10 +256,24 @@ async fn update(State(state): State<AppState>, user: SessionUser, Path(id): Path
     }
 }
 
-async fn reset_password(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn reset_password(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let target = accounts::get_in(&state.db, user.department.id, id).await?;
     let password = accounts::generate_password();
     accounts::set_password(&state.db, &user.user.actor(), &target, &password, true, None).await?;
-    render_edit(&state, &user, &target, &input_of(&target), &FieldErrors::default(), Some(password), StatusCode::OK).await
+    render_edit(
+        &state,
+        &user,
+        &target,
+        &input_of(&target),
+        &FieldErrors::default(),
+        Some(password),
+        StatusCode::OK,
+    )
+    .await
 }

@@ -27,7 +27,11 @@ pub struct NavItem {
 impl NavItem {
     pub fn new(href: &str, label: &str, current: &str) -> Self {
         let active = if href == "/" { current == "/" } else { current.starts_with(href) };
-        NavItem { href: href.into(), label: label.into(), active }
+        NavItem {
+            href: href.into(),
+            label: label.into(),
+            active,
+        }
     }
 }
 
@@ -62,7 +66,11 @@ pub struct Choice {
 
 impl Choice {
     pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Self {
-        Choice { value: value.into(), label: label.into(), selected }
+        Choice {
+            value: value.into(),
+            label: label.into(),
+            selected,
+        }
     }
 }
 
@@ -83,22 +91,46 @@ pub struct Field {
 
 impl Field {
     pub fn text(name: &str, label: &str, value: &str) -> Self {
-        Field { name: name.into(), label: label.into(), kind: "text", value: value.into(), ..Field::default() }
+        Field {
+            name: name.into(),
+            label: label.into(),
+            kind: "text",
+            value: value.into(),
+            ..Field::default()
+        }
     }
     pub fn email(name: &str, label: &str, value: &str) -> Self {
-        Field { kind: "email", ..Field::text(name, label, value) }
+        Field {
+            kind: "email",
+            ..Field::text(name, label, value)
+        }
     }
     pub fn password(name: &str, label: &str, autocomplete: &str) -> Self {
-        Field { kind: "password", autocomplete: autocomplete.into(), ..Field::text(name, label, "") }
+        Field {
+            kind: "password",
+            autocomplete: autocomplete.into(),
+            ..Field::text(name, label, "")
+        }
     }
     pub fn file(name: &str, label: &str) -> Self {
-        Field { kind: "file", ..Field::text(name, label, "") }
+        Field {
+            kind: "file",
+            ..Field::text(name, label, "")
+        }
     }
     pub fn select(name: &str, label: &str, options: Vec<Choice>) -> Self {
-        Field { kind: "select", options, ..Field::text(name, label, "") }
+        Field {
+            kind: "select",
+            options,
+            ..Field::text(name, label, "")
+        }
     }
     pub fn checkboxes(name: &str, label: &str, options: Vec<Choice>) -> Self {
-        Field { kind: "checkboxes", options, ..Field::text(name, label, "") }
+        Field {
+            kind: "checkboxes",
+            options,
+            ..Field::text(name, label, "")
+        }
     }
     pub fn required(mut self) -> Self {
         self.required = true;
@@ -127,7 +159,10 @@ pub fn choices(pairs: &[(&str, &str)], selected: &str, blank: Option<&str>) -> V
 /// Choices from database rows `(id, label)`, for optional references.
 pub fn id_choices(rows: impl IntoIterator<Item = (i64, String)>, selected: Option<i64>, blank: &str) -> Vec<Choice> {
     let mut out = vec![Choice::new("", blank, selected.is_none())];
-    out.extend(rows.into_iter().map(|(id, label)| Choice::new(id.to_string(), label, Some(id) == selected)));
+    out.extend(
+        rows.into_iter()
+            .map(|(id, label)| Choice::new(id.to_string(), label, Some(id) == selected)),
+    );
     out
 }
 
@@ -144,7 +179,14 @@ pub struct Form {
 
 impl Form {
     pub fn new(title: &str, action: &str, csrf: &str, submit: &str, fields: Vec<Field>) -> Self {
-        Form { title: title.into(), action: action.into(), csrf: csrf.into(), submit: submit.into(), fields, ..Form::default() }
+        Form {
+            title: title.into(),
+            action: action.into(),
+            csrf: csrf.into(),
+            submit: submit.into(),
+            fields,
+            ..Form::default()
+        }
     }
 
     /// Attaches validation messages to their fields and a summary at the top.
@@ -155,8 +197,12 @@ impl Form {
         for f in &mut self.fields {
             f.error = errors.get(&f.name).map(str::to_string);
         }
-        let unplaced: Vec<&str> =
-            errors.0.iter().filter(|e| !self.fields.iter().any(|f| f.name == e.field)).map(|e| e.message.as_str()).collect();
+        let unplaced: Vec<&str> = errors
+            .0
+            .iter()
+            .filter(|e| !self.fields.iter().any(|f| f.name == e.field))
+            .map(|e| e.message.as_str())
+            .collect();
         self.error_summary = if unplaced.is_empty() {
             "Periksa kembali isian yang ditandai.".into()
         } else {
@@ -225,6 +271,9 @@ impl FormData {
         if raw.trim().is_empty() {
             return Ok(None);
         }
-        raw.trim().parse().map(Some).map_err(|_| FieldErrors::single(name, "Pilihan tidak valid."))
+        raw.trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| FieldErrors::single(name, "Pilihan tidak valid."))
     }
 }
