@@ -154,6 +154,12 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
             department_id: existing.id,
         });
     }
+    // Check a chosen password before anything is written, so a refused one leaves no half-seeded department.
+    if let Some(password) = fixed_password {
+        for p in PEOPLE {
+            accounts::check_new_password(p.username, password).map_err(|e| anyhow::anyhow!("NASKAH_DEMO_PASSWORD: {e}"))?;
+        }
+    }
     let actor = Actor::System("demo");
     regions::import(db, &regions::parse_csv(regions::DEMO_REGENCY_CSV)?).await?;
     let department = departments::create(db, &actor, DEMO_SLUG, letterhead()).await?;

@@ -195,7 +195,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             let db = open_db(&config).await?;
             if seed_demo {
-                let password = std::env::var("NASKAH_DEMO_PASSWORD").ok();
+                let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
                 let seeded = demo::seed(&db, password.as_deref()).await?;
                 print!("{}", demo::describe(&seeded));
             }
@@ -223,7 +223,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = open_db(&config).await?;
-            let password = std::env::var("NASKAH_DEMO_PASSWORD").ok();
+            let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
             let seeded = demo::seed(&db, password.as_deref()).await?;
             print!("{}", demo::describe(&seeded));
             Ok(())

@@ -203,3 +203,14 @@ fn logs_can_be_json() {
     let (ok, _, err) = run(naskah(dir.path()).arg("migrate").env("NASKAH_LOG_FORMAT", "xml"));
     assert!(!ok && err.contains("NASKAH_LOG_FORMAT"), "{err}");
 }
+
+#[test]
+fn a_refused_demo_password_leaves_nothing_half_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).arg("demo").env("NASKAH_DEMO_PASSWORD", "pendek"));
+    assert!(!ok && err.contains("NASKAH_DEMO_PASSWORD") && err.contains("minimal 10"), "{err}");
+    // An empty variable means "not set": random passwords are generated.
+    let (ok, out, err) = run(naskah(dir.path()).arg("demo").env("NASKAH_DEMO_PASSWORD", ""));
+    assert!(ok, "{err}");
+    assert!(out.contains("dibuat") && out.contains("kadis"), "{out}");
+}
