@@ -18,6 +18,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Folder of the key store (encrypted private keys, certificates).
     pub keys_dir: PathBuf,
+    /// Folder of the letter templates (one folder per template, plus `_shared` and `fonts`).
+    pub templates_dir: PathBuf,
+    /// Documents compiled at the same time (each compile may use several cores).
+    pub render_concurrency: usize,
     /// Largest accepted request body in bytes (413 above it).
     pub max_body_bytes: usize,
     /// Maximum number of database connections in the pool.
@@ -75,6 +79,8 @@ impl Default for Config {
             database_url: Secret::default(),
             data_dir: PathBuf::from("data"),
             keys_dir: PathBuf::from("keys"),
+            templates_dir: PathBuf::from("letter_templates"),
+            render_concurrency: 2,
             max_body_bytes: 10 * 1024 * 1024,
             database_max_connections: 10,
             log: LogConfig::default(),
@@ -194,6 +200,8 @@ impl Config {
                 "DATABASE_URL" => self.database_url = Secret::new(value.clone()),
                 "DATA_DIR" => self.data_dir = PathBuf::from(value),
                 "KEYS_DIR" => self.keys_dir = PathBuf::from(value),
+                "TEMPLATES_DIR" => self.templates_dir = PathBuf::from(value),
+                "RENDER_CONCURRENCY" => self.render_concurrency = parse_number(value).map_err(bad)?,
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
                 "DATABASE_MAX_CONNECTIONS" => self.database_max_connections = parse_number(value).map_err(bad)?,
                 "LOG_FORMAT" => {
@@ -223,6 +231,9 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid("max_body_bytes minimal 1024".into()));
+        }
+        if self.render_concurrency == 0 {
+            return Err(ConfigError::Invalid("render_concurrency minimal 1".into()));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections minimal 1".into()));

@@ -146,6 +146,29 @@ pub fn letterhead() -> DepartmentInput {
     }
 }
 
+/// The demo department as it is seeded, without a database (for `naskah render`,
+/// tests and benchmarks).
+pub fn department() -> departments::Department {
+    let l = letterhead();
+    departments::Department {
+        id: 0,
+        slug: DEMO_SLUG.into(),
+        name: l.name,
+        regency_name: l.regency_name,
+        region_code: Some(l.region_code),
+        address: l.address,
+        postal_code: l.postal_code,
+        phone: l.phone,
+        email: l.email,
+        website: l.website,
+        city: l.city,
+        timezone: l.timezone,
+        logo_mime: Some("image/svg+xml".into()),
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
 /// Seeds the demo department unless it is already there. Passwords are random unless
 /// `fixed_password` is given (tests and screenshots).
 pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seeded> {

@@ -15,8 +15,12 @@ pub mod db;
 pub mod demo;
 /// Departments, their letterhead, units, positions and officials.
 pub mod departments;
+/// Letter templates: manifests, the data templates receive, reserved slots.
+pub mod letters;
 /// Official region codes: kecamatan, desa and kelurahan.
 pub mod regions;
+/// The in-process Typst renderer: templates + JSON data → PDF or PNG, embedded fonts.
+pub mod rendering;
 /// Indonesian text helpers.
 pub mod text;
 /// Field validation shared by the domains.

@@ -9,7 +9,8 @@ use naskah::{
     audit::Actor,
     config::{Config, LogFormat},
     db::Db,
-    demo, departments, regions,
+    demo, departments, letters, regions,
+    rendering::Renderer,
     web::{self, AppState},
 };
 
@@ -59,6 +60,28 @@ enum Command {
     },
     /// Print the effective configuration, with secrets hidden.
     Config,
+    /// List the letter templates and their fields.
+    Templates,
+    /// Render a template as a draft: PDF, and optionally one page as PNG.
+    Render {
+        /// Template id (folder name under letter_templates/).
+        template: String,
+        /// JSON object with the template's fields; missing fields take their defaults.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Where to write the PDF.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write this page (1 = first) as PNG next to the PDF.
+        #[arg(long)]
+        png: Option<usize>,
+        /// Pixels per point for the PNG.
+        #[arg(long, default_value_t = 2.0)]
+        scale: f32,
+        /// Department slug whose letterhead to use (default: the demo department, no database needed).
+        #[arg(long)]
+        department: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +179,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn load_renderer(config: &Config) -> anyhow::Result<Renderer> {
+    Renderer::load(&config.templates_dir, config.render_concurrency)
+        .with_context(|| format!("templat di {} tidak dapat dimuat", config.templates_dir.display()))
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
@@ -329,6 +357,107 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Config => {
             print!("{}", config.to_display_toml());
+            Ok(())
+        }
+        Command::Templates => {
+            let renderer = load_renderer(&config)?;
+            let catalogue = letters::Catalogue::from_renderer(&renderer)?;
+            for t in &catalogue.templates {
+                println!(
+                    "{} — {} ({})",
+                    t.id,
+                    t.title,
+                    if t.kind == letters::DocumentKind::Keputusan {
+                        "keputusan"
+                    } else {
+                        "surat"
+                    }
+                );
+                for f in &t.fields {
+                    println!(
+                        "    {:<18} {:<16} {}{}",
+                        f.name,
+                        f.kind.label(),
+                        f.label,
+                        if f.required { " (wajib)" } else { "" }
+                    );
+                    for c in &f.columns {
+                        println!(
+                            "      · {:<14} {:<16} {}{}",
+                            c.name,
+                            c.kind.label(),
+                            c.label,
+                            if c.required { " (wajib)" } else { "" }
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Render {
+            template,
+            data,
+            output,
+            png,
+            scale,
+            department,
+        } => {
+            let renderer = load_renderer(&config)?;
+            let catalogue = letters::Catalogue::from_renderer(&renderer)?;
+            let manifest = catalogue.get(&template)?;
+            let given: serde_json::Value = match &data {
+                Some(path) => serde_json::from_str(
+                    &std::fs::read_to_string(path).with_context(|| format!("berkas {} tidak dapat dibaca", path.display()))?,
+                )
+                .with_context(|| format!("berkas {} bukan JSON yang valid", path.display()))?,
+                None => serde_json::json!({}),
+            };
+            let (dept, logo) = match department {
+                Some(slug) => {
+                    let db = open_db(&config).await?;
+                    let dept = departments::get_by_slug(&db, &slug)
+                        .await
+                        .with_context(|| format!("dinas '{slug}' tidak ditemukan"))?;
+                    let logo = departments::logo(&db, dept.id).await?;
+                    (dept, logo)
+                }
+                None => (
+                    demo::department(),
+                    Some((demo::DEMO_LOGO_SVG.to_vec(), "image/svg+xml".to_string())),
+                ),
+            };
+            let job = match letters::draft_job(manifest, &dept, logo, &letters::with_defaults(manifest, &given)) {
+                Ok(job) => job,
+                Err(letters::Error::Invalid(errors)) => {
+                    for e in &errors.0 {
+                        eprintln!("  {}: {}", e.field, e.message);
+                    }
+                    bail!("data untuk templat {template} belum benar ({} masalah)", errors.0.len());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let rendered = match png {
+                Some(page) => {
+                    let (pdf, image) = renderer.render_pdf_and_png_blocking(&job, page.saturating_sub(1), scale)?;
+                    let png_path = output.with_extension(format!("hal{page}.png"));
+                    std::fs::write(&png_path, &image.png).with_context(|| format!("{} tidak dapat ditulis", png_path.display()))?;
+                    println!(
+                        "Halaman {page} ditulis ke {} ({}×{} piksel).",
+                        png_path.display(),
+                        image.width,
+                        image.height
+                    );
+                    pdf
+                }
+                None => renderer.render_pdf_blocking(&job)?,
+            };
+            std::fs::write(&output, &rendered.pdf).with_context(|| format!("{} tidak dapat ditulis", output.display()))?;
+            println!(
+                "{} ditulis: {} halaman, {} byte.",
+                output.display(),
+                rendered.pages,
+                rendered.pdf.len()
+            );
             Ok(())
         }
     }

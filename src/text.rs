@@ -1,4 +1,7 @@
-//! Small Indonesian text helpers shared by pages and, later, letters.
+//! Indonesian text helpers shared by pages and letters: dates, rupiah amounts,
+//! thousands separators and numbers in words (terbilang).
+
+use chrono::{Datelike, NaiveDate};
 
 pub const MONTHS: [&str; 12] = [
     "Januari",
@@ -18,4 +21,157 @@ pub const MONTHS: [&str; 12] = [
 /// `month` is 1-based.
 pub fn month_name(month: u32) -> &'static str {
     MONTHS.get(month.saturating_sub(1) as usize).copied().unwrap_or("")
+}
+
+/// `21 November 2026`.
+pub fn date_long(date: NaiveDate) -> String {
+    format!("{} {} {}", date.day(), month_name(date.month()), date.year())
+}
+
+/// `1.000.000`: dots between thousands.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `Rp16.800,00` for an amount in whole rupiah.
+pub fn rupiah(amount: i64) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    format!("{sign}Rp{},00", thousands(amount.abs()))
+}
+
+const UNITS: [&str; 10] = ["", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"];
+
+/// Words for 1..=999 (empty for 0).
+fn below_thousand(n: u64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let hundreds = n / 100;
+    let rest = n % 100;
+    match hundreds {
+        0 => {}
+        1 => parts.push("seratus".into()),
+        h => parts.push(format!("{} ratus", UNITS[h as usize])),
+    }
+    match rest {
+        0 => {}
+        1..=9 => parts.push(UNITS[rest as usize].into()),
+        10 => parts.push("sepuluh".into()),
+        11 => parts.push("sebelas".into()),
+        12..=19 => parts.push(format!("{} belas", UNITS[(rest - 10) as usize])),
+        _ => {
+            parts.push(format!("{} puluh", UNITS[(rest / 10) as usize]));
+            if !rest.is_multiple_of(10) {
+                parts.push(UNITS[(rest % 10) as usize].into());
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// A whole number in Indonesian words: `201600` → `dua ratus satu ribu enam ratus`.
+pub fn terbilang(n: i64) -> String {
+    if n == 0 {
+        return "nol".into();
+    }
+    if n < 0 {
+        return format!("minus {}", terbilang(n.unsigned_abs().min(i64::MAX as u64) as i64));
+    }
+    const SCALES: [(u64, &str); 5] = [
+        (1_000_000_000_000_000, "kuadriliun"),
+        (1_000_000_000_000, "triliun"),
+        (1_000_000_000, "miliar"),
+        (1_000_000, "juta"),
+        (1_000, "ribu"),
+    ];
+    let mut rest = n as u64;
+    let mut parts: Vec<String> = Vec::new();
+    for (scale, name) in SCALES {
+        let count = rest / scale;
+        rest %= scale;
+        if count == 0 {
+            continue;
+        }
+        if scale == 1_000 && count == 1 {
+            // 1.000 is "seribu", but 1.000.000 is "satu juta".
+            parts.push("seribu".into());
+        } else {
+            parts.push(format!("{} {name}", terbilang(count as i64)));
+        }
+    }
+    if rest > 0 {
+        parts.push(below_thousand(rest));
+    }
+    parts.join(" ")
+}
+
+/// `dua ratus satu ribu enam ratus rupiah`.
+pub fn terbilang_rupiah(amount: i64) -> String {
+    format!("{} rupiah", terbilang(amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_for_awkward_numbers() {
+        let cases = [
+            (0, "nol"),
+            (1, "satu"),
+            (10, "sepuluh"),
+            (11, "sebelas"),
+            (12, "dua belas"),
+            (19, "sembilan belas"),
+            (20, "dua puluh"),
+            (21, "dua puluh satu"),
+            (100, "seratus"),
+            (101, "seratus satu"),
+            (111, "seratus sebelas"),
+            (200, "dua ratus"),
+            (999, "sembilan ratus sembilan puluh sembilan"),
+            (1_000, "seribu"),
+            (1_001, "seribu satu"),
+            (1_100, "seribu seratus"),
+            (2_000, "dua ribu"),
+            (11_000, "sebelas ribu"),
+            (100_000, "seratus ribu"),
+            (101_000, "seratus satu ribu"),
+            (16_800, "enam belas ribu delapan ratus"),
+            (201_600, "dua ratus satu ribu enam ratus"),
+            (1_000_000, "satu juta"),
+            (1_001_000, "satu juta seribu"),
+            (11_000_000, "sebelas juta"),
+            (1_000_000_000, "satu miliar"),
+            (1_000_000_000_000, "satu triliun"),
+            (302_400_000, "tiga ratus dua juta empat ratus ribu"),
+            (-5, "minus lima"),
+        ];
+        for (n, words) in cases {
+            assert_eq!(terbilang(n), words, "{n}");
+        }
+        assert_eq!(terbilang_rupiah(201_600), "dua ratus satu ribu enam ratus rupiah");
+    }
+
+    #[test]
+    fn amounts_and_dates() {
+        assert_eq!(rupiah(16_800), "Rp16.800,00");
+        assert_eq!(rupiah(0), "Rp0,00");
+        assert_eq!(rupiah(1_000_000_000), "Rp1.000.000.000,00");
+        assert_eq!(rupiah(-1_500), "-Rp1.500,00");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(thousands(1_000), "1.000");
+        assert_eq!(thousands(1_234_567), "1.234.567");
+        assert_eq!(date_long(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()), "21 November 2026");
+        assert_eq!(date_long(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()), "1 Januari 2027");
+    }
 }
