@@ -6,5 +6,6 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod letters;
 mod pages;
 mod storage;

@@ -1,0 +1,226 @@
+//! Every template rendered with its example data: the text is extracted from the PDF and
+//! checked for the letterhead, names, placeholders and totals; the Typst helpers agree
+//! with the Rust ones; filled slots replace the placeholders.
+
+use std::process::Command;
+
+use naskah::{
+    demo,
+    letters::{self, Catalogue, Signer, Slots},
+    rendering::Renderer,
+    text,
+};
+use serde_json::{Value, json};
+
+fn renderer() -> Renderer {
+    Renderer::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates"), 2).unwrap()
+}
+
+fn example(id: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates").join(id).join("contoh.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn logo() -> Option<(Vec<u8>, String)> {
+    Some((demo::DEMO_LOGO_SVG.to_vec(), "image/svg+xml".into()))
+}
+
+/// The PDF's text with runs of white space folded, or None when pdftotext is missing
+/// on a developer's machine (under CI its absence fails).
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("naskah.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output() {
+        Ok(out) => {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            Some(String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        Err(e) => {
+            assert!(!crate::support::in_ci(), "pdftotext (poppler-utils) is required under CI: {e}");
+            eprintln!("pdftotext missing: text checks skipped");
+            None
+        }
+    }
+}
+
+fn render(id: &str, data: &Value, slots: &Slots) -> (naskah::rendering::Rendered, Option<String>) {
+    let r = renderer();
+    let catalogue = Catalogue::from_renderer(&r).unwrap();
+    let manifest = catalogue.get(id).unwrap();
+    let fields = manifest.validate(&letters::with_defaults(manifest, data)).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let job = letters::job(manifest, &demo::department(), logo(), &fields, slots, Some(format!("uji-{id}")));
+    let rendered = r.render_pdf_blocking(&job).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let text = pdf_text(&rendered.pdf);
+    (rendered, text)
+}
+
+#[test]
+fn the_catalogue_has_the_four_sop_documents() {
+    let catalogue = Catalogue::from_renderer(&renderer()).unwrap();
+    let ids: Vec<&str> = catalogue.templates.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["sk-penerima-bantuan-iuran", "surat-dinas", "surat-konfirmasi-desa", "surat-permintaan-data"]);
+    assert_eq!(catalogue.get("sk-penerima-bantuan-iuran").unwrap().kind, letters::DocumentKind::Keputusan);
+    // Every example validates against its manifest.
+    for t in &catalogue.templates {
+        t.validate(&letters::with_defaults(t, &example(&t.id))).unwrap_or_else(|e| panic!("{}: {e}", t.id));
+    }
+}
+
+#[test]
+fn drafts_show_letterhead_placeholders_and_watermark() {
+    for id in ["surat-permintaan-data", "surat-dinas", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"] {
+        let (rendered, text) = render(id, &example(id), &Slots::default());
+        assert!(rendered.pdf.starts_with(b"%PDF"), "{id}");
+        let Some(text) = text else { return };
+        for expected in ["PEMERINTAH KABUPATEN PENAJAM PASER UTARA", "DINAS TENAGA KERJA", "[nomor diberikan saat ditandatangani]", "[nama penandatangan]", "KONSEP"] {
+            assert!(text.contains(expected), "{id}: '{expected}' missing in: {text}");
+        }
+    }
+}
+
+#[test]
+fn data_request_letter_carries_its_fields() {
+    let (rendered, text) = render("surat-permintaan-data", &example("surat-permintaan-data"), &Slots::default());
+    assert_eq!(rendered.pages, 1);
+    let Some(text) = text else { return };
+    for expected in [
+        "Kepala Dinas Sosial Kabupaten Penajam Paser Utara",
+        "Kepala Badan Pusat Statistik Kabupaten Penajam Paser Utara",
+        "paling lambat tanggal 28 November 2026",
+        "Permintaan Data Calon Penerima Bantuan Iuran Jaminan Sosial Ketenagakerjaan bagi Pekerja Rentan",
+        "Tembusan: 1. Bupati Penajam Paser Utara (sebagai laporan)",
+        "Nomor Sifat Lampiran Hal : [nomor diberikan saat ditandatangani] : Penting",
+    ] {
+        assert!(text.contains(expected), "'{expected}' missing in: {text}");
+    }
+}
+
+#[test]
+fn confirmation_letter_lists_the_villages_candidates() {
+    let data = example("surat-konfirmasi-desa");
+    let (rendered, text) = render("surat-konfirmasi-desa", &data, &Slots::default());
+    assert!(rendered.pages >= 2, "letter plus attachment");
+    let Some(text) = text else { return };
+    assert!(text.contains("Yth. Lurah Pejala"), "{text}");
+    assert!(text.contains("DAFTAR SEMENTARA CALON PENERIMA"));
+    assert!(text.contains("KELURAHAN PEJALA KECAMATAN PENAJAM"));
+    for c in data["calon"].as_array().unwrap() {
+        assert!(text.contains(c["nik"].as_str().unwrap()), "{c}");
+        assert!(text.contains(c["nama"].as_str().unwrap()), "{c}");
+    }
+    assert!(text.contains("Usulan pengganti"));
+}
+
+#[test]
+fn sk_totals_subtotals_and_words() {
+    let data = example("sk-penerima-bantuan-iuran");
+    let people = data["penerima"].as_array().unwrap();
+    let n = people.len() as i64;
+    let (_, text) = render("sk-penerima-bantuan-iuran", &data, &Slots::default());
+    let Some(text) = text else { return };
+    for diktum in ["Menimbang", "Mengingat", "MEMUTUSKAN:", "Menetapkan", "KESATU", "KEDUA", "KETIGA", "KEEMPAT", "KELIMA"] {
+        assert!(text.contains(diktum), "{diktum}");
+    }
+    let yearly = n * 16_800 * 12;
+    assert!(text.contains(&format!("sebanyak {} ({}) orang", n, text::terbilang(n))), "{text}");
+    assert!(text.contains(&format!("{} orang", text::thousands(n))));
+    assert!(text.contains(&text::rupiah(n * 16_800)), "monthly total");
+    assert!(text.contains(&text::rupiah(yearly)), "yearly total");
+    assert!(text.contains(&text::terbilang_rupiah(yearly)), "total in words: {}", text::terbilang_rupiah(yearly));
+    assert!(text.contains("Rp16.800,00 (enam belas ribu delapan ratus rupiah) per orang per bulan"));
+    // One subtotal per village and per kecamatan.
+    let mut villages: Vec<(String, String)> = people.iter().map(|p| (p["kecamatan"].as_str().unwrap().into(), p["desa"].as_str().unwrap().into())).collect();
+    villages.sort();
+    villages.dedup();
+    for (kecamatan, desa) in &villages {
+        let count = people.iter().filter(|p| p["desa"] == desa.as_str() && p["kecamatan"] == kecamatan.as_str()).count() as i64;
+        let line = format!("Jumlah {desa} {count} orang {} {}", text::rupiah(count * 16_800), text::rupiah(count * 16_800 * 12));
+        assert!(text.contains(&line), "'{line}' missing");
+        assert!(text.contains(&format!("Kecamatan {kecamatan}")));
+    }
+    // Full NIKs on the file copy; masked when asked.
+    let first_nik = people[0]["nik"].as_str().unwrap();
+    assert!(text.contains(first_nik));
+    let mut public = data.clone();
+    public["tampilan_nik"] = json!("Disamarkan");
+    let (_, masked) = render("sk-penerima-bantuan-iuran", &public, &Slots::default());
+    let masked = masked.unwrap();
+    assert!(!masked.contains(first_nik));
+    assert!(masked.contains(&format!("{}********{}", &first_nik[..4], &first_nik[12..])));
+}
+
+fn signer() -> Signer {
+    Signer {
+        jabatan: "Kepala Dinas Tenaga Kerja Kabupaten Penajam Paser Utara".into(),
+        atas_nama: None,
+        sebutan: None,
+        nama: "Drs. Bambang Sutrisno, M.Si.".into(),
+        nama_tanpa_gelar: "Bambang Sutrisno".into(),
+        pangkat: "Pembina Utama Muda (IV/c)".into(),
+        nip: "19700512 199803 1 004".into(),
+    }
+}
+
+fn filled() -> Slots {
+    Slots {
+        number: Some("500.15.16/0123/Disnaker/2026".into()),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 21),
+        qr_svg: Some("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>".into()),
+        signer: Some(signer()),
+        footer: Some("Dokumen ini ditandatangani secara elektronik.".into()),
+    }
+}
+
+#[test]
+fn filled_slots_replace_the_placeholders() {
+    let (_, letter) = render("surat-dinas", &example("surat-dinas"), &filled());
+    let Some(letter) = letter else { return };
+    assert!(letter.contains("Hal : 500.15.16/0123/Disnaker/2026 : Biasa"), "{letter}");
+    assert!(letter.contains("Penajam, 21 November 2026"));
+    assert!(letter.contains("Drs. Bambang Sutrisno, M.Si."), "letters print academic titles");
+    assert!(letter.contains("NIP. 19700512 199803 1 004"));
+    assert!(!letter.contains("[nomor") && !letter.contains("KONSEP") && !letter.contains("[nama penandatangan]"));
+    let (_, decree) = render("sk-penerima-bantuan-iuran", &example("sk-penerima-bantuan-iuran"), &filled());
+    let decree = decree.unwrap();
+    assert!(decree.contains("BAMBANG SUTRISNO") || decree.contains("Bambang Sutrisno"));
+    assert!(!decree.contains("Drs. Bambang"), "decrees print names without titles");
+    assert!(decree.contains("pada tanggal : 21 November 2026"));
+    // Acting officials: Plh. and a.n. lines.
+    let mut acting = filled();
+    acting.signer = Some(Signer { sebutan: Some("Plh.".into()), ..signer() });
+    let (_, plh) = render("surat-dinas", &example("surat-dinas"), &acting);
+    assert!(plh.unwrap().contains("Plh. Kepala Dinas Tenaga Kerja"));
+    acting.signer = Some(Signer { atas_nama: Some("Kepala Dinas Tenaga Kerja".into()), jabatan: "Sekretaris Dinas".into(), ..signer() });
+    let (_, an) = render("surat-dinas", &example("surat-dinas"), &acting);
+    assert!(an.unwrap().contains("a.n. Kepala Dinas Tenaga Kerja, Sekretaris Dinas"));
+}
+
+#[test]
+fn bad_data_is_reported_per_field_before_compiling() {
+    let r = renderer();
+    let catalogue = Catalogue::from_renderer(&r).unwrap();
+    let manifest = catalogue.get("surat-dinas").unwrap();
+    let err = letters::draft_job(manifest, &demo::department(), logo(), &json!({ "sifat": "Kilat", "hal": "" })).unwrap_err();
+    let letters::Error::Invalid(errors) = err else { panic!("{err}") };
+    for field in ["sifat", "hal", "penerima", "isi"] {
+        assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+    }
+}
+
+/// The Typst helpers in _shared/format.typ and the Rust helpers in src/text.rs agree.
+#[test]
+fn typst_and_rust_helpers_agree() {
+    let format = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates/_shared/format.typ")).unwrap();
+    let numbers: Vec<i64> = vec![0, 1, 10, 11, 12, 19, 20, 99, 100, 101, 111, 999, 1_000, 1_001, 1_100, 11_000, 16_800, 100_000, 201_600, 1_000_000, 1_001_000, 11_000_000, 302_400_000, 1_000_000_000, 2_419_200_000, 1_000_000_000_000];
+    let template = b"#import \"/_shared/format.typ\": *\n#set page(width: 40cm, height: auto)\n#let data = json(\"/data.json\")\n#for n in data.numbers [#n=#terbilang(n)=#rupiah(n)=#ribuan(n)|\n]\n#tanggal(\"2026-11-21\")=#tanggal(\"2027-01-01\")\n".to_vec();
+    let r = Renderer::from_files(vec![("/_shared/format.typ".into(), format), ("/t/main.typ".into(), template)], 1);
+    let job = naskah::rendering::RenderJob::new("/t/main.typ", json!({ "numbers": numbers }));
+    let Some(text) = pdf_text(&r.render_pdf_blocking(&job).unwrap().pdf) else { return };
+    for n in &numbers {
+        let expected = format!("{n}={}={}={}|", text::terbilang(*n), text::rupiah(*n), text::thousands(*n));
+        assert!(text.contains(&expected), "'{expected}' not in {text}");
+    }
+    let day = |y, m, d| text::date_long(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
+    assert!(text.contains(&format!("{}={}", day(2026, 11, 21), day(2027, 1, 1))));
+}
