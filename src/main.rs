@@ -233,7 +233,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             tracing::info!(%address, database = db.backend.name(), "naskah berjalan");
             println!("naskah berjalan di http://{address}");
-            web::serve(AppState::new(db.clone(), config), listener, web::shutdown_signal()).await?;
+            let state = AppState::new(db.clone(), config)?;
+            web::serve(state, listener, web::shutdown_signal()).await?;
             db.pool.close().await;
             tracing::info!("naskah berhenti");
             Ok(())

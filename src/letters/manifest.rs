@@ -143,6 +143,9 @@ fn check_spec(f: &FieldSpec, seen: &mut std::collections::HashSet<String>, in_ro
     if f.name.is_empty() || !f.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         return Err(format!("nama isian '{}' harus huruf kecil, angka atau garis bawah", f.name));
     }
+    if !in_rows && matches!(f.name.as_str(), "csrf" | "format" | "halaman") {
+        return Err(format!("nama isian '{}' dipakai oleh formulir; pilih nama lain", f.name));
+    }
     if !seen.insert(f.name.clone()) {
         return Err(format!("isian '{}' disebut dua kali", f.name));
     }

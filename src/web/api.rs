@@ -20,7 +20,7 @@ use super::{
 use crate::{
     accounts::{self, Role, UserInput},
     departments::{self, DepartmentInput, OfficialInput, PositionInput, UnitInput},
-    regions,
+    letters, regions,
     validation::FieldErrors,
 };
 
@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/regions", get(list_regions))
+        .route("/templates", get(list_templates))
+        .route("/templates/{id}", get(get_template))
+        .route("/templates/{id}/validate", post(validate_draft))
+        .route("/templates/{id}/preview", post(preview_draft))
 }
 
 fn to_json(value: impl Serialize) -> Json<Value> {
@@ -281,4 +285,58 @@ async fn list_regions(State(state): State<AppState>, user: ApiUser, Query(q): Qu
         }
     };
     Ok(to_json(list))
+}
+
+fn template_json(m: &letters::Manifest) -> Value {
+    let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+    v["defaults"] = m.defaults();
+    v
+}
+
+async fn list_templates(State(state): State<AppState>, _user: ApiUser) -> ApiResult {
+    Ok(Json(Value::Array(state.catalogue.templates.iter().map(template_json).collect())))
+}
+
+async fn get_template(State(state): State<AppState>, _user: ApiUser, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(template_json(state.catalogue.get(&id)?)))
+}
+
+/// Checks a draft's data against the template's manifest without rendering.
+async fn validate_draft(State(state): State<AppState>, _user: ApiUser, Path(id): Path<String>, ApiJson(data): ApiJson<Value>) -> ApiResult {
+    let manifest = state.catalogue.get(&id)?;
+    let checked = manifest
+        .validate(&letters::with_defaults(manifest, &data))
+        .map_err(|e| ApiError(Failure::Invalid(e)))?;
+    Ok(Json(json!({ "valid": true, "data": checked })))
+}
+
+#[derive(Deserialize)]
+struct PreviewQuery {
+    format: Option<String>,
+    page: Option<usize>,
+}
+
+/// Renders a draft (KONSEP) as PDF, or one page as PNG (`?format=png&page=1`).
+async fn preview_draft(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<PreviewQuery>,
+    ApiJson(data): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let manifest = state.catalogue.get(&id)?;
+    let logo = departments::logo(&state.db, user.department.id).await?;
+    let job = letters::draft_job(manifest, &user.department, logo, &letters::with_defaults(manifest, &data))?;
+    match q.format.as_deref().unwrap_or("pdf") {
+        "pdf" => {
+            let rendered = state.renderer.render_pdf(job).await?;
+            Ok(([(header::CONTENT_TYPE, "application/pdf")], rendered.pdf).into_response())
+        }
+        "png" => {
+            let page = q.page.unwrap_or(1).max(1) - 1;
+            let image = state.renderer.render_png(job, page, 1.5).await?;
+            Ok(([(header::CONTENT_TYPE, "image/png")], image.png).into_response())
+        }
+        _ => Err(ApiError(Failure::BadRequest("format harus pdf atau png.".into()))),
+    }
 }

@@ -20,6 +20,8 @@ pub enum Failure {
     Invalid(FieldErrors),
     BadRequest(String),
     Conflict(String),
+    /// Well-formed but cannot be processed, with a message for the user.
+    Unprocessable(String),
     TooLarge,
     Throttled(String),
     Csrf,
@@ -32,7 +34,7 @@ impl Failure {
             Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
             Failure::Forbidden | Failure::Csrf => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
-            Failure::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Invalid(_) | Failure::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::Conflict(_) => StatusCode::CONFLICT,
             Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -50,6 +52,7 @@ impl Failure {
             Failure::Invalid(_) => "invalid",
             Failure::BadRequest(_) => "bad_request",
             Failure::Conflict(_) => "conflict",
+            Failure::Unprocessable(_) => "unprocessable",
             Failure::TooLarge => "too_large",
             Failure::Throttled(_) => "throttled",
             Failure::Internal(_) => "internal",
@@ -67,7 +70,7 @@ impl Failure {
                 let parts: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
                 format!("Data belum benar: {}", parts.join(" "))
             }
-            Failure::BadRequest(m) | Failure::Conflict(m) | Failure::Throttled(m) => m.clone(),
+            Failure::BadRequest(m) | Failure::Conflict(m) | Failure::Throttled(m) | Failure::Unprocessable(m) => m.clone(),
             Failure::TooLarge => "Data yang dikirim terlalu besar.".into(),
             Failure::Internal(_) => "Terjadi kesalahan pada server. Coba lagi; bila berulang, hubungi administrator.".into(),
         }
@@ -121,6 +124,30 @@ impl From<accounts::LoginError> for Failure {
             accounts::LoginError::InvalidCredentials => Failure::BadRequest(e.to_string()),
             accounts::LoginError::Throttled { .. } => Failure::Throttled(e.to_string()),
             accounts::LoginError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::rendering::RenderError> for Failure {
+    fn from(e: crate::rendering::RenderError) -> Self {
+        use crate::rendering::RenderError;
+        match e {
+            // A template that does not compile: the user sees file, line and message.
+            RenderError::Template { .. } | RenderError::PageOutOfRange { .. } => Failure::Unprocessable(e.to_string()),
+            RenderError::UnknownTemplate(_) => Failure::NotFound,
+            RenderError::InvalidJob(detail) | RenderError::Internal(detail) => Failure::Internal(detail),
+        }
+    }
+}
+
+impl From<crate::letters::Error> for Failure {
+    fn from(e: crate::letters::Error) -> Self {
+        use crate::letters::Error;
+        match e {
+            Error::UnknownTemplate(_) => Failure::NotFound,
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::Render(r) => r.into(),
+            Error::BadManifest { .. } => Failure::Internal(e.to_string()),
         }
     }
 }

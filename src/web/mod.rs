@@ -19,7 +19,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{config::Config, db::Db};
+use crate::{config::Config, db::Db, letters::Catalogue, rendering::Renderer};
 use error::{ApiError, Failure, PageError};
 
 pub use metrics::Metrics;
@@ -29,15 +29,23 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    pub renderer: Renderer,
+    pub catalogue: Arc<Catalogue>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> Self {
-        AppState {
+    /// Loads the letter templates named by the configuration; a broken manifest stops start-up.
+    pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        let renderer = Renderer::load(&config.templates_dir, config.render_concurrency)
+            .map_err(|e| anyhow::anyhow!("templat di {} tidak dapat dimuat: {e}", config.templates_dir.display()))?;
+        let catalogue = Catalogue::from_renderer(&renderer)?;
+        Ok(AppState {
             db,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
-        }
+            renderer,
+            catalogue: Arc::new(catalogue),
+        })
     }
 }
 

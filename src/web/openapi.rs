@@ -132,6 +132,23 @@ pub fn document() -> Value {
                     "responses": { "200": { "description": "Berhasil", "content": { "application/json": { "schema": list_of("Region") } } } }
                 }
             },
+            "/templates": { "get": op("Daftar templat beserta isian (manifes) dan nilai bawaannya", "templat", None, ("200", None)) },
+            "/templates/{id}": {
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "get": op("Satu templat: isian, jenis, label dan bantuan", "templat", None, ("200", None))
+            },
+            "/templates/{id}/validate": {
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "post": op("Periksa data konsep terhadap manifes templat (galat per isian)", "templat", Some("DraftData"), ("200", None))
+            },
+            "/templates/{id}/preview": {
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["pdf", "png"] } },
+                    { "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } }
+                ],
+                "post": op("Pratinjau konsep (KONSEP) sebagai PDF atau satu halaman PNG", "templat", Some("DraftData"), ("200", None))
+            },
             "/openapi.json": { "get": { "summary": "Dokumen ini", "tags": ["meta"], "security": [], "responses": { "200": { "description": "Berhasil" } } } }
         },
         "components": {
@@ -162,6 +179,7 @@ pub fn document() -> Value {
                 "PasswordChange": object(&["current_password", "new_password"], string_props(&["current_password", "new_password"])),
                 "TokenRequest": object(&["name"], string_props(&["name"])),
                 "ApiTokenList": { "type": "array", "items": object(&["id", "name"], json!({ "id": { "type": "integer" }, "name": { "type": "string" }, "prefix": { "type": "string" }, "created_at": { "type": "integer" }, "last_used_at": nullable_id, "revoked_at": nullable_id })) },
+                "DraftData": { "type": "object", "description": "Isian templat menurut manifesnya; isian yang tidak dikirim memakai nilai bawaan.", "additionalProperties": true },
                 "Region": object(&["code", "name", "level", "kind"], json!({ "code": { "type": "string" }, "name": { "type": "string" }, "level": { "type": "integer" }, "kind": { "type": "string" }, "parent_code": { "type": ["string", "null"] } }))
             }
         }

@@ -16,6 +16,7 @@ fn naskah(dir: &std::path::Path) -> Command {
         }
     }
     cmd.env("NASKAH_LOG_LEVEL", "warn");
+    cmd.env("NASKAH_TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/letter_templates"));
     cmd
 }
 
@@ -213,4 +214,31 @@ fn a_refused_demo_password_leaves_nothing_half_done() {
     let (ok, out, err) = run(naskah(dir.path()).arg("demo").env("NASKAH_DEMO_PASSWORD", ""));
     assert!(ok, "{err}");
     assert!(out.contains("dibuat") && out.contains("kadis"), "{out}");
+}
+
+#[test]
+fn templates_and_render_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(naskah(dir.path()).arg("templates"));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("surat-permintaan-data — Surat Permintaan Data Calon Penerima (surat)"),
+        "{out}"
+    );
+    assert!(out.contains("penerima") && out.contains("tabel") && out.contains("(wajib)"));
+    let data = dir.path().join("data.json");
+    std::fs::write(&data, r#"{"hal": "Uji", "penerima": ["Camat Waru"], "isi": "Isi."}"#).unwrap();
+    let (ok, out, err) = run(naskah(dir.path()).args(["render", "surat-dinas", "--data", "data.json", "-o", "uji.pdf", "--png", "1"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("1 halaman"), "{out}");
+    assert!(std::fs::read(dir.path().join("uji.pdf")).unwrap().starts_with(b"%PDF"));
+    assert!(std::fs::read(dir.path().join("uji.hal1.png")).unwrap().starts_with(b"\x89PNG"));
+    std::fs::write(&data, r#"{"hal": "", "sifat": "Kilat"}"#).unwrap();
+    let (ok, _, err) = run(naskah(dir.path()).args(["render", "surat-dinas", "--data", "data.json", "-o", "x.pdf"]));
+    assert!(
+        !ok && err.contains("sifat: Sifat harus salah satu dari") && err.contains("hal: Hal wajib diisi."),
+        "{err}"
+    );
+    let (ok, _, err) = run(naskah(dir.path()).args(["render", "tidak-ada", "-o", "x.pdf"]));
+    assert!(!ok && err.contains("templat 'tidak-ada' tidak ada"), "{err}");
 }

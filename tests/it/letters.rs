@@ -17,7 +17,10 @@ fn renderer() -> Renderer {
 }
 
 fn example(id: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates").join(id).join("contoh.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("letter_templates")
+        .join(id)
+        .join("contoh.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -34,7 +37,13 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
     match Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output() {
         Ok(out) => {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            Some(String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" "))
+            Some(
+                String::from_utf8(out.stdout)
+                    .unwrap()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
         }
         Err(e) => {
             assert!(!crate::support::in_ci(), "pdftotext (poppler-utils) is required under CI: {e}");
@@ -48,7 +57,9 @@ fn render(id: &str, data: &Value, slots: &Slots) -> (naskah::rendering::Rendered
     let r = renderer();
     let catalogue = Catalogue::from_renderer(&r).unwrap();
     let manifest = catalogue.get(id).unwrap();
-    let fields = manifest.validate(&letters::with_defaults(manifest, data)).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let fields = manifest
+        .validate(&letters::with_defaults(manifest, data))
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
     let job = letters::job(manifest, &demo::department(), logo(), &fields, slots, Some(format!("uji-{id}")));
     let rendered = r.render_pdf_blocking(&job).unwrap_or_else(|e| panic!("{id}: {e}"));
     let text = pdf_text(&rendered.pdf);
@@ -59,21 +70,44 @@ fn render(id: &str, data: &Value, slots: &Slots) -> (naskah::rendering::Rendered
 fn the_catalogue_has_the_four_sop_documents() {
     let catalogue = Catalogue::from_renderer(&renderer()).unwrap();
     let ids: Vec<&str> = catalogue.templates.iter().map(|t| t.id.as_str()).collect();
-    assert_eq!(ids, ["sk-penerima-bantuan-iuran", "surat-dinas", "surat-konfirmasi-desa", "surat-permintaan-data"]);
-    assert_eq!(catalogue.get("sk-penerima-bantuan-iuran").unwrap().kind, letters::DocumentKind::Keputusan);
+    assert_eq!(
+        ids,
+        [
+            "sk-penerima-bantuan-iuran",
+            "surat-dinas",
+            "surat-konfirmasi-desa",
+            "surat-permintaan-data"
+        ]
+    );
+    assert_eq!(
+        catalogue.get("sk-penerima-bantuan-iuran").unwrap().kind,
+        letters::DocumentKind::Keputusan
+    );
     // Every example validates against its manifest.
     for t in &catalogue.templates {
-        t.validate(&letters::with_defaults(t, &example(&t.id))).unwrap_or_else(|e| panic!("{}: {e}", t.id));
+        t.validate(&letters::with_defaults(t, &example(&t.id)))
+            .unwrap_or_else(|e| panic!("{}: {e}", t.id));
     }
 }
 
 #[test]
 fn drafts_show_letterhead_placeholders_and_watermark() {
-    for id in ["surat-permintaan-data", "surat-dinas", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"] {
+    for id in [
+        "surat-permintaan-data",
+        "surat-dinas",
+        "surat-konfirmasi-desa",
+        "sk-penerima-bantuan-iuran",
+    ] {
         let (rendered, text) = render(id, &example(id), &Slots::default());
         assert!(rendered.pdf.starts_with(b"%PDF"), "{id}");
         let Some(text) = text else { return };
-        for expected in ["PEMERINTAH KABUPATEN PENAJAM PASER UTARA", "DINAS TENAGA KERJA", "[nomor diberikan saat ditandatangani]", "[nama penandatangan]", "KONSEP"] {
+        for expected in [
+            "PEMERINTAH KABUPATEN PENAJAM PASER UTARA",
+            "DINAS TENAGA KERJA",
+            "[nomor diberikan saat ditandatangani]",
+            "[nama penandatangan]",
+            "KONSEP",
+        ] {
             assert!(text.contains(expected), "{id}: '{expected}' missing in: {text}");
         }
     }
@@ -119,7 +153,17 @@ fn sk_totals_subtotals_and_words() {
     let n = people.len() as i64;
     let (_, text) = render("sk-penerima-bantuan-iuran", &data, &Slots::default());
     let Some(text) = text else { return };
-    for diktum in ["Menimbang", "Mengingat", "MEMUTUSKAN:", "Menetapkan", "KESATU", "KEDUA", "KETIGA", "KEEMPAT", "KELIMA"] {
+    for diktum in [
+        "Menimbang",
+        "Mengingat",
+        "MEMUTUSKAN:",
+        "Menetapkan",
+        "KESATU",
+        "KEDUA",
+        "KETIGA",
+        "KEEMPAT",
+        "KELIMA",
+    ] {
         assert!(text.contains(diktum), "{diktum}");
     }
     let yearly = n * 16_800 * 12;
@@ -127,15 +171,29 @@ fn sk_totals_subtotals_and_words() {
     assert!(text.contains(&format!("{} orang", text::thousands(n))));
     assert!(text.contains(&text::rupiah(n * 16_800)), "monthly total");
     assert!(text.contains(&text::rupiah(yearly)), "yearly total");
-    assert!(text.contains(&text::terbilang_rupiah(yearly)), "total in words: {}", text::terbilang_rupiah(yearly));
+    assert!(
+        text.contains(&text::terbilang_rupiah(yearly)),
+        "total in words: {}",
+        text::terbilang_rupiah(yearly)
+    );
     assert!(text.contains("Rp16.800,00 (enam belas ribu delapan ratus rupiah) per orang per bulan"));
     // One subtotal per village and per kecamatan.
-    let mut villages: Vec<(String, String)> = people.iter().map(|p| (p["kecamatan"].as_str().unwrap().into(), p["desa"].as_str().unwrap().into())).collect();
+    let mut villages: Vec<(String, String)> = people
+        .iter()
+        .map(|p| (p["kecamatan"].as_str().unwrap().into(), p["desa"].as_str().unwrap().into()))
+        .collect();
     villages.sort();
     villages.dedup();
     for (kecamatan, desa) in &villages {
-        let count = people.iter().filter(|p| p["desa"] == desa.as_str() && p["kecamatan"] == kecamatan.as_str()).count() as i64;
-        let line = format!("Jumlah {desa} {count} orang {} {}", text::rupiah(count * 16_800), text::rupiah(count * 16_800 * 12));
+        let count = people
+            .iter()
+            .filter(|p| p["desa"] == desa.as_str() && p["kecamatan"] == kecamatan.as_str())
+            .count() as i64;
+        let line = format!(
+            "Jumlah {desa} {count} orang {} {}",
+            text::rupiah(count * 16_800),
+            text::rupiah(count * 16_800 * 12)
+        );
         assert!(text.contains(&line), "'{line}' missing");
         assert!(text.contains(&format!("Kecamatan {kecamatan}")));
     }
@@ -188,10 +246,17 @@ fn filled_slots_replace_the_placeholders() {
     assert!(decree.contains("pada tanggal : 21 November 2026"));
     // Acting officials: Plh. and a.n. lines.
     let mut acting = filled();
-    acting.signer = Some(Signer { sebutan: Some("Plh.".into()), ..signer() });
+    acting.signer = Some(Signer {
+        sebutan: Some("Plh.".into()),
+        ..signer()
+    });
     let (_, plh) = render("surat-dinas", &example("surat-dinas"), &acting);
     assert!(plh.unwrap().contains("Plh. Kepala Dinas Tenaga Kerja"));
-    acting.signer = Some(Signer { atas_nama: Some("Kepala Dinas Tenaga Kerja".into()), jabatan: "Sekretaris Dinas".into(), ..signer() });
+    acting.signer = Some(Signer {
+        atas_nama: Some("Kepala Dinas Tenaga Kerja".into()),
+        jabatan: "Sekretaris Dinas".into(),
+        ..signer()
+    });
     let (_, an) = render("surat-dinas", &example("surat-dinas"), &acting);
     assert!(an.unwrap().contains("a.n. Kepala Dinas Tenaga Kerja, Sekretaris Dinas"));
 }
@@ -212,11 +277,40 @@ fn bad_data_is_reported_per_field_before_compiling() {
 #[test]
 fn typst_and_rust_helpers_agree() {
     let format = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates/_shared/format.typ")).unwrap();
-    let numbers: Vec<i64> = vec![0, 1, 10, 11, 12, 19, 20, 99, 100, 101, 111, 999, 1_000, 1_001, 1_100, 11_000, 16_800, 100_000, 201_600, 1_000_000, 1_001_000, 11_000_000, 302_400_000, 1_000_000_000, 2_419_200_000, 1_000_000_000_000];
+    let numbers: Vec<i64> = vec![
+        0,
+        1,
+        10,
+        11,
+        12,
+        19,
+        20,
+        99,
+        100,
+        101,
+        111,
+        999,
+        1_000,
+        1_001,
+        1_100,
+        11_000,
+        16_800,
+        100_000,
+        201_600,
+        1_000_000,
+        1_001_000,
+        11_000_000,
+        302_400_000,
+        1_000_000_000,
+        2_419_200_000,
+        1_000_000_000_000,
+    ];
     let template = b"#import \"/_shared/format.typ\": *\n#set page(width: 40cm, height: auto)\n#let data = json(\"/data.json\")\n#for n in data.numbers [#n=#terbilang(n)=#rupiah(n)=#ribuan(n)|\n]\n#tanggal(\"2026-11-21\")=#tanggal(\"2027-01-01\")\n".to_vec();
     let r = Renderer::from_files(vec![("/_shared/format.typ".into(), format), ("/t/main.typ".into(), template)], 1);
     let job = naskah::rendering::RenderJob::new("/t/main.typ", json!({ "numbers": numbers }));
-    let Some(text) = pdf_text(&r.render_pdf_blocking(&job).unwrap().pdf) else { return };
+    let Some(text) = pdf_text(&r.render_pdf_blocking(&job).unwrap().pdf) else {
+        return;
+    };
     for n in &numbers {
         let expected = format!("{n}={}={}={}|", text::terbilang(*n), text::rupiah(*n), text::thousands(*n));
         assert!(text.contains(&expected), "'{expected}' not in {text}");

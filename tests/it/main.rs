@@ -6,6 +6,7 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod drafting;
 mod letters;
 mod pages;
 mod storage;

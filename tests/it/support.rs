@@ -129,7 +129,7 @@ pub fn test_config() -> Config {
 /// The demo department seeded with a known password, and the app state over it.
 pub async fn demo_state(test_db: &TestDb) -> AppState {
     demo::seed(&test_db.db, Some(DEMO_PASSWORD)).await.unwrap();
-    AppState::new(test_db.db.clone(), test_config())
+    AppState::new(test_db.db.clone(), test_config()).unwrap()
 }
 
 /// The real application on a free loopback port, stopped when dropped.

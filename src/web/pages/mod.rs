@@ -2,6 +2,7 @@
 //! from a small field model so labels, errors and focus order are the same everywhere.
 
 mod account;
+mod drafting;
 mod organisation;
 mod settings;
 mod users;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(organisation::router())
         .merge(users::router())
         .merge(account::router())
+        .merge(drafting::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.

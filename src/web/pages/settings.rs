@@ -111,6 +111,7 @@ fn render(
             String::new()
         },
         image_alt: "Logo yang dipakai sekarang".into(),
+        image_class: "logo".into(),
         forms: vec![letterhead, logo],
         ..Page::default()
     };

@@ -43,6 +43,7 @@ impl Shell {
             nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
             nav.push(NavItem::new("/pengguna", "Pengguna", current));
         }
+        nav.push(NavItem::new("/templat", "Templat", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));
         Shell {
             title: title.into(),
@@ -175,6 +176,8 @@ pub struct Form {
     pub submit: String,
     pub error_summary: String,
     pub multipart: bool,
+    /// A second submit button (`format=pdf`); the first then sends `format=png`.
+    pub alt_submit: String,
 }
 
 impl Form {
@@ -236,6 +239,8 @@ pub struct Page {
     pub secret_label: String,
     pub image_src: String,
     pub image_alt: String,
+    /// `logo` (small, framed) or `preview` (full width).
+    pub image_class: String,
     pub table: Option<Table>,
     pub forms: Vec<Form>,
     pub delete_action: String,
