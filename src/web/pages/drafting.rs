@@ -83,7 +83,7 @@ fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
                     .map(|r| {
                         spec.columns
                             .iter()
-                            .map(|c| r.get(&c.name).map(|v| plain(v)).unwrap_or_default())
+                            .map(|c| r.get(&c.name).map(plain).unwrap_or_default())
                             .collect::<Vec<_>>()
                             .join("; ")
                     })
