@@ -318,3 +318,34 @@ fn typst_and_rust_helpers_agree() {
     let day = |y, m, d| text::date_long(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
     assert!(text.contains(&format!("{}={}", day(2026, 11, 21), day(2027, 1, 1))));
 }
+
+/// Markup and code typed into a real template's fields print as typed.
+#[test]
+fn typed_markup_prints_literally_in_real_templates() {
+    let hostile = [
+        r#"#read("/etc/passwd")"#,
+        r#"#import "@preview/x:0.1.0""#,
+        "] $x$ *tebal* \\ <label> // komentar",
+        "= Judul palsu",
+        "بسم الله",
+        "ꦲꦏ꧀ꦱꦫꦗꦮ",
+    ];
+    let data = json!({
+        "hal": hostile[0],
+        "penerima": [hostile[1], hostile[2]],
+        "isi": hostile.join("\n\n"),
+        "tempat_tujuan": "}",
+    });
+    let (_, text) = render("surat-dinas", &data, &Slots::default());
+    let Some(text) = text else { return };
+    assert!(!text.contains("root:"), "file contents leaked");
+    for h in [
+        "#read(\"/etc/passwd\")",
+        "#import \"@preview/x:0.1.0\"",
+        "$x$ *tebal* \\ <label> // komentar",
+        "= Judul palsu",
+        "ꦲꦏ꧀ꦱꦫꦗꦮ",
+    ] {
+        assert!(text.contains(h), "'{h}' missing in {text}");
+    }
+}
