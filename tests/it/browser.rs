@@ -523,6 +523,26 @@ fn browser_flow(browser: Browser, app: support::App) {
     s.assert_no_horizontal_scroll("the settings page");
     s.screenshot("browser-settings");
 
+    // Drafting: a template's generated form, then the KONSEP preview as an image.
+    s.click("nav[aria-label=\"Navigasi utama\"] a[href=\"/templat\"]");
+    s.wait_for_page("/templat", "Templat naskah");
+    s.click("a[href=\"/templat/surat-dinas\"]");
+    s.wait_for_page("/templat/surat-dinas", "Surat Dinas");
+    s.fill("#f-hal", "Undangan rapat koordinasi");
+    s.fill("#f-penerima", "Camat Penajam");
+    s.fill("#f-isi", "Mohon hadir pada rapat koordinasi.");
+    s.click("button[value=\"png\"]");
+    s.wait_for("the preview image", |s| Ok(s.try_find("p.preview img").is_ok()));
+    let loaded = s.script("const i = document.querySelector('p.preview img'); return i.complete && i.naturalWidth > 500");
+    assert_eq!(loaded, json!(true), "the preview image is a rendered page");
+    assert_eq!(
+        s.value("#f-hal"),
+        "Undangan rapat koordinasi",
+        "the form keeps the input under the preview"
+    );
+    s.assert_no_horizontal_scroll("the preview page");
+    s.screenshot("browser-preview");
+
     for shot in &s.shots {
         eprintln!("screenshot: {}", shot.display());
     }
