@@ -7,6 +7,8 @@
 pub mod accounts;
 /// The hash-chained, append-only audit log.
 pub mod audit;
+/// Benchmarks against the Typst command line and WeasyPrint (`naskah bench`).
+pub mod bench;
 /// Layered configuration (defaults → `naskah.toml` → `NASKAH_*`).
 pub mod config;
 /// Storage: one pool for SQLite or PostgreSQL, embedded migrations.

@@ -14,6 +14,11 @@ use naskah::{
     web::{self, AppState},
 };
 
+/// Typst allocates and frees a great deal; with glibc's allocator a long document renders
+/// about a quarter slower and peaks higher (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "naskah",
@@ -81,6 +86,24 @@ enum Command {
         /// Department slug whose letterhead to use (default: the demo department, no database needed).
         #[arg(long)]
         department: Option<String>,
+    },
+    /// Benchmarks against the Typst command line and WeasyPrint; writes BENCHMARKS.md.
+    Bench {
+        /// Smaller peer counts; prints the report instead of writing BENCHMARKS.md.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the report (default: BENCHMARKS.md for a full run).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Measure only naskah, not the peers.
+        #[arg(long)]
+        no_peers: bool,
+        /// Do not run benches/peers.sh to install missing peers first.
+        #[arg(long)]
+        no_install: bool,
+        /// Internal: measure only this in this process (`sk`, `sk-whole` or `letter`).
+        #[arg(long, hide = true)]
+        only: Option<String>,
     },
 }
 
@@ -217,6 +240,20 @@ async fn department_for(db: &Db, slug: Option<&str>) -> anyhow::Result<departmen
 
 async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
+        Command::Bench {
+            quick,
+            out,
+            no_peers,
+            no_install,
+            only,
+        } => naskah::bench::run(&naskah::bench::Options {
+            templates_dir: config.templates_dir.clone(),
+            quick,
+            out,
+            peers: !no_peers,
+            install_peers: !no_install,
+            only,
+        }),
         Command::Serve { listen, demo: seed_demo } => {
             if let Some(listen) = listen {
                 config.listen = listen;

@@ -3,6 +3,7 @@
 //! that only finalisation fills.
 
 pub mod manifest;
+pub mod parts;
 
 use chrono::NaiveDate;
 use serde::Serialize;

@@ -31,6 +31,7 @@
 //! `*_blocking` variants are for the command line and benchmarks and do not take a permit.
 
 pub mod fonts;
+mod join;
 mod world;
 
 #[cfg(test)]
