@@ -218,6 +218,18 @@ async fn form_page(State(state): State<AppState>, user: SessionUser, Path(id): P
     ))
 }
 
+/// The drafting form shown again with the typed data and what went wrong.
+fn form_again(user: &SessionUser, manifest: &Manifest, data: &Value, failure: Failure) -> Result<Response, PageError> {
+    let (errors, status) = form_failure(failure)?;
+    let page = Page {
+        heading: manifest.title.clone(),
+        back_href: "/templat".into(),
+        forms: vec![draft_form(user, manifest, data, &errors)],
+        ..Page::default()
+    };
+    Ok(render_page(status, Shell::for_user(user, &manifest.title, "/templat"), page))
+}
+
 async fn preview(
     State(state): State<AppState>,
     user: SessionUser,
@@ -231,14 +243,7 @@ async fn preview(
     let job = match letters::draft_job(manifest, &user.department, logo, &data) {
         Ok(job) => job,
         Err(e) => {
-            let (errors, status) = form_failure(e.into())?;
-            let page = Page {
-                heading: manifest.title.clone(),
-                back_href: "/templat".into(),
-                forms: vec![draft_form(&user, manifest, &data, &errors)],
-                ..Page::default()
-            };
-            return Ok(render_page(status, shell, page));
+            return form_again(&user, manifest, &data, e.into());
         }
     };
     if form.get("format") == "pdf" {
@@ -259,17 +264,7 @@ async fn preview(
     let image = match state.renderer.render_png(job, page_index, 1.5).await {
         Ok(image) => image,
         Err(e) => {
-            let (errors, status) = form_failure(Failure::from(e)).or_else(|f| match f.0 {
-                Failure::Unprocessable(m) => Ok((FieldErrors::single("_", m), StatusCode::UNPROCESSABLE_ENTITY)),
-                other => Err(PageError(other)),
-            })?;
-            let page = Page {
-                heading: manifest.title.clone(),
-                back_href: "/templat".into(),
-                forms: vec![draft_form(&user, manifest, &data, &errors)],
-                ..Page::default()
-            };
-            return Ok(render_page(status, shell, page));
+            return form_again(&user, manifest, &data, Failure::from(e));
         }
     };
     let page = Page {

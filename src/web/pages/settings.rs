@@ -46,6 +46,7 @@ pub fn form_failure(failure: Failure) -> Result<(FieldErrors, StatusCode), PageE
     match failure {
         Failure::Invalid(errors) => Ok((errors, StatusCode::UNPROCESSABLE_ENTITY)),
         Failure::Conflict(message) => Ok((FieldErrors::single("_", message), StatusCode::CONFLICT)),
+        Failure::Unprocessable(message) => Ok((FieldErrors::single("_", message), StatusCode::UNPROCESSABLE_ENTITY)),
         other => Err(PageError(other)),
     }
 }
