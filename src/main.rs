@@ -476,7 +476,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             };
             let rendered = match png {
                 Some(page) => {
-                    let (pdf, image) = renderer.render_pdf_and_png_blocking(&job, page.saturating_sub(1), scale)?;
+                    let (pdf, image) = letters::parts::render_pdf_and_png_blocking(&renderer, &job, page.saturating_sub(1), scale)?;
                     let png_path = output.with_extension(format!("hal{page}.png"));
                     std::fs::write(&png_path, &image.png).with_context(|| format!("{} tidak dapat ditulis", png_path.display()))?;
                     println!(
@@ -487,7 +487,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     );
                     pdf
                 }
-                None => renderer.render_pdf_blocking(&job)?,
+                None => letters::parts::render_pdf_blocking(&renderer, &job)?,
             };
             std::fs::write(&output, &rendered.pdf).with_context(|| format!("{} tidak dapat ditulis", output.display()))?;
             println!(

@@ -289,7 +289,7 @@ pub(super) fn confirmation(data: &Value, fonts_dir: &Path) -> String {
             esc(desa),
             esc(s(isian, "kecamatan"))
         );
-        h += "<table class=\"data\"><colgroup><col style=\"width:0.9cm\"><col style=\"width:3.3cm\"><col><col style=\"width:2.4cm\"><col style=\"width:0.8cm\"><col><col style=\"width:2.6cm\"><col style=\"width:1.5cm\"><col style=\"width:2.3cm\"><col style=\"width:2.6cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>Tgl Lahir</th><th>L/P</th><th>Alamat</th><th>Pekerjaan</th><th>Sumber</th><th>Hasil Konfirmasi (Sesuai/Tidak)</th><th>Alasan</th></tr></thead><tbody>";
+        h += "<table class=\"data\"><colgroup><col style=\"width:0.9cm\"><col style=\"width:3.3cm\"><col><col style=\"width:3cm\"><col style=\"width:0.95cm\"><col><col style=\"width:2.6cm\"><col style=\"width:1.5cm\"><col style=\"width:2.3cm\"><col style=\"width:2.6cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>Tgl Lahir</th><th>L/P</th><th>Alamat</th><th>Pekerjaan</th><th>Sumber</th><th>Hasil Konfirmasi (Sesuai/Tidak)</th><th>Alasan</th></tr></thead><tbody>";
         for (i, c) in calon.iter().enumerate() {
             let _ = write!(
                 h,
@@ -305,11 +305,11 @@ pub(super) fn confirmation(data: &Value, fonts_dir: &Path) -> String {
             );
         }
         h += "</tbody></table><p style=\"margin-top:0.8em\"><b>Usulan pengganti</b></p>";
-        h += "<table class=\"data\"><thead><tr><th style=\"width:0.9cm\">No</th><th style=\"width:3.4cm\">NIK</th><th>Nama</th><th style=\"width:2.2cm\">Tgl Lahir</th><th style=\"width:0.8cm\">L/P</th><th>Alamat</th><th style=\"width:2.6cm\">Pekerjaan</th></tr></thead><tbody>";
+        h += "<table class=\"data\"><thead><tr><th style=\"width:0.9cm\">No</th><th style=\"width:3.3cm\">NIK</th><th>Nama</th><th style=\"width:3cm\">Tgl Lahir</th><th style=\"width:0.95cm\">L/P</th><th>Alamat</th><th style=\"width:2.6cm\">Pekerjaan</th></tr></thead><tbody>";
         for i in 1..=3 {
             let _ = write!(
                 h,
-                "<tr><td class=\"r\">{i}</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>"
+                "<tr style=\"height:0.9cm\"><td class=\"r\">{i}</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>"
             );
         }
         let _ = write!(
@@ -452,17 +452,18 @@ pub(super) fn sk(data: &Value, fonts_dir: &Path) -> String {
     sorted.sort_by(|a, b| (s(a, "kecamatan"), s(a, "desa"), s(a, "nama")).cmp(&(s(b, "kecamatan"), s(b, "desa"), s(b, "nama"))));
     let _ = write!(
         h,
-        "<table class=\"data\"><colgroup><col style=\"width:0.9cm\"><col style=\"width:3.5cm\"><col><col style=\"width:0.7cm\"><col style=\"width:2.2cm\"><col style=\"width:2.4cm\"><col style=\"width:2.7cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>L/P</th><th>Pekerjaan</th><th>Iuran per bulan</th><th>Iuran {months} bulan</th></tr></thead><tbody>"
+        "<table class=\"data\"><colgroup><col style=\"width:0.8cm\"><col style=\"width:3.35cm\"><col><col style=\"width:0.95cm\"><col style=\"width:2.6cm\"><col style=\"width:2.1cm\"><col style=\"width:2.4cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>L/P</th><th>Pekerjaan</th><th>Iuran per bulan (Rp)</th><th>Iuran {months} bulan (Rp)</th></tr></thead><tbody>"
     );
-    let fee = text::rupiah(per_month);
-    let fee_all = text::rupiah(per_month * months);
+    let fee = text::thousands(per_month);
+    let fee_all = text::thousands(per_month * months);
     let subtotal = |h: &mut String, label: &str, k: i64| {
         let _ = write!(
             h,
-            "<tr class=\"sub\"><td colspan=\"4\" class=\"r\">{}</td><td>{k} orang</td><td class=\"r\">{}</td><td class=\"r\">{}</td></tr>",
+            "<tr class=\"sub\"><td colspan=\"4\" class=\"r\">{}</td><td>{} orang</td><td class=\"r\">{}</td><td class=\"r\">{}</td></tr>",
             esc(label),
-            text::rupiah(k * per_month),
-            text::rupiah(k * per_month * months)
+            text::thousands(k),
+            text::thousands(k * per_month),
+            text::thousands(k * per_month * months)
         );
     };
     let (mut kec, mut desa): (Option<&str>, Option<&str>) = (None, None);
@@ -514,8 +515,8 @@ pub(super) fn sk(data: &Value, fonts_dir: &Path) -> String {
         h,
         "<tr class=\"sub\"><td colspan=\"4\" class=\"r\">JUMLAH SELURUHNYA</td><td>{} orang</td><td class=\"r\">{}</td><td class=\"r\">{}</td></tr></tbody></table>",
         text::thousands(count),
-        text::rupiah(count * per_month),
-        text::rupiah(total)
+        text::thousands(count * per_month),
+        text::thousands(total)
     );
     let _ = write!(
         h,

@@ -9,13 +9,18 @@
 
 use serde_json::{Value, json};
 
-use crate::rendering::{RenderError, RenderJob, Rendered, Renderer};
+use crate::rendering::{RenderError, RenderJob, Rendered, RenderedPng, Renderer};
 
 /// Templates that can be rendered in parts, with the field holding their long list.
 const PARTED: &[(&str, &str)] = &[("/sk-penerima-bantuan-iuran/template.typ", "penerima")];
 
 /// Rows above which a decree is rendered in parts.
 pub const PART_THRESHOLD: usize = 2_000;
+
+/// Rows a part gathers before it is closed: whole desa are added until it has at least
+/// this many. Fewer, larger parts spend less time starting compiles; smaller ones keep
+/// both cores busy to the end and memory low.
+pub const PART_ROWS: usize = 400;
 
 /// Rows of one part at most (a desa with more is split).
 pub const MAX_PART_ROWS: usize = 1_000;
@@ -25,14 +30,18 @@ pub const MAX_PART_ROWS: usize = 1_000;
 pub struct Parts {
     /// The decree, then the attachment's stretches, in page order.
     pub parts: Vec<RenderJob>,
-    /// The job of the furniture part, without its page count.
-    furniture: RenderJob,
+    /// The page furniture (watermark, "Halaman x dari y"), drawn once the count is known.
+    pub furniture: Furniture,
 }
 
-impl Parts {
+/// The job of the furniture part, without its page count.
+#[derive(Debug, Clone)]
+pub struct Furniture(RenderJob);
+
+impl Furniture {
     /// The furniture job for a document of `pages` pages.
-    pub fn furniture(&self, pages: usize) -> RenderJob {
-        let mut job = self.furniture.clone();
+    pub fn job(&self, pages: usize) -> RenderJob {
+        let mut job = self.0.clone();
         if let Some(potongan) = job.data.get_mut("potongan") {
             potongan["halaman"] = json!(pages);
         }
@@ -45,8 +54,9 @@ fn text<'a>(row: &'a Value, key: &str) -> &'a str {
 }
 
 /// Cuts `job` into parts when its template supports it and its list is longer than
-/// `threshold` rows; `None` otherwise (render it whole).
-pub fn split(job: &RenderJob, threshold: usize) -> Option<Parts> {
+/// `threshold` rows; `None` otherwise (render it whole). A part holds whole desa until
+/// it has at least `part_rows` rows (a desa longer than [`MAX_PART_ROWS`] is cut).
+pub fn split(job: &RenderJob, threshold: usize, part_rows: usize) -> Option<Parts> {
     let (_, field) = PARTED.iter().find(|(main, _)| *main == job.main)?;
     let rows = job.data.get("isian")?.get(*field)?.as_array()?;
     if rows.len() <= threshold {
@@ -89,16 +99,28 @@ pub fn split(job: &RenderJob, threshold: usize) -> Option<Parts> {
     };
     let mut parts = vec![with(Vec::new(), json!({ "jenis": "keputusan", "jumlah": total }))];
     let mut start = 0;
+    let same_desa = |a: &Value, b: &Value| text(a, "kecamatan") == text(b, "kecamatan") && text(a, "desa") == text(b, "desa");
+    let same_kecamatan = |a: &Value, b: &Value| text(a, "kecamatan") == text(b, "kecamatan");
     while start < sorted.len() {
-        let first = sorted[start];
-        let (kec, desa) = (text(first, "kecamatan"), text(first, "desa"));
-        let same_desa = |p: &Value| text(p, "kecamatan") == kec && text(p, "desa") == desa;
-        let desa_len = sorted[start..].iter().take_while(|p| same_desa(p)).count();
-        let end = start + desa_len.min(MAX_PART_ROWS);
-        let desa_start = start - sorted[..start].iter().rev().take_while(|p| same_desa(p)).count();
-        let kec_start = start - sorted[..start].iter().rev().take_while(|p| text(p, "kecamatan") == kec).count();
-        let desa_done = sorted.get(end).is_none_or(|p| !same_desa(p));
-        let kec_done = sorted.get(end).is_none_or(|p| text(p, "kecamatan") != kec);
+        // Whole desa while the part is short of `part_rows` and the next desa fits.
+        let mut end = start;
+        while end < sorted.len() && end - start < part_rows.max(1) {
+            let desa_len = sorted[end..].iter().take_while(|p| same_desa(p, sorted[end])).count();
+            if end == start {
+                end += desa_len.min(MAX_PART_ROWS);
+            } else if end - start + desa_len <= MAX_PART_ROWS {
+                end += desa_len;
+            } else {
+                break;
+            }
+        }
+        // The first row's desa and kecamatan may have begun in an earlier part; the
+        // last row's may go on in the next.
+        let (first, last) = (sorted[start], sorted[end - 1]);
+        let desa_start = start - sorted[..start].iter().rev().take_while(|p| same_desa(p, first)).count();
+        let kec_start = start - sorted[..start].iter().rev().take_while(|p| same_kecamatan(p, first)).count();
+        let desa_done = sorted.get(end).is_none_or(|p| !same_desa(p, last));
+        let kec_done = sorted.get(end).is_none_or(|p| !same_kecamatan(p, last));
         parts.push(with(
             sorted[start..end].iter().map(|p| (*p).clone()).collect(),
             json!({
@@ -118,39 +140,65 @@ pub fn split(job: &RenderJob, threshold: usize) -> Option<Parts> {
         start = end;
     }
     let furniture = with(Vec::new(), json!({ "jenis": "halaman", "jumlah": total, "halaman": 0 }));
-    Some(Parts { parts, furniture })
+    Some(Parts {
+        parts,
+        furniture: Furniture(furniture),
+    })
 }
 
-/// [`render_pdf_blocking`] on the renderer's blocking pool, behind its permits: what a
-/// request handler calls to render a letter or decree that may be long.
-pub async fn render_pdf(renderer: &Renderer, job: RenderJob, workers: usize) -> Result<Rendered, RenderError> {
-    match split(&job, PART_THRESHOLD) {
-        Some(parts) => {
-            let furniture = parts.furniture.clone();
+/// How many threads a long document's parts are compiled on.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
+/// Renders `job` to PDF on the renderer's blocking pool, behind its permits: in parts
+/// when it is long enough ([`split`] with [`PART_THRESHOLD`]), whole otherwise. What a
+/// request handler calls for a letter or decree that may be long.
+pub async fn render_pdf(renderer: &Renderer, job: RenderJob) -> Result<Rendered, RenderError> {
+    match split(&job, PART_THRESHOLD, PART_ROWS) {
+        Some(Parts { parts, furniture }) => {
             renderer
-                .render_joined_pdf(
-                    parts.parts,
-                    move |pages| {
-                        Parts {
-                            parts: Vec::new(),
-                            furniture,
-                        }
-                        .furniture(pages)
-                    },
-                    workers,
-                )
+                .render_joined_pdf(parts, move |pages| furniture.job(pages), workers())
                 .await
         }
         None => renderer.render_pdf(job).await,
     }
 }
 
-/// Renders `job` to PDF, in parts on `workers` threads when it is long enough
-/// ([`split`] with [`PART_THRESHOLD`]), whole otherwise. Blocking, without a permit.
-pub fn render_pdf_blocking(renderer: &Renderer, job: &RenderJob, workers: usize) -> Result<Rendered, RenderError> {
-    match split(job, PART_THRESHOLD) {
-        Some(parts) => renderer.render_joined_pdf_blocking(&parts.parts, |pages| parts.furniture(pages), workers),
+/// Page `page` (from 0) of `job` as PNG at `scale` pixels per point, like
+/// [`render_pdf`]: in parts when the document is long.
+pub async fn render_png(renderer: &Renderer, job: RenderJob, page: usize, scale: f32) -> Result<RenderedPng, RenderError> {
+    match split(&job, PART_THRESHOLD, PART_ROWS) {
+        Some(Parts { parts, furniture }) => {
+            renderer
+                .render_joined_png(parts, move |pages| furniture.job(pages), workers(), page, scale)
+                .await
+        }
+        None => renderer.render_png(job, page, scale).await,
+    }
+}
+
+/// [`render_pdf`] on the calling thread, without a permit.
+pub fn render_pdf_blocking(renderer: &Renderer, job: &RenderJob) -> Result<Rendered, RenderError> {
+    match split(job, PART_THRESHOLD, PART_ROWS) {
+        Some(parts) => renderer.render_joined_pdf_blocking(&parts.parts, |pages| parts.furniture.job(pages), workers()),
         None => renderer.render_pdf_blocking(job),
+    }
+}
+
+/// The PDF and page `page` as PNG from one rendering, in parts when the document is
+/// long; on the calling thread, without a permit.
+pub fn render_pdf_and_png_blocking(
+    renderer: &Renderer,
+    job: &RenderJob,
+    page: usize,
+    scale: f32,
+) -> Result<(Rendered, RenderedPng), RenderError> {
+    match split(job, PART_THRESHOLD, PART_ROWS) {
+        Some(parts) => {
+            renderer.render_joined_pdf_and_png_blocking(&parts.parts, |pages| parts.furniture.job(pages), workers(), page, scale)
+        }
+        None => renderer.render_pdf_and_png_blocking(job, page, scale),
     }
 }
 
@@ -173,8 +221,9 @@ mod tests {
     fn a_long_list_is_cut_per_desa_with_running_counts() {
         let (_, job) = sk();
         let rows = job.data["isian"]["penerima"].as_array().unwrap().len();
-        assert!(split(&job, rows).is_none(), "not above the threshold");
-        let parts = split(&job, 10).unwrap();
+        assert!(split(&job, rows, 1).is_none(), "not above the threshold");
+        // One desa per part when a part wants a single row.
+        let parts = split(&job, 10, 1).unwrap();
         // The decree, then one part per desa of the example (four desa in two kecamatan).
         assert_eq!(parts.parts.len(), 5);
         assert_eq!(parts.parts[0].data["potongan"]["jenis"], "keputusan");
@@ -199,7 +248,7 @@ mod tests {
         assert_eq!(stretches[2]["kecamatan_baru"], false);
         assert_eq!(stretches[2]["sebelumnya_di_kecamatan"], 12);
         assert_eq!(stretches[3]["kecamatan_selesai"], true);
-        assert_eq!(parts.furniture(7).data["potongan"]["halaman"], 7);
+        assert_eq!(parts.furniture.job(7).data["potongan"]["halaman"], 7);
     }
 
     #[test]
@@ -207,7 +256,7 @@ mod tests {
         let (_, mut job) = sk();
         let one = job.data["isian"]["penerima"][0].clone();
         job.data["isian"]["penerima"] = Value::Array(vec![one; MAX_PART_ROWS + 5]);
-        let parts = split(&job, 10).unwrap();
+        let parts = split(&job, 10, 1).unwrap();
         assert_eq!(parts.parts.len(), 3);
         let (a, b) = (&parts.parts[1].data["potongan"], &parts.parts[2].data["potongan"]);
         assert_eq!(
@@ -221,18 +270,61 @@ mod tests {
     }
 
     #[test]
+    fn several_desa_share_a_part_and_their_counts_follow_the_last_row() {
+        let (_, job) = sk();
+        // The example: Babulu Laut (Babulu), then three desa of Penajam, 12 rows each.
+        let parts = split(&job, 10, 20).unwrap();
+        assert_eq!(parts.parts.len(), 3, "the decree and two parts of two desa each");
+        let (a, b) = (&parts.parts[1].data["potongan"], &parts.parts[2].data["potongan"]);
+        assert_eq!(parts.parts[1].data["isian"]["penerima"].as_array().unwrap().len(), 24);
+        assert_eq!((a["kecamatan_baru"].clone(), a["desa_baru"].clone()), (json!(true), json!(true)));
+        // Its last desa is done, but Penajam goes on in the next part.
+        assert_eq!(
+            (a["desa_selesai"].clone(), a["kecamatan_selesai"].clone()),
+            (json!(true), json!(false))
+        );
+        assert_eq!((b["kecamatan_baru"].clone(), b["desa_baru"].clone()), (json!(false), json!(true)));
+        assert_eq!(b["sebelumnya_di_kecamatan"], 12);
+        assert_eq!(b["sebelumnya_di_desa"], 0);
+        assert_eq!(
+            (b["desa_selesai"].clone(), b["kecamatan_selesai"].clone()),
+            (json!(true), json!(true))
+        );
+    }
+
+    #[test]
     fn parts_render_to_one_pdf_with_every_page_numbered() {
         let (renderer, job) = sk();
-        let parts = split(&job, 10).unwrap();
-        let joined = renderer
-            .render_joined_pdf_blocking(&parts.parts, |n| parts.furniture(n), 2)
-            .unwrap();
         let whole = renderer.render_pdf_blocking(&job).unwrap();
-        assert!(joined.pdf.starts_with(b"%PDF-"));
-        // Each desa starts on a new page, so never fewer pages than in one piece.
-        assert!(joined.pages >= whole.pages, "{} < {}", joined.pages, whole.pages);
+        let whole_text = crate::rendering::tests::pdf_text(&whole.pdf);
+        for part_rows in [1, 20] {
+            let parts = split(&job, 10, part_rows).unwrap();
+            let joined = renderer
+                .render_joined_pdf_blocking(&parts.parts, |n| parts.furniture.job(n), 2)
+                .unwrap();
+            assert!(joined.pdf.starts_with(b"%PDF-"));
+            // Each part starts on a new page, so never fewer pages than in one piece.
+            assert!(joined.pages >= whole.pages, "{} < {}", joined.pages, whole.pages);
+            // Every subtotal and total of the whole document is there, and every page is
+            // numbered out of the joined count.
+            let (Some(text), Some(whole_text)) = (crate::rendering::tests::pdf_text(&joined.pdf), whole_text.as_ref()) else {
+                continue;
+            };
+            let totals = |t: &str| -> Vec<String> {
+                t.lines()
+                    .filter(|l| (l.contains("Jumlah ") || l.contains("JUMLAH SELURUHNYA")) && l.contains(" orang"))
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect()
+            };
+            assert_eq!(totals(whole_text).len(), 4 + 2 + 1, "four desa, two kecamatan, the grand total");
+            assert_eq!(totals(&text), totals(whole_text), "part_rows {part_rows}");
+            for page in 1..=joined.pages {
+                assert!(text.contains(&format!("Halaman {page} dari {}", joined.pages)), "page {page}");
+            }
+        }
+        let parts = split(&job, 10, 1).unwrap();
         // A furniture job with the wrong page count is refused, not drawn askew.
-        let wrong = renderer.render_joined_pdf_blocking(&parts.parts, |n| parts.furniture(n + 1), 2);
+        let wrong = renderer.render_joined_pdf_blocking(&parts.parts, |n| parts.furniture.job(n + 1), 2);
         assert!(matches!(wrong, Err(RenderError::Internal(_))));
     }
 
@@ -242,12 +334,23 @@ mod tests {
         let rows = job.data["isian"]["penerima"].as_array().unwrap().clone();
         let many: Vec<Value> = rows.iter().cycle().take(PART_THRESHOLD + 1).cloned().collect();
         job.data["isian"]["penerima"] = Value::Array(many);
-        let rendered = render_pdf(&renderer, job.clone(), 2).await.unwrap();
+        let rendered = render_pdf(&renderer, job.clone()).await.unwrap();
         // The parts path draws no tags, so its PDF is far smaller than a tagged one would be.
         assert!(rendered.pdf.starts_with(b"%PDF-"));
         assert!(rendered.pages > 40, "{} pages", rendered.pages);
-        let blocking = render_pdf_blocking(&renderer, &job, 2).unwrap();
+        let blocking = render_pdf_blocking(&renderer, &job).unwrap();
         assert_eq!(blocking.pages, rendered.pages);
         assert_eq!(blocking.pdf, rendered.pdf, "the same job gives the same bytes");
+
+        // A preview of any page, the last included, comes from the same joined document.
+        let last = render_png(&renderer, job.clone(), rendered.pages - 1, 0.5).await.unwrap();
+        assert!(last.png.starts_with(b"\x89PNG"));
+        assert_eq!(last.pages, rendered.pages);
+        let beyond = render_png(&renderer, job.clone(), rendered.pages, 0.5).await;
+        assert!(matches!(beyond, Err(RenderError::PageOutOfRange { .. })), "{beyond:?}");
+        let (pdf, first) = render_pdf_and_png_blocking(&renderer, &job, 0, 0.5).unwrap();
+        assert_eq!(pdf.pdf, rendered.pdf);
+        assert_eq!(first.pages, rendered.pages);
+        assert_ne!(first.png, last.png, "the first page is not the last");
     }
 }

@@ -16,12 +16,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use typst::diag::Warned;
-use typst::foundations::Smart;
 use typst::layout::{Frame, FrameItem, Point};
 use typst_layout::{Page, PagedDocument};
-use typst_pdf::{PdfOptions, Timestamp};
 
-use super::{RenderError, RenderJob, Rendered, Renderer, guarded, template_error};
+use super::world::JobWorld;
+use super::{Cache, RenderError, RenderJob, Rendered, RenderedPng, Renderer, Tagged, check_scale, guarded, pdf, png, template_error};
 
 /// A part's pages once it is compiled.
 type Slot = Mutex<Option<Result<Vec<Page>, RenderError>>>;
@@ -40,6 +39,21 @@ impl Renderer {
             .await
     }
 
+    /// [`render_joined_png_blocking`](Self::render_joined_png_blocking) on the blocking
+    /// pool, after waiting for a permit.
+    pub async fn render_joined_png(
+        &self,
+        parts: Vec<RenderJob>,
+        furniture: impl FnOnce(usize) -> RenderJob + Send + 'static,
+        workers: usize,
+        page: usize,
+        scale: f32,
+    ) -> Result<RenderedPng, RenderError> {
+        let this = self.clone();
+        self.spawn(move || this.render_joined_png_blocking(&parts, furniture, workers, page, scale))
+            .await
+    }
+
     /// Renders `parts` on `workers` threads and joins their pages, in order, into one PDF
     /// (each part starts on a new page). `furniture(n)` is the job of the page furniture
     /// for a document of `n` pages: it must have exactly `n` pages of the same sizes, and
@@ -52,6 +66,50 @@ impl Renderer {
         furniture: impl FnOnce(usize) -> RenderJob,
         workers: usize,
     ) -> Result<Rendered, RenderError> {
+        self.joined(parts, furniture, workers, |world, document, first| {
+            pdf(world, document, first, Tagged::No)
+        })
+    }
+
+    /// Page `page` (from 0) of the joined document as PNG at `scale` pixels per point.
+    /// Blocking, without a permit.
+    pub fn render_joined_png_blocking(
+        &self,
+        parts: &[RenderJob],
+        furniture: impl FnOnce(usize) -> RenderJob,
+        workers: usize,
+        page: usize,
+        scale: f32,
+    ) -> Result<RenderedPng, RenderError> {
+        check_scale(scale)?;
+        self.joined(parts, furniture, workers, |_, document, _| png(document, page, scale))
+    }
+
+    /// The joined PDF and page `page` as PNG, from one rendering. Blocking, without a
+    /// permit.
+    pub fn render_joined_pdf_and_png_blocking(
+        &self,
+        parts: &[RenderJob],
+        furniture: impl FnOnce(usize) -> RenderJob,
+        workers: usize,
+        page: usize,
+        scale: f32,
+    ) -> Result<(Rendered, RenderedPng), RenderError> {
+        check_scale(scale)?;
+        self.joined(parts, furniture, workers, |world, document, first| {
+            Ok((pdf(world, document, first, Tagged::No)?, png(document, page, scale)?))
+        })
+    }
+
+    /// Compiles the parts, joins their pages with the furniture and hands the document
+    /// (with the first part's world and job) to `then`.
+    fn joined<T>(
+        &self,
+        parts: &[RenderJob],
+        furniture: impl FnOnce(usize) -> RenderJob,
+        workers: usize,
+        then: impl FnOnce(&JobWorld<'_>, &PagedDocument, &RenderJob) -> Result<T, RenderError>,
+    ) -> Result<T, RenderError> {
         let first = parts
             .first()
             .ok_or_else(|| RenderError::InvalidJob("dokumen bagian tanpa bagian".into()))?;
@@ -116,35 +174,22 @@ impl Renderer {
         let furniture_done = started.elapsed();
         let document = PagedDocument::new(pages.into_iter().collect(), info);
         let world = self.world(first)?;
-        let rendered = guarded(&first.main, || {
-            let options = PdfOptions {
-                ident: Smart::Custom(first.document_id.clone().unwrap_or_else(|| first.main.clone())),
-                creator: Smart::Custom(Some("naskah".into())),
-                timestamp: Some(Timestamp::new_utc(world.today)),
-                tagged: false,
-                ..PdfOptions::default()
-            };
-            let pdf = typst_pdf::pdf(&document, &options).map_err(|errors| template_error(&world, &errors))?;
-            Ok(Rendered {
-                pdf,
-                pages: document.pages().len(),
-            })
-        });
+        let output = guarded(&first.main, Cache::DropAll, || then(&world, &document, first));
         tracing::debug!(
             template = %first.main,
             parts = parts.len(),
             parts_ms = parts_done.as_millis() as u64,
             furniture_ms = (furniture_done - parts_done).as_millis() as u64,
-            pdf_ms = (started.elapsed() - furniture_done).as_millis() as u64,
+            output_ms = (started.elapsed() - furniture_done).as_millis() as u64,
             "rendered in parts"
         );
-        rendered
+        output
     }
 
     /// Compiles one job to its pages; Typst's caches are dropped afterwards.
     fn compile(&self, job: &RenderJob) -> Result<PagedDocument, RenderError> {
         let world = self.world(job)?;
-        guarded(&job.main, || {
+        guarded(&job.main, Cache::DropAll, || {
             let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
             output.map_err(|errors| template_error(&world, &errors))
         })

@@ -53,7 +53,7 @@ pub(super) fn letter_data(rows: usize) -> serde_json::Value {
 
 /// The PDF's text layer via poppler's `pdftotext`; `None` (test skipped) when it is not
 /// installed, except under CI where that fails the test.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -184,6 +184,32 @@ fn same_job_gives_byte_identical_pdf() {
         ..job
     };
     assert_ne!(renderer().render_pdf_blocking(&other_id).unwrap().pdf, first.pdf);
+}
+
+#[test]
+fn warm_caches_never_change_the_output() {
+    // An ordinary letter leaves the memoised work it used for the next job; whatever ran
+    // before, a job gives the bytes it gives in a cold process.
+    let renderer = renderer();
+    let a = RenderJob::new("/t/letter.typ", letter_data(3));
+    let mut other = letter_data(4);
+    other["subject"] = json!("Undangan rapat koordinasi");
+    let b = RenderJob::new("/t/letter.typ", other);
+    let cold = renderer.render_pdf_blocking(&a).unwrap();
+    assert_ne!(renderer.render_pdf_blocking(&b).unwrap().pdf, cold.pdf);
+    assert_eq!(renderer.render_pdf_blocking(&a).unwrap().pdf, cold.pdf);
+    typst::comemo::evict(0);
+    assert_eq!(renderer.render_pdf_blocking(&a).unwrap().pdf, cold.pdf);
+}
+
+#[test]
+fn long_jobs_drop_every_cache_and_letters_keep_theirs() {
+    let renderer = renderer();
+    let letter = renderer.world(&RenderJob::new("/t/letter.typ", letter_data(3))).unwrap();
+    assert_eq!(Cache::after(&letter), Cache::KeepLastJob);
+    let long = renderer.world(&RenderJob::new("/t/letter.typ", letter_data(2_000))).unwrap();
+    assert!(long.data.len() > WARM_DATA_BYTES);
+    assert_eq!(Cache::after(&long), Cache::DropAll);
 }
 
 #[test]
@@ -348,7 +374,7 @@ async fn async_renders_run_concurrently_behind_the_limit() {
 
 #[test]
 fn a_panic_becomes_an_internal_error() {
-    let result: Result<(), RenderError> = guarded("/t/x.typ", || panic!("boom"));
+    let result: Result<(), RenderError> = guarded("/t/x.typ", Cache::KeepLastJob, || panic!("boom"));
     match result {
         Err(err @ RenderError::Internal(_)) => {
             assert!(format!("{err:?}").contains("boom"));

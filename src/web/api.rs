@@ -329,12 +329,12 @@ async fn preview_draft(
     let job = letters::draft_job(manifest, &user.department, logo, &letters::with_defaults(manifest, &data))?;
     match q.format.as_deref().unwrap_or("pdf") {
         "pdf" => {
-            let rendered = state.renderer.render_pdf(job).await?;
+            let rendered = letters::parts::render_pdf(&state.renderer, job).await?;
             Ok(([(header::CONTENT_TYPE, "application/pdf")], rendered.pdf).into_response())
         }
         "png" => {
             let page = q.page.unwrap_or(1).max(1) - 1;
-            let image = state.renderer.render_png(job, page, 1.5).await?;
+            let image = letters::parts::render_png(&state.renderer, job, page, 1.5).await?;
             Ok(([(header::CONTENT_TYPE, "image/png")], image.png).into_response())
         }
         _ => Err(ApiError(Failure::BadRequest("format harus pdf atau png.".into()))),

@@ -31,19 +31,33 @@ fn logo() -> Option<(Vec<u8>, String)> {
 /// The PDF's text with runs of white space folded, or None when pdftotext is missing
 /// on a developer's machine (under CI its absence fails).
 fn pdf_text(pdf: &[u8]) -> Option<String> {
+    pdftotext(pdf, &[]).map(|text| fold(&text))
+}
+
+/// The text with `-layout`, line by line, white space folded: a table's row reads as
+/// one line, its cells in order.
+fn pdf_layout_lines(pdf: &[u8]) -> Option<Vec<String>> {
+    pdftotext(pdf, &["-layout"]).map(|text| text.lines().map(fold).collect())
+}
+
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn pdftotext(pdf: &[u8], options: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("naskah.pdf");
     std::fs::write(&path, pdf).unwrap();
-    match Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output() {
+    match Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .args(options)
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
         Ok(out) => {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            Some(
-                String::from_utf8(out.stdout)
-                    .unwrap()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
+            Some(String::from_utf8(out.stdout).unwrap())
         }
         Err(e) => {
             assert!(!crate::support::in_ci(), "pdftotext (poppler-utils) is required under CI: {e}");
@@ -151,8 +165,10 @@ fn sk_totals_subtotals_and_words() {
     let data = example("sk-penerima-bantuan-iuran");
     let people = data["penerima"].as_array().unwrap();
     let n = people.len() as i64;
-    let (_, text) = render("sk-penerima-bantuan-iuran", &data, &Slots::default());
-    let Some(text) = text else { return };
+    let (rendered, text) = render("sk-penerima-bantuan-iuran", &data, &Slots::default());
+    let (Some(text), Some(lines)) = (text, pdf_layout_lines(&rendered.pdf)) else {
+        return;
+    };
     for diktum in [
         "Menimbang",
         "Mengingat",
@@ -169,7 +185,16 @@ fn sk_totals_subtotals_and_words() {
     let yearly = n * 16_800 * 12;
     assert!(text.contains(&format!("sebanyak {} ({}) orang", n, text::terbilang(n))), "{text}");
     assert!(text.contains(&format!("{} orang", text::thousands(n))));
-    assert!(text.contains(&text::rupiah(n * 16_800)), "monthly total");
+    // The table's amounts are whole rupiah under "(Rp)" headers; the sentence below it
+    // gives the total in rupiah and in words.
+    assert!(text.contains("Iuran per bulan (Rp)"), "{text}");
+    let row = |line: String| assert!(lines.contains(&line), "row '{line}' missing from {lines:#?}");
+    row(format!(
+        "JUMLAH SELURUHNYA {} orang {} {}",
+        text::thousands(n),
+        text::thousands(n * 16_800),
+        text::thousands(yearly)
+    ));
     assert!(text.contains(&text::rupiah(yearly)), "yearly total");
     assert!(
         text.contains(&text::terbilang_rupiah(yearly)),
@@ -189,13 +214,24 @@ fn sk_totals_subtotals_and_words() {
             .iter()
             .filter(|p| p["desa"] == desa.as_str() && p["kecamatan"] == kecamatan.as_str())
             .count() as i64;
-        let line = format!(
-            "Jumlah {desa} {count} orang {} {}",
-            text::rupiah(count * 16_800),
-            text::rupiah(count * 16_800 * 12)
-        );
-        assert!(text.contains(&line), "'{line}' missing");
+        row(format!(
+            "Jumlah {desa} {} orang {} {}",
+            text::thousands(count),
+            text::thousands(count * 16_800),
+            text::thousands(count * 16_800 * 12)
+        ));
         assert!(text.contains(&format!("Kecamatan {kecamatan}")));
+    }
+    let mut kecamatan: Vec<&str> = villages.iter().map(|(k, _)| k.as_str()).collect();
+    kecamatan.dedup();
+    for k in kecamatan {
+        let count = people.iter().filter(|p| p["kecamatan"] == k).count() as i64;
+        row(format!(
+            "Jumlah Kecamatan {k} {} orang {} {}",
+            text::thousands(count),
+            text::thousands(count * 16_800),
+            text::thousands(count * 16_800 * 12)
+        ));
     }
     // Full NIKs on the file copy; masked when asked.
     let first_nik = people[0]["nik"].as_str().unwrap();

@@ -247,7 +247,7 @@ async fn preview(
         }
     };
     if form.get("format") == "pdf" {
-        let rendered = state.renderer.render_pdf(job).await.map_err(Failure::from)?;
+        let rendered = letters::parts::render_pdf(&state.renderer, job).await.map_err(Failure::from)?;
         return Ok((
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -261,7 +261,7 @@ async fn preview(
             .into_response());
     }
     let page_index = form.get("halaman").parse::<usize>().unwrap_or(1).max(1) - 1;
-    let image = match state.renderer.render_png(job, page_index, 1.5).await {
+    let image = match letters::parts::render_png(&state.renderer, job, page_index, 1.5).await {
         Ok(image) => image,
         Err(e) => {
             return form_again(&user, manifest, &data, Failure::from(e));
