@@ -58,6 +58,8 @@ const TARGET_LETTER_VS_CLI: f64 = 3.0;
 const TARGET_LETTER_VS_WEASY: f64 = 40.0;
 const TARGET_BATCH_S: f64 = 10.0;
 const TARGET_SK_S: f64 = 2.0;
+/// What the issue says the straightforward table takes on its machine.
+const TARGET_SK_REFERENCE_S: f64 = 4.0;
 const TARGET_SK_MIB: f64 = 400.0;
 
 /// What `naskah bench` was asked to do.
@@ -964,6 +966,21 @@ impl Report {
             sk.seconds,
             yes(sk.seconds <= TARGET_SK_S)
         );
+        // The issue puts the straightforward table at about 4 s "here" against the 2 s
+        // target; on a slower or busier machine the same ratio is the fair reading.
+        let cli_sk_seconds = cli_sk_s.unwrap_or(f64::NAN);
+        let _ = writeln!(
+            o,
+            "| SK with {} rows, the same target read as a ratio (issue: the straightforward table ~{TARGET_SK_REFERENCE_S} s, target ≤ {TARGET_SK_S} s): ≥ {:.0}× faster than the Typst CLI's one compile, here {} | {} | {} |",
+            s.sk_rows,
+            TARGET_SK_REFERENCE_S / TARGET_SK_S,
+            fmt_s(cli_sk_seconds),
+            ratio(cli_sk_seconds, sk.seconds),
+            measured(
+                cli_sk_seconds / sk.seconds,
+                cli_sk_seconds / sk.seconds >= TARGET_SK_REFERENCE_S / TARGET_SK_S
+            )
+        );
         let _ = writeln!(
             o,
             "| SK with {} rows: ≤ {TARGET_SK_MIB} MiB peak memory | {:.0} MiB | {} |\n",
@@ -1203,9 +1220,11 @@ impl Report {
         let _ = writeln!(
             o,
             "One process (`naskah bench --only memory`) renders {} data-request letters, each with its own subject and \
-             addressees, on 2 threads, plus a 40-row confirmation letter after every tenth and a 1,500-row SK (in parts) \
-             after every thousandth, with production's cache eviction after each job. Its resident set (`VmRSS`) at \
-             checkpoints; {:.0} MiB before the first document, peak {:.0} MiB, {:.1} s in all.\n",
+             addressees, on 2 threads, plus a 40-row confirmation letter after every tenth and a 1,500-row SK (one \
+             compile, below the parts threshold) after every thousandth, with production's cache eviction after each \
+             job. Its resident set (`VmRSS`) at checkpoints; {:.0} MiB before the first document, peak {:.0} MiB, \
+             {:.1} s in all. The step after the first SK is the allocator keeping the pages that SK used for the next \
+             long document; after it the resident set no longer grows with the number of documents.\n",
             s.memory_letters, mem.start_mib, mem.peak_mib, mem.seconds
         );
         let _ = writeln!(o, "| letters rendered | resident memory |");
