@@ -117,7 +117,7 @@ impl Sizes {
                 weasy_batch_letters: 20,
                 weasy_sk_timeout: Duration::from_secs(60),
                 cli_sk_timeout: Duration::from_secs(120),
-                memory_letters: 1_000,
+                memory_letters: 5_000,
             }
         } else {
             Sizes {
@@ -741,41 +741,32 @@ fn memory_in_this_process(renderer: &Renderer, docs: &Documents, letters: usize)
 }
 
 fn memory_in_child(templates_dir: &Path) -> anyhow::Result<MemoryResult> {
+    in_child(templates_dir, "memory")
+}
+
+/// Runs `naskah bench --only <only>` in a process of its own and reads the JSON line it
+/// prints last.
+fn in_child<T: serde::de::DeserializeOwned>(templates_dir: &Path, only: &str) -> anyhow::Result<T> {
     let exe = std::env::current_exe().context("cannot find the naskah executable")?;
     let output = std::process::Command::new(&exe)
-        .args(["bench", "--only", "memory"])
+        .args(["bench", "--only", only])
         .env("NASKAH_TEMPLATES_DIR", templates_dir)
         .stderr(std::process::Stdio::inherit())
         .output()
-        .context("cannot run the memory child process")?;
+        .with_context(|| format!("cannot run the {only} child process"))?;
     if !output.status.success() {
-        bail!("the memory child process failed ({})", output.status);
+        bail!("the {only} child process failed ({})", output.status);
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or_default();
-    serde_json::from_str(line).with_context(|| format!("cannot read the memory child process's output: {stdout}"))
+    serde_json::from_str(line).with_context(|| format!("cannot read the {only} child process's output: {stdout}"))
 }
 
 /// Runs `naskah bench --only <only>` `runs` times; the median time, the largest peak.
 fn sk_in_children(templates_dir: &Path, only: &str, runs: usize) -> anyhow::Result<SkResult> {
-    let exe = std::env::current_exe().context("cannot find the naskah executable")?;
-    let mut results = Vec::new();
-    for _ in 0..runs.max(1) {
-        let output = std::process::Command::new(&exe)
-            .args(["bench", "--only", only])
-            .env("NASKAH_TEMPLATES_DIR", templates_dir)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .context("cannot run the SK child process")?;
-        if !output.status.success() {
-            bail!("the SK child process failed ({})", output.status);
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or_default();
-        let result: SkResult =
-            serde_json::from_str(line).with_context(|| format!("cannot read the SK child process's output: {stdout}"))?;
-        results.push(result);
-    }
+    let results: Vec<SkResult> = (0..runs.max(1))
+        .map(|_| in_child(templates_dir, only))
+        .collect::<anyhow::Result<_>>()?;
     let mut seconds: Vec<f64> = results.iter().map(|r| r.seconds).collect();
     seconds.sort_by(f64::total_cmp);
     let median = seconds[seconds.len() / 2];
