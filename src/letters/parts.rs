@@ -296,7 +296,7 @@ mod tests {
     fn parts_render_to_one_pdf_with_every_page_numbered() {
         let (renderer, job) = sk();
         let whole = renderer.render_pdf_blocking(&job).unwrap();
-        let whole_text = crate::rendering::tests::pdf_text(&whole.pdf);
+        let whole_text = crate::rendering::tests::pdf_layout_text(&whole.pdf);
         for part_rows in [1, 20] {
             let parts = split(&job, 10, part_rows).unwrap();
             let joined = renderer
@@ -307,7 +307,7 @@ mod tests {
             assert!(joined.pages >= whole.pages, "{} < {}", joined.pages, whole.pages);
             // Every subtotal and total of the whole document is there, and every page is
             // numbered out of the joined count.
-            let (Some(text), Some(whole_text)) = (crate::rendering::tests::pdf_text(&joined.pdf), whole_text.as_ref()) else {
+            let (Some(text), Some(whole_text)) = (crate::rendering::tests::pdf_layout_text(&joined.pdf), whole_text.as_ref()) else {
                 continue;
             };
             let totals = |t: &str| -> Vec<String> {

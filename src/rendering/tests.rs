@@ -54,6 +54,15 @@ pub(super) fn letter_data(rows: usize) -> serde_json::Value {
 /// The PDF's text layer via poppler's `pdftotext`; `None` (test skipped) when it is not
 /// installed, except under CI where that fails the test.
 pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
+    pdftotext(pdf, &[])
+}
+
+/// [`pdf_text`] with `-layout`: a table's row reads as one line, in page order.
+pub(crate) fn pdf_layout_text(pdf: &[u8]) -> Option<String> {
+    pdftotext(pdf, &["-layout"])
+}
+
+fn pdftotext(pdf: &[u8], options: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -62,6 +71,7 @@ pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let crop = ["-x", "0", "-y", "0", "-W", "100000", "-H", "100000"];
     match Command::new("pdftotext")
         .args(["-enc", "UTF-8"])
+        .args(options)
         .args(crop)
         .arg(&path)
         .arg("-")
