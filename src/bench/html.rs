@@ -452,7 +452,7 @@ pub(super) fn sk(data: &Value, fonts_dir: &Path) -> String {
     sorted.sort_by(|a, b| (s(a, "kecamatan"), s(a, "desa"), s(a, "nama")).cmp(&(s(b, "kecamatan"), s(b, "desa"), s(b, "nama"))));
     let _ = write!(
         h,
-        "<table class=\"data\" style=\"font-size:8pt\"><colgroup><col style=\"width:1cm\"><col style=\"width:3cm\"><col><col style=\"width:0.85cm\"><col style=\"width:2.4cm\"><col style=\"width:2.05cm\"><col style=\"width:2.55cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>L/P</th><th>Pekerjaan</th><th>Iuran per bulan (Rp)</th><th>Iuran {months} bulan (Rp)</th></tr></thead><tbody>"
+        "<table class=\"data\" style=\"font-size:8pt\"><colgroup><col style=\"width:1cm\"><col style=\"width:3.1cm\"><col><col style=\"width:0.85cm\"><col style=\"width:2.4cm\"><col style=\"width:2.05cm\"><col style=\"width:2.55cm\"></colgroup><thead><tr><th>No</th><th>NIK</th><th>Nama</th><th>L/P</th><th>Pekerjaan</th><th>Iuran per bulan (Rp)</th><th>Iuran {months} bulan (Rp)</th></tr></thead><tbody>"
     );
     let fee = text::thousands(per_month);
     let fee_all = text::thousands(per_month * months);
