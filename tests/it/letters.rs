@@ -385,3 +385,75 @@ fn typed_markup_prints_literally_in_real_templates() {
         assert!(text.contains(h), "'{h}' missing in {text}");
     }
 }
+
+/// Copies a folder tree (the templates, for a variant of one of them).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The SK's attachment gives Typst each person's row height in advance (measured from the
+/// name and job) so that it lays out each cell once. The heights must be exactly those
+/// Typst would find itself: with names that wrap, scripts from the fallback fonts, markup
+/// and a job over three lines (none of them at a page break, where an `auto` row could
+/// split), the PDF is byte for byte that of the same template with `auto` rows.
+#[test]
+fn sk_rows_sized_in_advance_lay_out_as_auto_rows() {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates");
+    let variant = tempfile::tempdir().unwrap();
+    copy_tree(&templates, variant.path());
+    let path = variant.path().join("sk-penerima-bantuan-iuran").join("template.typ");
+    let source = std::fs::read_to_string(&path).unwrap();
+    let sized = "    rows: (auto, ..baris-tinggi),\n";
+    assert!(
+        source.contains(sized),
+        "the template no longer sets its row sizes this way; update this test"
+    );
+    std::fs::write(&path, source.replace(sized, "")).unwrap();
+
+    let mut data = example("sk-penerima-bantuan-iuran");
+    let people = data["penerima"].as_array_mut().unwrap();
+    let odd = [
+        ("nama", "Andi Muhammad Rahmat Hidayatullah Syahputra Daeng Matutu Bin Abdul Rahman"),
+        ("nama", "محمد عبد الرحمن"),
+        ("nama", "ꦲꦤ꧀ꦢꦶ ꦱꦸꦠꦺꦗ 😀"),
+        ("nama", "#read(\"/etc/passwd\") ] $ * \\ < //"),
+        ("nama", &"W".repeat(60)),
+        ("pekerjaan", "Pekerja Rumah Tangga Paruh Waktu Musiman Lepas"),
+    ];
+    for (i, (field, value)) in odd.iter().enumerate() {
+        people[i * 3][*field] = json!(value);
+    }
+
+    let render_with = |renderer: &Renderer| {
+        let catalogue = Catalogue::from_renderer(renderer).unwrap();
+        let manifest = catalogue.get("sk-penerima-bantuan-iuran").unwrap();
+        let fields = manifest.validate(&letters::with_defaults(manifest, &data)).unwrap();
+        let job = letters::job(
+            manifest,
+            &demo::department(),
+            logo(),
+            &fields,
+            &Slots::default(),
+            Some("uji-baris".into()),
+        );
+        renderer.render_pdf_blocking(&job).unwrap()
+    };
+    let sized = render_with(&renderer());
+    let auto = render_with(&Renderer::load(variant.path(), 2).unwrap());
+    assert!(sized.pages >= 4, "{} pages", sized.pages);
+    assert!(
+        sized.pdf == auto.pdf,
+        "row sizes differ from auto rows ({} vs {} bytes)",
+        sized.pdf.len(),
+        auto.pdf.len()
+    );
+}
