@@ -457,3 +457,63 @@ fn sk_rows_sized_in_advance_lay_out_as_auto_rows() {
         auto.pdf.len()
     );
 }
+
+/// The confirmation letter's rows get their heights in advance too, and such a row is
+/// never split across pages: with 60 candidates, some with a four-line address, one of
+/// them falls on a page break; `auto` rows would leave the end of that address alone on
+/// the next page (checked, so that this test cannot pass by missing the break), sized
+/// rows keep the candidate whole.
+#[test]
+fn confirmation_rows_are_never_split_across_pages() {
+    const ADDRESS: &str = "Jalan Poros Penajam Kilometer Dua Puluh Tiga RT 004 RW 002 Dusun Sidomulyo Ujung";
+    let mut data = example("surat-konfirmasi-desa");
+    let mut candidates = data["calon"].as_array().unwrap().clone();
+    candidates[1]["alamat"] = json!(ADDRESS);
+    data["calon"] = json!((0..5).flat_map(|_| candidates.iter().cloned()).collect::<Vec<_>>());
+
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates");
+    let variant = tempfile::tempdir().unwrap();
+    copy_tree(&templates, variant.path());
+    let path = variant.path().join("surat-konfirmasi-desa").join("template.typ");
+    let source = std::fs::read_to_string(&path).unwrap();
+    let sized = "      rows: (auto, ..tinggi),\n";
+    assert!(
+        source.contains(sized),
+        "the template no longer sets its row sizes this way; update this test"
+    );
+    std::fs::write(&path, source.replace(sized, "")).unwrap();
+
+    // Per page: how many addresses begin and how many end there.
+    let ends_per_page = |renderer: &Renderer| -> Option<Vec<(usize, usize)>> {
+        let catalogue = Catalogue::from_renderer(renderer).unwrap();
+        let manifest = catalogue.get("surat-konfirmasi-desa").unwrap();
+        let fields = manifest.validate(&letters::with_defaults(manifest, &data)).unwrap();
+        let job = letters::job(
+            manifest,
+            &demo::department(),
+            logo(),
+            &fields,
+            &Slots::default(),
+            Some("uji-baris".into()),
+        );
+        let rendered = renderer.render_pdf_blocking(&job).unwrap();
+        (1..=rendered.pages)
+            .map(|page| {
+                let page = page.to_string();
+                pdftotext(&rendered.pdf, &["-f", &page, "-l", &page])
+                    .map(|text| (text.matches("Jalan Poros Penajam").count(), text.matches("Ujung").count()))
+            })
+            .collect()
+    };
+    let Some(sized) = ends_per_page(&renderer()) else { return };
+    let auto = ends_per_page(&Renderer::load(variant.path(), 2).unwrap()).unwrap();
+    assert_eq!(sized.iter().map(|(begin, _)| begin).sum::<usize>(), 5, "{sized:?}");
+    assert!(
+        auto.iter().any(|(begin, end)| begin != end),
+        "no address met a page break: {auto:?}"
+    );
+    assert!(
+        sized.iter().all(|(begin, end)| begin == end),
+        "an address is split across pages: {sized:?}"
+    );
+}
