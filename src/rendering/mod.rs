@@ -201,9 +201,10 @@ fn template_message(file: Option<&str>, line: Option<usize>, column: Option<usiz
     out
 }
 
-/// Could not read the template folder.
+/// Could not read the template folder. The message leaves the I/O error to the
+/// `source` chain, which `{:#}` prints once.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read template folder {}: {source}", path.display())]
+#[error("{} tidak dapat dibaca", path.display())]
 pub struct LoadError {
     pub path: PathBuf,
     #[source]

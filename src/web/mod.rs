@@ -10,6 +10,8 @@ mod pages;
 
 use std::{net::SocketAddr, sync::Arc};
 
+use anyhow::Context;
+
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request, State},
@@ -37,7 +39,7 @@ impl AppState {
     /// Loads the letter templates named by the configuration; a broken manifest stops start-up.
     pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
         let renderer = Renderer::load(&config.templates_dir, config.render_concurrency)
-            .map_err(|e| anyhow::anyhow!("templat di {} tidak dapat dimuat: {e}", config.templates_dir.display()))?;
+            .with_context(|| format!("templat di {} tidak dapat dimuat", config.templates_dir.display()))?;
         let catalogue = Catalogue::from_renderer(&renderer)?;
         Ok(AppState {
             db,

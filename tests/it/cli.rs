@@ -242,3 +242,14 @@ fn templates_and_render_commands() {
     let (ok, _, err) = run(naskah(dir.path()).args(["render", "tidak-ada", "-o", "x.pdf"]));
     assert!(!ok && err.contains("templat 'tidak-ada' tidak ada"), "{err}");
 }
+
+#[test]
+fn a_missing_template_folder_is_named_once_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("tidak-ada");
+    let (ok, _, err) = run(naskah(dir.path()).arg("templates").env("NASKAH_TEMPLATES_DIR", &missing));
+    assert!(!ok);
+    assert!(err.contains("templat di") && err.contains("tidak dapat dimuat"), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
