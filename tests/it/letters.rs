@@ -68,16 +68,20 @@ fn pdftotext(pdf: &[u8], options: &[&str]) -> Option<String> {
 }
 
 fn render(id: &str, data: &Value, slots: &Slots) -> (naskah::rendering::Rendered, Option<String>) {
-    let r = renderer();
-    let catalogue = Catalogue::from_renderer(&r).unwrap();
+    let rendered = render_with(&renderer(), id, data, slots);
+    let text = pdf_text(&rendered.pdf);
+    (rendered, text)
+}
+
+/// Template `id` with the demo department, its data checked first, rendered by `renderer`.
+fn render_with(renderer: &Renderer, id: &str, data: &Value, slots: &Slots) -> naskah::rendering::Rendered {
+    let catalogue = Catalogue::from_renderer(renderer).unwrap();
     let manifest = catalogue.get(id).unwrap();
     let fields = manifest
         .validate(&letters::with_defaults(manifest, data))
         .unwrap_or_else(|e| panic!("{id}: {e}"));
     let job = letters::job(manifest, &demo::department(), logo(), &fields, slots, Some(format!("uji-{id}")));
-    let rendered = r.render_pdf_blocking(&job).unwrap_or_else(|e| panic!("{id}: {e}"));
-    let text = pdf_text(&rendered.pdf);
-    (rendered, text)
+    renderer.render_pdf_blocking(&job).unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 
 #[test]
@@ -386,6 +390,19 @@ fn typed_markup_prints_literally_in_real_templates() {
     }
 }
 
+/// A renderer of a copy of the templates in which template `id` lacks `line` (which it
+/// must have), with the folder it reads.
+fn renderer_without_line(id: &str, line: &str) -> (Renderer, tempfile::TempDir) {
+    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates");
+    let variant = tempfile::tempdir().unwrap();
+    copy_tree(&templates, variant.path());
+    let path = variant.path().join(id).join("template.typ");
+    let source = std::fs::read_to_string(&path).unwrap();
+    assert!(source.contains(line), "{id} no longer has '{}'; update this test", line.trim());
+    std::fs::write(&path, source.replace(line, "")).unwrap();
+    (Renderer::load(variant.path(), 2).unwrap(), variant)
+}
+
 /// Copies a folder tree (the templates, for a variant of one of them).
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -407,18 +424,7 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 /// split), the PDF is byte for byte that of the same template with `auto` rows.
 #[test]
 fn sk_rows_sized_in_advance_lay_out_as_auto_rows() {
-    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates");
-    let variant = tempfile::tempdir().unwrap();
-    copy_tree(&templates, variant.path());
-    let path = variant.path().join("sk-penerima-bantuan-iuran").join("template.typ");
-    let source = std::fs::read_to_string(&path).unwrap();
-    let sized = "    rows: (auto, ..baris-tinggi),\n";
-    assert!(
-        source.contains(sized),
-        "the template no longer sets its row sizes this way; update this test"
-    );
-    std::fs::write(&path, source.replace(sized, "")).unwrap();
-
+    let (auto_rows, _variant) = renderer_without_line("sk-penerima-bantuan-iuran", "    rows: (auto, ..baris-tinggi),\n");
     let mut data = example("sk-penerima-bantuan-iuran");
     let people = data["penerima"].as_array_mut().unwrap();
     let odd = [
@@ -433,22 +439,8 @@ fn sk_rows_sized_in_advance_lay_out_as_auto_rows() {
         people[i * 3][*field] = json!(value);
     }
 
-    let render_with = |renderer: &Renderer| {
-        let catalogue = Catalogue::from_renderer(renderer).unwrap();
-        let manifest = catalogue.get("sk-penerima-bantuan-iuran").unwrap();
-        let fields = manifest.validate(&letters::with_defaults(manifest, &data)).unwrap();
-        let job = letters::job(
-            manifest,
-            &demo::department(),
-            logo(),
-            &fields,
-            &Slots::default(),
-            Some("uji-baris".into()),
-        );
-        renderer.render_pdf_blocking(&job).unwrap()
-    };
-    let sized = render_with(&renderer());
-    let auto = render_with(&Renderer::load(variant.path(), 2).unwrap());
+    let sized = render_with(&renderer(), "sk-penerima-bantuan-iuran", &data, &Slots::default());
+    let auto = render_with(&auto_rows, "sk-penerima-bantuan-iuran", &data, &Slots::default());
     assert!(sized.pages >= 4, "{} pages", sized.pages);
     assert!(
         sized.pdf == auto.pdf,
@@ -471,32 +463,11 @@ fn confirmation_rows_are_never_split_across_pages() {
     candidates[1]["alamat"] = json!(ADDRESS);
     data["calon"] = json!((0..5).flat_map(|_| candidates.iter().cloned()).collect::<Vec<_>>());
 
-    let templates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates");
-    let variant = tempfile::tempdir().unwrap();
-    copy_tree(&templates, variant.path());
-    let path = variant.path().join("surat-konfirmasi-desa").join("template.typ");
-    let source = std::fs::read_to_string(&path).unwrap();
-    let sized = "      rows: (auto, ..tinggi),\n";
-    assert!(
-        source.contains(sized),
-        "the template no longer sets its row sizes this way; update this test"
-    );
-    std::fs::write(&path, source.replace(sized, "")).unwrap();
+    let (auto_rows, _variant) = renderer_without_line("surat-konfirmasi-desa", "      rows: (auto, ..tinggi),\n");
 
     // Per page: how many addresses begin and how many end there.
     let ends_per_page = |renderer: &Renderer| -> Option<Vec<(usize, usize)>> {
-        let catalogue = Catalogue::from_renderer(renderer).unwrap();
-        let manifest = catalogue.get("surat-konfirmasi-desa").unwrap();
-        let fields = manifest.validate(&letters::with_defaults(manifest, &data)).unwrap();
-        let job = letters::job(
-            manifest,
-            &demo::department(),
-            logo(),
-            &fields,
-            &Slots::default(),
-            Some("uji-baris".into()),
-        );
-        let rendered = renderer.render_pdf_blocking(&job).unwrap();
+        let rendered = render_with(renderer, "surat-konfirmasi-desa", &data, &Slots::default());
         (1..=rendered.pages)
             .map(|page| {
                 let page = page.to_string();
@@ -506,7 +477,7 @@ fn confirmation_rows_are_never_split_across_pages() {
             .collect()
     };
     let Some(sized) = ends_per_page(&renderer()) else { return };
-    let auto = ends_per_page(&Renderer::load(variant.path(), 2).unwrap()).unwrap();
+    let auto = ends_per_page(&auto_rows).unwrap();
     assert_eq!(sized.iter().map(|(begin, _)| begin).sum::<usize>(), 5, "{sized:?}");
     assert!(
         auto.iter().any(|(begin, end)| begin != end),
