@@ -285,3 +285,37 @@ pub fn describe(seeded: &Seeded) -> String {
             .to_string(),
     }
 }
+
+/// Gives every demo approver and signer without a key a signing key, all under one
+/// passphrase (`fixed_passphrase`, or a generated one). Returns the passphrase when any
+/// key was created, to print once; `None` when all had keys already.
+pub async fn seed_keys(db: &Db, store: &crate::keys::KeyStore, fixed_passphrase: Option<&str>) -> anyhow::Result<Option<String>> {
+    let department = departments::get_by_slug(db, DEMO_SLUG).await?;
+    if let Some(given) = fixed_passphrase {
+        crate::keys::check_passphrase("passphrase", given).map_err(|e| anyhow::anyhow!("NASKAH_DEMO_PASSPHRASE: {e}"))?;
+    }
+    let passphrase = fixed_passphrase
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("frasa {}", accounts::generate_password()));
+    let mut created = false;
+    for user in accounts::list(db, department.id).await? {
+        let Some(official_id) = user.official_id else { continue };
+        if !(user.has(Role::Approver) || user.has(Role::Signer)) {
+            continue;
+        }
+        if crate::keys::active_key(db, official_id).await?.is_some() {
+            continue;
+        }
+        crate::keys::generate(db, store, &Actor::System("demo"), department.id, official_id, &passphrase).await?;
+        created = true;
+    }
+    Ok(created.then_some(passphrase))
+}
+
+/// The line printed after [`seed_keys`] created keys.
+pub fn describe_keys(passphrase: &str) -> String {
+    format!(
+        "Kunci tanda tangan dibuat untuk kabid, sekdis dan kadis. Frasa sandi (untuk paraf dan tanda tangan, \
+         ditampilkan sekali): {passphrase}\n"
+    )
+}

@@ -17,6 +17,8 @@ pub mod db;
 pub mod demo;
 /// Departments, their letterhead, units, positions and officials.
 pub mod departments;
+/// Officials' Ed25519 signing keys, encrypted at rest in the key store.
+pub mod keys;
 /// Letter templates: manifests, the data templates receive, reserved slots.
 pub mod letters;
 /// Official region codes: kecamatan, desa and kelurahan.
@@ -29,3 +31,5 @@ pub mod text;
 pub mod validation;
 /// HTTP: pages, JSON API, operations endpoints.
 pub mod web;
+/// The approval chain: drafts, revisions, paraf and signature, delegation, standard times.
+pub mod workflow;

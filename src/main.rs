@@ -9,9 +9,12 @@ use naskah::{
     audit::Actor,
     config::{Config, LogFormat},
     db::Db,
-    demo, departments, letters, regions,
+    demo, departments,
+    keys::{self, KeyStore},
+    letters, regions,
     rendering::Renderer,
     web::{self, AppState},
+    workflow,
 };
 
 /// Typst allocates and frees a great deal; with glibc's allocator a long document renders
@@ -87,6 +90,21 @@ enum Command {
         #[arg(long)]
         department: Option<String>,
     },
+    /// Officials' signing keys (Ed25519, encrypted in the key store).
+    Keys {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Check every signed statement (paraf, signature, return) of a letter.
+    VerifyChain {
+        /// The letter's number in naskah (as in /surat/N).
+        letter: i64,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Benchmarks against the Typst command line and WeasyPrint; writes BENCHMARKS.md.
     Bench {
         /// Smaller peer counts; prints the report instead of writing BENCHMARKS.md.
@@ -105,6 +123,32 @@ enum Command {
         #[arg(long, hide = true)]
         only: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Create an official's first signing key; the passphrase is read from standard input.
+    Generate {
+        /// The official: a username or an 18-digit NIP.
+        official: String,
+    },
+    /// Re-encrypt an official's key under a new passphrase: two lines on standard input,
+    /// the current passphrase then the new one.
+    Passphrase { official: String },
+    /// Replace an official's key (e.g. a forgotten passphrase); the old public key stays
+    /// so what it signed still verifies. The new passphrase is read from standard input.
+    Rotate { official: String },
+    /// The keys of a department, current and retired.
+    List {
+        #[arg(long)]
+        department: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check every chain of the audit log; names each edited, deleted or reordered row.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -238,6 +282,101 @@ async fn department_for(db: &Db, slug: Option<&str>) -> anyhow::Result<departmen
     }
 }
 
+async fn seed_demo_keys(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let store = KeyStore::new(&config.keys_dir);
+    let fixed = std::env::var("NASKAH_DEMO_PASSPHRASE").ok().filter(|p| !p.is_empty());
+    if let Some(passphrase) = demo::seed_keys(db, &store, fixed.as_deref()).await? {
+        print!("{}", demo::describe_keys(&passphrase));
+    }
+    Ok(())
+}
+
+/// An official named by username or NIP, with their department.
+async fn official_for(db: &Db, who: &str) -> anyhow::Result<departments::Official> {
+    let official_id = match accounts::find_by_username(db, who).await? {
+        Some(user) => user
+            .official_id
+            .with_context(|| format!("pengguna '{who}' tidak terhubung dengan data pejabat"))?,
+        None => {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM officials WHERE nip = $1")
+                .bind(who.replace(' ', ""))
+                .fetch_optional(&db.pool)
+                .await?;
+            found.with_context(|| format!("tidak ada pengguna atau NIP '{who}'"))?.0
+        }
+    };
+    let (department_id,): (i64,) = sqlx::query_as("SELECT department_id FROM officials WHERE id = $1")
+        .bind(official_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(departments::get_official(db, department_id, official_id).await?)
+}
+
+/// Lines of standard input, without their line ends.
+fn stdin_lines(wanted: usize, what: &str) -> anyhow::Result<Vec<String>> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .with_context(|| format!("{what} tidak dapat dibaca dari masukan standar"))?;
+    let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect();
+    if lines.len() < wanted {
+        bail!("masukan standar harus berisi {what} ({wanted} baris)");
+    }
+    Ok(lines)
+}
+
+async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let store = KeyStore::new(&config.keys_dir);
+    let actor = Actor::System("cli");
+    match action {
+        KeyAction::Generate { official } => {
+            let o = official_for(&db, &official).await?;
+            let passphrase = stdin_lines(1, "frasa sandi")?.remove(0);
+            let key = keys::generate(&db, &store, &actor, o.department_id, o.id, &passphrase).await?;
+            println!("Kunci {} dibuat untuk {} di {}.", key.key_id, o.full_name(), store.dir().display());
+        }
+        KeyAction::Passphrase { official } => {
+            let o = official_for(&db, &official).await?;
+            let lines = stdin_lines(2, "frasa sandi lama dan baru")?;
+            let key = keys::change_passphrase(&db, &store, &actor, o.id, &lines[0], &lines[1]).await?;
+            println!("Frasa sandi kunci {} milik {} diganti.", key.key_id, o.full_name());
+        }
+        KeyAction::Rotate { official } => {
+            let o = official_for(&db, &official).await?;
+            let passphrase = stdin_lines(1, "frasa sandi baru")?.remove(0);
+            let key = keys::rotate(&db, &store, &actor, o.department_id, o.id, &passphrase).await?;
+            println!(
+                "Kunci baru {} untuk {}; kunci lama dipensiunkan dan tetap dapat memeriksa tanda tangan lama.",
+                key.key_id,
+                o.full_name()
+            );
+        }
+        KeyAction::List { department } => {
+            let dept = department_for(&db, department.as_deref()).await?;
+            let officials = departments::list_officials(&db, dept.id).await?;
+            for k in keys::list(&db, dept.id).await? {
+                let name = officials
+                    .iter()
+                    .find(|o| o.id == k.official_id)
+                    .map(|o| o.full_name())
+                    .unwrap_or_else(|| format!("pejabat {}", k.official_id));
+                let status = match k.retired_at {
+                    None => "aktif".to_string(),
+                    Some(at) => format!("pensiun {}", dept.tz().format_time(at)),
+                };
+                println!(
+                    "{}  {:<40} dibuat {}  {status}",
+                    k.key_id,
+                    name,
+                    dept.tz().format_time(k.created_at)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Bench {
@@ -263,6 +402,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
                 let seeded = demo::seed(&db, password.as_deref()).await?;
                 print!("{}", demo::describe(&seeded));
+                seed_demo_keys(&db, &config).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -292,6 +432,57 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
             let seeded = demo::seed(&db, password.as_deref()).await?;
             print!("{}", demo::describe(&seeded));
+            seed_demo_keys(&db, &config).await?;
+            Ok(())
+        }
+        Command::Keys { action } => keys_command(action, &config).await,
+        Command::VerifyChain { letter } => {
+            let db = open_db(&config).await?;
+            let checks = workflow::verify_chain(&db, letter).await.map_err(|e| match e {
+                workflow::Error::NotFound => anyhow::anyhow!("surat {letter} tidak ditemukan"),
+                other => other.into(),
+            })?;
+            let mut bad = 0;
+            for c in &checks {
+                let when = chrono::DateTime::from_timestamp(c.at, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
+                if c.problems.is_empty() {
+                    println!("  #{:<3} {:<13} {:<40} {when}  SAH", c.seq, c.decision, c.official);
+                } else {
+                    bad += 1;
+                    println!("  #{:<3} {:<13} {:<40} {when}  TIDAK SAH", c.seq, c.decision, c.official);
+                    for p in &c.problems {
+                        println!("        - {p}");
+                    }
+                }
+            }
+            if bad > 0 {
+                bail!("{bad} dari {} pernyataan surat {letter} tidak sah", checks.len());
+            }
+            println!("Surat {letter}: {} pernyataan, semuanya sah.", checks.len());
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let db = open_db(&config).await?;
+            let reports = naskah::audit::verify::verify_all(&db).await?;
+            let mut bad = 0;
+            for r in &reports {
+                if r.holds() {
+                    println!("{:<16} {:>7} baris  utuh", r.chain, r.entries);
+                } else {
+                    bad += 1;
+                    println!("{:<16} {:>7} baris  RUSAK", r.chain, r.entries);
+                    for p in &r.problems {
+                        println!("    - {p}");
+                    }
+                }
+            }
+            if bad > 0 {
+                bail!("{bad} rantai log audit tidak utuh");
+            }
             Ok(())
         }
         Command::User { action } => {

@@ -1,6 +1,8 @@
 //! The append-only audit log. Entries form one hash chain per department (and one for
 //! the deployment), so a removed or altered row breaks the chain and is detected.
 
+pub mod verify;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyConnection, FromRow};
@@ -45,6 +47,22 @@ pub struct Entry {
     pub at: i64,
     pub prev_hash: String,
     pub hash: String,
+}
+
+impl Entry {
+    /// The hash this entry must carry when it follows `prev`.
+    fn hash_after(&self, prev: &str) -> String {
+        entry_hash([
+            &self.chain,
+            &self.seq.to_string(),
+            &self.actor,
+            &self.action,
+            &self.subject,
+            &self.details,
+            &self.at.to_string(),
+            prev,
+        ])
+    }
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -137,6 +155,18 @@ pub async fn recent(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Entry
     .await?)
 }
 
+/// The entries about one subject (e.g. `letter:12`) of a department, oldest first.
+pub async fn for_subject(db: &Db, department_id: i64, subject: &str) -> Result<Vec<Entry>, DbError> {
+    Ok(sqlx::query_as::<Any, Entry>(
+        "SELECT id, chain, seq, department_id, actor, action, subject, details, at, prev_hash, hash \
+         FROM audit_log WHERE department_id = $1 AND subject = $2 ORDER BY id",
+    )
+    .bind(department_id)
+    .bind(subject)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Recomputes a chain; returns the first sequence number that does not hold, if any.
 pub async fn verify_chain(db: &Db, department_id: Option<i64>) -> Result<Result<i64, i64>, DbError> {
     let chain = chain_name(department_id);
@@ -149,16 +179,7 @@ pub async fn verify_chain(db: &Db, department_id: Option<i64>) -> Result<Result<
     .await?;
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
-        let expected = entry_hash([
-            &e.chain,
-            &e.seq.to_string(),
-            &e.actor,
-            &e.action,
-            &e.subject,
-            &e.details,
-            &e.at.to_string(),
-            &prev,
-        ]);
+        let expected = e.hash_after(&prev);
         if e.seq != i as i64 + 1 || e.prev_hash != prev || e.hash != expected {
             return Ok(Err(e.seq));
         }

@@ -94,6 +94,10 @@ impl TimeZone {
     pub fn label(self) -> String {
         format!("{} ({})", self.abbreviation(), self.iana())
     }
+    /// Today's date in this timezone.
+    pub fn today(self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.offset()).date_naive()
+    }
     /// Formats a stored Unix time as `21 November 2026 14.05 WITA`.
     pub fn format_time(self, unix: i64) -> String {
         let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else {

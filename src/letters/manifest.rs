@@ -22,6 +22,10 @@ pub struct Manifest {
     pub description: String,
     /// `surat` (letters) or `keputusan` (decrees): separate number series.
     pub kind: DocumentKind,
+    /// The document commits budget (e.g. the SK's contributions): signing it as Plh./Plt.
+    /// asks for confirmation first.
+    #[serde(default)]
+    pub allocates_budget: bool,
     /// The main Typst file inside the folder.
     #[serde(default = "default_main")]
     pub main: String,
@@ -38,6 +42,15 @@ fn default_main() -> String {
 pub enum DocumentKind {
     Surat,
     Keputusan,
+}
+
+impl DocumentKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            DocumentKind::Surat => "surat",
+            DocumentKind::Keputusan => "keputusan",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,10 @@ pub enum Failure {
     /// Not logged in (pages redirect to the login form).
     Unauthenticated,
     Forbidden,
+    /// Refused, with the reason (e.g. not this user's turn in the chain).
+    Denied(String),
+    /// The action needs the user to confirm a warning first.
+    NeedsConfirmation(String),
     NotFound,
     Invalid(FieldErrors),
     BadRequest(String),
@@ -32,7 +36,8 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Failure::Forbidden | Failure::Csrf => StatusCode::FORBIDDEN,
+            Failure::Forbidden | Failure::Csrf | Failure::Denied(_) => StatusCode::FORBIDDEN,
+            Failure::NeedsConfirmation(_) => StatusCode::PRECONDITION_REQUIRED,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Invalid(_) | Failure::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -46,7 +51,8 @@ impl Failure {
     pub fn code(&self) -> &'static str {
         match self {
             Failure::Unauthenticated => "unauthenticated",
-            Failure::Forbidden => "forbidden",
+            Failure::Forbidden | Failure::Denied(_) => "forbidden",
+            Failure::NeedsConfirmation(_) => "confirmation_required",
             Failure::Csrf => "csrf",
             Failure::NotFound => "not_found",
             Failure::Invalid(_) => "invalid",
@@ -70,7 +76,12 @@ impl Failure {
                 let parts: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
                 format!("Data belum benar: {}", parts.join(" "))
             }
-            Failure::BadRequest(m) | Failure::Conflict(m) | Failure::Throttled(m) | Failure::Unprocessable(m) => m.clone(),
+            Failure::BadRequest(m)
+            | Failure::Conflict(m)
+            | Failure::Throttled(m)
+            | Failure::Unprocessable(m)
+            | Failure::Denied(m)
+            | Failure::NeedsConfirmation(m) => m.clone(),
             Failure::TooLarge => "Data yang dikirim terlalu besar.".into(),
             Failure::Internal(_) => "Terjadi kesalahan pada server. Coba lagi; bila berulang, hubungi administrator.".into(),
         }
@@ -148,6 +159,42 @@ impl From<crate::letters::Error> for Failure {
             Error::Invalid(fields) => Failure::Invalid(fields),
             Error::Render(r) => r.into(),
             Error::BadManifest { .. } => Failure::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::keys::Error> for Failure {
+    fn from(e: crate::keys::Error) -> Self {
+        use crate::keys::Error;
+        match e {
+            Error::WrongPassphrase => Failure::Invalid(FieldErrors::single("passphrase", "Frasa sandi salah.")),
+            Error::Throttled { .. } => Failure::Throttled(e.to_string()),
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::NoKey => Failure::Unprocessable(e.to_string()),
+            Error::AlreadyHasKey(_) => Failure::Conflict(e.to_string()),
+            Error::UnknownKey(_) => Failure::NotFound,
+            Error::FileMissing { .. } | Error::Corrupt { .. } | Error::Io { .. } => Failure::Internal(e.to_string()),
+            Error::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::workflow::Error> for Failure {
+    fn from(e: crate::workflow::Error) -> Self {
+        use crate::workflow::Error;
+        match e {
+            Error::NotFound => Failure::NotFound,
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::Forbidden(m) | Error::NotYourTurn(m) => Failure::Denied(m),
+            Error::Conflict(m) => Failure::Conflict(m),
+            Error::NeedsConfirmation(m) => Failure::NeedsConfirmation(m),
+            Error::BadChain(_) | Error::Unresolved(_) => Failure::Unprocessable(e.to_string()),
+            Error::Key(k) => k.into(),
+            Error::Render(r) => r.into(),
+            Error::Letters(l) => l.into(),
+            Error::Department(d) => d.into(),
+            Error::Db(d) => d.into(),
+            Error::Internal(m) => Failure::Internal(m),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the operations endpoints. Handlers parse, call one domain function, and render.
 
 mod api;
+mod api_letters;
 pub mod auth;
 pub mod error;
 mod metrics;
@@ -21,7 +22,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{config::Config, db::Db, letters::Catalogue, rendering::Renderer};
+use crate::{config::Config, db::Db, keys::KeyStore, letters::Catalogue, rendering::Renderer, workflow::Workflow};
 use error::{ApiError, Failure, PageError};
 
 pub use metrics::Metrics;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub renderer: Renderer,
     pub catalogue: Arc<Catalogue>,
+    pub keys: KeyStore,
+    /// Progress of bulk decisions started from the pages, by job id.
+    pub bulk_jobs: Arc<pages::BulkJobs>,
 }
 
 impl AppState {
@@ -43,11 +47,23 @@ impl AppState {
         let catalogue = Catalogue::from_renderer(&renderer)?;
         Ok(AppState {
             db,
+            keys: KeyStore::new(&config.keys_dir),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             renderer,
             catalogue: Arc::new(catalogue),
+            bulk_jobs: Arc::default(),
         })
+    }
+
+    /// The approval chain over this state's services.
+    pub fn workflow(&self) -> Workflow {
+        Workflow {
+            db: self.db.clone(),
+            renderer: self.renderer.clone(),
+            catalogue: self.catalogue.clone(),
+            keys: self.keys.clone(),
+        }
     }
 }
 
@@ -56,7 +72,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .merge(pages::router())
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router().merge(api_letters::router()))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_endpoint))

@@ -55,6 +55,65 @@ fn list_of(item: &str) -> Value {
     json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } })
 }
 
+/// The approval chain's part of the document (kept apart: one `json!` for everything
+/// exceeds the macro's recursion limit).
+fn letter_paths() -> (Value, Value) {
+    let paths = json!({
+            "/inbox": { "get": op("Tugas saya: tahap yang menunggu pengguna ini, yang terlama di atas", "surat", None, ("200", None)) },
+            "/letters": {
+                "get": op("Surat dinas ini, yang terakhir berubah di atas", "surat", None, ("200", None)),
+                "post": op("Buat konsep surat dari templat (konseptor)", "surat", Some("NewLetter"), ("201", None))
+            },
+            "/letters/bulk-decision": { "post": op("Paraf atau tanda tangan banyak surat dengan satu frasa sandi; yang gagal disebutkan alasannya", "surat", Some("BulkDecision"), ("200", None)) },
+            "/letters/{id}": { "parameters": id_param(), "get": op("Satu surat dengan tahap-tahap rantai dan revisinya", "surat", None, ("200", None)) },
+            "/letters/{id}/revisions": { "parameters": id_param(), "post": op("Simpan revisi (pemegang tahap konsep atau ketik)", "surat", Some("Revise"), ("200", None)) },
+            "/letters/{id}/revisions/{number}": {
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "number", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "get": op("Data satu revisi", "surat", None, ("200", None))
+            },
+            "/letters/{id}/revisions/{number}/pdf": {
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "number", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "get": op("PDF konsep satu revisi", "surat", None, ("200", None))
+            },
+            "/letters/{id}/compare": {
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "a", "in": "query", "required": true, "schema": { "type": "integer" } }, { "name": "b", "in": "query", "required": true, "schema": { "type": "integer" } }],
+                "get": op("Isian yang berbeda antara revisi a dan b", "surat", None, ("200", None))
+            },
+            "/letters/{id}/submit": { "parameters": id_param(), "post": op("Teruskan dari tahap konsep atau ketik ke tahap berikutnya", "surat", Some("VersionOnly"), ("200", None)) },
+            "/letters/{id}/decision": {
+                "parameters": id_param(),
+                "post": {
+                    "summary": "Paraf, tanda tangan, kembalikan (catatan wajib) atau tolak, dengan frasa sandi kunci; 428 bila keputusan anggaran oleh Plh./Plt. perlu dikonfirmasi",
+                    "tags": ["surat"],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Decision" } } } },
+                    "responses": { "200": { "description": "Berhasil" }, "403": { "$ref": "#/components/responses/Error" }, "409": { "$ref": "#/components/responses/Error" }, "422": { "$ref": "#/components/responses/Error" }, "428": { "$ref": "#/components/responses/Error" }, "429": { "$ref": "#/components/responses/Error" } }
+                }
+            },
+            "/letters/{id}/statements": { "parameters": id_param(), "get": op("Periksa setiap pernyataan bertanda tangan surat (verify-chain)", "surat", None, ("200", None)) },
+            "/chains/{kind}": {
+                "parameters": [{ "name": "kind", "in": "path", "required": true, "schema": { "type": "string", "enum": ["surat", "keputusan"] } }],
+                "get": op("Rantai persetujuan satu jenis naskah (bawaan: SOP)", "surat", None, ("200", None)),
+                "put": op("Atur rantai persetujuan (administrator); surat yang sedang berjalan tetap memakai rantainya", "surat", Some("Chain"), ("200", None))
+            }
+    });
+    let schemas = json!({
+                "NewLetter": object(&["template", "data"], json!({ "template": { "type": "string" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
+                "Revise": object(&["version", "data"], json!({ "version": { "type": "integer", "description": "versi surat yang sedang diubah" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
+                "VersionOnly": object(&["version"], json!({ "version": { "type": "integer" } })),
+                "Decision": object(&["decision", "revision", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan", "kembalikan", "tolak"] }, "revision": { "type": "integer", "description": "revisi yang diperiksa" }, "passphrase": { "type": "string" }, "note": { "type": "string" }, "accept_budget_warning": { "type": "boolean" } })),
+                "BulkDecision": object(&["decision", "letters", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan"] }, "passphrase": { "type": "string" }, "letters": { "type": "array", "items": object(&["id", "revision"], json!({ "id": { "type": "integer" }, "revision": { "type": "integer" } })) } })),
+                "Chain": object(&["stages"], json!({ "stages": { "type": "array", "items": object(&["kind", "label", "standard_minutes"], json!({
+                    "kind": { "type": "string", "enum": ["konsep", "ketik", "paraf", "paraf_koordinasi", "tanda_tangan"] },
+                    "label": { "type": "string" },
+                    "positions": { "type": "array", "items": { "type": "string" }, "description": "jenis jabatan (mis. kepala_bidang) atau #id jabatan; lebih dari satu = paraf paralel" },
+                    "optional": { "type": "boolean" },
+                    "atas_nama": { "type": "string", "description": "jabatan yang diwakili (a.n.) pada tanda tangan" },
+                    "standard_minutes": { "type": "integer", "minimum": 1 }
+                })) } }))
+    });
+    (paths, schemas)
+}
+
 pub fn document() -> Value {
     let (units, unit) = crud("organisasi", "Unit", "UnitInput", "unit kerja");
     let (positions, position) = crud("organisasi", "Position", "PositionInput", "jabatan");
@@ -85,7 +144,7 @@ pub fn document() -> Value {
     let nullable_id = json!({ "type": ["integer", "null"] });
     let role = json!({ "type": "string", "enum": ["drafter", "typist", "approver", "signer", "agendaris", "administrator"] });
 
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "naskah API",
@@ -183,5 +242,17 @@ pub fn document() -> Value {
                 "Region": object(&["code", "name", "level", "kind"], json!({ "code": { "type": "string" }, "name": { "type": "string" }, "level": { "type": "integer" }, "kind": { "type": "string" }, "parent_code": { "type": ["string", "null"] } }))
             }
         }
-    })
+    });
+    let (paths, schemas) = letter_paths();
+    for (section, extra) in [("paths", paths), ("schemas", schemas)] {
+        let target = if section == "paths" {
+            &mut doc["paths"]
+        } else {
+            &mut doc["components"]["schemas"]
+        };
+        if let (Some(target), Value::Object(extra)) = (target.as_object_mut(), extra) {
+            target.extend(extra);
+        }
+    }
+    doc
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::support::{self, Client};
 
 const ACCOUNTS: [&str; 6] = ["kadis", "sekdis", "kabid", "konseptor", "staf", "agendaris"];
-const ADMIN_PAGES: [&str; 5] = [
+const ADMIN_PAGES: [&str; 6] = [
+    "/delegasi",
     "/pengaturan",
     "/pengaturan/unit",
     "/pengaturan/jabatan",
@@ -23,7 +24,7 @@ async fn pages_by_role() {
     for username in ACCOUNTS {
         let mut client = support::logged_in(&state, username).await;
         let is_admin = username == "agendaris";
-        for path in ["/", "/akun"] {
+        for path in ["/", "/akun", "/surat", "/kunci", "/surat/massal", "/laporan/waktu"] {
             assert_eq!(client.get(path).await.status, StatusCode::OK, "{username} {path}");
         }
         for path in ADMIN_PAGES {
@@ -55,7 +56,10 @@ async fn anonymous_visitors_are_sent_to_login_and_api_answers_401() {
     let t = support::sqlite().await;
     let state = support::demo_state(&t).await;
     let mut anon = Client::new(&state);
-    for path in ["/", "/akun"].into_iter().chain(ADMIN_PAGES) {
+    for path in ["/", "/akun", "/surat", "/surat/1", "/surat/massal", "/kunci", "/laporan/waktu"]
+        .into_iter()
+        .chain(ADMIN_PAGES)
+    {
         let reply = anon.get(path).await;
         assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/masuk"), "{path}");
     }
@@ -65,6 +69,10 @@ async fn anonymous_visitors_are_sent_to_login_and_api_answers_401() {
         "/api/v1/units",
         "/api/v1/users",
         "/api/v1/tokens",
+        "/api/v1/inbox",
+        "/api/v1/letters",
+        "/api/v1/letters/1",
+        "/api/v1/letters/1/statements",
     ] {
         let reply = anon.get(path).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
@@ -144,6 +152,16 @@ async fn forms_without_valid_csrf_are_refused() {
         "/pengaturan/unit/1/hapus",
         "/akun/sandi",
         "/akun/token",
+        "/surat/1/revisi",
+        "/surat/1/teruskan",
+        "/surat/1/keputusan",
+        "/surat/massal",
+        "/kunci/buat",
+        "/kunci/frasa-sandi",
+        "/kunci/rotasi",
+        "/delegasi",
+        "/delegasi/1/cabut",
+        "/templat/surat-dinas/pratinjau",
         "/keluar",
     ] {
         assert_eq!(

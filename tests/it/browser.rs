@@ -449,16 +449,35 @@ impl Session {
     }
 }
 
-fn browser_flow(browser: Browser, app: support::App) {
+/// A chromedriver with one session on a fresh profile. Drop the session, then the
+/// driver, then the folder.
+fn open_session(browser: &Browser) -> (Session, Driver, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let driver = Driver::start(&browser, dir.path());
+    let driver = Driver::start(browser, dir.path());
     let profile = tempfile::tempdir_in(dir.path()).unwrap();
-    let mut s = driver.new_session(&browser, profile.path());
+    let s = driver.new_session(browser, profile.path());
     s.cmd(
         "POST",
         "/timeouts",
-        Some(json!({ "pageLoad": 15_000, "script": 5_000, "implicit": 0 })),
+        Some(json!({ "pageLoad": 20_000, "script": 5_000, "implicit": 0 })),
     );
+    (s, driver, dir)
+}
+
+/// Runs a blocking browser flow while the app keeps serving on the runtime's workers;
+/// a panic in the flow is the test's panic.
+async fn run_flow<T: Send + 'static>(flow: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(flow).await {
+        Ok(value) => value,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("browser flow did not finish: {e}"),
+        },
+    }
+}
+
+fn browser_flow(browser: Browser, app: support::App) {
+    let (mut s, driver, _dir) = open_session(&browser);
 
     // The login page, at phone width.
     s.goto(&app.url("/masuk"));
@@ -558,12 +577,136 @@ async fn demo_user_logs_in_and_sees_home_page() {
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
     let app = support::spawn_app(state).await;
-    // ureq blocks; the app keeps serving on the runtime's workers meanwhile.
-    let flow = tokio::task::spawn_blocking(move || browser_flow(browser, app)).await;
-    if let Err(e) = flow {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("browser flow did not finish: {e}"),
+    run_flow(move || browser_flow(browser, app)).await;
+}
+
+/// One letter from draft to signature through the pages, as five users, with one
+/// return for revision by the Sekretaris.
+fn chain_flow(browser: Browser, app: support::App) -> i64 {
+    let (mut s, driver, _dir) = open_session(&browser);
+    let log_out = |s: &Session| {
+        s.click("form[action=\"/keluar\"] button[type=\"submit\"]");
+        s.wait_for_page("/masuk", "Masuk ke naskah");
+    };
+    let notice = |s: &Session, text: &str| {
+        s.wait_for(&format!("the notice {text:?}"), |s| Ok(s.try_text("p.notice")?.contains(text)));
+    };
+    let open_task = |s: &Session, id: i64| {
+        s.wait_for_page("/", "Tugas saya");
+        let link = format!("#antrean + div a[href=\"/surat/{id}\"]");
+        s.click(&link);
+        s.wait_for("the letter page", |s| {
+            Ok(s.path()? == format!("/surat/{id}") && s.try_find("h1").is_ok())
+        });
+    };
+    let pass_on = |s: &Session, id: i64| {
+        s.click(&format!("form[action=\"/surat/{id}/teruskan\"] button[type=\"submit\"]"));
+        notice(s, "Surat diteruskan");
+    };
+    let decide = |s: &Session, id: i64, decision: &str, note: &str, expected: &str| {
+        s.script(&format!("document.querySelector('#f-keputusan').value = '{decision}'"));
+        if !note.is_empty() {
+            s.fill("#f-catatan", note);
         }
+        s.fill("#f-frasa_sandi", support::DEMO_PASSPHRASE);
+        s.click(&format!("form[action=\"/surat/{id}/keputusan\"] button[type=\"submit\"]"));
+        notice(s, expected);
+    };
+
+    // 1. The konseptor drafts from the template form and saves.
+    s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/templat/surat-permintaan-data"));
+    s.wait_for("the drafting form", |s| Ok(s.try_find("#f-hal").is_ok()));
+    s.fill("#f-hal", "Permohonan Data Calon Penerima Bantuan Iuran");
+    s.click("button[value=\"simpan\"]");
+    s.wait_for("the new letter's page", |s| {
+        Ok(s.path()?.starts_with("/surat/") && s.try_find("h1").is_ok())
+    });
+    let id: i64 = s.path().unwrap().trim_start_matches("/surat/").parse().unwrap();
+    assert!(s.body_text().contains("Menunggu Konsep"), "{}", s.body_text());
+    s.assert_no_horizontal_scroll("the letter page");
+    s.screenshot("browser-letter-draft");
+    pass_on(&s, id);
+    log_out(&s);
+
+    // 2. The typist corrects the subject and passes it on.
+    s.log_in(&app, "staf", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    s.fill("#f-hal", "Permohonan Data Calon Penerima Bantuan Iuran BPJS Ketenagakerjaan");
+    s.click(&format!("form[action=\"/surat/{id}/revisi\"] button[type=\"submit\"]"));
+    notice(&s, "Revisi baru tersimpan");
+    pass_on(&s, id);
+    log_out(&s);
+
+    // 3. The Kepala Bidang initials with the passphrase.
+    s.log_in(&app, "kabid", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    // A wrong passphrase: the form says so and nothing is recorded.
+    s.fill("#f-frasa_sandi", "bukan frasa sandinya");
+    s.click(&format!("form[action=\"/surat/{id}/keputusan\"] button[type=\"submit\"]"));
+    s.wait_for("the wrong-passphrase message", |s| Ok(s.body_text().contains("Frasa sandi salah.")));
+    decide(&s, id, "paraf", "", "Paraf tercatat");
+    log_out(&s);
+
+    // 4. The Sekretaris returns it with a note.
+    s.log_in(&app, "sekdis", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    s.screenshot("browser-letter-decision");
+    decide(&s, id, "kembalikan", "Cantumkan batas waktu 14 hari.", "dikembalikan ke konseptor");
+    log_out(&s);
+
+    // 5. Back with the konseptor: fix, then through the chain again from the first paraf.
+    s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    assert!(s.body_text().contains("Cantumkan batas waktu 14 hari."), "the return note is shown");
+    s.script("document.querySelector('#f-batas_waktu').value = '2026-12-10'");
+    s.click(&format!("form[action=\"/surat/{id}/revisi\"] button[type=\"submit\"]"));
+    notice(&s, "Revisi baru tersimpan");
+    pass_on(&s, id);
+    log_out(&s);
+    s.log_in(&app, "staf", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    pass_on(&s, id);
+    log_out(&s);
+    for approver in ["kabid", "sekdis"] {
+        s.log_in(&app, approver, support::DEMO_PASSWORD);
+        open_task(&s, id);
+        decide(&s, id, "paraf", "", "Paraf tercatat");
+        log_out(&s);
     }
+
+    // 6. The Kepala Dinas signs.
+    s.log_in(&app, "kadis", support::DEMO_PASSWORD);
+    open_task(&s, id);
+    decide(&s, id, "tanda_tangan", "", "Surat ditandatangani");
+    let text = s.body_text();
+    assert!(text.contains("Ditandatangani"), "{text}");
+    assert!(
+        text.contains("Dikembalikan untuk perbaikan"),
+        "the timeline shows the return:\n{text}"
+    );
+    s.assert_no_horizontal_scroll("the signed letter");
+    s.screenshot("browser-letter-signed");
+    for shot in &s.shots {
+        eprintln!("screenshot: {}", shot.display());
+    }
+    drop(s);
+    drop(driver);
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letter_walks_the_chain_in_the_browser_with_one_return() {
+    let Some(browser) = find_browser() else {
+        return;
+    };
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let app = support::spawn_app(state).await;
+    let id = run_flow(move || chain_flow(browser, app)).await;
+    let checks = naskah::workflow::verify_chain(&test_db.db, id).await.unwrap();
+    let decisions: Vec<&str> = checks.iter().map(|c| c.decision.as_str()).collect();
+    assert_eq!(decisions, ["paraf", "kembalikan", "paraf", "paraf", "tanda_tangan"]);
+    assert!(checks.iter().all(|c| c.problems.is_empty()), "{checks:?}");
 }

@@ -10,3 +10,4 @@ mod drafting;
 mod letters;
 mod pages;
 mod storage;
+mod workflow;

@@ -13,6 +13,8 @@ use naskah::{
 };
 
 pub const DEMO_PASSWORD: &str = "kata-sandi-uji-1";
+/// The signing passphrase of the demo officials' keys in tests.
+pub const DEMO_PASSPHRASE: &str = "frasa sandi uji demo";
 
 /// True when running under CI, where a missing service is a failure, never a skip.
 pub fn in_ci() -> bool {
@@ -119,9 +121,13 @@ pub async fn backends() -> Vec<TestDb> {
     all
 }
 
+/// The test configuration; keys go to a folder of their own under the system's temp
+/// folder, never to the repository's `keys/`.
 pub fn test_config() -> Config {
+    let keys_dir = std::env::temp_dir().join(format!("naskah-test-keys-{}", naskah::accounts::random_token()));
     Config {
         max_body_bytes: 64 * 1024,
+        keys_dir,
         ..Config::default()
     }
 }
@@ -129,7 +135,9 @@ pub fn test_config() -> Config {
 /// The demo department seeded with a known password, and the app state over it.
 pub async fn demo_state(test_db: &TestDb) -> AppState {
     demo::seed(&test_db.db, Some(DEMO_PASSWORD)).await.unwrap();
-    AppState::new(test_db.db.clone(), test_config()).unwrap()
+    let state = AppState::new(test_db.db.clone(), test_config()).unwrap();
+    demo::seed_keys(&test_db.db, &state.keys, Some(DEMO_PASSPHRASE)).await.unwrap();
+    state
 }
 
 /// The real application on a free loopback port, stopped when dropped.

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::{Choice, Field, Form, FormData, Page, Row, Shell, Table, render_page, settings::form_failure};
 use crate::{
+    accounts::Role,
     departments,
     letters::{self, FieldSpec, FieldType, Manifest},
     validation::FieldErrors,
@@ -63,7 +64,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
 }
 
 /// A value of the data as the text a form field shows.
-fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
+pub(super) fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
     let Some(value) = value else { return String::new() };
     match spec.kind {
         FieldType::Recipients => value
@@ -95,7 +96,7 @@ fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
     }
 }
 
-fn plain(v: &Value) -> String {
+pub(super) fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -104,7 +105,7 @@ fn plain(v: &Value) -> String {
 }
 
 /// The form's fields, generated from the manifest.
-fn fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
+pub(super) fn fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
     manifest
         .fields
         .iter()
@@ -151,7 +152,7 @@ fn fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
 }
 
 /// The submitted form as the JSON object the manifest checks.
-fn data_from_form(manifest: &Manifest, form: &FormData) -> Value {
+pub(super) fn data_from_form(manifest: &Manifest, form: &FormData) -> Value {
     let mut out = Map::new();
     for spec in &manifest.fields {
         let raw = form.get(&spec.name);
@@ -195,6 +196,9 @@ fn draft_form(user: &SessionUser, manifest: &Manifest, data: &Value, errors: &Fi
     )
     .with_errors(errors);
     form.alt_submit = "Unduh PDF konsep".into();
+    if user.user.has(Role::Drafter) {
+        form.save_submit = "Simpan sebagai konsep surat".into();
+    }
     form
 }
 
@@ -238,6 +242,13 @@ async fn preview(
 ) -> Result<Response, PageError> {
     let manifest = manifest(&state, &id)?;
     let data = data_from_form(manifest, &form);
+    if form.get("format") == "simpan" {
+        let note = "konsep awal";
+        return match state.workflow().create(&user.user, &manifest.id, &data, note).await {
+            Ok(letter) => Ok(axum::response::Redirect::to(&format!("/surat/{}", letter.id)).into_response()),
+            Err(e) => form_again(&user, manifest, &data, e.into()),
+        };
+    }
     let logo = departments::logo(&state.db, user.department.id).await?;
     let shell = Shell::for_user(&user, &manifest.title, "/templat");
     let job = match letters::draft_job(manifest, &user.department, logo, &data) {

@@ -2,7 +2,9 @@
 //! from a small field model so labels, errors and focus order are the same everywhere.
 
 mod account;
+mod approvals;
 mod drafting;
+mod letters;
 mod organisation;
 mod settings;
 mod users;
@@ -24,6 +26,7 @@ use super::{
     error::{Failure, PageError},
 };
 use crate::{accounts, departments};
+pub use letters::BulkJobs;
 pub use view::*;
 
 pub fn router() -> Router<AppState> {
@@ -39,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(account::router())
         .merge(drafting::router())
+        .merge(letters::router())
+        .merge(approvals::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.
@@ -100,6 +105,13 @@ impl Notice {
             "dicabut" => "Token dicabut.",
             "logo" => "Logo tersimpan.",
             "ganti-sandi" => "Silakan ganti kata sandi awal Anda.",
+            "revisi" => "Revisi baru tersimpan.",
+            "diteruskan" => "Surat diteruskan ke tahap berikutnya.",
+            "paraf" => "Paraf tercatat dan ditandatangani dengan kunci Anda.",
+            "tanda_tangan" => "Surat ditandatangani.",
+            "kembalikan" => "Surat dikembalikan ke konseptor untuk diperbaiki.",
+            "tolak" => "Surat ditolak.",
+            "kunci" => "Kunci tanda tangan tersimpan.",
             _ => "",
         }
     }
@@ -112,6 +124,9 @@ struct HomeTemplate {
     roles: String,
     is_admin: bool,
     counts: (usize, usize, usize, usize),
+    tasks: Vec<letters::InboxRow>,
+    /// Tasks at a paraf or signature step (bulk actions are offered from two).
+    approvals: usize,
 }
 
 async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
@@ -135,6 +150,8 @@ async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Q
     } else {
         roles.join(", ")
     };
+    let tasks = letters::inbox_rows(&state, &user).await?;
+    let approvals = tasks.iter().filter(|t| t.approval).count();
     Ok(render(
         StatusCode::OK,
         &HomeTemplate {
@@ -142,6 +159,8 @@ async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Q
             roles,
             is_admin,
             counts,
+            tasks,
+            approvals,
         },
     ))
 }

@@ -38,12 +38,19 @@ impl NavItem {
 impl Shell {
     /// The layout for a logged-in user: navigation shows only what the roles allow.
     pub fn for_user(user: &SessionUser, title: &str, current: &str) -> Self {
-        let mut nav = vec![NavItem::new("/", "Tugas saya", current)];
+        let mut nav = vec![NavItem::new("/", "Tugas saya", current), NavItem::new("/surat", "Surat", current)];
         if user.user.has(Role::Administrator) {
             nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
             nav.push(NavItem::new("/pengguna", "Pengguna", current));
         }
         nav.push(NavItem::new("/templat", "Templat", current));
+        if user.user.official_id.is_some() && (user.user.has(Role::Approver) || user.user.has(Role::Signer)) {
+            nav.push(NavItem::new("/kunci", "Kunci", current));
+        }
+        if user.user.has(Role::Administrator) {
+            nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
+        }
+        nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));
         Shell {
             title: title.into(),
@@ -178,6 +185,12 @@ pub struct Form {
     pub multipart: bool,
     /// A second submit button (`format=pdf`); the first then sends `format=png`.
     pub alt_submit: String,
+    /// A third submit button (`format=simpan`), shown with `alt_submit`.
+    pub save_submit: String,
+    /// Hidden inputs (name, value), e.g. the version the form was built from.
+    pub hidden: Vec<(String, String)>,
+    /// Send with GET (a filter, not a change): no CSRF token.
+    pub method_get: bool,
 }
 
 impl Form {

@@ -1,0 +1,230 @@
+//! The approval chain in the JSON API: letters, revisions, hand-over, decisions (one
+//! and bulk), the inbox, comparison and the check of a letter's signed statements.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    AppState,
+    auth::{ApiJson, ApiUser},
+    error::{ApiError, Failure},
+};
+use crate::{
+    accounts::Role,
+    letters::DocumentKind,
+    workflow::{self, Decision, DecisionRequest},
+};
+
+type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", get(inbox))
+        .route("/letters", get(list).post(create))
+        .route("/letters/bulk-decision", post(bulk_decision))
+        .route("/letters/{id}", get(one))
+        .route("/letters/{id}/revisions", post(revise))
+        .route("/letters/{id}/revisions/{number}", get(revision))
+        .route("/letters/{id}/revisions/{number}/pdf", get(revision_pdf))
+        .route("/letters/{id}/compare", get(compare))
+        .route("/letters/{id}/submit", post(submit))
+        .route("/letters/{id}/decision", post(decide))
+        .route("/letters/{id}/statements", get(verify_chain))
+        .route("/chains/{kind}", get(get_chain).put(put_chain))
+}
+
+fn document_kind(key: &str) -> Result<DocumentKind, ApiError> {
+    match key {
+        "surat" => Ok(DocumentKind::Surat),
+        "keputusan" => Ok(DocumentKind::Keputusan),
+        _ => Err(ApiError(Failure::NotFound)),
+    }
+}
+
+/// The chain a kind of document follows in this department (the SOP's unless set).
+async fn get_chain(State(state): State<AppState>, user: ApiUser, Path(kind): Path<String>) -> ApiResult {
+    let chain = workflow::chain::for_kind(&state.db, user.department.id, document_kind(&kind)?).await?;
+    Ok(Json(json!({ "kind": kind, "chain": chain })))
+}
+
+/// Sets the chain of a kind of document (administrator); letters under way keep theirs.
+async fn put_chain(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(kind): Path<String>,
+    ApiJson(chain): ApiJson<workflow::ChainSpec>,
+) -> ApiResult {
+    user.require(Role::Administrator)?;
+    workflow::chain::set_for_kind(&state.db, &user.user.actor(), user.department.id, document_kind(&kind)?, &chain).await?;
+    Ok(Json(json!({ "kind": kind, "chain": chain })))
+}
+
+async fn inbox(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+    let tasks = workflow::inbox(&state.workflow(), &user.user, user.department.tz().today()).await?;
+    Ok(Json(json!({ "tasks": tasks })))
+}
+
+async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+    Ok(Json(
+        json!({ "letters": workflow::list(&state.db, user.department.id, 1000).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CreateLetter {
+    template: String,
+    data: Value,
+    #[serde(default)]
+    note: String,
+}
+
+async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<CreateLetter>) -> Result<Response, ApiError> {
+    let letter = state.workflow().create(&user.user, &body.template, &body.data, &body.note).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({ "letter": letter }))).into_response())
+}
+
+async fn one(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
+    let letter = workflow::get(&state.db, user.department.id, id).await?;
+    let steps = workflow::steps(&state.db, id).await?;
+    let revisions = workflow::revisions(&state.db, id).await?;
+    Ok(Json(json!({ "letter": letter, "steps": steps, "revisions": revisions })))
+}
+
+#[derive(Deserialize)]
+struct Revise {
+    version: i64,
+    data: Value,
+    #[serde(default)]
+    note: String,
+}
+
+async fn revise(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Revise>) -> ApiResult {
+    let letter = state
+        .workflow()
+        .revise(&user.user, id, body.version, &body.data, &body.note)
+        .await?;
+    Ok(Json(json!({ "letter": letter })))
+}
+
+async fn revision(State(state): State<AppState>, user: ApiUser, Path((id, number)): Path<(i64, i64)>) -> ApiResult {
+    workflow::get(&state.db, user.department.id, id).await?;
+    let r = workflow::revision(&state.db, id, number).await?;
+    Ok(Json(json!({ "revision": r, "data": r.fields() })))
+}
+
+async fn revision_pdf(State(state): State<AppState>, user: ApiUser, Path((id, number)): Path<(i64, i64)>) -> Result<Response, ApiError> {
+    workflow::get(&state.db, user.department.id, id).await?;
+    let r = workflow::revision(&state.db, id, number).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], r.pdf).into_response())
+}
+
+#[derive(Deserialize)]
+struct CompareQuery {
+    a: i64,
+    b: i64,
+}
+
+async fn compare(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, Query(q): Query<CompareQuery>) -> ApiResult {
+    let letter = workflow::get(&state.db, user.department.id, id).await?;
+    let order: Vec<String> = state
+        .catalogue
+        .get(&letter.template_id)
+        .map(|m| m.fields.iter().map(|f| f.name.clone()).collect())
+        .unwrap_or_default();
+    Ok(Json(
+        json!({ "changes": workflow::compare(&state.db, id, q.a, q.b, &order).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Submit {
+    version: i64,
+}
+
+async fn submit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Submit>) -> ApiResult {
+    let letter = state.workflow().submit(&user.user, id, body.version).await?;
+    Ok(Json(json!({ "letter": letter })))
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    decision: String,
+    #[serde(default)]
+    note: String,
+    /// The revision the caller looked at.
+    revision: i64,
+    passphrase: String,
+    #[serde(default)]
+    accept_budget_warning: bool,
+}
+
+fn parse_decision(key: &str) -> Result<Decision, ApiError> {
+    Decision::parse(key).ok_or_else(|| ApiError(Failure::BadRequest("decision: paraf, tanda_tangan, kembalikan atau tolak.".into())))
+}
+
+async fn decide(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<DecisionBody>) -> ApiResult {
+    let request = DecisionRequest {
+        decision: parse_decision(&body.decision)?,
+        note: body.note,
+        expected_revision: body.revision,
+        budget_warning_accepted: body.accept_budget_warning,
+    };
+    let letter = state.workflow().decide(&user.user, id, &request, &body.passphrase).await?;
+    Ok(Json(json!({ "letter": letter })))
+}
+
+#[derive(Deserialize)]
+struct BulkLetter {
+    id: i64,
+    revision: i64,
+}
+
+#[derive(Deserialize)]
+struct BulkBody {
+    decision: String,
+    letters: Vec<BulkLetter>,
+    passphrase: String,
+}
+
+async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
+    let decision = parse_decision(&body.decision)?;
+    if !matches!(decision, Decision::Paraf | Decision::TandaTangan) {
+        return Err(ApiError(Failure::BadRequest(
+            "keputusan massal hanya paraf atau tanda_tangan.".into(),
+        )));
+    }
+    if body.letters.is_empty() || body.letters.len() > 2000 {
+        return Err(ApiError(Failure::BadRequest("sebutkan 1 sampai 2000 surat.".into())));
+    }
+    let letters: Vec<(i64, i64)> = body.letters.iter().map(|l| (l.id, l.revision)).collect();
+    let request = DecisionRequest {
+        decision,
+        note: String::new(),
+        expected_revision: 0,
+        budget_warning_accepted: false,
+    };
+    let results = state
+        .workflow()
+        .decide_many(&user.user, &letters, &request, &body.passphrase, |_, _| {})
+        .await?;
+    let done = results.iter().filter(|(_, r)| r.is_ok()).count();
+    let failed: Vec<Value> = results
+        .iter()
+        .filter_map(|(id, r)| r.as_ref().err().map(|e| json!({ "id": id, "message": e.to_string() })))
+        .collect();
+    Ok(Json(json!({ "done": done, "failed": failed })))
+}
+
+async fn verify_chain(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
+    workflow::get(&state.db, user.department.id, id).await?;
+    let checks = workflow::verify_chain(&state.db, id).await?;
+    let valid = checks.iter().all(|c| c.problems.is_empty());
+    Ok(Json(json!({ "valid": valid, "statements": checks })))
+}

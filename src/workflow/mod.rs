@@ -1,0 +1,1082 @@
+//! The approval chain of a letter: drafts and revisions, then paraf and signature by the
+//! officials of the chain, each decision an Ed25519-signed statement chained to the one
+//! before; return for revision restarts the chain, rejection ends it.
+//!
+//! Concurrency: every change to a letter bumps its `version` with
+//! `UPDATE … WHERE version = <the one read>`, inside the transaction that makes the
+//! change, so of two people acting at once exactly one succeeds and the other is told.
+
+pub mod chain;
+pub mod delegation;
+mod queries;
+pub mod report;
+pub mod statement;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{Any, AnyConnection, FromRow};
+
+pub use chain::{ChainSpec, StageSpec, StepKind};
+pub use queries::*;
+use statement::{GENESIS, Statement, canonical_data, sha256_hex};
+
+use crate::{
+    accounts::{Role, User},
+    audit::{self, Actor, Event},
+    db::{Db, DbError, now},
+    departments::{self, Department},
+    keys::{self, KeyStore, Unlocked},
+    letters::{self, Catalogue, manifest::Manifest},
+    rendering::{RenderError, Renderer},
+    validation::FieldErrors,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("surat tidak ditemukan")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotYourTurn(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NeedsConfirmation(String),
+    #[error("rantai persetujuan tidak sah: {0}")]
+    BadChain(String),
+    #[error("{0}")]
+    Unresolved(String),
+    #[error(transparent)]
+    Key(#[from] keys::Error),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Letters(#[from] letters::Error),
+    #[error(transparent)]
+    Department(#[from] departments::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("kesalahan internal: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Db(DbError::Sqlx(e))
+    }
+}
+
+/// Where a letter is.
+pub mod state {
+    /// Being drafted or typed.
+    pub const KONSEP: &str = "konsep";
+    /// With the approvers.
+    pub const PROSES: &str = "proses";
+    pub const DITANDATANGANI: &str = "ditandatangani";
+    pub const DITOLAK: &str = "ditolak";
+
+    pub fn label(state: &str) -> &'static str {
+        match state {
+            KONSEP => "Konsep",
+            PROSES => "Dalam persetujuan",
+            DITANDATANGANI => "Ditandatangani",
+            DITOLAK => "Ditolak",
+            _ => "?",
+        }
+    }
+}
+
+/// States of a step row.
+pub mod step_state {
+    pub const MENUNGGU: &str = "menunggu";
+    pub const AKTIF: &str = "aktif";
+    pub const SELESAI: &str = "selesai";
+    /// Ended without a decision: the round was returned or the letter rejected.
+    pub const BATAL: &str = "batal";
+    /// An optional stage nobody holds.
+    pub const DILEWATI: &str = "dilewati";
+}
+
+/// A decision at a paraf or signature stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Paraf,
+    TandaTangan,
+    Kembalikan,
+    Tolak,
+}
+
+impl Decision {
+    pub fn key(self) -> &'static str {
+        match self {
+            Decision::Paraf => "paraf",
+            Decision::TandaTangan => "tanda_tangan",
+            Decision::Kembalikan => "kembalikan",
+            Decision::Tolak => "tolak",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Decision> {
+        [Decision::Paraf, Decision::TandaTangan, Decision::Kembalikan, Decision::Tolak]
+            .into_iter()
+            .find(|d| d.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Paraf => "Paraf",
+            Decision::TandaTangan => "Tanda tangan",
+            Decision::Kembalikan => "Kembalikan untuk perbaikan",
+            Decision::Tolak => "Tolak",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Letter {
+    pub id: i64,
+    pub department_id: i64,
+    pub template_id: String,
+    pub document_kind: String,
+    pub subject: String,
+    pub state: String,
+    pub round: i64,
+    pub stage: i64,
+    pub revision: i64,
+    pub version: i64,
+    #[serde(skip)]
+    pub chain: String,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Letter {
+    pub fn chain_spec(&self) -> Result<ChainSpec, Error> {
+        serde_json::from_str(&self.chain).map_err(|e| Error::Internal(format!("rantai surat {} rusak: {e}", self.id)))
+    }
+
+    pub fn state_label(&self) -> &'static str {
+        state::label(&self.state)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Step {
+    pub id: i64,
+    pub letter_id: i64,
+    pub round: i64,
+    pub stage: i64,
+    pub kind: String,
+    pub label: String,
+    pub assignee_user_id: Option<i64>,
+    pub assignee_role: Option<String>,
+    pub position_id: Option<i64>,
+    pub position_title: String,
+    pub atas_nama: String,
+    pub standard_minutes: i64,
+    pub state: String,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub acted_by_user: Option<i64>,
+    pub acted_by_official: Option<i64>,
+    pub acting_as: String,
+    pub decision: Option<String>,
+    pub note: String,
+}
+
+impl Step {
+    pub fn step_kind(&self) -> StepKind {
+        StepKind::parse(&self.kind).unwrap_or(StepKind::Paraf)
+    }
+
+    /// Minutes over the standard time at `at` (or at completion), if over.
+    pub fn overdue_minutes(&self, at: i64) -> Option<i64> {
+        let started = self.started_at?;
+        let end = self.completed_at.unwrap_or(at);
+        let over = (end - started) / 60 - self.standard_minutes;
+        (over > 0).then_some(over)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Revision {
+    pub id: i64,
+    pub letter_id: i64,
+    pub number: i64,
+    pub data: String,
+    pub data_sha256: String,
+    #[serde(skip)]
+    pub pdf: Vec<u8>,
+    pub pdf_sha256: String,
+    pub author_id: i64,
+    pub note: String,
+    pub created_at: i64,
+}
+
+impl Revision {
+    pub fn fields(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or(Value::Null)
+    }
+}
+
+/// What the services a workflow needs.
+#[derive(Clone)]
+pub struct Workflow {
+    pub db: Db,
+    pub renderer: Renderer,
+    pub catalogue: Arc<Catalogue>,
+    pub keys: KeyStore,
+}
+
+/// How a user may act at a step: as the holder, or as Plh./Plt. of its position.
+#[derive(Debug, Clone)]
+pub struct Capacity {
+    pub official: departments::Official,
+    /// "" for the holder, "Plh." or "Plt." for a delegate.
+    pub acting_as: String,
+}
+
+/// The subject of a letter: its "hal", "perihal" or "tentang" field, else the template's title.
+fn subject_of(manifest: &Manifest, fields: &Value) -> String {
+    ["hal", "perihal", "tentang"]
+        .iter()
+        .find_map(|name| fields.get(*name).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
+        .map(|s| s.chars().take(300).collect())
+        .unwrap_or_else(|| manifest.title.clone())
+}
+
+fn audit_event<'a>(department_id: i64, actor: &'a Actor, action: &'a str, letter_id: i64, details: Value) -> Event<'a> {
+    Event {
+        department_id: Some(department_id),
+        actor,
+        action,
+        subject: format!("letter:{letter_id}"),
+        details,
+    }
+}
+
+impl Workflow {
+    async fn department(&self, id: i64) -> Result<Department, Error> {
+        Ok(departments::get(&self.db, id).await?)
+    }
+
+    /// Checks the data (missing fields take the template's defaults) against the
+    /// template and renders the draft PDF.
+    async fn checked_draft(&self, manifest: &Manifest, department: &Department, data: &Value) -> Result<(Value, Vec<u8>), Error> {
+        let fields = manifest.validate(&letters::with_defaults(manifest, data)).map_err(Error::Invalid)?;
+        let logo = departments::logo(&self.db, department.id).await?;
+        let job = letters::job(manifest, department, logo, &fields, &letters::Slots::default(), None);
+        let rendered = letters::parts::render_pdf(&self.renderer, job).await?;
+        Ok((fields, rendered.pdf))
+    }
+
+    /// A drafter creates a letter from a template: revision 1 and the first round of its
+    /// chain, waiting at the drafting stage with the drafter.
+    pub async fn create(&self, user: &User, template_id: &str, data: &Value, note: &str) -> Result<Letter, Error> {
+        if !user.has(Role::Drafter) {
+            return Err(Error::Forbidden("Hanya konseptor yang dapat membuat konsep surat.".into()));
+        }
+        let manifest = self.catalogue.get(template_id)?.clone();
+        let department = self.department(user.department_id).await?;
+        let (fields, pdf) = self.checked_draft(&manifest, &department, data).await?;
+        let chain = chain::for_kind(&self.db, department.id, manifest.kind).await?;
+        chain.check().map_err(Error::BadChain)?;
+        let chain_json = serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?;
+        let subject = subject_of(&manifest, &fields);
+        let at = now();
+
+        let mut tx = self.db.begin_write().await?;
+        let (letter_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
+            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(department.id)
+        .bind(&manifest.id)
+        .bind(manifest.kind.key())
+        .bind(&subject)
+        .bind(state::KONSEP)
+        .bind(&chain_json)
+        .bind(user.id)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_revision(&mut tx, letter_id, 1, &fields, &pdf, user.id, note, at).await?;
+        start_round(&mut tx, department.id, letter_id, 1, &chain, user.id, at).await?;
+        audit::record(
+            &mut tx,
+            audit_event(
+                department.id,
+                &user.actor(),
+                "letter.created",
+                letter_id,
+                serde_json::json!({ "template": manifest.id, "subject": subject }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, department.id, letter_id).await
+    }
+
+    /// Saves new data as the next revision. Allowed at the drafting and typing stages, to
+    /// the holder of the stage; `expected_version` is the version the editor started from.
+    pub async fn revise(&self, user: &User, letter_id: i64, expected_version: i64, data: &Value, note: &str) -> Result<Letter, Error> {
+        let letter = get(&self.db, user.department_id, letter_id).await?;
+        let step = self.drafting_step_of(user, &letter).await?;
+        let manifest = self.catalogue.get(&letter.template_id)?.clone();
+        let department = self.department(user.department_id).await?;
+        let (fields, pdf) = self.checked_draft(&manifest, &department, data).await?;
+        let current = revision(&self.db, letter.id, letter.revision).await?;
+        if canonical_data(&fields) == current.data {
+            return Err(Error::Invalid(FieldErrors::single(
+                "_",
+                "Tidak ada perubahan dibanding revisi terakhir.",
+            )));
+        }
+        let at = now();
+        let mut tx = self.db.begin_write().await?;
+        claim(&mut tx, &letter, expected_version, at).await?;
+        let number = letter.revision + 1;
+        sqlx::query("UPDATE letters SET revision = $1, subject = $2 WHERE id = $3")
+            .bind(number)
+            .bind(subject_of(&manifest, &fields))
+            .bind(letter.id)
+            .execute(&mut *tx)
+            .await?;
+        insert_revision(&mut tx, letter.id, number, &fields, &pdf, user.id, note, at).await?;
+        audit::record(
+            &mut tx,
+            audit_event(
+                letter.department_id,
+                &user.actor(),
+                "letter.revised",
+                letter.id,
+                serde_json::json!({ "revision": number, "stage": step.label, "note": note }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, letter.department_id, letter.id).await
+    }
+
+    /// The drafting or typing step the user holds on this letter, or why not.
+    async fn drafting_step_of(&self, user: &User, letter: &Letter) -> Result<Step, Error> {
+        if letter.state != state::KONSEP {
+            return Err(Error::NotYourTurn(format!(
+                "Surat ini {} dan tidak dapat diubah; perbaikan hanya setelah dikembalikan.",
+                letter.state_label().to_lowercase()
+            )));
+        }
+        let steps = current_steps(&self.db, letter).await?;
+        steps
+            .into_iter()
+            .find(|s| s.state == step_state::AKTIF && may_hold_drafting_step(user, s))
+            .ok_or_else(|| Error::NotYourTurn("Surat ini sedang tidak menunggu Anda.".into()))
+    }
+
+    /// Finishes the drafting or typing stage and passes the letter on.
+    pub async fn submit(&self, user: &User, letter_id: i64, expected_version: i64) -> Result<Letter, Error> {
+        let letter = get(&self.db, user.department_id, letter_id).await?;
+        let step = self.drafting_step_of(user, &letter).await?;
+        let at = now();
+        let mut tx = self.db.begin_write().await?;
+        claim(&mut tx, &letter, expected_version, at).await?;
+        complete_step(&mut tx, step.id, user.id, user.official_id, "", "teruskan", "", at).await?;
+        let next = advance(&mut tx, &letter, at).await?;
+        audit::record(
+            &mut tx,
+            audit_event(
+                letter.department_id,
+                &user.actor(),
+                "letter.submitted",
+                letter.id,
+                serde_json::json!({ "from": step.label, "to": next }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, letter.department_id, letter.id).await
+    }
+
+    /// Whether, and as what, the user may act on an approval step.
+    pub async fn capacity(&self, user: &User, step: &Step, today: NaiveDate) -> Result<Option<Capacity>, Error> {
+        let (Some(official_id), Some(position_id)) = (user.official_id, step.position_id) else {
+            return Ok(None);
+        };
+        if !(user.has(Role::Approver) || user.has(Role::Signer)) {
+            return Ok(None);
+        }
+        if step.step_kind() == StepKind::TandaTangan && !user.has(Role::Signer) {
+            return Ok(None);
+        }
+        let official = match departments::get_official(&self.db, user.department_id, official_id).await {
+            Ok(o) => o,
+            Err(departments::Error::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if official.position_id == Some(position_id) {
+            return Ok(Some(Capacity {
+                official,
+                acting_as: String::new(),
+            }));
+        }
+        let assignment = delegation::valid_for(&self.db, position_id, official_id, today).await?;
+        Ok(assignment.map(|d| Capacity {
+            official,
+            acting_as: d.sebutan().into(),
+        }))
+    }
+
+    /// Unlocks the user's signing key with the passphrase (nothing is recorded on failure
+    /// except the count of failures for the lock).
+    pub async fn unlock(&self, user: &User, passphrase: &str) -> Result<Unlocked, Error> {
+        let official_id = user.official_id.ok_or_else(|| {
+            Error::Forbidden("Akun Anda tidak terhubung dengan data pejabat, sehingga tidak dapat memaraf atau menandatangani.".into())
+        })?;
+        if passphrase.is_empty() {
+            return Err(Error::Invalid(FieldErrors::single("passphrase", "Masukkan frasa sandi.")));
+        }
+        Ok(keys::unlock(&self.db, &self.keys, official_id, passphrase).await?)
+    }
+
+    /// Paraf, signature, return or rejection of one letter by the user, with the
+    /// passphrase of their key. `expected_revision` is the revision the user looked at:
+    /// if the letter changed since, nothing happens and they are told.
+    pub async fn decide(&self, user: &User, letter_id: i64, request: &DecisionRequest, passphrase: &str) -> Result<Letter, Error> {
+        // Check everything that needs no key first, so a letter that is not the user's
+        // turn does not cost a passphrase attempt.
+        let step_id = self.preflight(user, letter_id, request).await?;
+        let key = self.unlock(user, passphrase).await?;
+        self.decide_unlocked(user, letter_id, step_id, request, &key).await
+    }
+
+    /// The same decision on many letters with one passphrase entry; `letters` pairs each
+    /// letter with the revision the user saw. Each letter is its own transaction: one
+    /// failing leaves the others done and says why. `progress` is called after each
+    /// letter with (done, total).
+    pub async fn decide_many(
+        &self,
+        user: &User,
+        letters: &[(i64, i64)],
+        request: &DecisionRequest,
+        passphrase: &str,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<(i64, Result<Letter, Error>)>, Error> {
+        if matches!(request.decision, Decision::Kembalikan | Decision::Tolak) && request.note.trim().is_empty() {
+            return Err(Error::Invalid(FieldErrors::single("note", "Catatan wajib diisi.")));
+        }
+        let key = self.unlock(user, passphrase).await?;
+        let mut results = Vec::with_capacity(letters.len());
+        for (i, &(id, revision)) in letters.iter().enumerate() {
+            let request = DecisionRequest {
+                expected_revision: revision,
+                ..request.clone()
+            };
+            let outcome = match self.preflight(user, id, &request).await {
+                Ok(step_id) => self.decide_unlocked(user, id, step_id, &request, &key).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = &outcome {
+                tracing::info!(letter = id, error = %e, "keputusan massal: satu surat gagal");
+            }
+            results.push((id, outcome));
+            progress(i + 1, letters.len());
+        }
+        Ok(results)
+    }
+
+    /// The step the user would decide on now, after checking the decision fits it.
+    async fn preflight(&self, user: &User, letter_id: i64, request: &DecisionRequest) -> Result<i64, Error> {
+        let letter = get(&self.db, user.department_id, letter_id).await?;
+        let department = self.department(letter.department_id).await?;
+        let (step, capacity) = self.my_step(user, &letter, &department).await?;
+        check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
+        Ok(step.id)
+    }
+
+    fn allocates_budget(&self, letter: &Letter) -> bool {
+        self.catalogue.get(&letter.template_id).is_ok_and(|m| m.allocates_budget)
+    }
+
+    /// The active approval step of the letter that the user may act on.
+    async fn my_step(&self, user: &User, letter: &Letter, department: &Department) -> Result<(Step, Capacity), Error> {
+        if letter.state != state::PROSES {
+            return Err(Error::NotYourTurn(format!(
+                "Surat ini berstatus {} dan tidak menunggu paraf atau tanda tangan.",
+                letter.state_label().to_lowercase()
+            )));
+        }
+        let today = department.tz().today();
+        for step in current_steps(&self.db, letter).await? {
+            if step.state != step_state::AKTIF {
+                continue;
+            }
+            if let Some(capacity) = self.capacity(user, &step, today).await? {
+                return Ok((step, capacity));
+            }
+        }
+        Err(Error::NotYourTurn(
+            "Surat ini sedang menunggu pejabat lain; Anda tidak dapat bertindak pada tahap ini.".into(),
+        ))
+    }
+
+    /// Records the decision on `step_id`, the step the user was shown. The decision
+    /// never moves on to another step: if the letter has passed that step meanwhile (or
+    /// the user holds the next one too), the user is told instead.
+    async fn decide_unlocked(
+        &self,
+        user: &User,
+        letter_id: i64,
+        step_id: i64,
+        request: &DecisionRequest,
+        key: &Unlocked,
+    ) -> Result<Letter, Error> {
+        // Parallel approvers of one stage may collide on the letter's version without
+        // competing for the same step: after a collision, try again once if the
+        // user's step is still open.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let letter = get(&self.db, user.department_id, letter_id).await?;
+            let department = self.department(letter.department_id).await?;
+            if request.expected_revision != letter.revision {
+                return Err(Error::Conflict(format!(
+                    "Surat ini sudah berubah (revisi {} → {}); periksa lagi sebelum memutuskan.",
+                    request.expected_revision, letter.revision
+                )));
+            }
+            let (step, capacity) = match self.my_step(user, &letter, &department).await {
+                Ok(found) if found.0.id == step_id => found,
+                Ok(_) | Err(Error::NotYourTurn(_)) => {
+                    return Err(Error::Conflict(
+                        "Tahap ini baru saja diputuskan; muat ulang untuk melihat keadaan surat sekarang.".into(),
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
+            if capacity.official.id != key.info.official_id {
+                return Err(Error::Forbidden("Kunci yang dibuka bukan milik pejabat ini.".into()));
+            }
+            match self
+                .record_decision(user, &department, &letter, &step, &capacity, request, key)
+                .await
+            {
+                Err(Error::Conflict(_)) if attempts == 1 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_decision(
+        &self,
+        user: &User,
+        department: &Department,
+        letter: &Letter,
+        step: &Step,
+        capacity: &Capacity,
+        request: &DecisionRequest,
+        key: &Unlocked,
+    ) -> Result<Letter, Error> {
+        let rev = revision(&self.db, letter.id, letter.revision).await?;
+        let at = now();
+        let mut tx = self.db.begin_write().await?;
+        claim(&mut tx, letter, letter.version, at).await?;
+        let taken = sqlx::query("UPDATE letter_steps SET state = $1 WHERE id = $2 AND state = $3")
+            .bind(step_state::SELESAI)
+            .bind(step.id)
+            .bind(step_state::AKTIF)
+            .execute(&mut *tx)
+            .await?;
+        if taken.rows_affected() != 1 {
+            return Err(Error::Conflict("Tahap ini baru saja diputuskan oleh orang lain.".into()));
+        }
+        let last: Option<(i64, String)> =
+            sqlx::query_as::<Any, (i64, String)>("SELECT seq, hash FROM letter_statements WHERE letter_id = $1 ORDER BY seq DESC LIMIT 1")
+                .bind(letter.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (seq, prev) = last.map(|(s, h)| (s + 1, h)).unwrap_or((1, GENESIS.to_string()));
+        let statement = Statement {
+            dinas: department.id,
+            dinas_kode: department.slug.clone(),
+            surat: letter.id,
+            revisi: rev.number,
+            sha256_data: rev.data_sha256.clone(),
+            sha256_pdf: rev.pdf_sha256.clone(),
+            langkah: step.id,
+            putaran: step.round,
+            tahap: step.stage,
+            jenis_tahap: step.kind.clone(),
+            nama_tahap: step.label.clone(),
+            keputusan: request.decision.key().into(),
+            catatan: request.note.trim().into(),
+            pejabat: capacity.official.id,
+            nama_pejabat: capacity.official.full_name(),
+            kunci: key.info.key_id.clone(),
+            sebagai: capacity.acting_as.clone(),
+            waktu: at,
+            sebelumnya: prev.clone(),
+        };
+        let canonical = statement.canonical();
+        let signature = statement::sign(&key.signing, &canonical);
+        let hash = sha256_hex(canonical.as_bytes());
+        sqlx::query(
+            "INSERT INTO letter_statements (letter_id, seq, step_id, revision, decision, official_id, key_id, statement, hash, prev_hash, signature, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(letter.id)
+        .bind(seq)
+        .bind(step.id)
+        .bind(rev.number)
+        .bind(request.decision.key())
+        .bind(capacity.official.id)
+        .bind(&key.info.key_id)
+        .bind(&canonical)
+        .bind(&hash)
+        .bind(&prev)
+        .bind(&signature)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match DbError::Sqlx(e) {
+            e if e.is_unique_violation() => Error::Conflict("Surat ini baru saja diputuskan oleh orang lain.".into()),
+            e => Error::Db(e),
+        })?;
+        complete_step(
+            &mut tx,
+            step.id,
+            user.id,
+            Some(capacity.official.id),
+            &capacity.acting_as,
+            request.decision.key(),
+            request.note.trim(),
+            at,
+        )
+        .await?;
+        let outcome = match request.decision {
+            Decision::Paraf => advance(&mut tx, letter, at).await?,
+            Decision::TandaTangan => {
+                close_round(&mut tx, letter, at).await?;
+                set_state(&mut tx, letter.id, state::DITANDATANGANI).await?;
+                state::DITANDATANGANI.to_string()
+            }
+            Decision::Kembalikan => {
+                close_round(&mut tx, letter, at).await?;
+                let chain = letter.chain_spec()?;
+                start_round(
+                    &mut tx,
+                    letter.department_id,
+                    letter.id,
+                    letter.round + 1,
+                    &chain,
+                    letter.created_by,
+                    at,
+                )
+                .await?;
+                sqlx::query("UPDATE letters SET state = $1, round = $2, stage = 0 WHERE id = $3")
+                    .bind(state::KONSEP)
+                    .bind(letter.round + 1)
+                    .bind(letter.id)
+                    .execute(&mut *tx)
+                    .await?;
+                "dikembalikan ke konseptor".into()
+            }
+            Decision::Tolak => {
+                close_round(&mut tx, letter, at).await?;
+                set_state(&mut tx, letter.id, state::DITOLAK).await?;
+                state::DITOLAK.to_string()
+            }
+        };
+        audit::record(
+            &mut tx,
+            audit_event(
+                letter.department_id,
+                &user.actor(),
+                match request.decision {
+                    Decision::Paraf => "letter.initialled",
+                    Decision::TandaTangan => "letter.signed",
+                    Decision::Kembalikan => "letter.returned",
+                    Decision::Tolak => "letter.rejected",
+                },
+                letter.id,
+                serde_json::json!({
+                    "step": step.label,
+                    "revision": rev.number,
+                    "statement": hash,
+                    "key_id": key.info.key_id,
+                    "acting_as": capacity.acting_as,
+                    "note": request.note.trim(),
+                    "outcome": outcome,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, letter.department_id, letter.id).await
+    }
+}
+
+/// A decision and what it rests on.
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    pub decision: Decision,
+    /// Required for a return or a rejection.
+    pub note: String,
+    /// The revision the user looked at.
+    pub expected_revision: i64,
+    /// The user saw and accepted the warning about a Plh./Plt. signing a budget decree.
+    pub budget_warning_accepted: bool,
+}
+
+fn check_decision(
+    letter: &Letter,
+    step: &Step,
+    capacity: &Capacity,
+    request: &DecisionRequest,
+    allocates_budget: bool,
+) -> Result<(), Error> {
+    let kind = step.step_kind();
+    match request.decision {
+        Decision::Paraf if kind == StepKind::TandaTangan => {
+            return Err(Error::NotYourTurn("Tahap ini tanda tangan, bukan paraf.".into()));
+        }
+        Decision::TandaTangan if kind != StepKind::TandaTangan => {
+            return Err(Error::NotYourTurn("Tahap ini paraf; tanda tangan menunggu tahap terakhir.".into()));
+        }
+        Decision::Kembalikan | Decision::Tolak if request.note.trim().is_empty() => {
+            return Err(Error::Invalid(FieldErrors::single(
+                "note",
+                if request.decision == Decision::Kembalikan {
+                    "Tuliskan apa yang harus diperbaiki."
+                } else {
+                    "Tuliskan alasan penolakan."
+                },
+            )));
+        }
+        _ => {}
+    }
+    if request.decision == Decision::TandaTangan
+        && letter.document_kind == "keputusan"
+        && allocates_budget
+        && !capacity.acting_as.is_empty()
+        && !request.budget_warning_accepted
+    {
+        return Err(Error::NeedsConfirmation(format!(
+            "Keputusan ini membebankan anggaran dan akan ditandatangani oleh {} {}. \
+             Keputusan yang membebankan anggaran sebaiknya tidak ditandatangani Plh./Plt. tanpa pertimbangan hukum. \
+             Lanjutkan hanya jika sudah ada pertimbangan tersebut.",
+            capacity.acting_as, step.position_title
+        )));
+    }
+    Ok(())
+}
+
+fn may_hold_drafting_step(user: &User, step: &Step) -> bool {
+    match step.step_kind() {
+        StepKind::Konsep => step.assignee_user_id == Some(user.id) && user.has(Role::Drafter),
+        StepKind::Ketik => user.has(Role::Typist) || step.assignee_user_id == Some(user.id),
+        _ => false,
+    }
+}
+
+/// Takes the letter for this change: bumps its version if it is still `expected`.
+async fn claim(conn: &mut AnyConnection, letter: &Letter, expected: i64, at: i64) -> Result<(), Error> {
+    let done = sqlx::query("UPDATE letters SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3")
+        .bind(at)
+        .bind(letter.id)
+        .bind(expected)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(Error::Conflict(
+            "Surat ini baru saja diubah atau diputuskan oleh orang lain; muat ulang halaman untuk melihat keadaannya.".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn set_state(conn: &mut AnyConnection, letter_id: i64, state: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE letters SET state = $1 WHERE id = $2")
+        .bind(state)
+        .bind(letter_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_revision(
+    conn: &mut AnyConnection,
+    letter_id: i64,
+    number: i64,
+    fields: &Value,
+    pdf: &[u8],
+    author_id: i64,
+    note: &str,
+    at: i64,
+) -> Result<(), Error> {
+    let data = canonical_data(fields);
+    sqlx::query(
+        "INSERT INTO letter_revisions (letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(letter_id)
+    .bind(number)
+    .bind(&data)
+    .bind(sha256_hex(data.as_bytes()))
+    .bind(pdf)
+    .bind(sha256_hex(pdf))
+    .bind(author_id)
+    .bind(note.trim())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn complete_step(
+    conn: &mut AnyConnection,
+    step_id: i64,
+    user_id: i64,
+    official_id: Option<i64>,
+    acting_as: &str,
+    decision: &str,
+    note: &str,
+    at: i64,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE letter_steps SET state = $1, completed_at = $2, acted_by_user = $3, acted_by_official = $4, acting_as = $5, decision = $6, note = $7 WHERE id = $8",
+    )
+    .bind(step_state::SELESAI)
+    .bind(at)
+    .bind(user_id)
+    .bind(official_id)
+    .bind(acting_as)
+    .bind(decision)
+    .bind(note)
+    .bind(step_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends what is left of the current round without a decision.
+async fn close_round(conn: &mut AnyConnection, letter: &Letter, at: i64) -> Result<(), Error> {
+    sqlx::query("UPDATE letter_steps SET state = $1, completed_at = $2 WHERE letter_id = $3 AND round = $4 AND state IN ($5, $6)")
+        .bind(step_state::BATAL)
+        .bind(at)
+        .bind(letter.id)
+        .bind(letter.round)
+        .bind(step_state::MENUNGGU)
+        .bind(step_state::AKTIF)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// After a step is done: if its stage is complete, activates the next stage that has
+/// anyone to act. Returns the label of what the letter now waits for.
+async fn advance(conn: &mut AnyConnection, letter: &Letter, at: i64) -> Result<String, Error> {
+    let open: (i64,) = sqlx::query_as::<Any, (i64,)>(
+        "SELECT COUNT(*) FROM letter_steps WHERE letter_id = $1 AND round = $2 AND stage = $3 AND state = $4",
+    )
+    .bind(letter.id)
+    .bind(letter.round)
+    .bind(letter.stage)
+    .bind(step_state::AKTIF)
+    .fetch_one(&mut *conn)
+    .await?;
+    if open.0 > 0 {
+        return Ok("menunggu paraf lain pada tahap yang sama".into());
+    }
+    let (next,): (Option<i64>,) = sqlx::query_as::<Any, (Option<i64>,)>(
+        "SELECT MIN(stage) FROM letter_steps WHERE letter_id = $1 AND round = $2 AND stage > $3 AND state = $4",
+    )
+    .bind(letter.id)
+    .bind(letter.round)
+    .bind(letter.stage)
+    .bind(step_state::MENUNGGU)
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(next) = next else {
+        return Err(Error::Internal(format!("surat {}: tidak ada tahap berikutnya", letter.id)));
+    };
+    sqlx::query("UPDATE letter_steps SET state = $1, started_at = $2 WHERE letter_id = $3 AND round = $4 AND stage = $5")
+        .bind(step_state::AKTIF)
+        .bind(at)
+        .bind(letter.id)
+        .bind(letter.round)
+        .bind(next)
+        .execute(&mut *conn)
+        .await?;
+    let (kind, label): (String, String) = sqlx::query_as::<Any, (String, String)>(
+        "SELECT kind, label FROM letter_steps WHERE letter_id = $1 AND round = $2 AND stage = $3 ORDER BY id LIMIT 1",
+    )
+    .bind(letter.id)
+    .bind(letter.round)
+    .bind(next)
+    .fetch_one(&mut *conn)
+    .await?;
+    let new_state = if StepKind::parse(&kind).is_some_and(StepKind::is_signed) {
+        state::PROSES
+    } else {
+        state::KONSEP
+    };
+    sqlx::query("UPDATE letters SET stage = $1, state = $2 WHERE id = $3")
+        .bind(next)
+        .bind(new_state)
+        .bind(letter.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(label)
+}
+
+/// A resolved actor of a stage.
+struct Assignee {
+    user_id: Option<i64>,
+    role: Option<&'static str>,
+    position_id: Option<i64>,
+    position_title: String,
+}
+
+/// Creates the step rows of a round: the drafting stage is the drafter's and active; the
+/// others wait. Positions are looked up now, so a change of holder between rounds is
+/// followed; an optional stage nobody holds is skipped.
+async fn start_round(
+    conn: &mut AnyConnection,
+    department_id: i64,
+    letter_id: i64,
+    round: i64,
+    chain: &ChainSpec,
+    drafter_id: i64,
+    at: i64,
+) -> Result<(), Error> {
+    let positions =
+        sqlx::query_as::<Any, (i64, String, String)>("SELECT id, title, kind FROM positions WHERE department_id = $1 ORDER BY id")
+            .bind(department_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let held: Vec<(i64,)> =
+        sqlx::query_as::<Any, (i64,)>("SELECT DISTINCT position_id FROM officials WHERE department_id = $1 AND position_id IS NOT NULL")
+            .bind(department_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let is_held = |id: i64| held.iter().any(|(h,)| *h == id);
+    let lookup = |reference: &str| -> Vec<&(i64, String, String)> {
+        match reference.strip_prefix('#').and_then(|n| n.parse::<i64>().ok()) {
+            Some(id) => positions.iter().filter(|p| p.0 == id).collect(),
+            None => positions.iter().filter(|p| p.2 == reference).collect(),
+        }
+    };
+    for (index, spec) in chain.stages.iter().enumerate() {
+        let assignees: Vec<Assignee> = match spec.kind {
+            StepKind::Konsep => vec![Assignee {
+                user_id: Some(drafter_id),
+                role: None,
+                position_id: None,
+                position_title: String::new(),
+            }],
+            StepKind::Ketik => vec![Assignee {
+                user_id: None,
+                role: Some(Role::Typist.key()),
+                position_id: None,
+                position_title: String::new(),
+            }],
+            _ => {
+                let mut found = Vec::new();
+                for reference in &spec.positions {
+                    let matches = lookup(reference);
+                    let label = crate::departments::kind_label(departments::POSITION_KINDS, reference);
+                    let shown = if label.is_empty() { reference.as_str() } else { label };
+                    match matches.as_slice() {
+                        [] if spec.optional => {}
+                        [] => {
+                            return Err(Error::Unresolved(format!(
+                                "Tahap \"{}\": jabatan {shown} belum ada di susunan organisasi.",
+                                spec.label
+                            )));
+                        }
+                        [one] => {
+                            if !is_held(one.0) && !spec.optional {
+                                // A vacant post can still be filled by a Plt.; the step waits.
+                                tracing::info!(position = one.0, "jabatan kosong dalam rantai; menunggu Plt.");
+                            }
+                            if is_held(one.0) || !spec.optional {
+                                found.push(Assignee {
+                                    user_id: None,
+                                    role: None,
+                                    position_id: Some(one.0),
+                                    position_title: one.1.clone(),
+                                });
+                            }
+                        }
+                        _ => {
+                            return Err(Error::Unresolved(format!(
+                                "Tahap \"{}\": ada {} jabatan {shown}; tentukan jabatannya di pengaturan rantai persetujuan.",
+                                spec.label,
+                                matches.len()
+                            )));
+                        }
+                    }
+                }
+                found
+            }
+        };
+        let atas_nama = match &spec.atas_nama {
+            Some(reference) => lookup(reference).first().map(|p| p.1.clone()).unwrap_or_default(),
+            None => String::new(),
+        };
+        let (state, started) = if index == 0 {
+            (step_state::AKTIF, Some(at))
+        } else {
+            (step_state::MENUNGGU, None)
+        };
+        if assignees.is_empty() {
+            sqlx::query(
+                "INSERT INTO letter_steps (letter_id, round, stage, kind, label, standard_minutes, state) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(letter_id)
+            .bind(round)
+            .bind(index as i64)
+            .bind(spec.kind.key())
+            .bind(&spec.label)
+            .bind(spec.standard_minutes)
+            .bind(step_state::DILEWATI)
+            .execute(&mut *conn)
+            .await?;
+            continue;
+        }
+        for a in assignees {
+            sqlx::query(
+                "INSERT INTO letter_steps (letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, standard_minutes, state, started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(letter_id)
+            .bind(round)
+            .bind(index as i64)
+            .bind(spec.kind.key())
+            .bind(&spec.label)
+            .bind(a.user_id)
+            .bind(a.role)
+            .bind(a.position_id)
+            .bind(&a.position_title)
+            .bind(&atas_nama)
+            .bind(spec.standard_minutes)
+            .bind(state)
+            .bind(started)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Reading letters: one letter, its steps, revisions and statements, the inbox, the
+//! comparison of two revisions, and the check of a letter's statement chain.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Any;
+
+use super::{Error, Letter, Revision, Step, StepKind, state, statement, step_state};
+use crate::{
+    accounts::{Role, User},
+    db::Db,
+    keys,
+};
+
+const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at";
+const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
+     standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
+const REVISION_COLUMNS: &str = "id, letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at";
+
+/// A letter of the department; another department's letter is "not found".
+pub async fn get(db: &Db, department_id: i64, letter_id: i64) -> Result<Letter, Error> {
+    sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE id = $1 AND department_id = $2"
+    )))
+    .bind(letter_id)
+    .bind(department_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// The department's letters, most recently changed first.
+pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>, Error> {
+    Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+    )))
+    .bind(department_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Every step of every round, in order.
+pub async fn steps(db: &Db, letter_id: i64) -> Result<Vec<Step>, Error> {
+    Ok(sqlx::query_as::<Any, Step>(sqlx::AssertSqlSafe(format!(
+        "SELECT {STEP_COLUMNS} FROM letter_steps WHERE letter_id = $1 ORDER BY round, stage, id"
+    )))
+    .bind(letter_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The step rows of the letter's current stage.
+pub async fn current_steps(db: &Db, letter: &Letter) -> Result<Vec<Step>, Error> {
+    Ok(sqlx::query_as::<Any, Step>(sqlx::AssertSqlSafe(format!(
+        "SELECT {STEP_COLUMNS} FROM letter_steps WHERE letter_id = $1 AND round = $2 AND stage = $3 ORDER BY id"
+    )))
+    .bind(letter.id)
+    .bind(letter.round)
+    .bind(letter.stage)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn revision(db: &Db, letter_id: i64, number: i64) -> Result<Revision, Error> {
+    sqlx::query_as::<Any, Revision>(sqlx::AssertSqlSafe(format!(
+        "SELECT {REVISION_COLUMNS} FROM letter_revisions WHERE letter_id = $1 AND number = $2"
+    )))
+    .bind(letter_id)
+    .bind(number)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+/// A revision without its PDF, for lists.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RevisionSummary {
+    pub number: i64,
+    pub data_sha256: String,
+    pub pdf_sha256: String,
+    pub author_id: i64,
+    pub author: String,
+    pub note: String,
+    pub created_at: i64,
+}
+
+pub async fn revisions(db: &Db, letter_id: i64) -> Result<Vec<RevisionSummary>, Error> {
+    Ok(sqlx::query_as::<Any, RevisionSummary>(
+        "SELECT r.number, r.data_sha256, r.pdf_sha256, r.author_id, u.display_name AS author, r.note, r.created_at \
+         FROM letter_revisions r JOIN users u ON u.id = r.author_id WHERE r.letter_id = $1 ORDER BY r.number",
+    )
+    .bind(letter_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// One field that differs between two revisions.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// The top-level fields that differ between revisions `a` and `b`, in field order of
+/// the template (then any others alphabetically).
+pub async fn compare(db: &Db, letter_id: i64, a: i64, b: i64, field_order: &[String]) -> Result<Vec<FieldChange>, Error> {
+    let before = revision(db, letter_id, a).await?.fields();
+    let after = revision(db, letter_id, b).await?.fields();
+    Ok(diff_fields(&before, &after, field_order))
+}
+
+pub fn diff_fields(before: &Value, after: &Value, field_order: &[String]) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    let (old, new) = (before.as_object().unwrap_or(&empty), after.as_object().unwrap_or(&empty));
+    let mut names: Vec<&String> = field_order.iter().collect();
+    let mut others: Vec<&String> = old.keys().chain(new.keys()).filter(|k| !field_order.contains(k)).collect();
+    others.sort();
+    others.dedup();
+    names.extend(others);
+    names
+        .into_iter()
+        .filter(|name| old.get(*name) != new.get(*name))
+        .map(|name| FieldChange {
+            field: name.clone(),
+            before: old.get(name).cloned(),
+            after: new.get(name).cloned(),
+        })
+        .collect()
+}
+
+/// A signed statement as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StoredStatement {
+    pub id: i64,
+    pub letter_id: i64,
+    pub seq: i64,
+    pub step_id: i64,
+    pub revision: i64,
+    pub decision: String,
+    pub official_id: i64,
+    pub key_id: String,
+    pub statement: String,
+    pub hash: String,
+    pub prev_hash: String,
+    pub signature: String,
+    pub at: i64,
+}
+
+pub async fn statements(db: &Db, letter_id: i64) -> Result<Vec<StoredStatement>, Error> {
+    Ok(sqlx::query_as::<Any, StoredStatement>(
+        "SELECT id, letter_id, seq, step_id, revision, decision, official_id, key_id, statement, hash, prev_hash, signature, at \
+         FROM letter_statements WHERE letter_id = $1 ORDER BY seq",
+    )
+    .bind(letter_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The outcome of checking one statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementCheck {
+    pub seq: i64,
+    pub decision: String,
+    pub official: String,
+    pub key_id: String,
+    pub at: i64,
+    /// Empty when the statement holds; otherwise every reason it does not.
+    pub problems: Vec<String>,
+}
+
+/// Recomputes every statement of a letter: canonical form, hash, link to the one before,
+/// signature under the key valid at its time, agreement with its row, its step and the
+/// revision it names (data and draft PDF hashes).
+pub async fn verify_chain(db: &Db, letter_id: i64) -> Result<Vec<StatementCheck>, Error> {
+    let letter_department: Option<(i64,)> = sqlx::query_as::<Any, (i64,)>("SELECT department_id FROM letters WHERE id = $1")
+        .bind(letter_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some((department_id,)) = letter_department else {
+        return Err(Error::NotFound);
+    };
+    let steps = steps(db, letter_id).await?;
+    let mut checks = Vec::new();
+    let mut prev = statement::GENESIS.to_string();
+    let mut expected_seq = 1;
+    let rows = statements(db, letter_id).await?;
+    let signed_steps: Vec<i64> = rows.iter().map(|r| r.step_id).collect();
+    for row in rows {
+        let mut problems = Vec::new();
+        if row.seq != expected_seq {
+            problems.push(format!("urutan {} hilang atau tertukar (tercatat {})", expected_seq, row.seq));
+        }
+        expected_seq = row.seq + 1;
+        if statement::sha256_hex(row.statement.as_bytes()) != row.hash {
+            problems.push("hash pernyataan tidak cocok dengan isinya".into());
+        }
+        if row.prev_hash != prev {
+            problems.push("tidak tersambung dengan pernyataan sebelumnya".into());
+        }
+        let mut official = format!("pejabat {}", row.official_id);
+        match statement::Statement::parse(&row.statement) {
+            Err(e) => problems.push(e),
+            Ok(s) => {
+                official = s.nama_pejabat.clone();
+                if s.sebelumnya != row.prev_hash {
+                    problems.push("rujukan pernyataan sebelumnya diubah".into());
+                }
+                if s.surat != letter_id || s.dinas != department_id {
+                    problems.push("pernyataan menyebut surat atau dinas lain".into());
+                }
+                if s.revisi != row.revision
+                    || s.keputusan != row.decision
+                    || s.pejabat != row.official_id
+                    || s.kunci != row.key_id
+                    || s.waktu != row.at
+                    || s.langkah != row.step_id
+                {
+                    problems.push("kolom catatan tidak sesuai dengan pernyataan yang ditandatangani".into());
+                }
+                match steps.iter().find(|st| st.id == s.langkah) {
+                    Some(step)
+                        if step.round == s.putaran
+                            && step.stage == s.tahap
+                            && step.kind == s.jenis_tahap
+                            && step.decision.as_deref() == Some(s.keputusan.as_str())
+                            && step.acted_by_official == Some(s.pejabat) => {}
+                    _ => problems.push("tahap yang disebut tidak sesuai dengan catatan tahap surat".into()),
+                }
+                match revision(db, letter_id, s.revisi).await {
+                    Ok(rev) => {
+                        if rev.data_sha256 != s.sha256_data || statement::sha256_hex(rev.data.as_bytes()) != s.sha256_data {
+                            problems.push(format!("data revisi {} tidak sama dengan yang diparaf", s.revisi));
+                        }
+                        if rev.pdf_sha256 != s.sha256_pdf || statement::sha256_hex(&rev.pdf) != s.sha256_pdf {
+                            problems.push(format!("PDF konsep revisi {} tidak sama dengan yang diparaf", s.revisi));
+                        }
+                    }
+                    Err(Error::NotFound) => problems.push(format!("revisi {} tidak ada", s.revisi)),
+                    Err(e) => return Err(e),
+                }
+                match keys::get(db, &row.key_id).await {
+                    Ok(key) => {
+                        if key.official_id != s.pejabat {
+                            problems.push("kunci bukan milik pejabat yang disebut".into());
+                        }
+                        if !key.valid_at(s.waktu) {
+                            problems.push("kunci tidak berlaku pada waktu pernyataan".into());
+                        }
+                        match key.verifying_key() {
+                            Ok(public) if statement::verify(&public, &row.statement, &row.signature) => {}
+                            Ok(_) => problems.push("tanda tangan Ed25519 tidak sah".into()),
+                            Err(e) => problems.push(e.to_string()),
+                        }
+                    }
+                    Err(keys::Error::UnknownKey(_)) => problems.push(format!("kunci {} tidak dikenal", row.key_id)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        prev = row.hash.clone();
+        checks.push(StatementCheck {
+            seq: row.seq,
+            decision: row.decision,
+            official,
+            key_id: row.key_id,
+            at: row.at,
+            problems,
+        });
+    }
+    // Every decided approval step must have its statement: deleting a statement row
+    // (and relinking the rest) must not make a paraf vanish unnoticed.
+    for step in steps.iter().filter(|s| s.step_kind().is_signed() && s.state == step_state::SELESAI) {
+        if !signed_steps.contains(&step.id) {
+            checks.push(StatementCheck {
+                seq: 0,
+                decision: step.decision.clone().unwrap_or_default(),
+                official: format!("pejabat {}", step.acted_by_official.unwrap_or_default()),
+                key_id: String::new(),
+                at: step.completed_at.unwrap_or_default(),
+                problems: vec![format!(
+                    "tahap \"{}\" tercatat selesai tanpa pernyataan bertanda tangan",
+                    step.label
+                )],
+            });
+        }
+    }
+    Ok(checks)
+}
+
+/// A step waiting on someone, for the inbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub letter: Letter,
+    pub step: Step,
+    /// "" for the holder, "Plh."/"Plt." when the user acts for the position.
+    pub acting_as: String,
+    /// Minutes over the standard time now, if over.
+    pub overdue_minutes: Option<i64>,
+}
+
+/// What waits on the user, oldest first: drafting and typing stages they hold, and
+/// approval stages of positions they hold or act for.
+pub async fn inbox(flow: &super::Workflow, user: &User, today: chrono::NaiveDate) -> Result<Vec<Task>, Error> {
+    let rows = sqlx::query_as::<Any, Step>(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM letter_steps s JOIN letters l ON l.id = s.letter_id \
+         WHERE l.department_id = $1 AND s.state = $2 AND s.round = l.round AND s.stage = l.stage AND l.state IN ($3, $4) \
+         ORDER BY s.started_at, s.id",
+        STEP_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+    .bind(user.department_id)
+    .bind(step_state::AKTIF)
+    .bind(state::KONSEP)
+    .bind(state::PROSES)
+    .fetch_all(&flow.db.pool)
+    .await?;
+    let at = crate::db::now();
+    let mut tasks = Vec::new();
+    for step in rows {
+        let acting_as = match step.step_kind() {
+            StepKind::Konsep if step.assignee_user_id == Some(user.id) && user.has(Role::Drafter) => Some(String::new()),
+            StepKind::Ketik if user.has(Role::Typist) => Some(String::new()),
+            StepKind::Konsep | StepKind::Ketik => None,
+            _ => flow.capacity(user, &step, today).await?.map(|c| c.acting_as),
+        };
+        if let Some(acting_as) = acting_as {
+            let letter = get(&flow.db, user.department_id, step.letter_id).await?;
+            tasks.push(Task {
+                overdue_minutes: step.overdue_minutes(at),
+                letter,
+                step,
+                acting_as,
+            });
+        }
+    }
+    Ok(tasks)
+}
+
+/// The signature block of a signed letter, from its signature step: the signer's name
+/// and rank, the position signed for with "Plh."/"Plt." when a delegate signed, and the
+/// "a.n." line when the chain signs on behalf of another position. `None` before the
+/// signature.
+pub async fn signer_block(db: &Db, letter: &Letter) -> Result<Option<crate::letters::Signer>, Error> {
+    let steps = steps(db, letter.id).await?;
+    let Some(step) = steps
+        .iter()
+        .rev()
+        .find(|s| s.round == letter.round && s.step_kind() == StepKind::TandaTangan && s.decision.as_deref() == Some("tanda_tangan"))
+    else {
+        return Ok(None);
+    };
+    let Some(official_id) = step.acted_by_official else {
+        return Ok(None);
+    };
+    let department = crate::departments::get(db, letter.department_id).await?;
+    let official = crate::departments::get_official(db, letter.department_id, official_id).await?;
+    let with_regency = |title: &str| {
+        if title.is_empty() || title.contains(&department.regency_name) {
+            title.to_string()
+        } else {
+            format!("{title} {}", department.regency_name)
+        }
+    };
+    Ok(Some(crate::letters::Signer {
+        jabatan: with_regency(&step.position_title),
+        atas_nama: (!step.atas_nama.is_empty()).then(|| with_regency(&step.atas_nama)),
+        sebutan: (!step.acting_as.is_empty()).then(|| step.acting_as.clone()),
+        nama: official.full_name(),
+        nama_tanpa_gelar: official.name.clone(),
+        pangkat: official.rank_line(),
+        nip: crate::departments::Nip::parse(&official.nip)
+            .map(|n| n.spaced())
+            .unwrap_or_else(|_| official.nip.clone()),
+    }))
+}
