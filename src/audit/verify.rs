@@ -108,3 +108,102 @@ pub async fn verify_all(db: &Db) -> Result<Vec<ChainReport>, DbError> {
     }
     Ok(reports)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A well-formed chain of `n` entries (ids 10, 20, …).
+    fn chain(n: i64) -> (Vec<Entry>, Option<(i64, String)>) {
+        let mut prev = GENESIS.to_string();
+        let mut entries = Vec::new();
+        for seq in 1..=n {
+            let mut e = Entry {
+                id: seq * 10,
+                chain: "department:1".into(),
+                seq,
+                department_id: Some(1),
+                actor: "user:1:kadis".into(),
+                action: format!("letter.step{seq}"),
+                subject: "letter:1".into(),
+                details: "{}".into(),
+                at: 1_790_000_000 + seq,
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            e.hash = e.hash_after(&prev);
+            prev = e.hash.clone();
+            entries.push(e);
+        }
+        let head = Some((n, prev));
+        (entries, head)
+    }
+
+    #[test]
+    fn an_intact_chain_holds() {
+        let (entries, head) = chain(5);
+        let report = check("department:1", &entries, head);
+        assert!(report.holds(), "{:?}", report.problems);
+        assert_eq!(report.entries, 5);
+    }
+
+    #[test]
+    fn an_edited_row_is_named() {
+        let (mut entries, head) = chain(5);
+        entries[2].details = "{\"diubah\":true}".into();
+        let report = check("department:1", &entries, head);
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].contains("baris id 30 (urutan 3") && report.problems[0].contains("diubah"));
+    }
+
+    #[test]
+    fn an_edited_row_with_its_hash_recomputed_breaks_the_link_after_it() {
+        let (mut entries, head) = chain(5);
+        entries[2].details = "{\"diubah\":true}".into();
+        let prev = entries[2].prev_hash.clone();
+        entries[2].hash = entries[2].hash_after(&prev);
+        let report = check("department:1", &entries, head);
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("baris id 40") && p.contains("baris id 30")),
+            "{:?}",
+            report.problems
+        );
+    }
+
+    #[test]
+    fn a_deleted_row_and_a_deleted_tail_are_named() {
+        let (mut entries, head) = chain(5);
+        entries.remove(1);
+        let report = check("department:1", &entries, head.clone());
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.starts_with("urutan 2 hilang") && p.contains("baris id 30")),
+            "{:?}",
+            report.problems
+        );
+        let (mut entries, head) = chain(5);
+        entries.pop();
+        let report = check("department:1", &entries, head);
+        assert!(
+            report.problems.iter().any(|p| p.contains("kepala rantai menunjuk urutan 5")),
+            "{:?}",
+            report.problems
+        );
+    }
+
+    #[test]
+    fn reordered_rows_are_named() {
+        // Two rows' contents swapped under their ids: in chain order the ids run backwards.
+        let (mut entries, head) = chain(5);
+        let (a, b) = (entries[1].id, entries[2].id);
+        entries[1].id = b;
+        entries[2].id = a;
+        let report = check("department:1", &entries, head);
+        assert!(report.problems.iter().any(|p| p.contains("tertukar")), "{:?}", report.problems);
+    }
+}

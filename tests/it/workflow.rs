@@ -1118,3 +1118,122 @@ async fn key_delegation_and_report_pages() {
     let bad = admin.get("/laporan/waktu?dari=kemarin&sampai=").await.body;
     assert!(bad.contains("Tanggal tidak sah"), "{bad}");
 }
+
+/// Signing "a.n.": a chain where the Sekretaris signs on behalf of the Kepala Dinas; the
+/// signature block carries both lines.
+#[tokio::test]
+async fn a_chain_signed_atas_nama_shows_both_positions() {
+    let test_db = support::sqlite().await;
+    let d = demo(&test_db).await;
+    let mut chain = workflow::ChainSpec::sop_default(naskah::letters::DocumentKind::Surat);
+    chain.stages.remove(3);
+    let last = chain.stages.last_mut().unwrap();
+    last.label = "Tanda tangan Sekretaris a.n. Kepala Dinas".into();
+    last.positions = vec!["sekretaris".into()];
+    last.atas_nama = Some("kepala_dinas".into());
+    workflow::chain::set_for_kind(
+        &d.flow.db,
+        &Actor::System("test"),
+        d.department_id,
+        naskah::letters::DocumentKind::Surat,
+        &chain,
+    )
+    .await
+    .unwrap();
+    let (kabid, sekdis, kadis) = (d.user("kabid").await, d.user("sekdis").await, d.user("kadis").await);
+    let letter = drafted_and_typed(&d, "Atas nama").await;
+    decided(&d, &kabid, letter.id, Decision::Paraf, 1).await;
+    let r = d
+        .flow
+        .decide(&kadis, letter.id, &request(Decision::TandaTangan, 1), PASSPHRASE)
+        .await;
+    assert!(
+        matches!(r, Err(Error::NotYourTurn(_))),
+        "the Kepala Dinas is not in this chain: {r:?}"
+    );
+    let letter = decided(&d, &sekdis, letter.id, Decision::TandaTangan, 1).await;
+    assert_eq!(letter.state, state::DITANDATANGANI);
+    let block = workflow::signer_block(&d.flow.db, &letter).await.unwrap().unwrap();
+    assert_eq!(
+        block.atas_nama.as_deref(),
+        Some("Kepala Dinas Tenaga Kerja Kabupaten Penajam Paser Utara")
+    );
+    assert_eq!(block.jabatan, "Sekretaris Dinas Tenaga Kerja Kabupaten Penajam Paser Utara");
+    assert_eq!(block.sebutan, None);
+    assert_eq!(block.nama, "Siti Rahmawati, S.E., M.M.");
+}
+
+/// Bulk paraf from the page: the list of waiting letters, one passphrase, a progress
+/// page that ends with the outcome; a wrong passphrase is answered on the form at once.
+#[tokio::test]
+async fn bulk_paraf_from_the_page_with_progress() {
+    use axum::http::StatusCode;
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let first = drafted_and_typed(&d, "Massal satu").await;
+    let second = drafted_and_typed(&d, "Massal dua").await;
+    let mut kabid = support::logged_in(&state, "kabid").await;
+    let home = kabid.get("/").await.body;
+    assert!(home.contains("href=\"/surat/massal\""), "two waiting letters offer the bulk page");
+    let page = kabid.get("/surat/massal").await;
+    assert!(page.body.contains("Massal satu") && page.body.contains("Massal dua"));
+    let csrf = page.csrf();
+    let (a, b) = (format!("{}:1", first.id), format!("{}:1", second.id));
+    let wrong = kabid
+        .post_form(
+            "/surat/massal",
+            &[
+                ("csrf", &csrf),
+                ("surat", &a),
+                ("surat", &b),
+                ("keputusan", "paraf"),
+                ("frasa_sandi", "salah sekali ya"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("Frasa sandi salah."));
+    let none = kabid
+        .post_form(
+            "/surat/massal",
+            &[("csrf", &csrf), ("keputusan", "paraf"), ("frasa_sandi", support::DEMO_PASSPHRASE)],
+        )
+        .await;
+    assert!(none.body.contains("Pilih paling sedikit satu surat."));
+    let started = kabid
+        .post_form(
+            "/surat/massal",
+            &[
+                ("csrf", &csrf),
+                ("surat", &a),
+                ("surat", &b),
+                ("keputusan", "paraf"),
+                ("frasa_sandi", support::DEMO_PASSPHRASE),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER);
+    let progress = started.location().to_string();
+    assert!(progress.starts_with("/surat/massal/"));
+    let mut body = String::new();
+    for _ in 0..100 {
+        body = kabid.get(&progress).await.body;
+        if body.contains("Selesai") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(body.contains("Selesai: semua 2 surat berhasil."), "{body}");
+    assert!(body.contains("<progress") && body.contains("value=\"2\""));
+    // Another user cannot look at the job.
+    let mut sekdis = support::logged_in(&state, "sekdis").await;
+    assert_eq!(sekdis.get(&progress).await.status, StatusCode::NOT_FOUND);
+    for letter in [first.id, second.id] {
+        assert_eq!(statement_count(&d, letter).await, 1);
+    }
+}
