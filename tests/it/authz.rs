@@ -8,8 +8,9 @@ use serde_json::json;
 use crate::support::{self, Client};
 
 const ACCOUNTS: [&str; 6] = ["kadis", "sekdis", "kabid", "konseptor", "staf", "agendaris"];
-const ADMIN_PAGES: [&str; 6] = [
+const ADMIN_PAGES: [&str; 7] = [
     "/delegasi",
+    "/pengaturan/rantai/surat",
     "/pengaturan",
     "/pengaturan/unit",
     "/pengaturan/jabatan",
@@ -161,6 +162,8 @@ async fn forms_without_valid_csrf_are_refused() {
         "/kunci/rotasi",
         "/delegasi",
         "/delegasi/1/cabut",
+        "/pengaturan/rantai/surat",
+        "/pengaturan/rantai/surat/sop",
         "/templat/surat-dinas/pratinjau",
         "/keluar",
     ] {

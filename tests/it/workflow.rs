@@ -1237,3 +1237,109 @@ async fn bulk_paraf_from_the_page_with_progress() {
         assert_eq!(statement_count(&d, letter).await, 1);
     }
 }
+
+/// The administrator changes a chain in the settings pages: the decree is signed by the
+/// Sekretaris a.n. the Kepala Dinas; a chain without a final signature is refused with a
+/// message; "Pakai rantai SOP" restores the default.
+#[tokio::test]
+async fn the_chain_settings_page() {
+    use axum::http::StatusCode;
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut kabid = support::logged_in(&state, "kabid").await;
+    assert_eq!(kabid.get("/pengaturan/rantai/keputusan").await.status, StatusCode::FORBIDDEN);
+    let mut admin = support::logged_in(&state, "agendaris").await;
+    let page = admin.get("/pengaturan/rantai/keputusan").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "Paraf koordinasi (Bagian Hukum)",
+        "Tanda tangan Kepala Dinas",
+        "Kepala Bidang",
+        "opsional",
+    ] {
+        assert!(page.body.contains(expected), "{expected}:\n{}", page.body);
+    }
+    assert_eq!(admin.get("/pengaturan/rantai/memo").await.status, StatusCode::NOT_FOUND);
+    let csrf = page.csrf();
+    let stages = [
+        ("konsep", "Konsep", "", "", "30"),
+        ("ketik", "Pengetikan", "", "", "30"),
+        ("paraf", "Paraf Kepala Bidang", "kepala_bidang", "", "15"),
+        (
+            "tanda_tangan",
+            "Tanda tangan Sekretaris a.n. Kepala Dinas",
+            "sekretaris",
+            "kepala_dinas",
+            "60",
+        ),
+        ("", "", "", "", ""),
+    ];
+    let mut pairs: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+    for (i, (kind, name, positions, an, minutes)) in stages.iter().enumerate() {
+        for (field, value) in [
+            ("jenis", kind),
+            ("nama", name),
+            ("jabatan", positions),
+            ("an", an),
+            ("menit", minutes),
+        ] {
+            pairs.push((format!("{field}{i}"), value.to_string()));
+        }
+    }
+    let saved_pairs = pairs;
+    let borrowed: Vec<(&str, &str)> = saved_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = admin.post_form("/pengaturan/rantai/keputusan", &borrowed).await;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (StatusCode::SEE_OTHER, "/pengaturan/rantai/keputusan?ok=tersimpan"),
+        "{}",
+        saved.body
+    );
+    let chain = workflow::chain::for_kind(&state.db, 1, naskah::letters::DocumentKind::Keputusan)
+        .await
+        .unwrap();
+    assert_eq!(chain.stages.len(), 4);
+    assert_eq!(chain.stages[3].positions, ["sekretaris"]);
+    assert_eq!(chain.stages[3].atas_nama.as_deref(), Some("kepala_dinas"));
+    assert_eq!(chain.stages[3].standard_minutes, 60);
+
+    // Without a signature at the end: refused, nothing stored.
+    let mut broken = saved_pairs.clone();
+    for (k, v) in broken.iter_mut() {
+        if k == "jenis3" {
+            v.clear();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = broken.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = admin.post_form("/pengaturan/rantai/keputusan", &borrowed).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("Rantai belum benar: tahap terakhir harus tanda tangan."),
+        "{}",
+        refused.body
+    );
+    let mut no_minutes = saved_pairs.clone();
+    for (k, v) in no_minutes.iter_mut() {
+        if k == "menit2" {
+            *v = "lima belas".into();
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = no_minutes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = admin.post_form("/pengaturan/rantai/keputusan", &borrowed).await;
+    assert!(refused.body.contains("Isi waktu baku dalam menit"), "{}", refused.body);
+    assert_eq!(
+        workflow::chain::for_kind(&state.db, 1, naskah::letters::DocumentKind::Keputusan)
+            .await
+            .unwrap(),
+        chain
+    );
+
+    let reset = admin.post_form("/pengaturan/rantai/keputusan/sop", &[("csrf", &csrf)]).await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        workflow::chain::for_kind(&state.db, 1, naskah::letters::DocumentKind::Keputusan)
+            .await
+            .unwrap(),
+        workflow::ChainSpec::sop_default(naskah::letters::DocumentKind::Keputusan)
+    );
+}

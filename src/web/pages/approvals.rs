@@ -11,19 +11,20 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, letters::duration_text, render_page,
+    Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, letters::duration_text, render_page,
     settings::form_failure,
 };
 use crate::{
     accounts::Role,
     departments, keys,
+    letters::DocumentKind,
     validation::FieldErrors,
     web::{
         AppState,
         auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
-    workflow::{delegation, report},
+    workflow::{self, delegation, report},
 };
 
 pub fn router() -> Router<AppState> {
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/delegasi", get(delegations_page).post(delegation_create))
         .route("/delegasi/{id}/cabut", post(delegation_revoke))
         .route("/laporan/waktu", get(times_report))
+        .route("/pengaturan/rantai/{kind}", get(chain_page).post(chain_save))
+        .route("/pengaturan/rantai/{kind}/sop", post(chain_reset))
 }
 
 // ---------------------------------------------------------------- keys
@@ -523,4 +526,257 @@ async fn times_report(State(state): State<AppState>, user: SessionUser, Query(pe
         Shell::for_user(&user, "Laporan waktu", "/laporan/waktu"),
         page,
     ))
+}
+
+// ---------------------------------------------------------------- chains
+
+fn document_kind(key: &str) -> Result<DocumentKind, PageError> {
+    match key {
+        "surat" => Ok(DocumentKind::Surat),
+        "keputusan" => Ok(DocumentKind::Keputusan),
+        _ => Err(PageError(Failure::NotFound)),
+    }
+}
+
+const STEP_KINDS: &[(&str, &str)] = &[
+    ("konsep", "Konsep"),
+    ("ketik", "Pengetikan"),
+    ("paraf", "Paraf"),
+    ("paraf_koordinasi", "Paraf koordinasi"),
+    ("tanda_tangan", "Tanda tangan"),
+];
+
+/// Empty rows offered below the chain's stages, for adding stages.
+const SPARE_ROWS: usize = 2;
+
+async fn chain_page(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(kind): Path<String>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let document_kind = document_kind(&kind)?;
+    let chain = workflow::chain::for_kind(&state.db, user.department.id, document_kind).await?;
+    chain_form_page(&state, &user, &kind, &chain, FieldErrors::default(), StatusCode::OK, notice.text()).await
+}
+
+async fn chain_form_page(
+    state: &AppState,
+    user: &SessionUser,
+    kind: &str,
+    chain: &workflow::ChainSpec,
+    errors: FieldErrors,
+    status: StatusCode,
+    notice: &str,
+) -> Result<Response, PageError> {
+    let positions = departments::list_positions(&state.db, user.department.id).await?;
+    let rows = chain
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| Row {
+            cells: vec![
+                (i + 1).to_string(),
+                stage.label.clone(),
+                positions_text(&stage.positions, &positions),
+                duration_text(stage.standard_minutes),
+                if stage.optional { "opsional".into() } else { String::new() },
+            ],
+            ..Row::default()
+        })
+        .collect();
+    let mut fields = Vec::new();
+    for i in 0..chain.stages.len() + SPARE_ROWS {
+        let stage = chain.stages.get(i);
+        let n = i + 1;
+        fields.push(Field::select(
+            &format!("jenis{i}"),
+            &format!("Tahap {n}: jenis"),
+            choices(STEP_KINDS, stage.map(|s| s.kind.key()).unwrap_or(""), Some("— tidak dipakai —")),
+        ));
+        fields.push(Field::text(
+            &format!("nama{i}"),
+            &format!("Tahap {n}: nama"),
+            stage.map(|s| s.label.as_str()).unwrap_or(""),
+        ));
+        fields.push(
+            Field::text(&format!("jabatan{i}"), &format!("Tahap {n}: jabatan"), &stage.map(|s| s.positions.join(", ")).unwrap_or_default())
+                .help("Untuk paraf dan tanda tangan: jenis jabatan (mis. kepala_bidang) atau #nomor jabatan; beberapa, dipisah koma, berarti paraf bersamaan."),
+        );
+        fields.push(Field::text(
+            &format!("an{i}"),
+            &format!("Tahap {n}: atas nama (a.n.)"),
+            stage.and_then(|s| s.atas_nama.as_deref()).unwrap_or(""),
+        ));
+        fields.push(Field {
+            kind: "number",
+            ..Field::text(
+                &format!("menit{i}"),
+                &format!("Tahap {n}: waktu baku (menit)"),
+                &stage.map(|s| s.standard_minutes.to_string()).unwrap_or_default(),
+            )
+        });
+        fields.push(Field::checkboxes(
+            &format!("opsional{i}"),
+            &format!("Tahap {n}: opsional"),
+            vec![Choice::new(
+                "ya",
+                "Dilewati bila jabatannya tidak ada",
+                stage.is_some_and(|s| s.optional),
+            )],
+        ));
+    }
+    let held: Vec<String> = positions.iter().map(|p| format!("#{} {} ({})", p.id, p.title, p.kind)).collect();
+    let mut shell = Shell::for_user(user, "Rantai persetujuan", "/pengaturan");
+    shell.notice = notice.into();
+    let kind_label = if kind == "keputusan" { "keputusan" } else { "surat" };
+    let tabs = super::settings::tabs(&format!("/pengaturan/rantai/{kind}"));
+    let page = Page {
+        heading: format!("Rantai persetujuan {kind_label}"),
+        intro: format!(
+            "Urutan tahap yang dilalui setiap {kind_label} baru: konsep dan pengetikan dahulu, paraf, lalu tepat satu tanda tangan di akhir. \
+             Surat yang sedang berjalan tetap memakai rantainya. Jabatan yang ada: {}.",
+            held.join("; ")
+        ),
+        tabs,
+        table: Some(Table {
+            title: "Rantai sekarang".into(),
+            columns: ["No.", "Tahap", "Jabatan", "Waktu baku", ""].map(String::from).to_vec(),
+            rows,
+        }),
+        forms: vec![
+            Form::new(
+                "Ubah rantai",
+                &format!("/pengaturan/rantai/{kind}"),
+                user.csrf(),
+                "Simpan rantai",
+                fields,
+            )
+            .with_errors(&errors),
+            Form::new(
+                "Kembali ke SOP",
+                &format!("/pengaturan/rantai/{kind}/sop"),
+                user.csrf(),
+                "Pakai rantai SOP",
+                vec![],
+            ),
+        ],
+        ..Page::default()
+    };
+    Ok(render_page(status, shell, page))
+}
+
+/// Positions of a stage as people read them: titles for ids and kinds.
+fn positions_text(references: &[String], positions: &[departments::Position]) -> String {
+    references
+        .iter()
+        .map(|r| match r.strip_prefix('#').and_then(|n| n.parse::<i64>().ok()) {
+            Some(id) => positions
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.title.clone())
+                .unwrap_or_else(|| r.clone()),
+            None => {
+                let label = departments::kind_label(departments::POSITION_KINDS, r);
+                if label.is_empty() { r.clone() } else { label.to_string() }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// The chain typed into the form; rows without a kind are left out.
+fn chain_from_form(form: &FormData) -> Result<workflow::ChainSpec, FieldErrors> {
+    let mut stages = Vec::new();
+    let mut errors = FieldErrors::default();
+    let mut i = 0;
+    while form.0.iter().any(|(k, _)| k == &format!("jenis{i}")) {
+        let kind = form.get(&format!("jenis{i}"));
+        if !kind.is_empty() {
+            let Some(step_kind) = workflow::StepKind::parse(&kind) else {
+                errors.add(&format!("jenis{i}"), "Jenis tahap tidak dikenal.");
+                i += 1;
+                continue;
+            };
+            let minutes = form.get(&format!("menit{i}"));
+            let standard_minutes = match minutes.trim().parse::<i64>() {
+                Ok(m) if m > 0 => m,
+                _ => {
+                    errors.add(&format!("menit{i}"), "Isi waktu baku dalam menit, lebih dari 0.");
+                    0
+                }
+            };
+            let an = form.get(&format!("an{i}"));
+            stages.push(workflow::StageSpec {
+                kind: step_kind,
+                label: form.get(&format!("nama{i}")).trim().to_string(),
+                positions: form
+                    .get(&format!("jabatan{i}"))
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect(),
+                optional: form.get(&format!("opsional{i}")) == "ya",
+                atas_nama: (!an.trim().is_empty()).then(|| an.trim().to_string()),
+                standard_minutes,
+            });
+        }
+        i += 1;
+    }
+    errors.into_result()?;
+    Ok(workflow::ChainSpec { stages })
+}
+
+async fn chain_save(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(kind): Path<String>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let document_kind = document_kind(&kind)?;
+    let typed = match chain_from_form(&form) {
+        Ok(chain) => chain,
+        Err(errors) => {
+            let current = workflow::chain::for_kind(&state.db, user.department.id, document_kind).await?;
+            return chain_form_page(&state, &user, &kind, &current, errors, StatusCode::UNPROCESSABLE_ENTITY, "").await;
+        }
+    };
+    match workflow::chain::set_for_kind(&state.db, &user.user.actor(), user.department.id, document_kind, &typed).await {
+        Ok(()) => Ok(Redirect::to(&format!("/pengaturan/rantai/{kind}?ok=tersimpan")).into_response()),
+        Err(workflow::Error::BadChain(message)) => {
+            chain_form_page(
+                &state,
+                &user,
+                &kind,
+                &typed,
+                FieldErrors::single("_", format!("Rantai belum benar: {message}.")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn chain_reset(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(kind): Path<String>,
+    CsrfForm(_form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let document_kind = document_kind(&kind)?;
+    workflow::chain::set_for_kind(
+        &state.db,
+        &user.user.actor(),
+        user.department.id,
+        document_kind,
+        &workflow::ChainSpec::sop_default(document_kind),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/pengaturan/rantai/{kind}?ok=tersimpan")).into_response())
 }

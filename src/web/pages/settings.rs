@@ -38,6 +38,8 @@ pub fn tabs(current: &str) -> Vec<NavItem> {
         exact("/pengaturan/unit", "Unit kerja"),
         exact("/pengaturan/jabatan", "Jabatan"),
         exact("/pengaturan/pejabat", "Pejabat"),
+        exact("/pengaturan/rantai/surat", "Rantai surat"),
+        exact("/pengaturan/rantai/keputusan", "Rantai keputusan"),
     ]
 }
 
