@@ -541,6 +541,10 @@ fn browser_flow(browser: Browser, app: support::App) {
     assert_eq!(s.value("#f-name"), "Dinas Tenaga Kerja", "the department name in the settings form");
     s.assert_no_horizontal_scroll("the settings page");
     s.screenshot("browser-settings");
+    s.click("nav.tabs a[href=\"/pengaturan/rantai/surat\"]");
+    s.wait_for_page("/pengaturan/rantai/surat", "Rantai persetujuan surat");
+    s.assert_no_horizontal_scroll("the chain settings page");
+    s.screenshot("browser-chain-settings");
 
     // Drafting: a template's generated form, then the KONSEP preview as an image.
     s.click("nav[aria-label=\"Navigasi utama\"] a[href=\"/templat\"]");

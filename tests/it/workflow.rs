@@ -1343,3 +1343,66 @@ async fn the_chain_settings_page() {
         workflow::ChainSpec::sop_default(naskah::letters::DocumentKind::Keputusan)
     );
 }
+
+/// Each of the three SOP documents is initialled and signed through the letter pages,
+/// whose preview image renders at every step.
+#[tokio::test]
+async fn all_three_documents_through_the_pages() {
+    use axum::http::StatusCode;
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut konseptor = support::api_client(&state, "konseptor").await;
+    let mut staf = support::api_client(&state, "staf").await;
+    let mut pages = std::collections::HashMap::new();
+    for username in ["kabid", "sekdis", "kadis"] {
+        pages.insert(username, support::logged_in(&state, username).await);
+    }
+    for template in ["surat-permintaan-data", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"] {
+        let example: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("letter_templates/{template}/contoh.json")).unwrap()).unwrap();
+        let created = konseptor
+            .json("POST", "/api/v1/letters", json!({ "template": template, "data": example }))
+            .await
+            .json();
+        let id = created["letter"]["id"].as_i64().unwrap();
+        let mut version = created["letter"]["version"].as_i64().unwrap();
+        for client in [&mut konseptor, &mut staf] {
+            let r = client
+                .json("POST", &format!("/api/v1/letters/{id}/submit"), json!({ "version": version }))
+                .await;
+            version = r.json()["letter"]["version"].as_i64().unwrap();
+        }
+        for (username, decision, notice) in [
+            ("kabid", "paraf", "Paraf tercatat"),
+            ("sekdis", "paraf", "Paraf tercatat"),
+            ("kadis", "tanda_tangan", "Surat ditandatangani."),
+        ] {
+            let client = pages.get_mut(username).unwrap();
+            let view = client.get(&format!("/surat/{id}")).await;
+            assert_eq!(view.status, StatusCode::OK, "{template} {username}");
+            assert!(
+                view.body.contains(&format!("action=\"/surat/{id}/keputusan\"")),
+                "{template}: {username}'s form"
+            );
+            let png = client.get(&format!("/surat/{id}/revisi/1/halaman/1")).await;
+            assert_eq!(png.status, StatusCode::OK, "{template}: {}", png.body);
+            let csrf = view.csrf();
+            let done = client
+                .post_form(
+                    &format!("/surat/{id}/keputusan"),
+                    &[
+                        ("csrf", &csrf),
+                        ("keputusan", decision),
+                        ("revisi", "1"),
+                        ("frasa_sandi", support::DEMO_PASSPHRASE),
+                    ],
+                )
+                .await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{template} {username}: {}", done.body);
+            let after = client.get(done.location()).await.body;
+            assert!(after.contains(notice), "{template} {username}");
+        }
+        let signed = pages.get_mut("kadis").unwrap().get(&format!("/surat/{id}")).await.body;
+        assert!(signed.contains("Ditandatangani oleh Drs. Bambang Sutrisno, M.Si."), "{template}");
+    }
+}
