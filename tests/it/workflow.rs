@@ -974,6 +974,13 @@ async fn all_three_documents_through_the_api_and_a_parallel_stage() {
     }
 }
 
+/// Posts one of the key forms: current passphrase, new one, the new one again.
+async fn key_form(client: &mut support::Client, path: &str, csrf: &str, [current, new, again]: [&str; 3]) -> support::Reply {
+    client
+        .post_form(path, &[("csrf", csrf), ("lama", current), ("frasa_sandi", new), ("ulang", again)])
+        .await
+}
+
 /// The pages around the chain: the signing key (passphrase change and rotation), Plh./Plt.
 /// assignments and the standard-time report.
 #[tokio::test]
@@ -990,54 +997,38 @@ async fn key_delegation_and_report_pages() {
         page.body
     );
     let csrf = page.csrf();
-    let wrong = kabid
-        .post_form(
-            "/kunci/frasa-sandi",
-            &[
-                ("csrf", &csrf),
-                ("lama", "bukan ini sama sekali"),
-                ("frasa_sandi", "frasa baru kabid 9"),
-                ("ulang", "frasa baru kabid 9"),
-            ],
-        )
-        .await;
+    let wrong = key_form(
+        &mut kabid,
+        "/kunci/frasa-sandi",
+        &csrf,
+        ["bukan ini sama sekali", "frasa baru kabid 9", "frasa baru kabid 9"],
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("Frasa sandi sekarang salah."));
-    let mismatch = kabid
-        .post_form(
-            "/kunci/frasa-sandi",
-            &[
-                ("csrf", &csrf),
-                ("lama", support::DEMO_PASSPHRASE),
-                ("frasa_sandi", "frasa baru kabid 9"),
-                ("ulang", "frasa lain"),
-            ],
-        )
-        .await;
+    let mismatch = key_form(
+        &mut kabid,
+        "/kunci/frasa-sandi",
+        &csrf,
+        [support::DEMO_PASSPHRASE, "frasa baru kabid 9", "frasa lain"],
+    )
+    .await;
     assert!(mismatch.body.contains("Kedua frasa sandi tidak sama."));
-    let changed = kabid
-        .post_form(
-            "/kunci/frasa-sandi",
-            &[
-                ("csrf", &csrf),
-                ("lama", support::DEMO_PASSPHRASE),
-                ("frasa_sandi", "frasa baru kabid 9"),
-                ("ulang", "frasa baru kabid 9"),
-            ],
-        )
-        .await;
+    let changed = key_form(
+        &mut kabid,
+        "/kunci/frasa-sandi",
+        &csrf,
+        [support::DEMO_PASSPHRASE, "frasa baru kabid 9", "frasa baru kabid 9"],
+    )
+    .await;
     assert_eq!((changed.status, changed.location()), (StatusCode::SEE_OTHER, "/kunci?ok=kunci"));
-    let rotated = kabid
-        .post_form(
-            "/kunci/rotasi",
-            &[
-                ("csrf", &csrf),
-                ("lama", "frasa baru kabid 9"),
-                ("frasa_sandi", "frasa kunci kedua 1"),
-                ("ulang", "frasa kunci kedua 1"),
-            ],
-        )
-        .await;
+    let rotated = key_form(
+        &mut kabid,
+        "/kunci/rotasi",
+        &csrf,
+        ["frasa baru kabid 9", "frasa kunci kedua 1", "frasa kunci kedua 1"],
+    )
+    .await;
     assert_eq!(rotated.status, StatusCode::SEE_OTHER, "{}", rotated.body);
     let page = kabid.get("/kunci").await.body;
     assert_eq!(page.matches("dipensiunkan").count(), 1, "{page}");
