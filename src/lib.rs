@@ -21,6 +21,8 @@ pub mod departments;
 pub mod keys;
 /// Letter templates: manifests, the data templates receive, reserved slots.
 pub mod letters;
+/// Letter numbers: format, classification codes, series counters, the register (agenda).
+pub mod numbering;
 /// Official region codes: kecamatan, desa and kelurahan.
 pub mod regions;
 /// The in-process Typst renderer: templates + JSON data → PDF or PNG, embedded fonts.

@@ -26,6 +26,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_approval_chain.sql"),
         postgres: include_str!("../../migrations/postgres/0002_approval_chain.sql"),
     },
+    Migration {
+        version: 3,
+        name: "numbering",
+        sqlite: include_str!("../../migrations/sqlite/0003_numbering.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_numbering.sql"),
+    },
 ];
 
 impl Migration {

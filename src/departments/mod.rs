@@ -98,6 +98,13 @@ impl TimeZone {
     pub fn today(self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&self.offset()).date_naive()
     }
+    /// The date of a stored Unix time in this timezone.
+    pub fn date_of(self, unix: i64) -> chrono::NaiveDate {
+        chrono::DateTime::from_timestamp(unix, 0)
+            .unwrap_or_default()
+            .with_timezone(&self.offset())
+            .date_naive()
+    }
     /// Formats a stored Unix time as `21 November 2026 14.05 WITA`.
     pub fn format_time(self, unix: i64) -> String {
         let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else {
@@ -280,6 +287,10 @@ pub async fn create(db: &Db, actor: &Actor, slug: &str, input: DepartmentInput) 
         },
     )
     .await?;
+    crate::numbering::seed_codes(&mut tx, id).await.map_err(|e| match e {
+        crate::numbering::Error::Db(e) => Error::Db(e),
+        other => Error::Db(DbError::Sqlx(sqlx::Error::Protocol(other.to_string()))),
+    })?;
     tx.commit().await?;
     get(db, id).await
 }

@@ -26,6 +26,10 @@ pub struct Manifest {
     /// asks for confirmation first.
     #[serde(default)]
     pub allocates_budget: bool,
+    /// The classification code a new letter of this template starts with (the drafter
+    /// may choose another from the department's list).
+    #[serde(default)]
+    pub kode_klasifikasi: String,
     /// The main Typst file inside the folder.
     #[serde(default = "default_main")]
     pub main: String,

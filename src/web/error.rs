@@ -193,8 +193,21 @@ impl From<crate::workflow::Error> for Failure {
             Error::Render(r) => r.into(),
             Error::Letters(l) => l.into(),
             Error::Department(d) => d.into(),
+            Error::Numbering(n) => n.into(),
             Error::Db(d) => d.into(),
             Error::Internal(m) => Failure::Internal(m),
+        }
+    }
+}
+
+impl From<crate::numbering::Error> for Failure {
+    fn from(e: crate::numbering::Error) -> Self {
+        use crate::numbering::Error;
+        match e {
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::NotFound => Failure::NotFound,
+            Error::Conflict(m) => Failure::Conflict(m),
+            Error::Db(e) => e.into(),
         }
     }
 }

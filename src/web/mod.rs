@@ -63,6 +63,7 @@ impl AppState {
             renderer: self.renderer.clone(),
             catalogue: self.catalogue.clone(),
             keys: self.keys.clone(),
+            base_url: self.config.base_url.clone(),
         }
     }
 }

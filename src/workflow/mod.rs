@@ -30,6 +30,7 @@ use crate::{
     departments::{self, Department},
     keys::{self, KeyStore, Unlocked},
     letters::{self, Catalogue, manifest::Manifest},
+    numbering,
     rendering::{RenderError, Renderer},
     validation::FieldErrors,
 };
@@ -60,6 +61,8 @@ pub enum Error {
     Letters(#[from] letters::Error),
     #[error(transparent)]
     Department(#[from] departments::Error),
+    #[error(transparent)]
+    Numbering(#[from] numbering::Error),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("kesalahan internal: {0}")]
@@ -156,6 +159,15 @@ pub struct Letter {
     pub created_by: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Chosen while drafting; part of the number.
+    pub classification_code: String,
+    /// Filled at signature: the number, the date (YYYY-MM-DD, department's timezone), the
+    /// verification id of the QR code, the SHA-256 of the final PDF.
+    pub number: Option<String>,
+    pub letter_date: Option<String>,
+    pub verification_id: Option<String>,
+    pub final_sha256: Option<String>,
+    pub signed_at: Option<i64>,
 }
 
 impl Letter {
@@ -234,6 +246,8 @@ pub struct Workflow {
     pub renderer: Renderer,
     pub catalogue: Arc<Catalogue>,
     pub keys: KeyStore,
+    /// Public address of the service, for the verification address in the QR code.
+    pub base_url: String,
 }
 
 /// How a user may act at a step: as the holder, or as Plh./Plt. of its position.
@@ -295,8 +309,8 @@ impl Workflow {
 
         let mut tx = self.db.begin_write().await?;
         let (letter_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
-            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8) RETURNING id",
+            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at, classification_code) \
+             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8, $9) RETURNING id",
         )
         .bind(department.id)
         .bind(&manifest.id)
@@ -306,6 +320,7 @@ impl Workflow {
         .bind(&chain_json)
         .bind(user.id)
         .bind(at)
+        .bind(&manifest.kode_klasifikasi)
         .fetch_one(&mut *tx)
         .await?;
         insert_revision(&mut tx, letter_id, 1, &fields, &pdf, user.id, note, at).await?;
@@ -379,6 +394,41 @@ impl Workflow {
             .into_iter()
             .find(|s| s.state == step_state::AKTIF && may_hold_drafting_step(user, s))
             .ok_or_else(|| Error::NotYourTurn("Surat ini sedang tidak menunggu Anda.".into()))
+    }
+
+    /// Chooses the letter's classification code from the department's list; while
+    /// drafting or typing, by the holder of the stage.
+    pub async fn set_classification(&self, user: &User, letter_id: i64, expected_version: i64, code: &str) -> Result<Letter, Error> {
+        let letter = get(&self.db, user.department_id, letter_id).await?;
+        self.drafting_step_of(user, &letter).await?;
+        let code = code.trim();
+        if !numbering::codes(&self.db, user.department_id).await?.iter().any(|c| c.code == code) {
+            return Err(Error::Invalid(FieldErrors::single(
+                "kode_klasifikasi",
+                "Pilih kode klasifikasi dari daftar dinas.",
+            )));
+        }
+        let at = now();
+        let mut tx = self.db.begin_write().await?;
+        claim(&mut tx, &letter, expected_version, at).await?;
+        sqlx::query("UPDATE letters SET classification_code = $1 WHERE id = $2")
+            .bind(code)
+            .bind(letter.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            audit_event(
+                letter.department_id,
+                &user.actor(),
+                "letter.classified",
+                letter.id,
+                serde_json::json!({ "from": letter.classification_code, "to": code }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, letter.department_id, letter.id).await
     }
 
     /// Finishes the drafting or typing stage and passes the letter on.
@@ -587,6 +637,12 @@ impl Workflow {
         key: &Unlocked,
     ) -> Result<Letter, Error> {
         let rev = revision(&self.db, letter.id, letter.revision).await?;
+        // What the final document needs is read before the transaction: inside it, the
+        // signing holds its connection and must not wait for another from the pool.
+        let finishing = match request.decision {
+            Decision::TandaTangan => Some(self.prepare_final(department, letter).await?),
+            _ => None,
+        };
         let at = now();
         let mut tx = self.db.begin_write().await?;
         claim(&mut tx, letter, letter.version, at).await?;
@@ -666,8 +722,12 @@ impl Workflow {
             Decision::Paraf => advance(&mut tx, letter, at).await?,
             Decision::TandaTangan => {
                 close_round(&mut tx, letter, at).await?;
+                let finishing = finishing.ok_or_else(|| Error::Internal("tanpa persiapan naskah akhir".into()))?;
+                let number = self
+                    .finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
+                    .await?;
                 set_state(&mut tx, letter.id, state::DITANDATANGANI).await?;
-                state::DITANDATANGANI.to_string()
+                format!("{} nomor {number}", state::DITANDATANGANI)
             }
             Decision::Kembalikan => {
                 close_round(&mut tx, letter, at).await?;
@@ -725,6 +785,179 @@ impl Workflow {
     }
 }
 
+/// What the final document of a letter needs, read before the signing transaction.
+pub struct FinalInputs {
+    manifest: Manifest,
+    logo: Option<(Vec<u8>, String)>,
+    settings: numbering::Settings,
+    /// The series' unit key ("" unless each unit numbers on its own) and the {unit} text.
+    unit_key: String,
+    unit_text: String,
+}
+
+/// The line at the foot of every page of a signed document (DOMAIN.md §6).
+pub fn electronic_signature_footer(verification_url: &str) -> String {
+    format!(
+        "Dokumen ini ditandatangani secara elektronik dan dapat diperiksa dengan memindai kode QR atau di {verification_url}. \
+         Sesuai Pasal 5 ayat (1) UU Nomor 11 Tahun 2008 tentang Informasi dan Transaksi Elektronik, dokumen elektronik \
+         dan hasil cetaknya merupakan alat bukti hukum yang sah."
+    )
+}
+
+/// A QR code as SVG.
+pub fn qr_svg(text: &str) -> Result<String, Error> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| Error::Internal(format!("kode QR: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .quiet_zone(true)
+        .min_dimensions(200, 200)
+        .build())
+}
+
+impl Workflow {
+    async fn prepare_final(&self, department: &Department, letter: &Letter) -> Result<FinalInputs, Error> {
+        let manifest = self.catalogue.get(&letter.template_id)?.clone();
+        let logo = departments::logo(&self.db, department.id).await?;
+        let settings = numbering::settings(&self.db, department.id).await?;
+        let (unit_key, unit_text) = if settings.number_per_unit != 0 {
+            let unit: Option<(String,)> = sqlx::query_as::<Any, (String,)>(
+                "SELECT un.code FROM users u JOIN officials o ON o.id = u.official_id JOIN positions p ON p.id = o.position_id \
+                 JOIN units un ON un.id = p.unit_id WHERE u.id = $1",
+            )
+            .bind(letter.created_by)
+            .fetch_optional(&self.db.pool)
+            .await?;
+            let code = unit.map(|(c,)| c).unwrap_or_else(|| settings.number_unit.clone());
+            (code.clone(), code)
+        } else {
+            (String::new(), settings.number_unit.clone())
+        };
+        Ok(FinalInputs {
+            manifest,
+            logo,
+            settings,
+            unit_key,
+            unit_text,
+        })
+    }
+
+    /// Inside the signing transaction: takes the next serial, formats the number, dates
+    /// the letter, renders the final PDF with number, date, QR code, signature block and
+    /// footer, stores it and writes the register line. Returns the number.
+    #[allow(clippy::too_many_arguments)]
+    async fn finalise(
+        &self,
+        conn: &mut AnyConnection,
+        inputs: &FinalInputs,
+        department: &Department,
+        letter: &Letter,
+        rev: &Revision,
+        step: &Step,
+        capacity: &Capacity,
+        at: i64,
+    ) -> Result<String, Error> {
+        use chrono::Datelike;
+        let date = department.tz().date_of(at);
+        let serial = numbering::next_serial(conn, department.id, &letter.document_kind, &inputs.unit_key, date.year()).await?;
+        let number = numbering::format_number(
+            &inputs.settings.number_format,
+            &numbering::Parts {
+                classification_code: &letter.classification_code,
+                serial,
+                unit: &inputs.unit_text,
+                year: date.year(),
+                month: date.month(),
+            },
+        )
+        .map_err(|e| Error::Unresolved(format!("Format nomor dinas tidak sah: {e}")))?;
+        let verification_id = hex::encode(rand::random::<[u8; 16]>());
+        let url = self.verification_url(&verification_id);
+        let signer = signer_for(
+            department,
+            &step.position_title,
+            &step.atas_nama,
+            &capacity.acting_as,
+            &capacity.official,
+        );
+        let slots = letters::Slots {
+            number: Some(number.clone()),
+            date: Some(date),
+            qr_svg: Some(qr_svg(&url)?),
+            signer: Some(signer.clone()),
+            footer: Some(electronic_signature_footer(&url)),
+        };
+        let job = letters::job(
+            &inputs.manifest,
+            department,
+            inputs.logo.clone(),
+            &rev.fields(),
+            &slots,
+            Some(verification_id.clone()),
+        );
+        let pdf = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
+        let sha = sha256_hex(&pdf);
+        let letter_date = date.format("%Y-%m-%d").to_string();
+        sqlx::query(
+            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6 WHERE id = $7",
+        )
+        .bind(&number)
+        .bind(&letter_date)
+        .bind(&verification_id)
+        .bind(&pdf)
+        .bind(&sha)
+        .bind(at)
+        .bind(letter.id)
+        .execute(&mut *conn)
+        .await?;
+        let signer_line = match &signer.sebutan {
+            Some(sebutan) => format!("{} ({sebutan} {})", signer.nama, signer.jabatan),
+            None => format!("{} ({})", signer.nama, signer.jabatan),
+        };
+        numbering::record(
+            conn,
+            numbering::NewEntry {
+                department_id: department.id,
+                series: &letter.document_kind,
+                unit_code: &inputs.unit_key,
+                year: date.year(),
+                serial,
+                number: &number,
+                letter_id: letter.id,
+                letter_date: &letter_date,
+                subject: &letter.subject,
+                classification_code: &letter.classification_code,
+                signer: &signer_line,
+            },
+        )
+        .await?;
+        Ok(number)
+    }
+}
+
+impl Workflow {
+    /// The address the QR code of a signed letter points to.
+    pub fn verification_url(&self, verification_id: &str) -> String {
+        format!("{}/v/{verification_id}", self.base_url.trim_end_matches('/'))
+    }
+
+    /// The slots of a signed letter as its final PDF has them (number, date, QR code,
+    /// signature block, footer), so a page image can be rendered again identically.
+    pub async fn final_slots(&self, letter: &Letter) -> Result<Option<letters::Slots>, Error> {
+        let (Some(number), Some(date), Some(id)) = (&letter.number, &letter.letter_date, &letter.verification_id) else {
+            return Ok(None);
+        };
+        let url = self.verification_url(id);
+        Ok(Some(letters::Slots {
+            number: Some(number.clone()),
+            date: chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
+            qr_svg: Some(qr_svg(&url)?),
+            signer: signer_block(&self.db, letter).await?,
+            footer: Some(electronic_signature_footer(&url)),
+        }))
+    }
+}
+
 /// A decision and what it rests on.
 #[derive(Debug, Clone)]
 pub struct DecisionRequest {
@@ -763,6 +996,12 @@ fn check_decision(
             )));
         }
         _ => {}
+    }
+    if request.decision == Decision::TandaTangan && letter.classification_code.trim().is_empty() {
+        return Err(Error::Invalid(FieldErrors::single(
+            "kode_klasifikasi",
+            "Surat ini belum memiliki kode klasifikasi; kembalikan ke konseptor untuk memilihnya.",
+        )));
     }
     if request.decision == Decision::TandaTangan
         && letter.document_kind == "keputusan"

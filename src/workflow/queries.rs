@@ -12,7 +12,8 @@ use crate::{
     keys,
 };
 
-const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at";
+const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, \
+     created_by, created_at, updated_at, classification_code, number, letter_date, verification_id, final_sha256, signed_at";
 const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
      standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
 const REVISION_COLUMNS: &str = "id, letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at";
@@ -359,6 +360,24 @@ pub async fn signer_block(db: &Db, letter: &Letter) -> Result<Option<crate::lett
     };
     let department = crate::departments::get(db, letter.department_id).await?;
     let official = crate::departments::get_official(db, letter.department_id, official_id).await?;
+    Ok(Some(signer_for(
+        &department,
+        &step.position_title,
+        &step.atas_nama,
+        &step.acting_as,
+        &official,
+    )))
+}
+
+/// The signature block for an official signing at a position: the regency is added to
+/// the position titles, "Plh."/"Plt." and "a.n." where they apply, the NIP spaced.
+pub fn signer_for(
+    department: &crate::departments::Department,
+    position_title: &str,
+    atas_nama: &str,
+    acting_as: &str,
+    official: &crate::departments::Official,
+) -> crate::letters::Signer {
     let with_regency = |title: &str| {
         if title.is_empty() || title.contains(&department.regency_name) {
             title.to_string()
@@ -366,15 +385,24 @@ pub async fn signer_block(db: &Db, letter: &Letter) -> Result<Option<crate::lett
             format!("{title} {}", department.regency_name)
         }
     };
-    Ok(Some(crate::letters::Signer {
-        jabatan: with_regency(&step.position_title),
-        atas_nama: (!step.atas_nama.is_empty()).then(|| with_regency(&step.atas_nama)),
-        sebutan: (!step.acting_as.is_empty()).then(|| step.acting_as.clone()),
+    crate::letters::Signer {
+        jabatan: with_regency(position_title),
+        atas_nama: (!atas_nama.is_empty()).then(|| with_regency(atas_nama)),
+        sebutan: (!acting_as.is_empty()).then(|| acting_as.to_string()),
         nama: official.full_name(),
         nama_tanpa_gelar: official.name.clone(),
         pangkat: official.rank_line(),
         nip: crate::departments::Nip::parse(&official.nip)
             .map(|n| n.spaced())
             .unwrap_or_else(|_| official.nip.clone()),
-    }))
+    }
+}
+
+/// The stored final PDF of a signed letter.
+pub async fn final_pdf(db: &Db, letter_id: i64) -> Result<Option<Vec<u8>>, Error> {
+    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as::<Any, (Option<Vec<u8>>,)>("SELECT final_pdf FROM letters WHERE id = $1")
+        .bind(letter_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.and_then(|(pdf,)| pdf))
 }

@@ -45,6 +45,7 @@ pub async fn demo(test_db: &TestDb) -> Demo {
         catalogue: Arc::new(Catalogue::from_renderer(&renderer).unwrap()),
         renderer,
         keys: KeyStore::new(keys_dir.path()),
+        base_url: "https://naskah.example.go.id".into(),
     };
     let department_id = departments::list(&test_db.db).await.unwrap()[0].id;
     let demo = Demo {

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/surat/{id}/teruskan", post(submit))
         .route("/surat/{id}/keputusan", post(decide))
         .route("/surat/{id}/revisi/{number}/pdf", get(revision_pdf))
+        .route("/surat/{id}/pdf", get(final_pdf))
         .route("/surat/{id}/revisi/{number}/halaman/{page}", get(revision_png))
         .route("/surat/{id}/banding", get(compare))
         .route("/surat/massal", get(bulk_page).post(bulk_start))
@@ -647,6 +648,22 @@ async fn decide(
     }
 }
 
+/// The final, signed PDF: the bytes stored at signature, never rendered again.
+async fn final_pdf(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let letter = workflow::get(&state.db, user.department.id, id).await?;
+    let pdf = workflow::final_pdf(&state.db, letter.id).await?.ok_or(Failure::NotFound)?;
+    let name = letter.number.clone().unwrap_or_default().replace(['/', ' ', '"'], "-");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 async fn revision_pdf(
     State(state): State<AppState>,
     user: SessionUser,
@@ -679,15 +696,12 @@ async fn revision_png(
     let revision = workflow::revision(&state.db, letter.id, number).await?;
     let manifest = state.catalogue.get(&letter.template_id)?;
     let logo = departments::logo(&state.db, user.department.id).await?;
-    // A signed letter shows its signature block (number, date and QR code come with the
-    // final document).
-    let slots = letters::Slots {
-        signer: if number == letter.revision {
-            workflow::signer_block(&state.db, &letter).await?
-        } else {
-            None
-        },
-        ..letters::Slots::default()
+    // The signed revision is shown as the final document: number, date, QR code,
+    // signature block and footer, as in the stored final PDF.
+    let slots = if number == letter.revision {
+        state.workflow().final_slots(&letter).await?.unwrap_or_default()
+    } else {
+        letters::Slots::default()
     };
     let job = letters::job(manifest, &user.department, logo, &revision.fields(), &slots, None);
     let image = letters::parts::render_png(&state.renderer, job, page.max(1) - 1, 1.5)

@@ -1,0 +1,359 @@
+//! Letter numbers: the department's format, its classification codes, one counter per
+//! series (letters and decrees apart), unit and year, and the outgoing-letter register
+//! (agenda) in which every serial is either a signed letter or a cancelled number.
+//!
+//! A serial is taken inside the signing transaction with one upsert on its counter row,
+//! which also locks that row until the transaction ends, so two signings never get the
+//! same serial and a failed signing leaves no gap.
+
+use serde::Serialize;
+use sqlx::{Any, AnyConnection, FromRow};
+
+use crate::{
+    audit::{self, Actor, Event},
+    db::{Db, DbError, now},
+    validation::FieldErrors,
+};
+
+/// The format of a new department: `500.15.16/0123/Disnaker/2026`.
+pub const DEFAULT_FORMAT: &str = "{kode_klasifikasi}/{urut:04}/{unit}/{tahun}";
+
+/// Classification codes every department starts with (Permendagri 83/2022); the
+/// department adds its own.
+pub const DEFAULT_CODES: &[(&str, &str)] = &[
+    ("500.15", "Ketenagakerjaan"),
+    ("500.15.16", "Pengawasan Norma Kerja dan Jaminan Sosial Tenaga Kerja"),
+    ("100.3.3", "Keputusan Kepala Daerah"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("nomor tidak ditemukan di agenda")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Db(DbError::Sqlx(e))
+    }
+}
+
+/// What a number is made of.
+pub struct Parts<'a> {
+    pub classification_code: &'a str,
+    pub serial: i64,
+    pub unit: &'a str,
+    pub year: i32,
+    pub month: u32,
+}
+
+const ROMAN_MONTHS: [&str; 12] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"];
+
+/// Fills a format: `{kode_klasifikasi}`, `{urut}` (or `{urut:04}`, zero-padded to the
+/// width), `{unit}`, `{tahun}`, `{bulan}` (01–12) and `{bulan_romawi}` (I–XII). An empty
+/// part leaves no doubled separator behind.
+pub fn format_number(format: &str, parts: &Parts<'_>) -> Result<String, String> {
+    check_format(format)?;
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').ok_or("kurung kurawal tidak ditutup")? + start;
+        let token = &rest[start + 1..end];
+        let (name, width) = match token.split_once(':') {
+            Some((name, width)) => (
+                name,
+                Some(width.parse::<usize>().map_err(|_| format!("lebar {{{token}}} bukan angka"))?),
+            ),
+            None => (token, None),
+        };
+        let value = match name {
+            "kode_klasifikasi" => parts.classification_code.to_string(),
+            "urut" => match width {
+                Some(w) => format!("{:0w$}", parts.serial, w = w),
+                None => parts.serial.to_string(),
+            },
+            "unit" => parts.unit.to_string(),
+            "tahun" => parts.year.to_string(),
+            "bulan" => format!("{:02}", parts.month),
+            "bulan_romawi" => ROMAN_MONTHS[(parts.month.clamp(1, 12) - 1) as usize].to_string(),
+            other => return Err(format!("bagian {{{other}}} tidak dikenal")),
+        };
+        out.push_str(&value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    // "500.15//2026" when the unit is empty: drop the empty segment.
+    while out.contains("//") {
+        out = out.replace("//", "/");
+    }
+    Ok(out.trim_matches('/').to_string())
+}
+
+/// A format must carry the serial and only known parts.
+pub fn check_format(format: &str) -> Result<(), String> {
+    if !format.contains("{urut") {
+        return Err("format nomor harus memuat {urut}".into());
+    }
+    if format.len() > 120 {
+        return Err("format nomor terlalu panjang".into());
+    }
+    let mut rest = format;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').ok_or("kurung kurawal tidak ditutup")? + start;
+        let token = &rest[start + 1..end];
+        let name = token.split_once(':').map(|(n, _)| n).unwrap_or(token);
+        if !["kode_klasifikasi", "urut", "unit", "tahun", "bulan", "bulan_romawi"].contains(&name) {
+            return Err(format!(
+                "bagian {{{name}}} tidak dikenal; yang ada: {{kode_klasifikasi}}, {{urut:04}}, {{unit}}, {{tahun}}, {{bulan}}, {{bulan_romawi}}"
+            ));
+        }
+        rest = &rest[end + 1..];
+    }
+    Ok(())
+}
+
+/// Gives a new department the default classification codes.
+pub async fn seed_codes(conn: &mut AnyConnection, department_id: i64) -> Result<(), Error> {
+    for (code, name) in DEFAULT_CODES {
+        sqlx::query("INSERT INTO classification_codes (department_id, code, name) VALUES ($1, $2, $3)")
+            .bind(department_id)
+            .bind(code)
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, PartialEq, Eq)]
+pub struct Code {
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn codes(db: &Db, department_id: i64) -> Result<Vec<Code>, Error> {
+    Ok(
+        sqlx::query_as::<Any, Code>("SELECT code, name FROM classification_codes WHERE department_id = $1 ORDER BY code")
+            .bind(department_id)
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}
+
+/// The department's numbering settings.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Settings {
+    pub number_format: String,
+    pub number_unit: String,
+    pub number_per_unit: i64,
+}
+
+pub async fn settings(db: &Db, department_id: i64) -> Result<Settings, Error> {
+    Ok(
+        sqlx::query_as::<Any, Settings>("SELECT number_format, number_unit, number_per_unit FROM departments WHERE id = $1")
+            .bind(department_id)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
+/// Takes the next serial of a series inside the caller's transaction. The upsert
+/// creates the year's counter at 1 or increments it, and keeps its row locked until the
+/// transaction ends.
+pub async fn next_serial(conn: &mut AnyConnection, department_id: i64, series: &str, unit_code: &str, year: i32) -> Result<i64, Error> {
+    let (serial,): (i64,) = sqlx::query_as::<Any, (i64,)>(
+        "INSERT INTO number_series (department_id, series, unit_code, year, last_serial) VALUES ($1, $2, $3, $4, 1) \
+         ON CONFLICT (department_id, series, unit_code, year) DO UPDATE SET last_serial = number_series.last_serial + 1 \
+         RETURNING last_serial",
+    )
+    .bind(department_id)
+    .bind(series)
+    .bind(unit_code)
+    .bind(year as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(serial)
+}
+
+/// One line of the register.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub department_id: i64,
+    pub series: String,
+    pub unit_code: String,
+    pub year: i64,
+    pub serial: i64,
+    pub number: String,
+    pub letter_id: Option<i64>,
+    /// `terbit` or `batal`.
+    pub status: String,
+    pub letter_date: String,
+    pub subject: String,
+    pub classification_code: String,
+    pub signer: String,
+    pub cancelled_reason: String,
+    pub cancelled_by: String,
+    pub cancelled_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A new line of the register, written in the signing transaction.
+pub struct NewEntry<'a> {
+    pub department_id: i64,
+    pub series: &'a str,
+    pub unit_code: &'a str,
+    pub year: i32,
+    pub serial: i64,
+    pub number: &'a str,
+    pub letter_id: i64,
+    pub letter_date: &'a str,
+    pub subject: &'a str,
+    pub classification_code: &'a str,
+    pub signer: &'a str,
+}
+
+pub async fn record(conn: &mut AnyConnection, e: NewEntry<'_>) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO register (department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, classification_code, signer, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'terbit', $8, $9, $10, $11, $12)",
+    )
+    .bind(e.department_id)
+    .bind(e.series)
+    .bind(e.unit_code)
+    .bind(e.year as i64)
+    .bind(e.serial)
+    .bind(e.number)
+    .bind(e.letter_id)
+    .bind(e.letter_date)
+    .bind(e.subject)
+    .bind(e.classification_code)
+    .bind(e.signer)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const ENTRY_COLUMNS: &str = "id, department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, \
+     classification_code, signer, cancelled_reason, cancelled_by, cancelled_at, created_at";
+
+/// The register of a department for a year (all years when `None`), by series and serial.
+pub async fn register(db: &Db, department_id: i64, year: Option<i32>) -> Result<Vec<Entry>, Error> {
+    Ok(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLUMNS} FROM register WHERE department_id = $1 AND ($2 = 0 OR year = $2) ORDER BY year, series, unit_code, serial"
+    )))
+    .bind(department_id)
+    .bind(year.map(i64::from).unwrap_or(0))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Marks an issued number cancelled (batal), with the reason and who; the line stays.
+pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, entry_id: i64, reason: &str) -> Result<(), Error> {
+    let reason = reason.trim();
+    if reason.chars().count() < 5 {
+        return Err(Error::Invalid(FieldErrors::single("reason", "Tuliskan alasan pembatalan nomor.")));
+    }
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE register SET status = 'batal', cancelled_reason = $1, cancelled_by = $2, cancelled_at = $3 \
+         WHERE id = $4 AND department_id = $5 AND status = 'terbit'",
+    )
+    .bind(reason)
+    .bind(actor.label())
+    .bind(now())
+    .bind(entry_id)
+    .bind(department_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(Error::Conflict("Nomor ini tidak ada atau sudah dibatalkan.".into()));
+    }
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "number.cancelled",
+            subject: format!("register:{entry_id}"),
+            details: serde_json::json!({ "reason": reason }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Serials missing from a series' register (should always be empty: the check behind
+/// "no silent gaps").
+pub fn gaps(serials: &[i64]) -> Vec<i64> {
+    let mut sorted = serials.to_vec();
+    sorted.sort_unstable();
+    let mut missing = Vec::new();
+    let mut expected = 1;
+    for s in sorted {
+        while expected < s {
+            missing.push(expected);
+            expected += 1;
+        }
+        expected = s + 1;
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(serial: i64, unit: &str) -> Parts<'_> {
+        Parts {
+            classification_code: "500.15.16",
+            serial,
+            unit,
+            year: 2026,
+            month: 11,
+        }
+    }
+
+    #[test]
+    fn the_default_format_and_variants() {
+        assert_eq!(
+            format_number(DEFAULT_FORMAT, &parts(123, "Disnaker")).unwrap(),
+            "500.15.16/0123/Disnaker/2026"
+        );
+        assert_eq!(
+            format_number(DEFAULT_FORMAT, &parts(12345, "Disnaker")).unwrap(),
+            "500.15.16/12345/Disnaker/2026"
+        );
+        assert_eq!(format_number(DEFAULT_FORMAT, &parts(7, "")).unwrap(), "500.15.16/0007/2026");
+        assert_eq!(
+            format_number("{kode_klasifikasi}/{urut}/{unit}/{bulan_romawi}/{tahun}", &parts(7, "HIJS")).unwrap(),
+            "500.15.16/7/HIJS/XI/2026"
+        );
+        assert_eq!(format_number("{urut:03}-{bulan}.{tahun}", &parts(5, "")).unwrap(), "005-11.2026");
+    }
+
+    #[test]
+    fn bad_formats_are_explained() {
+        assert!(check_format("{kode_klasifikasi}/{tahun}").unwrap_err().contains("{urut}"));
+        assert!(check_format("{urut}/{nomor}").unwrap_err().contains("{nomor}"));
+        assert!(check_format("{urut").is_err());
+        assert!(format_number("{urut:xx}", &parts(1, "")).is_err());
+    }
+
+    #[test]
+    fn gaps_are_found() {
+        assert!(gaps(&[3, 1, 2]).is_empty());
+        assert_eq!(gaps(&[1, 4, 2]), [3]);
+        assert_eq!(gaps(&[3]), [1, 2]);
+        assert!(gaps(&[]).is_empty());
+    }
+}
