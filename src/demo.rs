@@ -188,6 +188,17 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
     let department = departments::create(db, &actor, DEMO_SLUG, letterhead()).await?;
     let id = department.id;
     departments::set_logo(db, &actor, id, DEMO_LOGO_SVG).await?;
+    crate::numbering::set_settings(
+        db,
+        &actor,
+        id,
+        &crate::numbering::Settings {
+            number_format: crate::numbering::DEFAULT_FORMAT.into(),
+            number_unit: "Disnaker".into(),
+            number_per_unit: 0,
+        },
+    )
+    .await?;
     let mut unit_ids = std::collections::HashMap::new();
     for (code, name, kind, parent) in UNITS {
         let unit = departments::create_unit(

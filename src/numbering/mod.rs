@@ -164,6 +164,32 @@ pub async fn settings(db: &Db, department_id: i64) -> Result<Settings, Error> {
     )
 }
 
+/// Changes the department's numbering settings after checking the format.
+pub async fn set_settings(db: &Db, actor: &Actor, department_id: i64, settings: &Settings) -> Result<(), Error> {
+    check_format(&settings.number_format).map_err(|e| Error::Invalid(FieldErrors::single("number_format", e)))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE departments SET number_format = $1, number_unit = $2, number_per_unit = $3 WHERE id = $4")
+        .bind(settings.number_format.trim())
+        .bind(settings.number_unit.trim())
+        .bind(settings.number_per_unit)
+        .bind(department_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "numbering.settings",
+            subject: format!("department:{department_id}"),
+            details: serde_json::to_value(settings).unwrap_or_default(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Takes the next serial of a series inside the caller's transaction. The upsert
 /// creates the year's counter at 1 or increments it, and keeps its row locked until the
 /// transaction ends.

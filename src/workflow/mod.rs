@@ -507,6 +507,12 @@ impl Workflow {
         self.decide_unlocked(user, letter_id, step_id, request, &key).await
     }
 
+    /// A decision with a key the caller unlocked already (bulk work spread over tasks).
+    pub async fn decide_with_key(&self, user: &User, letter_id: i64, request: &DecisionRequest, key: &Unlocked) -> Result<Letter, Error> {
+        let step_id = self.preflight(user, letter_id, request).await?;
+        self.decide_unlocked(user, letter_id, step_id, request, key).await
+    }
+
     /// The same decision on many letters with one passphrase entry; `letters` pairs each
     /// letter with the revision the user saw. Each letter is its own transaction: one
     /// failing leaves the others done and says why. `progress` is called after each

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod drafting;
 mod letters;
+mod numbering;
 mod pages;
 mod storage;
 mod workflow;

@@ -23,7 +23,7 @@ pub const PASSPHRASE: &str = "frasa sandi uji 2026";
 pub struct Demo {
     pub flow: Workflow,
     pub department_id: i64,
-    _keys: tempfile::TempDir,
+    pub _keys: tempfile::TempDir,
 }
 
 impl Demo {
@@ -69,7 +69,7 @@ pub async fn demo(test_db: &TestDb) -> Demo {
     demo
 }
 
-fn request(decision: Decision, revision: i64) -> DecisionRequest {
+pub fn request(decision: Decision, revision: i64) -> DecisionRequest {
     DecisionRequest {
         decision,
         note: String::new(),
@@ -83,7 +83,7 @@ fn letter_data(subject: &str) -> Value {
 }
 
 /// Drafts a data-request letter and takes it through drafting and typing.
-async fn drafted_and_typed(d: &Demo, subject: &str) -> workflow::Letter {
+pub async fn drafted_and_typed(d: &Demo, subject: &str) -> workflow::Letter {
     let konseptor = d.user("konseptor").await;
     let staf = d.user("staf").await;
     let letter = d

@@ -1,0 +1,227 @@
+//! Numbers at signature: 200 concurrent signings on SQLite, on PostgreSQL, and through two
+//! service processes sharing one PostgreSQL: no number twice, no silent gap, every
+//! serial a signed letter whose final PDF is stored with its hash.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use naskah::{
+    accounts,
+    audit::Actor,
+    db::Db,
+    demo,
+    keys::KeyStore,
+    numbering,
+    workflow::{self, Decision, Workflow, statement::sha256_hex},
+};
+
+use crate::{
+    support::{self, DEMO_PASSPHRASE, DEMO_PASSWORD},
+    workflow::{Demo, PASSPHRASE, demo, drafted_and_typed, request},
+};
+
+const LETTERS: usize = 200;
+
+/// `n` letters initialled by the Kepala Bidang and the Sekretaris, waiting for the
+/// Kepala Dinas' signature.
+async fn waiting_for_signature(d: &Demo, n: usize, passphrase: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(drafted_and_typed(d, &format!("Konfirmasi desa {i:03}")).await.id);
+    }
+    let batch: Vec<(i64, i64)> = ids.iter().map(|id| (*id, 1)).collect();
+    for approver in ["kabid", "sekdis"] {
+        let user = d.user(approver).await;
+        let results = d
+            .flow
+            .decide_many(&user, &batch, &request(Decision::Paraf, 1), passphrase, |_, _| {})
+            .await
+            .unwrap();
+        assert!(results.iter().all(|(_, r)| r.is_ok()));
+    }
+    ids
+}
+
+/// The register holds exactly the signed letters: serials 1..=n once each, numbers
+/// unique, each the number its letter carries, each letter's final PDF stored with its
+/// hash.
+async fn assert_register_complete(db: &Db, department_id: i64, ids: &[i64], label: &str) {
+    let entries = numbering::register(db, department_id, None).await.unwrap();
+    assert_eq!(entries.len(), ids.len(), "{label}");
+    let serials: Vec<i64> = entries.iter().map(|e| e.serial).collect();
+    assert!(
+        numbering::gaps(&serials).is_empty(),
+        "{label}: gaps {:?}",
+        numbering::gaps(&serials)
+    );
+    assert_eq!(*serials.iter().max().unwrap(), ids.len() as i64, "{label}");
+    let mut numbers: Vec<&str> = entries.iter().map(|e| e.number.as_str()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), ids.len(), "{label}: a number issued twice");
+    for e in &entries {
+        assert_eq!(e.status, "terbit");
+        let letter = workflow::get(db, department_id, e.letter_id.unwrap()).await.unwrap();
+        assert_eq!(letter.number.as_deref(), Some(e.number.as_str()), "{label}");
+        assert_eq!(letter.state, workflow::state::DITANDATANGANI);
+        let pdf = workflow::final_pdf(db, letter.id).await.unwrap().unwrap();
+        assert_eq!(letter.final_sha256.as_deref(), Some(sha256_hex(&pdf).as_str()), "{label}");
+        assert!(
+            e.number.starts_with("500.15.16/") && e.number.ends_with(&format!("/{}", &e.letter_date[..4])),
+            "{}",
+            e.number
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_signings_leave_no_duplicate_and_no_gap() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let d = demo(&test_db).await;
+        let ids = waiting_for_signature(&d, LETTERS, PASSPHRASE).await;
+        let kadis = d.user("kadis").await;
+        let key = Arc::new(d.flow.unlock(&kadis, PASSPHRASE).await.unwrap());
+        let flow = Arc::new(d.flow.clone());
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in ids.clone() {
+            let (flow, key, kadis) = (flow.clone(), key.clone(), kadis.clone());
+            tasks.spawn(async move { flow.decide_with_key(&kadis, id, &request(Decision::TandaTangan, 1), &key).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let signed = joined.unwrap().unwrap_or_else(|e| panic!("{label}: a signing failed: {e}"));
+            assert!(signed.number.is_some());
+        }
+        eprintln!("{label}: {LETTERS} concurrent signings in {:?}", started.elapsed());
+        assert_register_complete(&d.flow.db, d.department_id, &ids, label).await;
+
+        // A number is cancelled with its reason and who; the line stays, and it cannot be
+        // cancelled twice.
+        let entries = numbering::register(&d.flow.db, d.department_id, None).await.unwrap();
+        let actor = Actor::System("test");
+        let short = numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "x").await;
+        assert!(matches!(short, Err(numbering::Error::Invalid(_))));
+        numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "Surat ditarik sebelum dikirim")
+            .await
+            .unwrap();
+        let again = numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "Surat ditarik lagi").await;
+        assert!(matches!(again, Err(numbering::Error::Conflict(_))));
+        let after = numbering::register(&d.flow.db, d.department_id, None).await.unwrap();
+        assert_eq!(after.len(), LETTERS);
+        let cancelled = after.iter().find(|e| e.id == entries[7].id).unwrap();
+        assert_eq!(
+            (
+                cancelled.status.as_str(),
+                cancelled.cancelled_reason.as_str(),
+                cancelled.cancelled_by.as_str()
+            ),
+            ("batal", "Surat ditarik sebelum dikirim", "system:test")
+        );
+    }
+}
+
+/// One `naskah serve` process on the given database, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::path::Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NASKAH_") {
+            cmd.env_remove(key);
+        }
+    }
+    let child = cmd
+        .current_dir(work)
+        .arg("serve")
+        .env("NASKAH_DATABASE_URL", database_url)
+        .env("NASKAH_KEYS_DIR", keys_dir)
+        .env("NASKAH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NASKAH_LOG_LEVEL", "warn")
+        .env("NASKAH_TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/letter_templates"))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("{base}/healthz")).call().is_err() {
+        assert!(Instant::now() < deadline, "naskah serve did not come up at {base}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server { child, base }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
+    let Some((url, _guard)) = support::postgres_empty().await else {
+        return;
+    };
+    let db = Db::open(&url, 5).await.unwrap();
+    demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
+    let keys_dir = tempfile::tempdir().unwrap();
+    let store = KeyStore::new(keys_dir.path());
+    demo::seed_keys(&db, &store, Some(DEMO_PASSPHRASE)).await.unwrap();
+    let renderer = crate::workflow::renderer();
+    let d = Demo {
+        flow: Workflow {
+            db: db.clone(),
+            catalogue: Arc::new(naskah::letters::Catalogue::from_renderer(&renderer).unwrap()),
+            renderer,
+            keys: store,
+            base_url: "https://naskah.example.go.id".into(),
+        },
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
+    let kadis = d.user("kadis").await;
+    let token = accounts::create_token(&db, &kadis, "uji dua proses").await.unwrap().secret;
+
+    let work = tempfile::tempdir().unwrap();
+    let servers = [
+        start_server(&url, keys_dir.path(), work.path()),
+        start_server(&url, keys_dir.path(), work.path()),
+    ];
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().copied().enumerate() {
+        let base = bases[i % 2].clone();
+        let token = token.clone();
+        tasks.spawn_blocking(move || {
+            let body = serde_json::json!({ "decision": "tanda_tangan", "revision": 1, "passphrase": DEMO_PASSPHRASE });
+            let reply = ureq::post(&format!("{base}/api/v1/letters/{id}/decision"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .send_json(&body)
+                .unwrap();
+            let status = reply.status().as_u16();
+            let text = reply.into_body().read_to_string().unwrap();
+            (id, status, text)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (id, status, text) = joined.unwrap();
+        assert_eq!(status, 200, "letter {id}: {text}");
+    }
+    eprintln!("two processes: {LETTERS} signings in {:?}", started.elapsed());
+    drop(servers);
+    assert_register_complete(&db, 1, &ids, "two processes").await;
+    db.pool.close().await;
+}
