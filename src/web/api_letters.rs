@@ -35,9 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/letters/{id}/revisions/{number}/pdf", get(revision_pdf))
         .route("/letters/{id}/compare", get(compare))
         .route("/letters/{id}/submit", post(submit))
+        .route("/letters/{id}/classification", post(classify))
         .route("/letters/{id}/decision", post(decide))
         .route("/letters/{id}/statements", get(verify_chain))
         .route("/chains/{kind}", get(get_chain).put(put_chain))
+        .route("/register", get(register))
 }
 
 fn document_kind(key: &str) -> Result<DocumentKind, ApiError> {
@@ -151,6 +153,34 @@ struct Submit {
 async fn submit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Submit>) -> ApiResult {
     let letter = state.workflow().submit(&user.user, id, body.version).await?;
     Ok(Json(json!({ "letter": letter })))
+}
+
+#[derive(Deserialize)]
+struct Classify {
+    version: i64,
+    code: String,
+}
+
+async fn classify(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Classify>) -> ApiResult {
+    let letter = state
+        .workflow()
+        .set_classification(&user.user, id, body.version, &body.code)
+        .await?;
+    Ok(Json(json!({ "letter": letter })))
+}
+
+/// The outgoing-letter register of a year (this year when not given).
+async fn register(State(state): State<AppState>, user: ApiUser, Query(q): Query<RegisterQuery>) -> ApiResult {
+    use chrono::Datelike;
+    let year = q.year.unwrap_or_else(|| user.department.tz().today().year());
+    Ok(Json(
+        json!({ "year": year, "entries": crate::numbering::register(&state.db, user.department.id, Some(year)).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RegisterQuery {
+    year: Option<i32>,
 }
 
 #[derive(Deserialize)]

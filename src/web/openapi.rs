@@ -79,6 +79,15 @@ fn letter_paths() -> (Value, Value) {
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "a", "in": "query", "required": true, "schema": { "type": "integer" } }, { "name": "b", "in": "query", "required": true, "schema": { "type": "integer" } }],
                 "get": op("Isian yang berbeda antara revisi a dan b", "surat", None, ("200", None))
             },
+            "/letters/{id}/classification": { "parameters": id_param(), "post": op("Pilih kode klasifikasi (pemegang tahap konsep atau ketik)", "surat", Some("Classification"), ("200", None)) },
+            "/register": {
+                "get": {
+                    "summary": "Agenda surat keluar satu tahun: setiap nomor, terbit atau batal",
+                    "tags": ["surat"],
+                    "parameters": [{ "name": "year", "in": "query", "required": false, "schema": { "type": "integer" } }],
+                    "responses": { "200": { "description": "Berhasil" } }
+                }
+            },
             "/letters/{id}/submit": { "parameters": id_param(), "post": op("Teruskan dari tahap konsep atau ketik ke tahap berikutnya", "surat", Some("VersionOnly"), ("200", None)) },
             "/letters/{id}/decision": {
                 "parameters": id_param(),
@@ -99,6 +108,7 @@ fn letter_paths() -> (Value, Value) {
     let schemas = json!({
                 "NewLetter": object(&["template", "data"], json!({ "template": { "type": "string" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
                 "Revise": object(&["version", "data"], json!({ "version": { "type": "integer", "description": "versi surat yang sedang diubah" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
+                "Classification": object(&["version", "code"], json!({ "version": { "type": "integer" }, "code": { "type": "string" } })),
                 "VersionOnly": object(&["version"], json!({ "version": { "type": "integer" } })),
                 "Decision": object(&["decision", "revision", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan", "kembalikan", "tolak"] }, "revision": { "type": "integer", "description": "revisi yang diperiksa" }, "passphrase": { "type": "string" }, "note": { "type": "string" }, "accept_budget_warning": { "type": "boolean" } })),
                 "BulkDecision": object(&["decision", "letters", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan"] }, "passphrase": { "type": "string" }, "letters": { "type": "array", "items": object(&["id", "revision"], json!({ "id": { "type": "integer" }, "revision": { "type": "integer" } })) } })),

@@ -8,8 +8,9 @@ use serde_json::json;
 use crate::support::{self, Client};
 
 const ACCOUNTS: [&str; 6] = ["kadis", "sekdis", "kabid", "konseptor", "staf", "agendaris"];
-const ADMIN_PAGES: [&str; 7] = [
+const ADMIN_PAGES: [&str; 8] = [
     "/delegasi",
+    "/pengaturan/penomoran",
     "/pengaturan/rantai/surat",
     "/pengaturan",
     "/pengaturan/unit",
@@ -25,7 +26,16 @@ async fn pages_by_role() {
     for username in ACCOUNTS {
         let mut client = support::logged_in(&state, username).await;
         let is_admin = username == "agendaris";
-        for path in ["/", "/akun", "/surat", "/kunci", "/surat/massal", "/laporan/waktu"] {
+        for path in [
+            "/",
+            "/akun",
+            "/surat",
+            "/kunci",
+            "/surat/massal",
+            "/laporan/waktu",
+            "/agenda",
+            "/agenda.csv",
+        ] {
             assert_eq!(client.get(path).await.status, StatusCode::OK, "{username} {path}");
         }
         for path in ADMIN_PAGES {
@@ -57,9 +67,20 @@ async fn anonymous_visitors_are_sent_to_login_and_api_answers_401() {
     let t = support::sqlite().await;
     let state = support::demo_state(&t).await;
     let mut anon = Client::new(&state);
-    for path in ["/", "/akun", "/surat", "/surat/1", "/surat/massal", "/kunci", "/laporan/waktu"]
-        .into_iter()
-        .chain(ADMIN_PAGES)
+    for path in [
+        "/",
+        "/akun",
+        "/surat",
+        "/surat/1",
+        "/surat/1/pdf",
+        "/surat/massal",
+        "/kunci",
+        "/laporan/waktu",
+        "/agenda",
+        "/agenda.csv",
+    ]
+    .into_iter()
+    .chain(ADMIN_PAGES)
     {
         let reply = anon.get(path).await;
         assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/masuk"), "{path}");
@@ -164,6 +185,9 @@ async fn forms_without_valid_csrf_are_refused() {
         "/delegasi/1/cabut",
         "/pengaturan/rantai/surat",
         "/pengaturan/rantai/surat/sop",
+        "/pengaturan/penomoran",
+        "/surat/1/klasifikasi",
+        "/agenda/1/batal",
         "/templat/surat-dinas/pratinjau",
         "/keluar",
     ] {

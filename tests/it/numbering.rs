@@ -225,3 +225,169 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
     assert_register_complete(&db, 1, &ids, "two processes").await;
     db.pool.close().await;
 }
+
+/// The register pages: the list with its filters, the CSV export with formula cells
+/// defused, cancelling a number (agendaris only), the numbering settings, and choosing
+/// a classification code while drafting.
+#[tokio::test]
+async fn register_and_numbering_pages() {
+    use axum::http::StatusCode;
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    // One letter whose subject a spreadsheet would run as a formula.
+    let plain = drafted_and_typed(&d, "Permohonan data").await;
+    let formula = drafted_and_typed(&d, "=HYPERLINK(\"http://contoh\";\"klik\")").await;
+    let batch = [(plain.id, 1), (formula.id, 1)];
+    for (username, decision) in [
+        ("kabid", Decision::Paraf),
+        ("sekdis", Decision::Paraf),
+        ("kadis", Decision::TandaTangan),
+    ] {
+        let user = d.user(username).await;
+        let results = d
+            .flow
+            .decide_many(&user, &batch, &request(decision, 1), DEMO_PASSPHRASE, |_, _| {})
+            .await
+            .unwrap();
+        assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    }
+
+    let mut staff = support::logged_in(&state, "kabid").await;
+    let page = staff.get("/agenda").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("500.15.16/0001/Disnaker/") && page.body.contains("500.15.16/0002/Disnaker/"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("/batal\""), "no cancel link for a Kepala Bidang");
+    let filtered = staff.get("/agenda?cari=permohonan").await.body;
+    assert!(filtered.contains("0001") && !filtered.contains("0002/Disnaker"), "{filtered}");
+    let csv = staff.get("/agenda.csv?tahun=semua").await;
+    assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
+    assert!(csv.body.contains("'=HYPERLINK"), "{}", csv.body);
+    assert!(
+        !csv.body.contains(",=HYPERLINK") && !csv.body.contains("\"=HYPERLINK"),
+        "{}",
+        csv.body
+    );
+    let entries = numbering::register(&state.db, 1, None).await.unwrap();
+    assert_eq!(
+        staff.get(&format!("/agenda/{}/batal", entries[0].id)).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut agendaris = support::logged_in(&state, "agendaris").await;
+    let form = agendaris.get(&format!("/agenda/{}/batal", entries[0].id)).await;
+    let csrf = form.csrf();
+    let empty = agendaris
+        .post_form(&format!("/agenda/{}/batal", entries[0].id), &[("csrf", &csrf), ("reason", "")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Tuliskan alasan pembatalan nomor."));
+    let done = agendaris
+        .post_form(
+            &format!("/agenda/{}/batal", entries[0].id),
+            &[("csrf", &csrf), ("reason", "Surat tidak jadi dikirim <karena salah alamat>")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let list = agendaris.get("/agenda?status=batal").await.body;
+    assert!(
+        list.contains("batal: Surat tidak jadi dikirim &lt;karena salah alamat&gt;") || list.contains("&#60;karena"),
+        "{list}"
+    );
+    assert!(!list.contains("0002/Disnaker"), "the filter keeps only cancelled numbers");
+
+    // Numbering settings: a format without the serial is refused; a new one is used by
+    // the next signature.
+    let settings = agendaris.get("/pengaturan/penomoran").await;
+    assert!(settings.body.contains("/0123/Disnaker/2026"), "{}", settings.body);
+    let csrf = settings.csrf();
+    let bad = agendaris
+        .post_form(
+            "/pengaturan/penomoran",
+            &[
+                ("csrf", &csrf),
+                ("number_format", "{kode_klasifikasi}/{tahun}"),
+                ("number_unit", "Disnaker"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("format nomor harus memuat {urut}"), "{}", bad.body);
+    let saved = agendaris
+        .post_form(
+            "/pengaturan/penomoran",
+            &[
+                ("csrf", &csrf),
+                ("number_format", "{kode_klasifikasi}/{urut:03}/{unit}/{bulan_romawi}/{tahun}"),
+                ("number_unit", "DISNAKER"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    // The drafter picks another classification code on the letter page.
+    let letter = d
+        .flow
+        .create(
+            &d.user("konseptor").await,
+            "surat-dinas",
+            &serde_json::json!({ "hal": "Undangan", "penerima": [{ "nama": "Camat Penajam" }], "isi": "Mohon hadir." }),
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(letter.classification_code, "", "the general letter has no default code");
+    let mut drafter = support::logged_in(&state, "konseptor").await;
+    let view = drafter.get(&format!("/surat/{}", letter.id)).await;
+    assert!(view.body.contains("name=\"kode_klasifikasi\""));
+    let csrf = view.csrf();
+    let version = letter.version.to_string();
+    let unknown = drafter
+        .post_form(
+            &format!("/surat/{}/klasifikasi", letter.id),
+            &[("csrf", &csrf), ("versi", &version), ("kode_klasifikasi", "999.9")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body.contains("Pilih kode klasifikasi dari daftar dinas."));
+    let chosen = drafter
+        .post_form(
+            &format!("/surat/{}/klasifikasi", letter.id),
+            &[("csrf", &csrf), ("versi", &version), ("kode_klasifikasi", "500.15")],
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.body);
+    let letter = workflow::get(&state.db, 1, letter.id).await.unwrap();
+    assert_eq!(letter.classification_code, "500.15");
+    let letter = d.flow.submit(&d.user("konseptor").await, letter.id, letter.version).await.unwrap();
+    let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();
+    for (username, decision) in [
+        ("kabid", Decision::Paraf),
+        ("sekdis", Decision::Paraf),
+        ("kadis", Decision::TandaTangan),
+    ] {
+        d.flow
+            .decide(&d.user(username).await, letter.id, &request(decision, 1), DEMO_PASSPHRASE)
+            .await
+            .unwrap();
+    }
+    let letter = workflow::get(&state.db, 1, letter.id).await.unwrap();
+    let number = letter.number.unwrap();
+    assert!(
+        number.starts_with("500.15/003/DISNAKER/") && number.contains(&format!("/{}/", roman_month(&letter.letter_date.unwrap()))),
+        "{number}"
+    );
+}
+
+fn roman_month(date: &str) -> &'static str {
+    let month: usize = date[5..7].parse().unwrap();
+    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"][month - 1]
+}

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/surat/{id}", get(view))
         .route("/surat/{id}/revisi", post(revise))
         .route("/surat/{id}/teruskan", post(submit))
+        .route("/surat/{id}/klasifikasi", post(classify))
         .route("/surat/{id}/keputusan", post(decide))
         .route("/surat/{id}/revisi/{number}/pdf", get(revision_pdf))
         .route("/surat/{id}/pdf", get(final_pdf))
@@ -407,6 +408,27 @@ async fn letter_page(
         .with_errors(if edited.is_some() { &errors } else { &no_errors });
         form.hidden = vec![("versi".into(), letter.version.to_string())];
         forms.push(form);
+        let codes = crate::numbering::codes(&state.db, user.department.id).await?;
+        let mut options: Vec<Choice> = Vec::new();
+        if letter.classification_code.is_empty() {
+            options.push(Choice::new("", "— pilih —", true));
+        }
+        options.extend(codes.iter().map(|c| {
+            Choice::new(
+                c.code.clone(),
+                format!("{} {}", c.code, c.name),
+                c.code == letter.classification_code,
+            )
+        }));
+        let mut form = Form::new(
+            "Kode klasifikasi",
+            &format!("/surat/{}/klasifikasi", letter.id),
+            user.csrf(),
+            "Simpan kode",
+            vec![Field::select("kode_klasifikasi", "Kode klasifikasi (bagian awal nomor surat)", options).required()],
+        );
+        form.hidden = vec![("versi".into(), letter.version.to_string())];
+        forms.push(form);
         let next = steps
             .iter()
             .filter(|s| s.round == letter.round && s.stage > letter.stage && s.state == step_state::MENUNGGU)
@@ -588,6 +610,27 @@ fn denied_as_message(e: PageError) -> Result<(FieldErrors, StatusCode), PageErro
         Failure::Denied(m) => Ok((FieldErrors::single("_", m), StatusCode::FORBIDDEN)),
         Failure::Throttled(m) => Ok((FieldErrors::single("_", m), StatusCode::TOO_MANY_REQUESTS)),
         other => Err(PageError(other)),
+    }
+}
+
+async fn classify(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let version = form.get("versi").parse::<i64>().unwrap_or(-1);
+    match state
+        .workflow()
+        .set_classification(&user.user, id, version, &form.get("kode_klasifikasi"))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=tersimpan")).into_response()),
+        Err(e) => {
+            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
+            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
+            Ok(render(status, &page))
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod approvals;
 mod drafting;
 mod letters;
 mod organisation;
+mod register;
 mod settings;
 mod users;
 mod view;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(drafting::router())
         .merge(letters::router())
         .merge(approvals::router())
+        .merge(register::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.

@@ -38,6 +38,7 @@ pub fn tabs(current: &str) -> Vec<NavItem> {
         exact("/pengaturan/unit", "Unit kerja"),
         exact("/pengaturan/jabatan", "Jabatan"),
         exact("/pengaturan/pejabat", "Pejabat"),
+        exact("/pengaturan/penomoran", "Penomoran"),
         exact("/pengaturan/rantai/surat", "Rantai surat"),
         exact("/pengaturan/rantai/keputusan", "Rantai keputusan"),
     ]

@@ -50,6 +50,7 @@ impl Shell {
         if user.user.has(Role::Administrator) {
             nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
         }
+        nav.push(NavItem::new("/agenda", "Agenda", current));
         nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));
         Shell {
@@ -246,6 +247,8 @@ pub struct Row {
 pub struct Page {
     pub heading: String,
     pub intro: String,
+    /// Links under the introduction: (address, text).
+    pub links: Vec<(String, String)>,
     pub back_href: String,
     pub tabs: Vec<NavItem>,
     pub secret: String,
