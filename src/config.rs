@@ -29,6 +29,9 @@ pub struct Config {
     pub log: LogConfig,
     pub session: SessionConfig,
     pub login_throttle: ThrottleConfig,
+    /// Requests per minute one address may make to the public verification pages
+    /// (0: no limit).
+    pub public_rate_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -86,6 +89,7 @@ impl Default for Config {
             log: LogConfig::default(),
             session: SessionConfig::default(),
             login_throttle: ThrottleConfig::default(),
+            public_rate_per_minute: 300,
         }
     }
 }
@@ -203,6 +207,7 @@ impl Config {
                 "TEMPLATES_DIR" => self.templates_dir = PathBuf::from(value),
                 "RENDER_CONCURRENCY" => self.render_concurrency = parse_number(value).map_err(bad)?,
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
+                "PUBLIC_RATE_PER_MINUTE" => self.public_rate_per_minute = parse_number(value).map_err(bad)?,
                 "DATABASE_MAX_CONNECTIONS" => self.database_max_connections = parse_number(value).map_err(bad)?,
                 "LOG_FORMAT" => {
                     self.log.format = match value.as_str() {

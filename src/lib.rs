@@ -31,6 +31,8 @@ pub mod rendering;
 pub mod text;
 /// Field validation shared by the domains.
 pub mod validation;
+/// The public record behind a letter's QR code, with personal data masked.
+pub mod verification;
 /// HTTP: pages, JSON API, operations endpoints.
 pub mod web;
 /// The approval chain: drafts, revisions, paraf and signature, delegation, standard times.

@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_numbering.sql"),
         postgres: include_str!("../../migrations/postgres/0003_numbering.sql"),
     },
+    Migration {
+        version: 4,
+        name: "revocation",
+        sqlite: include_str!("../../migrations/sqlite/0004_revocation.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_revocation.sql"),
+    },
 ];
 
 impl Migration {

@@ -30,6 +30,10 @@ pub struct Manifest {
     /// may choose another from the department's list).
     #[serde(default)]
     pub kode_klasifikasi: String,
+    /// The document carries personal data (NIK, birth dates, addresses): its official
+    /// PDF is downloadable from the public verification page by staff only.
+    #[serde(default)]
+    pub personal_data: bool,
     /// The main Typst file inside the folder.
     #[serde(default = "default_main")]
     pub main: String,

@@ -67,6 +67,12 @@ impl SessionUser {
     }
 }
 
+/// The logged-in user behind a request's session cookie, if any (for pages open to all
+/// that show staff a little more).
+pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
+    lookup_session(state, headers).await.ok().flatten().map(|(user, _, _)| user)
+}
+
 async fn lookup_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Session, String)>, Failure> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);

@@ -8,6 +8,7 @@ pub mod error;
 mod metrics;
 mod openapi;
 mod pages;
+mod public;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub renderer: Renderer,
     pub catalogue: Arc<Catalogue>,
     pub keys: KeyStore,
+    /// Requests per address on the public verification pages.
+    pub public_limiter: Arc<public::RateLimiter>,
     /// Progress of bulk decisions started from the pages, by job id.
     pub bulk_jobs: Arc<pages::BulkJobs>,
 }
@@ -53,6 +56,7 @@ impl AppState {
             renderer,
             catalogue: Arc::new(catalogue),
             bulk_jobs: Arc::default(),
+            public_limiter: Arc::default(),
         })
     }
 
@@ -73,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .merge(pages::router())
+        .merge(public::router())
         .nest("/api/v1", api::router().merge(api_letters::router()))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

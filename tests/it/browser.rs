@@ -692,6 +692,17 @@ fn chain_flow(browser: Browser, app: support::App) -> i64 {
     );
     s.assert_no_horizontal_scroll("the signed letter");
     s.screenshot("browser-letter-signed");
+
+    // What a village sees when it scans the QR code: the public page, without login.
+    let verification = s.script("return document.querySelector('#verifikasi').getAttribute('href')");
+    let verification = verification.as_str().unwrap().to_string();
+    log_out(&s);
+    s.goto(&app.url(&verification));
+    s.wait_for_page(&verification, "SAH");
+    let text = s.body_text();
+    assert!(text.contains("Drs. Bambang Sutrisno, M.Si.") && text.contains("Paraf"), "{text}");
+    s.assert_no_horizontal_scroll("the public verification page");
+    s.screenshot("browser-verification");
     for shot in &s.shots {
         eprintln!("screenshot: {}", shot.display());
     }

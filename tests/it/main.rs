@@ -11,4 +11,5 @@ mod letters;
 mod numbering;
 mod pages;
 mod storage;
+mod verification;
 mod workflow;

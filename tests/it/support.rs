@@ -185,6 +185,8 @@ pub struct Reply {
     pub status: axum::http::StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent, for binary answers.
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -254,6 +256,7 @@ impl Client {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -1,0 +1,224 @@
+//! What anyone who scans a letter's QR code may learn about it: the public record behind
+//! `/v/{id}`, with personal data masked, and the comparison of an uploaded PDF with the
+//! official one.
+
+use serde::Serialize;
+use sqlx::{Any, FromRow};
+
+use crate::{
+    db::{Db, DbError},
+    departments,
+    letters::Catalogue,
+    workflow::{self, StepKind, statement::sha256_hex, step_state},
+};
+
+/// The public record of a signed letter.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicRecord {
+    /// `SAH`, `DICABUT` or `DIGANTI`.
+    pub status: &'static str,
+    pub department: String,
+    pub number: String,
+    /// "22 November 2026".
+    pub date: String,
+    pub subject: String,
+    pub signer_name: String,
+    /// "Plh. Kepala Dinas …", "a.n. Kepala Dinas …, Sekretaris …".
+    pub signer_position: String,
+    /// Positions that initialled it, in order, with the date.
+    pub paraf: Vec<Paraf>,
+    pub sha256: String,
+    /// The official PDF carries personal data: staff only may download it.
+    pub personal_data: bool,
+    pub revoked_reason: String,
+    pub revoked_date: String,
+    /// The verification id of the correction that supersedes it.
+    pub superseded_by: Option<String>,
+    #[serde(skip)]
+    pub letter_id: i64,
+    #[serde(skip)]
+    pub department_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Paraf {
+    pub position: String,
+    pub date: String,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    department_id: i64,
+    template_id: String,
+    state: String,
+    round: i64,
+    revoked_at: Option<i64>,
+    revoked_reason: String,
+    superseded_by: Option<i64>,
+}
+
+/// A verification id is 32 lowercase hex digits (128 random bits).
+pub fn well_formed(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Masks every run of 16 or more digits (a NIK, a NIP) to its first four and last four
+/// digits: `6409********0001` (DOMAIN.md §9).
+pub fn mask_nik(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if run.len() >= 16 {
+                out.extend(&run[..4]);
+                out.extend(std::iter::repeat_n('*', run.len() - 8));
+                out.extend(&run[run.len() - 4..]);
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The public record for a verification id, or `None` for an unknown, malformed or
+/// unsigned one. The same query runs whatever the id, so an unknown id takes as long as
+/// a known one.
+pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Result<Option<PublicRecord>, DbError> {
+    let id = if well_formed(verification_id) { verification_id } else { "" };
+    let row: Option<Row> = sqlx::query_as::<Any, Row>(
+        "SELECT id, department_id, template_id, state, round, revoked_at, revoked_reason, superseded_by \
+         FROM letters WHERE verification_id = $1 AND number IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row.filter(|r| r.state == workflow::state::DITANDATANGANI) else {
+        return Ok(None);
+    };
+    let failed = |e: workflow::Error| match e {
+        workflow::Error::Db(e) => e,
+        other => DbError::Sqlx(sqlx::Error::Protocol(other.to_string())),
+    };
+    let letter = workflow::get(db, row.department_id, row.id).await.map_err(failed)?;
+    let department = departments::get(db, row.department_id)
+        .await
+        .map_err(|e| DbError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
+    let tz = department.tz();
+    let long = |iso: &str| {
+        chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+            .map(crate::text::date_long)
+            .unwrap_or_default()
+    };
+    let signer = workflow::signer_block(db, &letter).await.map_err(failed)?;
+    let signer_position = signer
+        .as_ref()
+        .map(|s| {
+            let own = match &s.sebutan {
+                Some(sebutan) => format!("{sebutan} {}", s.jabatan),
+                None => s.jabatan.clone(),
+            };
+            match &s.atas_nama {
+                Some(an) => format!("a.n. {an}, {own}"),
+                None => own,
+            }
+        })
+        .unwrap_or_default();
+    let paraf = workflow::steps(db, letter.id)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|s| {
+            s.round == row.round && matches!(s.step_kind(), StepKind::Paraf | StepKind::ParafKoordinasi) && s.state == step_state::SELESAI
+        })
+        .map(|s| Paraf {
+            position: if s.acting_as.is_empty() {
+                s.position_title.clone()
+            } else {
+                format!("{} {}", s.acting_as, s.position_title)
+            },
+            date: s.completed_at.map(|t| crate::text::date_long(tz.date_of(t))).unwrap_or_default(),
+        })
+        .collect();
+    let superseded_by = match row.superseded_by {
+        Some(newer) => sqlx::query_as::<Any, (Option<String>,)>("SELECT verification_id FROM letters WHERE id = $1")
+            .bind(newer)
+            .fetch_optional(&db.pool)
+            .await?
+            .and_then(|(v,)| v),
+        None => None,
+    };
+    let status = if row.revoked_at.is_some() {
+        "DICABUT"
+    } else if superseded_by.is_some() {
+        "DIGANTI"
+    } else {
+        "SAH"
+    };
+    Ok(Some(PublicRecord {
+        status,
+        department: format!("{} {}", department.name, department.regency_name),
+        number: letter.number.clone().unwrap_or_default(),
+        date: letter.letter_date.as_deref().map(long).unwrap_or_default(),
+        subject: mask_nik(&letter.subject),
+        signer_name: signer.as_ref().map(|s| s.nama.clone()).unwrap_or_default(),
+        signer_position,
+        paraf,
+        sha256: letter.final_sha256.clone().unwrap_or_default(),
+        personal_data: catalogue.get(&row.template_id).is_ok_and(|m| m.personal_data),
+        revoked_reason: mask_nik(&row.revoked_reason),
+        revoked_date: row.revoked_at.map(|t| crate::text::date_long(tz.date_of(t))).unwrap_or_default(),
+        superseded_by,
+        letter_id: row.id,
+        department_id: row.department_id,
+    }))
+}
+
+/// What an uploaded PDF is compared with the official one.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UploadCheck {
+    pub identical: bool,
+    pub uploaded_sha256: String,
+    pub official_sha256: String,
+}
+
+pub fn compare_upload(record: &PublicRecord, uploaded: &[u8]) -> UploadCheck {
+    let uploaded_sha256 = sha256_hex(uploaded);
+    UploadCheck {
+        identical: uploaded_sha256 == record.sha256,
+        uploaded_sha256,
+        official_sha256: record.sha256.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn niks_are_masked_and_other_numbers_kept() {
+        assert_eq!(mask_nik("NIK 6409015203900001 a.n. Siti"), "NIK 6409********0001 a.n. Siti");
+        assert_eq!(mask_nik("6409015203900001,6409015203900002"), "6409********0001,6409********0002");
+        assert_eq!(mask_nik("500.15.16/0001/Disnaker/2026"), "500.15.16/0001/Disnaker/2026");
+        assert_eq!(mask_nik("NIP 197005121998031004"), "NIP 1970**********1004");
+        assert_eq!(mask_nik(""), "");
+    }
+
+    #[test]
+    fn only_32_hex_digits_are_ids() {
+        assert!(well_formed(&"ab".repeat(16)));
+        assert!(!well_formed(&"AB".repeat(16)));
+        assert!(!well_formed("abc"));
+        assert!(!well_formed(&format!("{}'", "a".repeat(31))));
+    }
+}

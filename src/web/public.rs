@@ -1,0 +1,280 @@
+//! The public verification page behind a letter's QR code: no login, phone-first,
+//! Indonesian; the same data as JSON; the official PDF (staff only when it carries
+//! personal data); a check of an uploaded PDF. Rate-limited per address, and an unknown
+//! id answers exactly like any other failure so ids cannot be probed.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use askama::Template;
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, Multipart, Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{
+    AppState,
+    auth::{self, PeerAddr},
+    pages::{Shell, render},
+};
+use crate::{
+    verification::{self, PublicRecord, UploadCheck},
+    workflow,
+};
+
+/// Largest PDF accepted for the comparison.
+const MAX_UPLOAD: usize = 30 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v/{id}", get(page))
+        .route("/v/{id}/pdf", get(official_pdf))
+        .route(
+            "/v/{id}/periksa",
+            axum::routing::post(check_upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+}
+
+/// Requests per address per minute on the public pages (fixed one-minute windows).
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Whether one more request from `address` is allowed under `per_minute` (0: no limit).
+    pub fn allow(&self, address: &str, per_minute: u32) -> bool {
+        if per_minute == 0 {
+            return true;
+        }
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = windows.entry(address.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= per_minute
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyTemplate {
+    shell: Shell,
+    id: String,
+    record: PublicRecord,
+    may_download: bool,
+    check: Option<UploadCheck>,
+    check_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "verify_missing.html")]
+struct MissingTemplate {
+    shell: Shell,
+}
+
+fn shell(title: &str) -> Shell {
+    Shell {
+        title: title.into(),
+        ..Shell::default()
+    }
+}
+
+/// The one answer for an unknown, malformed or unsigned id.
+fn not_found(json: bool) -> Response {
+    let mut response = if json {
+        (StatusCode::NOT_FOUND, Json(serde_json::json!({ "status": "TIDAK_DITEMUKAN" }))).into_response()
+    } else {
+        render(
+            StatusCode::NOT_FOUND,
+            &MissingTemplate {
+                shell: shell("Naskah tidak ditemukan"),
+            },
+        )
+    };
+    no_store(&mut response);
+    response
+}
+
+fn too_many() -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "60")],
+        "Terlalu banyak permintaan dari alamat Anda. Coba lagi dalam satu menit.",
+    )
+        .into_response();
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+}
+
+fn limited(state: &AppState, headers: &HeaderMap, peer: &PeerAddr) -> bool {
+    let address = auth::client_address(headers, peer.0, state.config.login_throttle.trust_forwarded_for);
+    !state.public_limiter.allow(&address, state.config.public_rate_per_minute)
+}
+
+/// Whether the caller is logged-in staff of the letter's department.
+async fn is_staff(state: &AppState, headers: &HeaderMap, record: &PublicRecord) -> bool {
+    matches!(auth::session_user(state, headers).await, Some(user) if user.department_id == record.department_id)
+}
+
+async fn page(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
+    let (id, json) = match id.strip_suffix(".json") {
+        Some(bare) => (bare.to_string(), true),
+        None => (id, false),
+    };
+    if limited(&state, &headers, &peer) {
+        return too_many();
+    }
+    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(json),
+        Err(e) => {
+            tracing::error!(error = %e, "verifikasi gagal");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Pemeriksaan sedang tidak dapat dilakukan. Coba lagi sebentar lagi.",
+            )
+                .into_response();
+        }
+    };
+    if json {
+        let mut response = Json(&record).into_response();
+        no_store(&mut response);
+        return response;
+    }
+    let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
+    let mut response = render(
+        StatusCode::OK,
+        &VerifyTemplate {
+            shell: shell(&format!("Verifikasi {}", record.number)),
+            id,
+            record,
+            may_download,
+            check: None,
+            check_error: String::new(),
+        },
+    );
+    no_store(&mut response);
+    response
+}
+
+async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
+    if limited(&state, &headers, &peer) {
+        return too_many();
+    }
+    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+        Ok(Some(record)) => record,
+        _ => return not_found(false),
+    };
+    if record.personal_data && !is_staff(&state, &headers, &record).await {
+        return (
+            StatusCode::FORBIDDEN,
+            "Naskah ini memuat data pribadi; PDF resminya hanya dapat diunduh pegawai dinas yang masuk.",
+        )
+            .into_response();
+    }
+    match workflow::final_pdf(&state.db, record.letter_id).await {
+        Ok(Some(pdf)) => {
+            let name = record.number.replace(['/', ' ', '"'], "-");
+            (
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+                pdf,
+            )
+                .into_response()
+        }
+        _ => not_found(false),
+    }
+}
+
+/// Compares an uploaded PDF with the official one, byte for byte (it changes nothing,
+/// so it needs no session or token).
+async fn check_upload(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    peer: PeerAddr,
+    mut multipart: Multipart,
+) -> Response {
+    if limited(&state, &headers, &peer) {
+        return too_many();
+    }
+    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+        Ok(Some(record)) => record,
+        _ => return not_found(false),
+    };
+    let mut uploaded: Option<Vec<u8>> = None;
+    let mut check_error = String::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("berkas") => match field.bytes().await {
+                Ok(bytes) => uploaded = Some(bytes.to_vec()),
+                Err(_) => {
+                    check_error = format!("Berkas tidak dapat dibaca (paling besar {} MB).", MAX_UPLOAD / 1024 / 1024);
+                    break;
+                }
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                check_error = format!("Berkas tidak dapat dibaca (paling besar {} MB).", MAX_UPLOAD / 1024 / 1024);
+                break;
+            }
+        }
+    }
+    let check = match uploaded {
+        Some(bytes) if !bytes.is_empty() && check_error.is_empty() => {
+            if !bytes.starts_with(b"%PDF") {
+                check_error = "Berkas ini bukan PDF.".into();
+                None
+            } else {
+                Some(verification::compare_upload(&record, &bytes))
+            }
+        }
+        _ => {
+            if check_error.is_empty() {
+                check_error = "Pilih berkas PDF yang akan diperiksa.".into();
+            }
+            None
+        }
+    };
+    let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
+    let status = if check.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut response = render(
+        status,
+        &VerifyTemplate {
+            shell: shell(&format!("Verifikasi {}", record.number)),
+            id,
+            record,
+            may_download,
+            check,
+            check_error,
+        },
+    );
+    no_store(&mut response);
+    response
+}

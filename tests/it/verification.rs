@@ -1,0 +1,184 @@
+//! The public verification page: what anyone who scans the QR code sees, personal data
+//! masked, the official PDF (staff only when it carries personal data), the upload check,
+//! unknown ids answered like any failure, and the rate limit.
+
+use axum::http::StatusCode;
+use naskah::workflow::{self, Decision};
+use serde_json::json;
+
+use crate::{
+    support::{self, Client, DEMO_PASSPHRASE},
+    workflow::{Demo, request},
+};
+
+/// Takes a letter of `template` with `data` through the whole chain; returns it signed.
+async fn signed(d: &Demo, template: &str, data: serde_json::Value) -> workflow::Letter {
+    let konseptor = d.user("konseptor").await;
+    let letter = d.flow.create(&konseptor, template, &data, "").await.unwrap();
+    let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
+    let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();
+    let mut letter = letter;
+    for (username, decision) in [
+        ("kabid", Decision::Paraf),
+        ("sekdis", Decision::Paraf),
+        ("kadis", Decision::TandaTangan),
+    ] {
+        letter = d
+            .flow
+            .decide(&d.user(username).await, letter.id, &request(decision, 1), DEMO_PASSPHRASE)
+            .await
+            .unwrap();
+    }
+    letter
+}
+
+fn multipart(file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "batasunggah";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"surat.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_public_page_of_a_signed_letter() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let letter = signed(
+        &d,
+        "surat-permintaan-data",
+        json!({ "hal": "Permohonan data calon penerima, rujukan NIK 6409015203900001", "batas_waktu": "2026-12-05" }),
+    )
+    .await;
+    let id = letter.verification_id.clone().unwrap();
+    assert_eq!(id.len(), 32, "128 bits as hex");
+    let mut anon = Client::new(&state);
+
+    let page = anon.get(&format!("/v/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        ">SAH<",
+        letter.number.as_deref().unwrap(),
+        "Drs. Bambang Sutrisno, M.Si.",
+        "Kepala Dinas Tenaga Kerja Kabupaten Penajam Paser Utara",
+        "Kepala Bidang Hubungan Industrial",
+        "Sekretaris Dinas Tenaga Kerja",
+        letter.final_sha256.as_deref().unwrap(),
+        "6409********0001",
+    ] {
+        assert!(page.body.contains(expected), "{expected} missing:\n{}", page.body);
+    }
+    assert!(!page.body.contains("6409015203900001"), "no full NIK on the public page");
+    assert_eq!(page.headers.get("cache-control").unwrap(), "no-store");
+    let date = naskah::text::date_long(chrono::NaiveDate::parse_from_str(letter.letter_date.as_deref().unwrap(), "%Y-%m-%d").unwrap());
+    assert!(page.body.contains(&date), "{date}");
+
+    let data = anon.get(&format!("/v/{id}.json")).await.json();
+    assert_eq!(data["status"], "SAH");
+    assert_eq!(data["number"], letter.number.clone().unwrap());
+    assert_eq!(data["paraf"].as_array().unwrap().len(), 2);
+    assert!(!data.to_string().contains("6409015203900001"));
+    assert!(
+        data.get("letter_id").is_none() && data.get("department_id").is_none(),
+        "internal ids stay inside"
+    );
+
+    // A letter without personal data: anyone downloads the official PDF, byte for byte.
+    let official = workflow::final_pdf(&state.db, letter.id).await.unwrap().unwrap();
+    let pdf = anon.send("GET", &format!("/v/{id}/pdf"), None, vec![], &[]).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.bytes, official, "the download is the stored official PDF");
+
+    // The upload check: the official file is identical; one changed byte is not.
+    let (kind, body) = multipart(&official);
+    let same = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert!(same.body.contains("Sama persis dengan PDF resmi."), "{}", same.body);
+    let mut altered = official.clone();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    let (kind, body) = multipart(&altered);
+    let different = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
+    assert!(different.body.contains("BERBEDA dari PDF resmi"), "{}", different.body);
+    let (kind, body) = multipart(b"bukan pdf sama sekali");
+    let not_pdf = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
+    assert_eq!(not_pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_pdf.body.contains("Berkas ini bukan PDF."));
+
+    // Unknown, malformed and unsigned ids all get the same answer.
+    let unsigned = d
+        .flow
+        .create(&d.user("konseptor").await, "surat-permintaan-data", &json!({}), "")
+        .await
+        .unwrap();
+    assert!(unsigned.verification_id.is_none());
+    let unknown = anon.get(&format!("/v/{}", "0".repeat(32))).await;
+    let malformed = anon.get("/v/'%20OR%201=1--").await;
+    let short = anon.get("/v/abc").await;
+    for reply in [&unknown, &malformed, &short] {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        assert_eq!(reply.body, unknown.body, "every failure looks the same");
+    }
+    assert!(unknown.body.contains("Naskah tidak ditemukan"));
+    let unknown_json = anon.get(&format!("/v/{}.json", "0".repeat(32))).await;
+    assert_eq!(
+        (unknown_json.status, unknown_json.json()),
+        (StatusCode::NOT_FOUND, json!({ "status": "TIDAK_DITEMUKAN" }))
+    );
+    assert_eq!(anon.get(&format!("/v/{}/pdf", "0".repeat(32))).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn personal_data_stays_with_staff_and_the_page_is_rate_limited() {
+    let test_db = support::sqlite().await;
+    demo_seed(&test_db).await;
+    let mut config = support::test_config();
+    config.public_rate_per_minute = 8;
+    let state = naskah::web::AppState::new(test_db.db.clone(), config).unwrap();
+    naskah::demo::seed_keys(&test_db.db, &state.keys, Some(DEMO_PASSPHRASE))
+        .await
+        .unwrap();
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let example: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("letter_templates/surat-konfirmasi-desa/contoh.json").unwrap()).unwrap();
+    let letter = signed(&d, "surat-konfirmasi-desa", example).await;
+    let id = letter.verification_id.unwrap();
+    let mut anon = Client::new(&state);
+    let page = anon.get(&format!("/v/{id}")).await;
+    assert!(page.body.contains("hanya dapat diunduh pegawai dinas"), "{}", page.body);
+    assert!(!page.body.contains(&format!("href=\"/v/{id}/pdf\"")));
+    assert_eq!(anon.get(&format!("/v/{id}/pdf")).await.status, StatusCode::FORBIDDEN);
+    let mut staff = support::logged_in(&state, "staf").await;
+    let pdf = staff.send("GET", &format!("/v/{id}/pdf"), None, vec![], &[]).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with("%PDF"));
+    let staff_page = staff.get(&format!("/v/{id}")).await;
+    assert!(staff_page.body.contains(&format!("href=\"/v/{id}/pdf\"")));
+
+    // Eight requests a minute per address here: the ninth is refused, from anyone at
+    // that address (the router sees no peer address, so all callers share one).
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(anon.get(&format!("/v/{}", "1".repeat(32))).await.status);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let refused = anon.get(&format!("/v/{id}")).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.body.contains("Terlalu banyak permintaan"));
+}
+
+async fn demo_seed(test_db: &support::TestDb) {
+    naskah::demo::seed(&test_db.db, Some(support::DEMO_PASSWORD)).await.unwrap();
+}
