@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/letters/{id}/compare", get(compare))
         .route("/letters/{id}/submit", post(submit))
         .route("/letters/{id}/classification", post(classify))
+        .route("/letters/{id}/revoke", post(revoke))
+        .route("/letters/{id}/correction", post(correction))
         .route("/letters/{id}/decision", post(decide))
         .route("/letters/{id}/statements", get(verify_chain))
         .route("/chains/{kind}", get(get_chain).put(put_chain))
@@ -167,6 +169,21 @@ async fn classify(State(state): State<AppState>, user: ApiUser, Path(id): Path<i
         .set_classification(&user.user, id, body.version, &body.code)
         .await?;
     Ok(Json(json!({ "letter": letter })))
+}
+
+#[derive(Deserialize)]
+struct Revoke {
+    reason: String,
+}
+
+async fn revoke(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Revoke>) -> ApiResult {
+    let letter = state.workflow().revoke(&user.user, id, &body.reason).await?;
+    Ok(Json(json!({ "letter": letter })))
+}
+
+async fn correction(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let letter = state.workflow().start_correction(&user.user, id).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({ "letter": letter }))).into_response())
 }
 
 /// The outgoing-letter register of a year (this year when not given).

@@ -88,6 +88,8 @@ fn letter_paths() -> (Value, Value) {
                     "responses": { "200": { "description": "Berhasil" } }
                 }
             },
+            "/letters/{id}/revoke": { "parameters": id_param(), "post": op("Cabut surat yang sudah ditandatangani (penandatangan atau administrator)", "surat", Some("Revoke"), ("200", None)) },
+            "/letters/{id}/correction": { "parameters": id_param(), "post": op("Mulai ralat: surat baru dengan data yang sama, menggantikan surat ini setelah ditandatangani", "surat", None, ("201", None)) },
             "/letters/{id}/submit": { "parameters": id_param(), "post": op("Teruskan dari tahap konsep atau ketik ke tahap berikutnya", "surat", Some("VersionOnly"), ("200", None)) },
             "/letters/{id}/decision": {
                 "parameters": id_param(),
@@ -109,6 +111,7 @@ fn letter_paths() -> (Value, Value) {
                 "NewLetter": object(&["template", "data"], json!({ "template": { "type": "string" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
                 "Revise": object(&["version", "data"], json!({ "version": { "type": "integer", "description": "versi surat yang sedang diubah" }, "data": { "$ref": "#/components/schemas/DraftData" }, "note": { "type": "string" } })),
                 "Classification": object(&["version", "code"], json!({ "version": { "type": "integer" }, "code": { "type": "string" } })),
+                "Revoke": object(&["reason"], json!({ "reason": { "type": "string" } })),
                 "VersionOnly": object(&["version"], json!({ "version": { "type": "integer" } })),
                 "Decision": object(&["decision", "revision", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan", "kembalikan", "tolak"] }, "revision": { "type": "integer", "description": "revisi yang diperiksa" }, "passphrase": { "type": "string" }, "note": { "type": "string" }, "accept_budget_warning": { "type": "boolean" } })),
                 "BulkDecision": object(&["decision", "letters", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan"] }, "passphrase": { "type": "string" }, "letters": { "type": "array", "items": object(&["id", "revision"], json!({ "id": { "type": "integer" }, "revision": { "type": "integer" } })) } })),

@@ -168,6 +168,11 @@ pub struct Letter {
     pub verification_id: Option<String>,
     pub final_sha256: Option<String>,
     pub signed_at: Option<i64>,
+    /// Revocation, and the correction (ralat) relations.
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: String,
+    pub superseded_by: Option<i64>,
+    pub corrects: Option<i64>,
 }
 
 impl Letter {
@@ -299,18 +304,35 @@ impl Workflow {
             return Err(Error::Forbidden("Hanya konseptor yang dapat membuat konsep surat.".into()));
         }
         let manifest = self.catalogue.get(template_id)?.clone();
+        let code = manifest.kode_klasifikasi.clone();
+        self.insert_letter(user, user.id, &manifest, data, note, &code, None).await
+    }
+
+    /// A new letter: revision 1 by `user`, the chain's first round with the drafting
+    /// stage assigned to `drafter_id`.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_letter(
+        &self,
+        user: &User,
+        drafter_id: i64,
+        manifest: &Manifest,
+        data: &Value,
+        note: &str,
+        classification_code: &str,
+        corrects: Option<i64>,
+    ) -> Result<Letter, Error> {
         let department = self.department(user.department_id).await?;
-        let (fields, pdf) = self.checked_draft(&manifest, &department, data).await?;
+        let (fields, pdf) = self.checked_draft(manifest, &department, data).await?;
         let chain = chain::for_kind(&self.db, department.id, manifest.kind).await?;
         chain.check().map_err(Error::BadChain)?;
         let chain_json = serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?;
-        let subject = subject_of(&manifest, &fields);
+        let subject = subject_of(manifest, &fields);
         let at = now();
 
         let mut tx = self.db.begin_write().await?;
         let (letter_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
-            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at, classification_code) \
-             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8, $9) RETURNING id",
+            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at, classification_code, corrects) \
+             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
         )
         .bind(department.id)
         .bind(&manifest.id)
@@ -318,26 +340,124 @@ impl Workflow {
         .bind(&subject)
         .bind(state::KONSEP)
         .bind(&chain_json)
-        .bind(user.id)
+        .bind(drafter_id)
         .bind(at)
-        .bind(&manifest.kode_klasifikasi)
+        .bind(classification_code)
+        .bind(corrects)
         .fetch_one(&mut *tx)
         .await?;
         insert_revision(&mut tx, letter_id, 1, &fields, &pdf, user.id, note, at).await?;
-        start_round(&mut tx, department.id, letter_id, 1, &chain, user.id, at).await?;
+        start_round(&mut tx, department.id, letter_id, 1, &chain, drafter_id, at).await?;
         audit::record(
             &mut tx,
             audit_event(
                 department.id,
                 &user.actor(),
-                "letter.created",
+                if corrects.is_some() {
+                    "letter.correction_started"
+                } else {
+                    "letter.created"
+                },
                 letter_id,
-                serde_json::json!({ "template": manifest.id, "subject": subject }),
+                serde_json::json!({ "template": manifest.id, "subject": subject, "corrects": corrects }),
             ),
         )
         .await?;
         tx.commit().await?;
         get(&self.db, department.id, letter_id).await
+    }
+
+    /// Whether the user may revoke or correct a signed letter: its signer, or an
+    /// administrator.
+    async fn may_withdraw(&self, user: &User, letter: &Letter) -> Result<(), Error> {
+        if letter.state != state::DITANDATANGANI {
+            return Err(Error::NotYourTurn(
+                "Hanya surat yang sudah ditandatangani yang dapat dicabut atau diralat.".into(),
+            ));
+        }
+        if user.has(Role::Administrator) {
+            return Ok(());
+        }
+        let signer = steps(&self.db, letter.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"))
+            .and_then(|s| s.acted_by_official);
+        if signer.is_some() && signer == user.official_id {
+            return Ok(());
+        }
+        Err(Error::Forbidden(
+            "Hanya penandatangan surat ini atau administrator yang dapat mencabut atau meralatnya.".into(),
+        ))
+    }
+
+    /// Revokes a signed letter with a reason; the verification page shows it at once.
+    pub async fn revoke(&self, user: &User, letter_id: i64, reason: &str) -> Result<Letter, Error> {
+        let letter = get(&self.db, user.department_id, letter_id).await?;
+        self.may_withdraw(user, &letter).await?;
+        let reason = reason.trim();
+        if reason.chars().count() < 5 {
+            return Err(Error::Invalid(FieldErrors::single("alasan", "Tuliskan alasan pencabutan.")));
+        }
+        let at = now();
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query("UPDATE letters SET revoked_at = $1, revoked_reason = $2, revoked_by = $3, version = version + 1 WHERE id = $4 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(reason)
+            .bind(user.actor().label())
+            .bind(letter.id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(Error::Conflict("Surat ini sudah dicabut.".into()));
+        }
+        audit::record(
+            &mut tx,
+            audit_event(
+                letter.department_id,
+                &user.actor(),
+                "letter.revoked",
+                letter.id,
+                serde_json::json!({ "reason": reason }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        get(&self.db, letter.department_id, letter.id).await
+    }
+
+    /// Starts a correction (ralat) of a signed letter: a new letter of the same template
+    /// with the signed data, back with the original drafter. Once the correction is
+    /// signed, the original shows as replaced (DIGANTI) with a link to it.
+    pub async fn start_correction(&self, user: &User, letter_id: i64) -> Result<Letter, Error> {
+        let original = get(&self.db, user.department_id, letter_id).await?;
+        self.may_withdraw(user, &original).await?;
+        let pending: Option<(i64,)> =
+            sqlx::query_as::<Any, (i64,)>("SELECT id FROM letters WHERE corrects = $1 AND state IN ($2, $3) LIMIT 1")
+                .bind(original.id)
+                .bind(state::KONSEP)
+                .bind(state::PROSES)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        if let Some((id,)) = pending {
+            return Err(Error::Conflict(format!(
+                "Ralat surat ini sudah dibuat dan sedang diproses (surat {id})."
+            )));
+        }
+        let manifest = self.catalogue.get(&original.template_id)?.clone();
+        let data = revision(&self.db, original.id, original.revision).await?.fields();
+        let number = original.number.clone().unwrap_or_default();
+        self.insert_letter(
+            user,
+            original.created_by,
+            &manifest,
+            &data,
+            &format!("ralat atas surat nomor {number}"),
+            &original.classification_code,
+            Some(original.id),
+        )
+        .await
     }
 
     /// Saves new data as the next revision. Allowed at the drafting and typing stages, to
@@ -916,6 +1036,11 @@ impl Workflow {
         .bind(letter.id)
         .execute(&mut *conn)
         .await?;
+        // A correction replaces the letter it corrects from the moment it is signed.
+        sqlx::query("UPDATE letters SET superseded_by = $1 WHERE id = (SELECT corrects FROM letters WHERE id = $1)")
+            .bind(letter.id)
+            .execute(&mut *conn)
+            .await?;
         let signer_line = match &signer.sebutan {
             Some(sebutan) => format!("{} ({sebutan} {})", signer.nama, signer.jabatan),
             None => format!("{} ({})", signer.nama, signer.jabatan),

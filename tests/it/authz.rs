@@ -188,6 +188,8 @@ async fn forms_without_valid_csrf_are_refused() {
         "/pengaturan/penomoran",
         "/surat/1/klasifikasi",
         "/agenda/1/batal",
+        "/surat/1/cabut",
+        "/surat/1/ralat",
         "/templat/surat-dinas/pratinjau",
         "/keluar",
     ] {

@@ -182,3 +182,93 @@ async fn personal_data_stays_with_staff_and_the_page_is_rate_limited() {
 async fn demo_seed(test_db: &support::TestDb) {
     naskah::demo::seed(&test_db.db, Some(support::DEMO_PASSWORD)).await.unwrap();
 }
+
+/// The signer revokes a letter: the public page says DICABUT with the reason at once.
+/// A correction (ralat) goes back to the original drafter and, once signed, the original
+/// shows DIGANTI with a link to the new one. Others may do neither.
+#[tokio::test]
+async fn revocation_and_correction_show_on_the_public_page() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let first = signed(&d, "surat-permintaan-data", json!({ "hal": "Yang akan dicabut" })).await;
+    let second = signed(&d, "surat-permintaan-data", json!({ "hal": "Yang akan diralat" })).await;
+    let mut anon = Client::new(&state);
+
+    // Revocation: not by the Kepala Bidang; by the signer, with a reason.
+    let kabid = d.user("kabid").await;
+    let r = d.flow.revoke(&kabid, first.id, "Salah alamat tujuan").await;
+    assert!(matches!(r, Err(workflow::Error::Forbidden(_))), "{r:?}");
+    let mut kadis = support::logged_in(&state, "kadis").await;
+    let view = kadis.get(&format!("/surat/{}", first.id)).await;
+    assert!(view.body.contains("Cabut surat ini") && view.body.contains("Buat ralat surat ini"));
+    let csrf = view.csrf();
+    let empty = kadis
+        .post_form(&format!("/surat/{}/cabut", first.id), &[("csrf", &csrf), ("alasan", "")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Tuliskan alasan pencabutan."));
+    let done = kadis
+        .post_form(
+            &format!("/surat/{}/cabut", first.id),
+            &[("csrf", &csrf), ("alasan", "Salah alamat tujuan")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let public = anon.get(&format!("/v/{}", first.verification_id.clone().unwrap())).await.body;
+    assert!(public.contains(">DICABUT<") && public.contains("Salah alamat tujuan"), "{public}");
+    assert_eq!(
+        anon.get(&format!("/v/{}.json", first.verification_id.unwrap())).await.json()["status"],
+        "DICABUT"
+    );
+    let again = d.flow.revoke(&d.user("kadis").await, first.id, "Lagi-lagi").await;
+    assert!(matches!(again, Err(workflow::Error::Conflict(_))), "{again:?}");
+
+    // Correction: started by the administrator, drafted by the original konseptor.
+    let admin = d.user("agendaris").await;
+    let correction = d.flow.start_correction(&admin, second.id).await.unwrap();
+    assert_eq!(correction.corrects, Some(second.id));
+    assert_eq!(correction.created_by, d.user("konseptor").await.id);
+    let twice = d.flow.start_correction(&admin, second.id).await;
+    assert!(matches!(twice, Err(workflow::Error::Conflict(_))), "{twice:?}");
+    let public = anon.get(&format!("/v/{}", second.verification_id.clone().unwrap())).await.body;
+    assert!(public.contains(">SAH<"), "still valid until the correction is signed");
+    let konseptor = d.user("konseptor").await;
+    let c = d
+        .flow
+        .revise(
+            &konseptor,
+            correction.id,
+            correction.version,
+            &json!({ "hal": "Yang sudah diralat" }),
+            "ralat hal",
+        )
+        .await
+        .unwrap();
+    let c = d.flow.submit(&konseptor, c.id, c.version).await.unwrap();
+    let c = d.flow.submit(&d.user("staf").await, c.id, c.version).await.unwrap();
+    let mut c = c;
+    for (username, decision) in [
+        ("kabid", Decision::Paraf),
+        ("sekdis", Decision::Paraf),
+        ("kadis", Decision::TandaTangan),
+    ] {
+        c = d
+            .flow
+            .decide(&d.user(username).await, c.id, &request(decision, 2), DEMO_PASSPHRASE)
+            .await
+            .unwrap();
+    }
+    let newer = c.verification_id.clone().unwrap();
+    let public = anon.get(&format!("/v/{}", second.verification_id.clone().unwrap())).await.body;
+    assert!(
+        public.contains(">DIGANTI<") && public.contains(&format!("href=\"/v/{newer}\"")),
+        "{public}"
+    );
+    assert_eq!(workflow::get(&state.db, 1, second.id).await.unwrap().superseded_by, Some(c.id));
+    assert_ne!(c.number, second.number, "the correction has its own number");
+}

@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/surat/{id}/revisi", post(revise))
         .route("/surat/{id}/teruskan", post(submit))
         .route("/surat/{id}/klasifikasi", post(classify))
+        .route("/surat/{id}/cabut", post(revoke))
+        .route("/surat/{id}/ralat", post(correct))
         .route("/surat/{id}/keputusan", post(decide))
         .route("/surat/{id}/revisi/{number}/pdf", get(revision_pdf))
         .route("/surat/{id}/pdf", get(final_pdf))
@@ -508,6 +510,43 @@ async fn letter_page(
         forms.push(form);
     }
 
+    // The signer or an administrator may revoke a signed letter or start its correction.
+    let signer_official = steps
+        .iter()
+        .rev()
+        .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"))
+        .and_then(|s| s.acted_by_official);
+    let may_withdraw = letter.state == workflow::state::DITANDATANGANI
+        && (user.user.has(Role::Administrator) || (signer_official.is_some() && signer_official == user.user.official_id));
+    if may_withdraw && letter.number.is_some() {
+        if letter.revoked_at.is_none() {
+            forms.push(
+                Form::new(
+                    "Cabut surat",
+                    &format!("/surat/{}/cabut", letter.id),
+                    user.csrf(),
+                    "Cabut surat ini",
+                    vec![
+                        Field {
+                            kind: "textarea",
+                            ..Field::text("alasan", "Alasan pencabutan", "")
+                        }
+                        .required()
+                        .help("Ditampilkan di halaman verifikasi publik."),
+                    ],
+                )
+                .with_errors(&errors),
+            );
+        }
+        forms.push(Form::new(
+            "Ralat",
+            &format!("/surat/{}/ralat", letter.id),
+            user.csrf(),
+            "Buat ralat surat ini",
+            vec![],
+        ));
+    }
+
     let fields: Vec<(String, String)> = data
         .as_object()
         .map(|o| {
@@ -626,6 +665,38 @@ async fn classify(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=tersimpan")).into_response()),
+        Err(e) => {
+            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
+            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
+            Ok(render(status, &page))
+        }
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    match state.workflow().revoke(&user.user, id, &form.get("alasan")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=dicabut-surat")).into_response()),
+        Err(e) => {
+            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
+            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
+            Ok(render(status, &page))
+        }
+    }
+}
+
+async fn correct(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(_form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    match state.workflow().start_correction(&user.user, id).await {
+        Ok(correction) => Ok(Redirect::to(&format!("/surat/{}", correction.id)).into_response()),
         Err(e) => {
             let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
             let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;

@@ -114,6 +114,7 @@ impl Notice {
             "kembalikan" => "Surat dikembalikan ke konseptor untuk diperbaiki.",
             "tolak" => "Surat ditolak.",
             "kunci" => "Kunci tanda tangan tersimpan.",
+            "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
             _ => "",
         }
     }
