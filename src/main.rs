@@ -100,6 +100,19 @@ enum Command {
         /// The letter's number in naskah (as in /surat/N).
         letter: i64,
     },
+    /// Check a letter's QR token without the server: give the token, the verification
+    /// address from the QR code, or the signed PDF.
+    Verify {
+        /// Required: the check uses no network.
+        #[arg(long)]
+        offline: bool,
+        /// The token, the address (…/v/ID?t=TOKEN) or a PDF file.
+        what: String,
+        /// Public keys as published at /.well-known/naskah-keys.json (default: the keys in
+        /// this installation's database).
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -325,6 +338,58 @@ fn stdin_lines(wanted: usize, what: &str) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
+/// The verification address or token inside a signed PDF (its keywords).
+fn token_in_pdf(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find("?t=")? + 3;
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
+async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use naskah::verification::token;
+    let path = std::path::Path::new(what);
+    let token_text = if path.is_file() {
+        let bytes = std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?;
+        token_in_pdf(&bytes).with_context(|| format!("{} tidak memuat token naskah (bukan PDF bertanda tangan naskah?)", path.display()))?
+    } else {
+        token::from_text(what).to_string()
+    };
+    let keys = match keys_file {
+        Some(file) => {
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{} tidak dapat dibaca", file.display()))?)
+                    .with_context(|| format!("{} bukan JSON kunci naskah", file.display()))?;
+            token::keys_from_json(&json)
+        }
+        None => {
+            let db = open_db(config).await?;
+            let published = keys::department::published(&db).await?;
+            let json = serde_json::json!({ "keys": published });
+            token::keys_from_json(&json)
+        }
+    };
+    if keys.is_empty() {
+        bail!("tidak ada kunci dinas untuk memeriksa; unduh /.well-known/naskah-keys.json dan beri --keys");
+    }
+    match token::open(&token_text, &keys) {
+        Ok(claims) => {
+            println!("SAH: token ditandatangani kunci dinas {}.", claims.k);
+            println!("  Nomor        {}", claims.n);
+            println!("  Tanggal      {}", claims.d);
+            println!("  Penandatangan {}", claims.s);
+            println!("  Nomor verifikasi {}", claims.i);
+            println!("  Hash hal     {}", claims.h);
+            println!("Status terkini (dicabut atau diganti) hanya dapat dilihat daring di halaman verifikasi.");
+            Ok(())
+        }
+        Err(e) => bail!("TIDAK SAH: {e}"),
+    }
+}
+
 async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     let store = KeyStore::new(&config.keys_dir);
@@ -462,6 +527,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             println!("Surat {letter}: {} pernyataan, semuanya sah.", checks.len());
             Ok(())
+        }
+        Command::Verify { offline, what, keys } => {
+            if !offline {
+                bail!("sebutkan --offline: pemeriksaan daring dilakukan di halaman verifikasi (alamat di kode QR)");
+            }
+            verify_offline(&config, &what, keys.as_deref()).await
         }
         Command::Audit {
             action: AuditAction::Verify,

@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_revocation.sql"),
         postgres: include_str!("../../migrations/postgres/0004_revocation.sql"),
     },
+    Migration {
+        version: 5,
+        name: "department_keys",
+        sqlite: include_str!("../../migrations/sqlite/0005_department_keys.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_department_keys.sql"),
+    },
 ];
 
 impl Migration {

@@ -7,6 +7,7 @@
 //! database (`official_keys`), where it stays after the key is retired so that old
 //! statements still verify.
 
+pub mod department;
 mod store;
 
 use ed25519_dalek::SigningKey;

@@ -99,6 +99,9 @@ pub struct Slots {
     pub signer: Option<Signer>,
     /// The electronic-signature footer line.
     pub footer: Option<String>,
+    /// The verification address the QR code encodes (also in the PDF's keywords, so
+    /// `naskah verify --offline FILE.pdf` finds it).
+    pub verification_url: Option<String>,
 }
 
 impl Slots {
@@ -140,6 +143,7 @@ pub fn document_data(department: &Department, has_logo: Option<&str>, title: &st
             "qr": slots.qr_svg.is_some(),
             "penandatangan": slots.signer,
             "catatan_tte": slots.footer,
+            "alamat_verifikasi": slots.verification_url,
         }
     })
 }

@@ -2,6 +2,8 @@
 //! `/v/{id}`, with personal data masked, and the comparison of an uploaded PDF with the
 //! official one.
 
+pub mod token;
+
 use serde::Serialize;
 use sqlx::{Any, FromRow};
 
@@ -34,6 +36,9 @@ pub struct PublicRecord {
     pub revoked_date: String,
     /// The verification id of the correction that supersedes it.
     pub superseded_by: Option<String>,
+    /// The date as YYYY-MM-DD and the verification id, as the QR token names them.
+    pub date_iso: String,
+    pub verification_id: String,
     #[serde(skip)]
     pub letter_id: i64,
     #[serde(skip)]
@@ -179,6 +184,8 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
         revoked_reason: mask_nik(&row.revoked_reason),
         revoked_date: row.revoked_at.map(|t| crate::text::date_long(tz.date_of(t))).unwrap_or_default(),
         superseded_by,
+        date_iso: letter.letter_date.clone().unwrap_or_default(),
+        verification_id: letter.verification_id.clone().unwrap_or_default(),
         letter_id: row.id,
         department_id: row.department_id,
     }))

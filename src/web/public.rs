@@ -12,7 +12,7 @@ use std::{
 use askama::Template;
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -34,6 +34,7 @@ const MAX_UPLOAD: usize = 30 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v/{id}", get(page))
+        .route("/.well-known/naskah-keys.json", get(published_keys))
         .route("/v/{id}/pdf", get(official_pdf))
         .route(
             "/v/{id}/periksa",
@@ -73,6 +74,9 @@ struct VerifyTemplate {
     shell: Shell,
     id: String,
     record: PublicRecord,
+    /// What the QR code's signed token says, when the address carried one.
+    token_note: String,
+    token_ok: bool,
     may_download: bool,
     check: Option<UploadCheck>,
     check_error: String,
@@ -134,7 +138,49 @@ async fn is_staff(state: &AppState, headers: &HeaderMap, record: &PublicRecord) 
     matches!(auth::session_user(state, headers).await, Some(user) if user.department_id == record.department_id)
 }
 
-async fn page(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
+#[derive(serde::Deserialize, Default)]
+struct TokenQuery {
+    t: Option<String>,
+}
+
+/// Checks the token of the QR code against the department's published keys and the
+/// record: a token that verifies but names another number or date is refused too.
+async fn token_check(state: &AppState, record: &PublicRecord, token: Option<&str>) -> (String, bool) {
+    use crate::verification::token;
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return (String::new(), false);
+    };
+    let keys = match crate::keys::department::published(&state.db).await {
+        Ok(keys) => keys
+            .into_iter()
+            .filter(|k| k.department_id == record.department_id)
+            .filter_map(|k| {
+                let bytes: [u8; 32] = hex::decode(&k.public_key).ok()?.try_into().ok()?;
+                Some((k.key_id, ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?))
+            })
+            .collect(),
+        Err(_) => Default::default(),
+    };
+    match token::open(token, &keys) {
+        Ok(claims) if claims.n == record.number && claims.d == record.date_iso && claims.i == record.verification_id => (
+            "Kode QR asli: ditandatangani dengan kunci dinas dan cocok dengan catatan ini.".into(),
+            true,
+        ),
+        Ok(_) => (
+            "Kode QR ini bertanda tangan dinas tetapi tidak cocok dengan naskah ini.".into(),
+            false,
+        ),
+        Err(e) => (format!("Kode QR tidak sah: {e}."), false),
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    peer: PeerAddr,
+) -> Response {
     let (id, json) = match id.strip_suffix(".json") {
         Some(bare) => (bare.to_string(), true),
         None => (id, false),
@@ -160,12 +206,15 @@ async fn page(State(state): State<AppState>, Path(id): Path<String>, headers: He
         return response;
     }
     let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
+    let (token_note, token_ok) = token_check(&state, &record, query.t.as_deref()).await;
     let mut response = render(
         StatusCode::OK,
         &VerifyTemplate {
             shell: shell(&format!("Verifikasi {}", record.number)),
             id,
             record,
+            token_note,
+            token_ok,
             may_download,
             check: None,
             check_error: String::new(),
@@ -173,6 +222,43 @@ async fn page(State(state): State<AppState>, Path(id): Path<String>, headers: He
     );
     no_store(&mut response);
     response
+}
+
+/// The departments' public keys for the QR tokens, current and retired, so a letter can
+/// be checked offline (`naskah verify --offline`).
+async fn published_keys(State(state): State<AppState>) -> Response {
+    match crate::keys::department::published(&state.db).await {
+        Ok(keys) => {
+            let departments = crate::departments::list(&state.db).await.unwrap_or_default();
+            let keys: Vec<serde_json::Value> = keys
+                .into_iter()
+                .map(|k| {
+                    let department = departments
+                        .iter()
+                        .find(|d| d.id == k.department_id)
+                        .map(|d| format!("{} {}", d.name, d.regency_name))
+                        .unwrap_or_default();
+                    serde_json::json!({
+                        "key_id": k.key_id,
+                        "algorithm": "Ed25519",
+                        "public_key": k.public_key,
+                        "department": department,
+                        "created_at": k.created_at,
+                        "retired_at": k.retired_at,
+                    })
+                })
+                .collect();
+            let mut response = Json(serde_json::json!({ "keys": keys })).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "kunci publik tidak dapat dibaca");
+            (StatusCode::SERVICE_UNAVAILABLE, "Kunci publik sedang tidak dapat dibaca.").into_response()
+        }
+    }
 }
 
 async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
@@ -270,6 +356,8 @@ async fn check_upload(
             shell: shell(&format!("Verifikasi {}", record.number)),
             id,
             record,
+            token_note: String::new(),
+            token_ok: false,
             may_download,
             check,
             check_error,

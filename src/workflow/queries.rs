@@ -14,7 +14,7 @@ use crate::{
 
 const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, \
      created_by, created_at, updated_at, classification_code, number, letter_date, verification_id, final_sha256, signed_at, \
-     revoked_at, revoked_reason, superseded_by, corrects";
+     revoked_at, revoked_reason, superseded_by, corrects, qr_token";
 const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
      standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
 const REVISION_COLUMNS: &str = "id, letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at";

@@ -267,6 +267,7 @@ fn filled() -> Slots {
         qr_svg: Some("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>".into()),
         signer: Some(signer()),
         footer: Some("Dokumen ini ditandatangani secara elektronik.".into()),
+        verification_url: Some("https://naskah.example.go.id/v/0123456789abcdef0123456789abcdef".into()),
     }
 }
 

@@ -272,3 +272,115 @@ async fn revocation_and_correction_show_on_the_public_page() {
     assert_eq!(workflow::get(&state.db, 1, second.id).await.unwrap().superseded_by, Some(c.id));
     assert_ne!(c.number, second.number, "the correction has its own number");
 }
+
+/// Decodes the QR codes in a PNG page image.
+fn qr_texts(png_bytes: &[u8]) -> Vec<String> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    let channels = info.color_type.samples();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let grey = |x: usize, y: usize| {
+        let at = (y * width + x) * channels;
+        let pixel = &buffer[at..at + channels];
+        let luma = if channels >= 3 {
+            (u32::from(pixel[0]) * 299 + u32::from(pixel[1]) * 587 + u32::from(pixel[2]) * 114) / 1000
+        } else {
+            u32::from(pixel[0])
+        };
+        // Transparent pixels are the white paper.
+        if channels == 4 && pixel[3] < 128 { 255 } else { luma as u8 }
+    };
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, grey);
+    image
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+/// The QR code on the signed page decodes to the verification address with its signed
+/// token; following it shows the letter as SAH with the token checked. The token checks
+/// offline too, with the keys published at /.well-known/naskah-keys.json, from the token,
+/// the address, or the PDF; a changed token does not.
+#[tokio::test]
+async fn the_qr_code_leads_to_the_page_and_checks_offline() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo {
+        flow: state.workflow(),
+        department_id: 1,
+        _keys: tempfile::tempdir().unwrap(),
+    };
+    let letter = signed(&d, "surat-permintaan-data", json!({ "hal": "Permohonan data untuk kode QR" })).await;
+    // The page as a phone camera sees print: about 300 dpi (4 pixels per point).
+    let slots = state.workflow().final_slots(&letter).await.unwrap().unwrap();
+    let manifest = state.catalogue.get(&letter.template_id).unwrap();
+    let department = naskah::departments::get(&state.db, 1).await.unwrap();
+    let logo = naskah::departments::logo(&state.db, 1).await.unwrap();
+    let data = workflow::revision(&state.db, letter.id, 1).await.unwrap().fields();
+    let job = naskah::letters::job(manifest, &department, logo, &data, &slots, None);
+    let image = state.renderer.render_png_blocking(&job, 0, 4.0).unwrap();
+    let texts = qr_texts(&image.png);
+    assert_eq!(texts.len(), 1, "one QR code on the page: {texts:?}");
+    let address = &texts[0];
+    let id = letter.verification_id.clone().unwrap();
+    let prefix = format!("{}/v/{id}?t=", state.config.base_url);
+    assert!(address.starts_with(&prefix), "{address}");
+
+    // Follow it, as a phone would.
+    let path = address.strip_prefix(&state.config.base_url).unwrap();
+    let mut anon = Client::new(&state);
+    let page = anon.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(">SAH<") && page.body.contains("Kode QR asli"), "{}", page.body);
+    // A token changed by one character is refused on the page.
+    let token = address.split_once("?t=").unwrap().1.to_string();
+    let mut bad = token.clone().into_bytes();
+    let at = bad.len() - 5;
+    bad[at] = if bad[at] == b'A' { b'B' } else { b'A' };
+    let bad = String::from_utf8(bad).unwrap();
+    let refused = anon.get(&format!("/v/{id}?t={bad}")).await;
+    assert!(refused.body.contains("Kode QR tidak sah"), "{}", refused.body);
+
+    // Offline: the published keys and the token, the address, or the signed PDF.
+    let published = anon.get("/.well-known/naskah-keys.json").await;
+    assert_eq!(published.status, StatusCode::OK);
+    let keys = naskah::verification::token::keys_from_json(&published.json());
+    assert_eq!(keys.len(), 1);
+    let claims = naskah::verification::token::open(&token, &keys).unwrap();
+    assert_eq!(claims.n, letter.number.clone().unwrap());
+    assert_eq!(claims.i, id);
+    assert_eq!(claims.s, "Drs. Bambang Sutrisno, M.Si.");
+    assert_eq!(claims.h, naskah::verification::token::subject_hash("Permohonan data untuk kode QR"));
+    assert!(naskah::verification::token::open(&bad, &keys).is_err());
+
+    let dir = tempfile::tempdir().unwrap();
+    let keys_file = dir.path().join("naskah-keys.json");
+    std::fs::write(&keys_file, &published.body).unwrap();
+    let pdf_file = dir.path().join("surat.pdf");
+    std::fs::write(&pdf_file, workflow::final_pdf(&state.db, letter.id).await.unwrap().unwrap()).unwrap();
+    let cli = |what: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_naskah"))
+            .current_dir(dir.path())
+            .env("NASKAH_LOG_LEVEL", "warn")
+            .env("NASKAH_TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/letter_templates"))
+            .args(["verify", "--offline", what, "--keys"])
+            .arg(&keys_file)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for what in [token.as_str(), address.as_str(), pdf_file.to_str().unwrap()] {
+        let (ok, out, err) = cli(what);
+        assert!(ok, "{what}: {err}");
+        assert!(out.contains("SAH") && out.contains(letter.number.as_deref().unwrap()), "{out}");
+    }
+    let (ok, _, err) = cli(&bad);
+    assert!(!ok && err.contains("TIDAK SAH"), "{err}");
+}
