@@ -194,6 +194,7 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
         id,
         &crate::numbering::Settings {
             number_format: crate::numbering::DEFAULT_FORMAT.into(),
+            number_format_keputusan: crate::numbering::DEFAULT_DECREE_FORMAT.into(),
             number_unit: "Disnaker".into(),
             number_per_unit: 0,
         },

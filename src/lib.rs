@@ -33,6 +33,8 @@ pub mod text;
 pub mod validation;
 /// The public record behind a letter's QR code, with personal data masked.
 pub mod verification;
+/// `naskah demo --walkthrough DIR`: the three SOP documents signed without a browser.
+pub mod walkthrough;
 /// HTTP: pages, JSON API, operations endpoints.
 pub mod web;
 /// The approval chain: drafts, revisions, paraf and signature, delegation, standard times.

@@ -50,7 +50,12 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Seed the demo department (Disnaker Kabupaten Penajam Paser Utara) and exit.
-    Demo,
+    Demo {
+        /// Instead: run the SOP's three documents from draft to signature in a database
+        /// of their own in DIR, and write the signed PDFs, the public keys and summary.json there.
+        #[arg(long, value_name = "DIR")]
+        walkthrough: Option<PathBuf>,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -492,7 +497,16 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { walkthrough: Some(dir) } => {
+            let signed = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url).await?;
+            for s in &signed {
+                println!("{:<28} {}  {}", s.number, s.date, s.title);
+                println!("{:<28} {}", "", s.file);
+            }
+            println!("Ringkasan: {}", dir.join("summary.json").display());
+            Ok(())
+        }
+        Command::Demo { walkthrough: None } => {
             let db = open_db(&config).await?;
             let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
             let seeded = demo::seed(&db, password.as_deref()).await?;

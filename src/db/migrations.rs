@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_department_keys.sql"),
         postgres: include_str!("../../migrations/postgres/0005_department_keys.sql"),
     },
+    Migration {
+        version: 6,
+        name: "decree_numbers",
+        sqlite: include_str!("../../migrations/sqlite/0006_decree_numbers.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_decree_numbers.sql"),
+    },
 ];
 
 impl Migration {

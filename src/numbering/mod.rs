@@ -15,8 +15,11 @@ use crate::{
     validation::FieldErrors,
 };
 
-/// The format of a new department: `500.15.16/0123/Disnaker/2026`.
+/// The format of a new department's letters: `500.15.16/0123/Disnaker/2026`.
 pub const DEFAULT_FORMAT: &str = "{kode_klasifikasi}/{urut:04}/{unit}/{tahun}";
+/// The format of its decrees, which never read like a letter's number:
+/// `500.15.16/0007/Kep/Disnaker/2026`.
+pub const DEFAULT_DECREE_FORMAT: &str = "{kode_klasifikasi}/{urut:04}/Kep/{unit}/{tahun}";
 
 /// Classification codes every department starts with (Permendagri 83/2022); the
 /// department adds its own.
@@ -150,31 +153,61 @@ pub async fn codes(db: &Db, department_id: i64) -> Result<Vec<Code>, Error> {
 /// The department's numbering settings.
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Settings {
+    /// Letters' format.
     pub number_format: String,
+    /// Decrees' format.
+    pub number_format_keputusan: String,
     pub number_unit: String,
     pub number_per_unit: i64,
 }
 
+impl Settings {
+    /// The format of a series (`surat` or `keputusan`).
+    pub fn format_for(&self, series: &str) -> &str {
+        if series == "keputusan" {
+            &self.number_format_keputusan
+        } else {
+            &self.number_format
+        }
+    }
+}
+
 pub async fn settings(db: &Db, department_id: i64) -> Result<Settings, Error> {
-    Ok(
-        sqlx::query_as::<Any, Settings>("SELECT number_format, number_unit, number_per_unit FROM departments WHERE id = $1")
-            .bind(department_id)
-            .fetch_one(&db.pool)
-            .await?,
+    Ok(sqlx::query_as::<Any, Settings>(
+        "SELECT number_format, number_format_keputusan, number_unit, number_per_unit FROM departments WHERE id = $1",
     )
+    .bind(department_id)
+    .fetch_one(&db.pool)
+    .await?)
 }
 
 /// Changes the department's numbering settings after checking the format.
 pub async fn set_settings(db: &Db, actor: &Actor, department_id: i64, settings: &Settings) -> Result<(), Error> {
-    check_format(&settings.number_format).map_err(|e| Error::Invalid(FieldErrors::single("number_format", e)))?;
+    let mut errors = FieldErrors::default();
+    if let Err(e) = check_format(&settings.number_format) {
+        errors.add("number_format", e);
+    }
+    if let Err(e) = check_format(&settings.number_format_keputusan) {
+        errors.add("number_format_keputusan", e);
+    }
+    if errors.is_empty() && settings.number_format.trim() == settings.number_format_keputusan.trim() {
+        errors.add(
+            "number_format_keputusan",
+            "Format keputusan harus berbeda dari format surat, agar nomor keputusan tidak sama dengan nomor surat.",
+        );
+    }
+    errors.into_result().map_err(Error::Invalid)?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE departments SET number_format = $1, number_unit = $2, number_per_unit = $3 WHERE id = $4")
-        .bind(settings.number_format.trim())
-        .bind(settings.number_unit.trim())
-        .bind(settings.number_per_unit)
-        .bind(department_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE departments SET number_format = $1, number_format_keputusan = $5, number_unit = $2, number_per_unit = $3 WHERE id = $4",
+    )
+    .bind(settings.number_format.trim())
+    .bind(settings.number_unit.trim())
+    .bind(settings.number_per_unit)
+    .bind(department_id)
+    .bind(settings.number_format_keputusan.trim())
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         Event {

@@ -994,7 +994,7 @@ impl Workflow {
         let date = department.tz().date_of(at);
         let serial = numbering::next_serial(conn, department.id, &letter.document_kind, &inputs.unit_key, date.year()).await?;
         let number = numbering::format_number(
-            &inputs.settings.number_format,
+            inputs.settings.format_for(&letter.document_kind),
             &numbering::Parts {
                 classification_code: &letter.classification_code,
                 serial,
@@ -1084,7 +1084,14 @@ impl Workflow {
                 signer: &signer_line,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            numbering::Error::Db(db) if db.is_unique_violation() => Error::Unresolved(format!(
+                "Nomor {number} sudah pernah diberikan; format nomor dinas tidak membedakan nomor ini \
+                 (periksa Pengaturan dinas → Penomoran: sertakan {{urut}} dan {{tahun}})."
+            )),
+            other => other.into(),
+        })?;
         Ok(number)
     }
 }

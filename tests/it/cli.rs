@@ -349,3 +349,58 @@ fn keys_and_audit_from_the_command_line() {
     let (ok, _, err) = run(naskah(dir.path()).args(["verify-chain", "999"]));
     assert!(!ok && err.contains("surat 999 tidak ditemukan"), "{err}");
 }
+
+/// The walkthrough signs the three SOP documents in a folder of its own: signed PDFs
+/// whose hashes are in summary.json and whose QR tokens check offline with the keys it
+/// writes; running it again starts afresh.
+#[test]
+fn the_walkthrough_signs_the_three_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("jalan");
+    for _ in 0..2 {
+        let (ok, out, err) = run(naskah(dir.path()).args(["demo", "--walkthrough"]).arg(&out_dir));
+        assert!(ok, "{err}");
+        assert!(out.contains("summary.json"), "{out}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let letters = summary["letters"].as_array().unwrap();
+    let templates: Vec<&str> = letters.iter().map(|l| l["template"].as_str().unwrap()).collect();
+    assert_eq!(
+        templates,
+        ["surat-permintaan-data", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"]
+    );
+    let numbers: Vec<&str> = letters.iter().map(|l| l["number"].as_str().unwrap()).collect();
+    assert!(numbers[0].starts_with("500.15.16/0001/Disnaker/"), "{numbers:?}");
+    assert!(
+        numbers[1].starts_with("500.15.16/0002/Disnaker/"),
+        "letters share a series: {numbers:?}"
+    );
+    assert!(
+        numbers[2].starts_with("500.15.16/0001/Kep/Disnaker/"),
+        "decrees have their own series: {numbers:?}"
+    );
+    for letter in letters {
+        let pdf = std::fs::read(out_dir.join(letter["file"].as_str().unwrap())).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&pdf))
+        };
+        assert_eq!(letter["sha256"], sha);
+        assert!(letter["verification_address"].as_str().unwrap().contains("/v/"));
+        assert!(
+            letter["signer"]
+                .as_str()
+                .unwrap()
+                .starts_with("Drs. Bambang Sutrisno, M.Si., Kepala Dinas")
+        );
+        let (ok, out, err) = run(naskah(dir.path())
+            .args(["verify", "--offline"])
+            .arg(out_dir.join(letter["file"].as_str().unwrap()))
+            .arg("--keys")
+            .arg(out_dir.join("naskah-keys.json")));
+        assert!(ok && out.contains(letter["number"].as_str().unwrap()), "{out}{err}");
+    }
+    // The walkthrough leaves the configured database alone.
+    assert!(!dir.path().join("data").exists());
+}

@@ -315,18 +315,37 @@ async fn register_and_numbering_pages() {
             &[
                 ("csrf", &csrf),
                 ("number_format", "{kode_klasifikasi}/{tahun}"),
+                ("number_format_keputusan", "{kode_klasifikasi}/{tahun}"),
                 ("number_unit", "Disnaker"),
             ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("format nomor harus memuat {urut}"), "{}", bad.body);
+    let same = agendaris
+        .post_form(
+            "/pengaturan/penomoran",
+            &[
+                ("csrf", &csrf),
+                ("number_format", numbering::DEFAULT_FORMAT),
+                ("number_format_keputusan", numbering::DEFAULT_FORMAT),
+                ("number_unit", "Disnaker"),
+            ],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        same.body.contains("Format keputusan harus berbeda dari format surat"),
+        "{}",
+        same.body
+    );
     let saved = agendaris
         .post_form(
             "/pengaturan/penomoran",
             &[
                 ("csrf", &csrf),
                 ("number_format", "{kode_klasifikasi}/{urut:03}/{unit}/{bulan_romawi}/{tahun}"),
+                ("number_format_keputusan", "{kode_klasifikasi}/{urut:03}/KEP/{unit}/{tahun}"),
                 ("number_unit", "DISNAKER"),
             ],
         )

@@ -327,9 +327,12 @@ async fn settings_form(
                 user.csrf(),
                 "Simpan",
                 vec![
-                    Field::text("number_format", "Format", &current.number_format)
+                    Field::text("number_format", "Format nomor surat", &current.number_format)
                         .required()
                         .help("Bagian: {kode_klasifikasi}, {urut:04} (nomor urut, 4 angka), {unit}, {tahun}, {bulan}, {bulan_romawi}."),
+                    Field::text("number_format_keputusan", "Format nomor keputusan", &current.number_format_keputusan)
+                        .required()
+                        .help("Keputusan bernomor urut sendiri; formatnya harus berbeda dari format surat, contoh {kode_klasifikasi}/{urut:04}/Kep/{unit}/{tahun}."),
                     Field::text("number_unit", "Kode unit ({unit})", &current.number_unit).help("Contoh: Disnaker"),
                     Field::checkboxes(
                         "number_per_unit",
@@ -357,6 +360,7 @@ async fn settings_save(
     user.require(Role::Administrator)?;
     let typed = numbering::Settings {
         number_format: form.get("number_format"),
+        number_format_keputusan: form.get("number_format_keputusan"),
         number_unit: form.get("number_unit"),
         number_per_unit: i64::from(form.get("number_per_unit") == "ya"),
     };

@@ -1,0 +1,154 @@
+//! `naskah demo --walkthrough DIR`: the SOP's three documents on the demo department,
+//! without a browser: drafted, typed, initialled and signed by the demo officials, each
+//! step through the same domain functions the pages use. Writes the signed PDFs, the
+//! department's public keys and `summary.json` to DIR. It works in a database and key
+//! store of its own inside DIR, so it can be run any number of times.
+
+use std::{path::Path, sync::Arc};
+
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    accounts::{self, User},
+    db::Db,
+    demo,
+    keys::KeyStore,
+    letters::Catalogue,
+    rendering::Renderer,
+    workflow::{self, Decision, DecisionRequest, Workflow},
+};
+
+/// One signed document in `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct Signed {
+    pub template: String,
+    pub title: String,
+    pub id: i64,
+    pub number: String,
+    pub date: String,
+    pub verification_address: String,
+    pub signer: String,
+    pub sha256: String,
+    pub file: String,
+}
+
+/// The three documents, in SOP order.
+const DOCUMENTS: [&str; 3] = ["surat-permintaan-data", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"];
+
+pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Result<Vec<Signed>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{} tidak dapat dibuat", dir.display()))?;
+    let database = dir.join("walkthrough.sqlite3");
+    for stale in [
+        database.clone(),
+        dir.join("walkthrough.sqlite3-wal"),
+        dir.join("walkthrough.sqlite3-shm"),
+    ] {
+        let _ = std::fs::remove_file(stale);
+    }
+    let keys_dir = dir.join("kunci");
+    let _ = std::fs::remove_dir_all(&keys_dir);
+    let db = Db::open(&format!("sqlite://{}?mode=rwc", database.display()), 5).await?;
+    let password = accounts::generate_password();
+    demo::seed(&db, Some(&password)).await?;
+    let passphrase = format!("frasa {}", accounts::generate_password());
+    let store = KeyStore::new(&keys_dir);
+    demo::seed_keys(&db, &store, Some(&passphrase)).await?;
+    let renderer =
+        Renderer::load(templates_dir, 2).with_context(|| format!("templat di {} tidak dapat dimuat", templates_dir.display()))?;
+    let flow = Workflow {
+        db: db.clone(),
+        catalogue: Arc::new(Catalogue::from_renderer(&renderer)?),
+        renderer,
+        keys: store,
+        base_url: base_url.into(),
+    };
+    let user = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            accounts::find_by_username(&db, name)
+                .await?
+                .with_context(|| format!("akun demo {name} tidak ada"))
+        }
+    };
+    let (konseptor, staf, kabid, sekdis, kadis) = (
+        user("konseptor").await?,
+        user("staf").await?,
+        user("kabid").await?,
+        user("sekdis").await?,
+        user("kadis").await?,
+    );
+
+    let mut signed = Vec::new();
+    for template in DOCUMENTS {
+        let manifest = flow.catalogue.get(template)?.clone();
+        let example: Value = match flow.renderer.file(&format!("/{template}/contoh.json")) {
+            Some(bytes) => serde_json::from_slice(bytes).with_context(|| format!("{template}/contoh.json bukan JSON"))?,
+            None => serde_json::json!({}),
+        };
+        let letter = flow.create(&konseptor, template, &example, "walkthrough: konsep").await?;
+        let letter = flow.submit(&konseptor, letter.id, letter.version).await?;
+        let letter = flow.submit(&staf, letter.id, letter.version).await?;
+        let mut letter = letter;
+        for (who, decision) in [
+            (&kabid, Decision::Paraf),
+            (&sekdis, Decision::Paraf),
+            (&kadis, Decision::TandaTangan),
+        ] {
+            letter = decide(&flow, who, &letter, decision, &passphrase).await?;
+        }
+        let pdf = workflow::final_pdf(&db, letter.id).await?.context("naskah akhir tidak tersimpan")?;
+        let number = letter.number.clone().unwrap_or_default();
+        let file = format!("{template}-{}.pdf", number.replace(['/', ' '], "-"));
+        std::fs::write(dir.join(&file), &pdf).with_context(|| format!("{file} tidak dapat ditulis"))?;
+        let signer = workflow::signer_block(&db, &letter)
+            .await?
+            .map(|s| format!("{}, {}", s.nama, s.jabatan))
+            .unwrap_or_default();
+        let verification_id = letter.verification_id.clone().unwrap_or_default();
+        signed.push(Signed {
+            template: template.into(),
+            title: manifest.title.clone(),
+            id: letter.id,
+            number,
+            date: letter.letter_date.clone().unwrap_or_default(),
+            verification_address: format!(
+                "{}?t={}",
+                flow.verification_url(&verification_id),
+                letter.qr_token.clone().unwrap_or_default()
+            ),
+            signer,
+            sha256: letter.final_sha256.clone().unwrap_or_default(),
+            file,
+        });
+    }
+
+    let keys = crate::keys::department::published(&db).await?;
+    std::fs::write(
+        dir.join("naskah-keys.json"),
+        serde_json::to_string_pretty(&serde_json::json!({ "keys": keys }))?,
+    )?;
+    std::fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(&serde_json::json!({ "department": demo::DEMO_SLUG, "letters": signed }))?,
+    )?;
+    db.pool.close().await;
+    Ok(signed)
+}
+
+async fn decide(
+    flow: &Workflow,
+    user: &User,
+    letter: &workflow::Letter,
+    decision: Decision,
+    passphrase: &str,
+) -> anyhow::Result<workflow::Letter> {
+    let request = DecisionRequest {
+        decision,
+        note: String::new(),
+        expected_revision: letter.revision,
+        budget_warning_accepted: false,
+    };
+    Ok(flow.decide(user, letter.id, &request, passphrase).await?)
+}
