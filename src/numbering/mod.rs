@@ -111,7 +111,12 @@ pub fn check_format(format: &str) -> Result<(), String> {
     while let Some(start) = rest.find('{') {
         let end = rest[start..].find('}').ok_or("kurung kurawal tidak ditutup")? + start;
         let token = &rest[start + 1..end];
-        let name = token.split_once(':').map(|(n, _)| n).unwrap_or(token);
+        let (name, width) = token.split_once(':').map(|(n, w)| (n, Some(w))).unwrap_or((token, None));
+        if let Some(width) = width
+            && !width.parse::<usize>().is_ok_and(|w| (1..=10).contains(&w))
+        {
+            return Err(format!("lebar {{{token}}} harus angka 1 sampai 10"));
+        }
         if !["kode_klasifikasi", "urut", "unit", "tahun", "bulan", "bulan_romawi"].contains(&name) {
             return Err(format!(
                 "bagian {{{name}}} tidak dikenal; yang ada: {{kode_klasifikasi}}, {{urut:04}}, {{unit}}, {{tahun}}, {{bulan}}, {{bulan_romawi}}"
@@ -406,6 +411,7 @@ mod tests {
         assert!(check_format("{urut}/{nomor}").unwrap_err().contains("{nomor}"));
         assert!(check_format("{urut").is_err());
         assert!(format_number("{urut:xx}", &parts(1, "")).is_err());
+        assert!(check_format("{urut:1000000}").unwrap_err().contains("1 sampai 10"));
     }
 
     #[test]
