@@ -35,6 +35,8 @@ async fn pages_by_role() {
             "/laporan/waktu",
             "/agenda",
             "/agenda.csv",
+            "/agenda.xlsx",
+            "/agenda.xlsx",
         ] {
             assert_eq!(client.get(path).await.status, StatusCode::OK, "{username} {path}");
         }

@@ -276,6 +276,18 @@ async fn register_and_numbering_pages() {
         "{}",
         csv.body
     );
+    let xlsx = staff.get("/agenda.xlsx?tahun=semua").await;
+    assert_eq!(
+        xlsx.headers.get("content-type").unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes)).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut strings).unwrap();
+    assert!(
+        strings.contains("500.15.16/0002/Disnaker/") && strings.contains("'=HYPERLINK"),
+        "{strings}"
+    );
     let entries = numbering::register(&state.db, 1, None).await.unwrap();
     assert_eq!(
         staff.get(&format!("/agenda/{}/batal", entries[0].id)).await.status,

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/agenda", get(register_page))
         .route("/agenda.csv", get(register_csv))
+        .route("/agenda.xlsx", get(register_xlsx))
         .route("/agenda/{id}/batal", get(cancel_page).post(cancel_submit))
         .route("/pengaturan/penomoran", get(settings_page).post(settings_save))
 }
@@ -136,7 +137,10 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
             "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, atau batal dengan alasannya.",
             list.len()
         ),
-        links: vec![(format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into())],
+        links: vec![
+            (format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into()),
+            (format!("/agenda.xlsx?{query}"), "Unduh sebagai XLSX (Excel)".into()),
+        ],
         table: Some(Table {
             title: "Nomor".into(),
             columns: ["Nomor", "Tanggal", "Jenis", "Hal", "Penandatangan", "Status"]
@@ -159,37 +163,80 @@ pub fn spreadsheet_safe(cell: &str) -> String {
     }
 }
 
+/// The register's columns, header and one line per entry, as the exports write them.
+const EXPORT_HEADER: [&str; 10] = [
+    "urut",
+    "nomor",
+    "tanggal",
+    "jenis",
+    "kode_klasifikasi",
+    "hal",
+    "penandatangan",
+    "status",
+    "alasan_batal",
+    "dibatalkan_oleh",
+];
+
+fn export_row(e: &Entry) -> [String; 10] {
+    [
+        e.serial.to_string(),
+        e.number.clone(),
+        e.letter_date.clone(),
+        e.series.clone(),
+        e.classification_code.clone(),
+        e.subject.clone(),
+        e.signer.clone(),
+        e.status.clone(),
+        e.cancelled_reason.clone(),
+        e.cancelled_by.clone(),
+    ]
+}
+
+async fn register_xlsx(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
+    let list = entries(&state, &user, &filter).await?;
+    let failed = |e: rust_xlsxwriter::XlsxError| PageError(Failure::Internal(e.to_string()));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Agenda surat keluar").map_err(failed)?;
+    for (col, title) in EXPORT_HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(failed)?;
+    }
+    for (i, e) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_number(row, 0, e.serial as f64).map_err(failed)?;
+        // Text cells, never formulas; defused as in the CSV all the same, for whoever
+        // copies them on.
+        for (col, cell) in export_row(e).iter().enumerate().skip(1) {
+            sheet.write_string(row, col as u16, spreadsheet_safe(cell)).map_err(failed)?;
+        }
+    }
+    sheet.autofit();
+    let bytes = workbook.save_to_buffer().map_err(failed)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"agenda-surat-keluar.xlsx\"".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
     let list = entries(&state, &user, &filter).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "urut",
-        "nomor",
-        "tanggal",
-        "jenis",
-        "kode_klasifikasi",
-        "hal",
-        "penandatangan",
-        "status",
-        "alasan_batal",
-        "dibatalkan_oleh",
-    ];
     let failed = |e: csv::Error| Failure::Internal(e.to_string());
-    out.write_record(header).map_err(failed)?;
+    out.write_record(EXPORT_HEADER).map_err(failed)?;
     for e in &list {
-        let record = [
-            e.serial.to_string(),
-            e.number.clone(),
-            e.letter_date.clone(),
-            e.series.clone(),
-            e.classification_code.clone(),
-            e.subject.clone(),
-            e.signer.clone(),
-            e.status.clone(),
-            e.cancelled_reason.clone(),
-            e.cancelled_by.clone(),
-        ];
-        out.write_record(record.iter().map(|c| spreadsheet_safe(c))).map_err(failed)?;
+        out.write_record(export_row(e).iter().map(|c| spreadsheet_safe(c)))
+            .map_err(failed)?;
     }
     let bytes = out.into_inner().map_err(|e| Failure::Internal(e.to_string()))?;
     Ok((
