@@ -234,11 +234,7 @@ async fn register_and_numbering_pages() {
     use axum::http::StatusCode;
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     // One letter whose subject a spreadsheet would run as a formula.
     let plain = drafted_and_typed(&d, "Permohonan data").await;
     let formula = drafted_and_typed(&d, "=HYPERLINK(\"http://contoh\";\"klik\")").await;

@@ -3,12 +3,12 @@
 //! unknown ids answered like any failure, and the rate limit.
 
 use axum::http::StatusCode;
-use naskah::workflow::{self, Decision};
+use naskah::workflow;
 use serde_json::json;
 
 use crate::{
     support::{self, Client, DEMO_PASSPHRASE},
-    workflow::{Demo, request},
+    workflow::Demo,
 };
 
 /// Takes a letter of `template` with `data` through the whole chain; returns it signed.
@@ -17,19 +17,7 @@ async fn signed(d: &Demo, template: &str, data: serde_json::Value) -> workflow::
     let letter = d.flow.create(&konseptor, template, &data, "").await.unwrap();
     let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
     let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();
-    let mut letter = letter;
-    for (username, decision) in [
-        ("kabid", Decision::Paraf),
-        ("sekdis", Decision::Paraf),
-        ("kadis", Decision::TandaTangan),
-    ] {
-        letter = d
-            .flow
-            .decide(&d.user(username).await, letter.id, &request(decision, 1), DEMO_PASSPHRASE)
-            .await
-            .unwrap();
-    }
-    letter
+    d.through_chain(letter, 1, DEMO_PASSPHRASE).await
 }
 
 fn multipart(file: &[u8]) -> (String, Vec<u8>) {
@@ -47,11 +35,7 @@ fn multipart(file: &[u8]) -> (String, Vec<u8>) {
 async fn the_public_page_of_a_signed_letter() {
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let letter = signed(
         &d,
         "surat-permintaan-data",
@@ -146,11 +130,7 @@ async fn personal_data_stays_with_staff_and_the_page_is_rate_limited() {
     naskah::demo::seed_keys(&test_db.db, &state.keys, Some(DEMO_PASSPHRASE))
         .await
         .unwrap();
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let example: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("letter_templates/surat-konfirmasi-desa/contoh.json").unwrap()).unwrap();
     let letter = signed(&d, "surat-konfirmasi-desa", example).await;
@@ -190,11 +170,7 @@ async fn demo_seed(test_db: &support::TestDb) {
 async fn revocation_and_correction_show_on_the_public_page() {
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let first = signed(&d, "surat-permintaan-data", json!({ "hal": "Yang akan dicabut" })).await;
     let second = signed(&d, "surat-permintaan-data", json!({ "hal": "Yang akan diralat" })).await;
     let mut anon = Client::new(&state);
@@ -251,18 +227,7 @@ async fn revocation_and_correction_show_on_the_public_page() {
         .unwrap();
     let c = d.flow.submit(&konseptor, c.id, c.version).await.unwrap();
     let c = d.flow.submit(&d.user("staf").await, c.id, c.version).await.unwrap();
-    let mut c = c;
-    for (username, decision) in [
-        ("kabid", Decision::Paraf),
-        ("sekdis", Decision::Paraf),
-        ("kadis", Decision::TandaTangan),
-    ] {
-        c = d
-            .flow
-            .decide(&d.user(username).await, c.id, &request(decision, 2), DEMO_PASSPHRASE)
-            .await
-            .unwrap();
-    }
+    let c = d.through_chain(c, 2, DEMO_PASSPHRASE).await;
     let newer = c.verification_id.clone().unwrap();
     let public = anon.get(&format!("/v/{}", second.verification_id.clone().unwrap())).await.body;
     assert!(
@@ -308,11 +273,7 @@ fn qr_texts(png_bytes: &[u8]) -> Vec<String> {
 async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let letter = signed(&d, "surat-permintaan-data", json!({ "hal": "Permohonan data untuk kode QR" })).await;
     // The page as a phone camera sees print: about 300 dpi (4 pixels per point).
     let slots = state.workflow().final_slots(&letter).await.unwrap().unwrap();

@@ -27,6 +27,34 @@ pub struct Demo {
 }
 
 impl Demo {
+    /// The demo over an application state (its key store holds the demo keys under
+    /// `support::DEMO_PASSPHRASE`).
+    pub fn over(state: &naskah::web::AppState) -> Demo {
+        Demo {
+            flow: state.workflow(),
+            department_id: 1,
+            _keys: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Paraf by the Kepala Bidang and the Sekretaris, then the Kepala Dinas' signature,
+    /// all on `revision`.
+    pub async fn through_chain(&self, letter: workflow::Letter, revision: i64, passphrase: &str) -> workflow::Letter {
+        let mut letter = letter;
+        for (username, decision) in [
+            ("kabid", Decision::Paraf),
+            ("sekdis", Decision::Paraf),
+            ("kadis", Decision::TandaTangan),
+        ] {
+            letter = self
+                .flow
+                .decide(&self.user(username).await, letter.id, &request(decision, revision), passphrase)
+                .await
+                .unwrap_or_else(|e| panic!("{username} {decision:?}: {e}"));
+        }
+        letter
+    }
+
     pub async fn user(&self, username: &str) -> User {
         accounts::find_by_username(&self.flow.db, username).await.unwrap().unwrap()
     }
@@ -1082,11 +1110,7 @@ async fn key_delegation_and_report_pages() {
     assert!(list.contains("Plh. Kepala Bidang") && list.contains("Siti Rahmawati"), "{list}");
 
     // The report: a letter through two steps gives a row per step with its standard.
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let letter = drafted_and_typed(&d, "Untuk laporan").await;
     // (The Kepala Bidang's key was rotated above, under a new passphrase.)
     d.flow
@@ -1162,11 +1186,7 @@ async fn bulk_paraf_from_the_page_with_progress() {
     use axum::http::StatusCode;
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo {
-        flow: state.workflow(),
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::over(&state);
     let first = drafted_and_typed(&d, "Massal satu").await;
     let second = drafted_and_typed(&d, "Massal dua").await;
     let mut kabid = support::logged_in(&state, "kabid").await;

@@ -631,6 +631,13 @@ async fn revise(
     }
 }
 
+/// The letter page again, with what went wrong in place of the form's summary.
+async fn letter_page_with_failure(state: &AppState, user: &SessionUser, id: i64, e: workflow::Error) -> Result<Response, PageError> {
+    let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
+    let page = letter_page(state, user, id, 1, None, errors, String::new()).await?;
+    Ok(render(status, &page))
+}
+
 /// The domain names the fields of a decision in English; the forms in Indonesian.
 fn form_field_names(errors: &mut FieldErrors) {
     for error in &mut errors.0 {
@@ -665,11 +672,7 @@ async fn classify(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=tersimpan")).into_response()),
-        Err(e) => {
-            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
-            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
-            Ok(render(status, &page))
-        }
+        Err(e) => letter_page_with_failure(&state, &user, id, e).await,
     }
 }
 
@@ -681,11 +684,7 @@ async fn revoke(
 ) -> Result<Response, PageError> {
     match state.workflow().revoke(&user.user, id, &form.get("alasan")).await {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=dicabut-surat")).into_response()),
-        Err(e) => {
-            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
-            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
-            Ok(render(status, &page))
-        }
+        Err(e) => letter_page_with_failure(&state, &user, id, e).await,
     }
 }
 
@@ -697,11 +696,7 @@ async fn correct(
 ) -> Result<Response, PageError> {
     match state.workflow().start_correction(&user.user, id).await {
         Ok(correction) => Ok(Redirect::to(&format!("/surat/{}", correction.id)).into_response()),
-        Err(e) => {
-            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
-            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
-            Ok(render(status, &page))
-        }
+        Err(e) => letter_page_with_failure(&state, &user, id, e).await,
     }
 }
 
@@ -714,11 +709,7 @@ async fn submit(
     let version = form.get("versi").parse::<i64>().unwrap_or(-1);
     match state.workflow().submit(&user.user, id, version).await {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=diteruskan")).into_response()),
-        Err(e) => {
-            let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
-            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
-            Ok(render(status, &page))
-        }
+        Err(e) => letter_page_with_failure(&state, &user, id, e).await,
     }
 }
 
