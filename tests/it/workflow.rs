@@ -1416,5 +1416,12 @@ async fn all_three_documents_through_the_pages() {
         }
         let signed = pages.get_mut("kadis").unwrap().get(&format!("/surat/{id}")).await.body;
         assert!(signed.contains("Ditandatangani oleh Drs. Bambang Sutrisno, M.Si."), "{template}");
+        let letter = workflow::get(&state.db, 1, id).await.unwrap();
+        let printed =
+            naskah::text::date_long(chrono::NaiveDate::parse_from_str(letter.letter_date.as_deref().unwrap(), "%Y-%m-%d").unwrap());
+        assert!(
+            signed.contains(&format!("Nomor <strong>{}</strong>, tanggal {printed}", letter.number.unwrap())),
+            "{template}"
+        );
     }
 }

@@ -180,6 +180,8 @@ pub struct LetterTemplate {
     pub warning: String,
     /// "Ditandatangani oleh …" once signed.
     pub signed_by: String,
+    /// The letter's date as printed on it ("22 November 2026"), once signed.
+    pub letter_date: String,
 }
 
 fn action_label(action: &str) -> &'static str {
@@ -577,7 +579,14 @@ async fn letter_page(
         }
         None => String::new(),
     };
+    let letter_date = letter
+        .letter_date
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(crate::text::date_long)
+        .unwrap_or_default();
     Ok(LetterTemplate {
+        letter_date,
         signed_by,
         shell: Shell::for_user(user, &letter.subject, "/surat"),
         template_title: manifest.title.clone(),
