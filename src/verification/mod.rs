@@ -5,7 +5,7 @@
 pub mod token;
 
 use serde::Serialize;
-use sqlx::{Any, FromRow};
+use sqlx::Any;
 
 use crate::{
     db::{Db, DbError},
@@ -51,12 +51,11 @@ pub struct Paraf {
     pub date: String,
 }
 
-#[derive(FromRow)]
+/// What the public record needs of the letter row.
 struct Row {
     id: i64,
     department_id: i64,
     template_id: String,
-    state: String,
     round: i64,
     revoked_at: Option<i64>,
     revoked_reason: String,
@@ -101,21 +100,26 @@ pub fn mask_nik(text: &str) -> String {
 /// a known one.
 pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Result<Option<PublicRecord>, DbError> {
     let id = if well_formed(verification_id) { verification_id } else { "" };
-    let row: Option<Row> = sqlx::query_as::<Any, Row>(
-        "SELECT id, department_id, template_id, state, round, revoked_at, revoked_reason, superseded_by \
-         FROM letters WHERE verification_id = $1 AND number IS NOT NULL",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row.filter(|r| r.state == workflow::state::DITANDATANGANI) else {
-        return Ok(None);
-    };
     let failed = |e: workflow::Error| match e {
         workflow::Error::Db(e) => e,
         other => DbError::Sqlx(sqlx::Error::Protocol(other.to_string())),
     };
-    let letter = workflow::get(db, row.department_id, row.id).await.map_err(failed)?;
+    // Four queries for a known id (letter, department, steps, signer), one for any other.
+    let Some(letter) = workflow::get_by_verification_id(db, id).await.map_err(failed)? else {
+        return Ok(None);
+    };
+    if letter.state != workflow::state::DITANDATANGANI || letter.number.is_none() {
+        return Ok(None);
+    }
+    let row = Row {
+        id: letter.id,
+        department_id: letter.department_id,
+        template_id: letter.template_id.clone(),
+        round: letter.round,
+        revoked_at: letter.revoked_at,
+        revoked_reason: letter.revoked_reason.clone(),
+        superseded_by: letter.superseded_by,
+    };
     let department = departments::get(db, row.department_id)
         .await
         .map_err(|e| DbError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
@@ -125,7 +129,26 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
             .map(crate::text::date_long)
             .unwrap_or_default()
     };
-    let signer = workflow::signer_block(db, &letter).await.map_err(failed)?;
+    let steps = workflow::steps(db, letter.id).await.map_err(failed)?;
+    let signature = steps
+        .iter()
+        .rev()
+        .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"));
+    let signer = match signature.and_then(|s| s.acted_by_official.map(|o| (s, o))) {
+        Some((step, official_id)) => {
+            let official = departments::get_official(db, letter.department_id, official_id)
+                .await
+                .map_err(|e| DbError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
+            Some(workflow::signer_for(
+                &department,
+                &step.position_title,
+                &step.atas_nama,
+                &step.acting_as,
+                &official,
+            ))
+        }
+        None => None,
+    };
     let signer_position = signer
         .as_ref()
         .map(|s| {
@@ -139,9 +162,7 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
             }
         })
         .unwrap_or_default();
-    let paraf = workflow::steps(db, letter.id)
-        .await
-        .map_err(failed)?
+    let paraf = steps
         .into_iter()
         .filter(|s| {
             s.round == row.round && matches!(s.step_kind(), StepKind::Paraf | StepKind::ParafKoordinasi) && s.state == step_state::SELESAI

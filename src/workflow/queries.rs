@@ -31,6 +31,16 @@ pub async fn get(db: &Db, department_id: i64, letter_id: i64) -> Result<Letter, 
     .ok_or(Error::NotFound)
 }
 
+/// A letter by the verification id of its QR code (any department).
+pub async fn get_by_verification_id(db: &Db, verification_id: &str) -> Result<Option<Letter>, Error> {
+    Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE verification_id = $1"
+    )))
+    .bind(verification_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// The department's letters, most recently changed first.
 pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>, Error> {
     Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
