@@ -321,6 +321,9 @@ pub async fn seed_keys(db: &Db, store: &crate::keys::KeyStore, fixed_passphrase:
         crate::keys::generate(db, store, &Actor::System("demo"), department.id, official_id, &passphrase).await?;
         created = true;
     }
+    // The department's key for the QR tokens, so its public key is published from the
+    // start (it would otherwise be made at the first signature).
+    crate::keys::department::ensure(db, store, &Actor::System("demo"), department.id).await?;
     Ok(created.then_some(passphrase))
 }
 

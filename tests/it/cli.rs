@@ -282,7 +282,7 @@ fn keys_and_audit_from_the_command_line() {
         "{out}"
     );
     let key_files: Vec<_> = std::fs::read_dir(dir.path().join("keys/dinas-1")).unwrap().collect();
-    assert_eq!(key_files.len(), 3, "kabid, sekdis and kadis");
+    assert_eq!(key_files.len(), 4, "kabid, sekdis, kadis and the department's QR key");
     // Seeding again creates no second set.
     let (ok, out, _) = run(naskah(dir.path()).arg("demo"));
     assert!(ok && !out.contains("Kunci tanda tangan dibuat"), "{out}");
