@@ -113,11 +113,7 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
             id: letter.id,
             number,
             date: letter.letter_date.clone().unwrap_or_default(),
-            verification_address: format!(
-                "{}?t={}",
-                flow.verification_url(&verification_id),
-                letter.qr_token.clone().unwrap_or_default()
-            ),
+            verification_address: flow.qr_address(&verification_id, letter.qr_token.as_deref()),
             signer,
             sha256: letter.final_sha256.clone().unwrap_or_default(),
             file,

@@ -15,6 +15,7 @@ use crate::{
 };
 
 pub use password::{hash_password, verify_password};
+pub(crate) use sessions::throttled;
 pub use sessions::{LoginError, Session, end_session, login, session_user, touch_session};
 pub use tokens::{ApiToken, NewToken, create_token, list_tokens, revoke_token, token_user};
 

@@ -49,8 +49,10 @@ pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Minutes until a key leaves the lock, or `None` when it may try.
-async fn throttled(db: &Db, kind: &str, key: &str, limit: i64, window_minutes: i64) -> Result<Option<i64>, LoginError> {
+/// Minutes until a key leaves the lock, or `None` when it may try: `limit` failures of
+/// `kind` for `key` (recorded in `login_failures`) within the window lock it for the rest
+/// of the window. Used for logins and for signing passphrases.
+pub(crate) async fn throttled(db: &Db, kind: &str, key: &str, limit: i64, window_minutes: i64) -> Result<Option<i64>, DbError> {
     let since = now() - window_minutes * 60;
     let (count, oldest): (i64, Option<i64>) =
         sqlx::query_as::<Any, (i64, Option<i64>)>("SELECT COUNT(*), MIN(at) FROM login_failures WHERE kind = $1 AND key = $2 AND at > $3")

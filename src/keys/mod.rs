@@ -331,20 +331,18 @@ fn throttle_key(official_id: i64) -> String {
 }
 
 async fn throttle_check(db: &Db, official_id: i64) -> Result<(), Error> {
-    let window = PASSPHRASE_WINDOW_MINUTES * 60;
-    let (count, oldest): (i64, Option<i64>) = sqlx::query_as::<Any, (i64, Option<i64>)>(
-        "SELECT COUNT(*), MIN(at) FROM login_failures WHERE kind = 'passphrase' AND key = $1 AND at > $2",
+    match crate::accounts::throttled(
+        db,
+        "passphrase",
+        &throttle_key(official_id),
+        PASSPHRASE_LIMIT,
+        PASSPHRASE_WINDOW_MINUTES,
     )
-    .bind(throttle_key(official_id))
-    .bind(now() - window)
-    .fetch_one(&db.pool)
-    .await?;
-    if count >= PASSPHRASE_LIMIT {
-        let free_at = oldest.unwrap_or_else(now) + window;
-        let minutes = ((free_at - now()) as f64 / 60.0).ceil().max(1.0) as i64;
-        return Err(Error::Throttled { minutes });
+    .await?
+    {
+        Some(minutes) => Err(Error::Throttled { minutes }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 async fn record_failure(db: &Db, official_id: i64) -> Result<(), Error> {

@@ -130,25 +130,7 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
             .unwrap_or_default()
     };
     let steps = workflow::steps(db, letter.id).await.map_err(failed)?;
-    let signature = steps
-        .iter()
-        .rev()
-        .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"));
-    let signer = match signature.and_then(|s| s.acted_by_official.map(|o| (s, o))) {
-        Some((step, official_id)) => {
-            let official = departments::get_official(db, letter.department_id, official_id)
-                .await
-                .map_err(|e| DbError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
-            Some(workflow::signer_for(
-                &department,
-                &step.position_title,
-                &step.atas_nama,
-                &step.acting_as,
-                &official,
-            ))
-        }
-        None => None,
-    };
+    let signer = workflow::signer_of(db, &department, &letter, &steps).await.map_err(failed)?;
     let signer_position = signer
         .as_ref()
         .map(|s| {

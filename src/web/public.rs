@@ -151,14 +151,10 @@ async fn token_check(state: &AppState, record: &PublicRecord, token: Option<&str
         return (String::new(), false);
     };
     let keys = match crate::keys::department::published(&state.db).await {
-        Ok(keys) => keys
-            .into_iter()
-            .filter(|k| k.department_id == record.department_id)
-            .filter_map(|k| {
-                let bytes: [u8; 32] = hex::decode(&k.public_key).ok()?.try_into().ok()?;
-                Some((k.key_id, ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?))
-            })
-            .collect(),
+        Ok(keys) => {
+            let own: Vec<_> = keys.into_iter().filter(|k| k.department_id == record.department_id).collect();
+            token::keys_from_json(&serde_json::json!({ "keys": own }))
+        }
         Err(_) => Default::default(),
     };
     match token::open(token, &keys) {

@@ -369,29 +369,9 @@ impl Workflow {
         get(&self.db, department.id, letter_id).await
     }
 
-    /// Whether the user may revoke or correct a signed letter: its signer, or an
-    /// administrator.
+    /// Whether the user may revoke or correct a signed letter (see [`check_withdraw`]).
     async fn may_withdraw(&self, user: &User, letter: &Letter) -> Result<(), Error> {
-        if letter.state != state::DITANDATANGANI {
-            return Err(Error::NotYourTurn(
-                "Hanya surat yang sudah ditandatangani yang dapat dicabut atau diralat.".into(),
-            ));
-        }
-        if user.has(Role::Administrator) {
-            return Ok(());
-        }
-        let signer = steps(&self.db, letter.id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"))
-            .and_then(|s| s.acted_by_official);
-        if signer.is_some() && signer == user.official_id {
-            return Ok(());
-        }
-        Err(Error::Forbidden(
-            "Hanya penandatangan surat ini atau administrator yang dapat mencabut atau meralatnya.".into(),
-        ))
+        check_withdraw(user, letter, &steps(&self.db, letter.id).await?)
     }
 
     /// Revokes a signed letter with a reason; the verification page shows it at once.
@@ -626,13 +606,12 @@ impl Workflow {
         // turn does not cost a passphrase attempt.
         let step_id = self.preflight(user, letter_id, request).await?;
         let key = self.unlock(user, passphrase).await?;
-        self.decide_unlocked(user, letter_id, step_id, request, &key).await
+        self.decide_unlocked(user, letter_id, Some(step_id), request, &key).await
     }
 
     /// A decision with a key the caller unlocked already (bulk work spread over tasks).
     pub async fn decide_with_key(&self, user: &User, letter_id: i64, request: &DecisionRequest, key: &Unlocked) -> Result<Letter, Error> {
-        let step_id = self.preflight(user, letter_id, request).await?;
-        self.decide_unlocked(user, letter_id, step_id, request, key).await
+        self.decide_unlocked(user, letter_id, None, request, key).await
     }
 
     /// The same decision on many letters with one passphrase entry; `letters` pairs each
@@ -657,10 +636,7 @@ impl Workflow {
                 expected_revision: revision,
                 ..request.clone()
             };
-            let outcome = match self.preflight(user, id, &request).await {
-                Ok(step_id) => self.decide_unlocked(user, id, step_id, &request, &key).await,
-                Err(e) => Err(e),
-            };
+            let outcome = self.decide_unlocked(user, id, None, &request, &key).await;
             if let Err(e) = &outcome {
                 tracing::info!(letter = id, error = %e, "keputusan massal: satu surat gagal");
             }
@@ -705,14 +681,15 @@ impl Workflow {
         ))
     }
 
-    /// Records the decision on `step_id`, the step the user was shown. The decision
-    /// never moves on to another step: if the letter has passed that step meanwhile (or
-    /// the user holds the next one too), the user is told instead.
+    /// Records the decision on the user's step: `step_id` when the caller checked it
+    /// already, else the one found now. The decision never moves on to another step: if
+    /// the letter has passed that step meanwhile (or the user holds the next one too),
+    /// the user is told instead.
     async fn decide_unlocked(
         &self,
         user: &User,
         letter_id: i64,
-        step_id: i64,
+        mut step_id: Option<i64>,
         request: &DecisionRequest,
         key: &Unlocked,
     ) -> Result<Letter, Error> {
@@ -730,15 +707,17 @@ impl Workflow {
                     request.expected_revision, letter.revision
                 )));
             }
-            let (step, capacity) = match self.my_step(user, &letter, &department).await {
-                Ok(found) if found.0.id == step_id => found,
-                Ok(_) | Err(Error::NotYourTurn(_)) => {
+            let (step, capacity) = match (self.my_step(user, &letter, &department).await, step_id) {
+                (Ok(found), None) => found,
+                (Ok(found), Some(id)) if found.0.id == id => found,
+                (Ok(_) | Err(Error::NotYourTurn(_)), Some(_)) => {
                     return Err(Error::Conflict(
                         "Tahap ini baru saja diputuskan; muat ulang untuk melihat keadaan surat sekarang.".into(),
                     ));
                 }
-                Err(e) => return Err(e),
+                (Err(e), _) => return Err(e),
             };
+            step_id = Some(step.id);
             check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
             if capacity.official.id != key.info.official_id {
                 return Err(Error::Forbidden("Kunci yang dibuka bukan milik pejabat ini.".into()));
@@ -920,9 +899,15 @@ pub struct FinalInputs {
     manifest: Manifest,
     logo: Option<(Vec<u8>, String)>,
     settings: numbering::Settings,
-    /// The series' unit key ("" unless each unit numbers on its own) and the {unit} text.
-    unit_key: String,
-    unit_text: String,
+    /// The {unit} of the number: the drafter's unit when each unit numbers on its own.
+    unit: String,
+}
+
+impl FinalInputs {
+    /// The unit part of the series' key: empty unless each unit numbers on its own.
+    fn series_unit(&self) -> &str {
+        if self.settings.number_per_unit != 0 { &self.unit } else { "" }
+    }
 }
 
 /// The line at the foot of every page of a signed document (DOMAIN.md §6).
@@ -951,7 +936,7 @@ impl Workflow {
         let manifest = self.catalogue.get(&letter.template_id)?.clone();
         let logo = departments::logo(&self.db, department.id).await?;
         let settings = numbering::settings(&self.db, department.id).await?;
-        let (unit_key, unit_text) = if settings.number_per_unit != 0 {
+        let unit = if settings.number_per_unit != 0 {
             let unit: Option<(String,)> = sqlx::query_as::<Any, (String,)>(
                 "SELECT un.code FROM users u JOIN officials o ON o.id = u.official_id JOIN positions p ON p.id = o.position_id \
                  JOIN units un ON un.id = p.unit_id WHERE u.id = $1",
@@ -959,10 +944,9 @@ impl Workflow {
             .bind(letter.created_by)
             .fetch_optional(&self.db.pool)
             .await?;
-            let code = unit.map(|(c,)| c).unwrap_or_else(|| settings.number_unit.clone());
-            (code.clone(), code)
+            unit.map(|(c,)| c).unwrap_or_else(|| settings.number_unit.clone())
         } else {
-            (String::new(), settings.number_unit.clone())
+            settings.number_unit.clone()
         };
         let department_key = keys::department::ensure(&self.db, &self.keys, &Actor::System("penandatanganan"), department.id).await?;
         Ok(FinalInputs {
@@ -970,8 +954,7 @@ impl Workflow {
             manifest,
             logo,
             settings,
-            unit_key,
-            unit_text,
+            unit,
         })
     }
 
@@ -992,20 +975,19 @@ impl Workflow {
     ) -> Result<String, Error> {
         use chrono::Datelike;
         let date = department.tz().date_of(at);
-        let serial = numbering::next_serial(conn, department.id, &letter.document_kind, &inputs.unit_key, date.year()).await?;
+        let serial = numbering::next_serial(conn, department.id, &letter.document_kind, inputs.series_unit(), date.year()).await?;
         let number = numbering::format_number(
             inputs.settings.format_for(&letter.document_kind),
             &numbering::Parts {
                 classification_code: &letter.classification_code,
                 serial,
-                unit: &inputs.unit_text,
+                unit: &inputs.unit,
                 year: date.year(),
                 month: date.month(),
             },
         )
         .map_err(|e| Error::Unresolved(format!("Format nomor dinas tidak sah: {e}")))?;
         let verification_id = hex::encode(rand::random::<[u8; 16]>());
-        let url = self.verification_url(&verification_id);
         let signer = signer_for(
             department,
             &step.position_title,
@@ -1026,15 +1008,7 @@ impl Workflow {
                 &signer.nama,
             ),
         );
-        let qr_url = format!("{url}?t={token}");
-        let slots = letters::Slots {
-            number: Some(number.clone()),
-            date: Some(date),
-            qr_svg: Some(qr_svg(&qr_url)?),
-            signer: Some(signer.clone()),
-            footer: Some(electronic_signature_footer(&url)),
-            verification_url: Some(qr_url.clone()),
-        };
+        let slots = self.signed_slots(&number, date, &verification_id, Some(&token), Some(signer.clone()))?;
         let job = letters::job(
             &inputs.manifest,
             department,
@@ -1045,12 +1019,11 @@ impl Workflow {
         );
         let pdf = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
         let sha = sha256_hex(&pdf);
-        let letter_date = letter_date_text;
         sqlx::query(
             "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7 WHERE id = $8",
         )
         .bind(&number)
-        .bind(&letter_date)
+        .bind(&letter_date_text)
         .bind(&verification_id)
         .bind(&pdf)
         .bind(&sha)
@@ -1073,12 +1046,12 @@ impl Workflow {
             numbering::NewEntry {
                 department_id: department.id,
                 series: &letter.document_kind,
-                unit_code: &inputs.unit_key,
+                unit_code: inputs.series_unit(),
                 year: date.year(),
                 serial,
                 number: &number,
                 letter_id: letter.id,
-                letter_date: &letter_date,
+                letter_date: &letter_date_text,
                 subject: &letter.subject,
                 classification_code: &letter.classification_code,
                 signer: &signer_line,
@@ -1102,25 +1075,47 @@ impl Workflow {
         format!("{}/v/{verification_id}", self.base_url.trim_end_matches('/'))
     }
 
-    /// The slots of a signed letter as its final PDF has them (number, date, QR code,
-    /// signature block, footer), so a page image can be rendered again identically.
+    /// The address in a signed letter's QR code: the verification page with the signed
+    /// token.
+    pub fn qr_address(&self, verification_id: &str, token: Option<&str>) -> String {
+        let url = self.verification_url(verification_id);
+        match token {
+            Some(token) => format!("{url}?t={token}"),
+            None => url,
+        }
+    }
+
+    /// The slots of a signed document: number, date, QR code, signature block, footer.
+    fn signed_slots(
+        &self,
+        number: &str,
+        date: NaiveDate,
+        verification_id: &str,
+        token: Option<&str>,
+        signer: Option<letters::Signer>,
+    ) -> Result<letters::Slots, Error> {
+        let qr_address = self.qr_address(verification_id, token);
+        Ok(letters::Slots {
+            number: Some(number.into()),
+            date: Some(date),
+            qr_svg: Some(qr_svg(&qr_address)?),
+            signer,
+            footer: Some(electronic_signature_footer(&self.verification_url(verification_id))),
+            verification_url: Some(qr_address),
+        })
+    }
+
+    /// The slots of a signed letter as its final PDF has them, so a page image can be
+    /// rendered again identically.
     pub async fn final_slots(&self, letter: &Letter) -> Result<Option<letters::Slots>, Error> {
         let (Some(number), Some(date), Some(id)) = (&letter.number, &letter.letter_date, &letter.verification_id) else {
             return Ok(None);
         };
-        let url = self.verification_url(id);
-        let qr_url = match &letter.qr_token {
-            Some(token) => format!("{url}?t={token}"),
-            None => url.clone(),
+        let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            return Ok(None);
         };
-        Ok(Some(letters::Slots {
-            number: Some(number.clone()),
-            date: chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok(),
-            qr_svg: Some(qr_svg(&qr_url)?),
-            signer: signer_block(&self.db, letter).await?,
-            footer: Some(electronic_signature_footer(&url)),
-            verification_url: Some(qr_url),
-        }))
+        let signer = signer_block(&self.db, letter).await?;
+        Ok(Some(self.signed_slots(number, date, id, letter.qr_token.as_deref(), signer)?))
     }
 }
 
@@ -1183,6 +1178,23 @@ fn check_decision(
         )));
     }
     Ok(())
+}
+
+/// Whether the user may revoke or correct a signed letter: its signer, or an
+/// administrator.
+pub fn check_withdraw(user: &User, letter: &Letter, steps: &[Step]) -> Result<(), Error> {
+    if letter.state != state::DITANDATANGANI {
+        return Err(Error::NotYourTurn(
+            "Hanya surat yang sudah ditandatangani yang dapat dicabut atau diralat.".into(),
+        ));
+    }
+    let signer = signature_step(steps, letter).and_then(|s| s.acted_by_official);
+    if user.has(Role::Administrator) || (signer.is_some() && signer == user.official_id) {
+        return Ok(());
+    }
+    Err(Error::Forbidden(
+        "Hanya penandatangan surat ini atau administrator yang dapat mencabut atau meralatnya.".into(),
+    ))
 }
 
 fn may_hold_drafting_step(user: &User, step: &Step) -> bool {

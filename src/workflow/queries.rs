@@ -359,20 +359,34 @@ pub async fn inbox(flow: &super::Workflow, user: &User, today: chrono::NaiveDate
 /// signature.
 pub async fn signer_block(db: &Db, letter: &Letter) -> Result<Option<crate::letters::Signer>, Error> {
     let steps = steps(db, letter.id).await?;
-    let Some(step) = steps
+    if signature_step(&steps, letter).is_none() {
+        return Ok(None);
+    }
+    let department = crate::departments::get(db, letter.department_id).await?;
+    signer_of(db, &department, letter, &steps).await
+}
+
+/// The step at which the letter was signed in its current round, if it was.
+pub fn signature_step<'a>(steps: &'a [Step], letter: &Letter) -> Option<&'a Step> {
+    steps
         .iter()
         .rev()
-        .find(|s| s.round == letter.round && s.step_kind() == StepKind::TandaTangan && s.decision.as_deref() == Some("tanda_tangan"))
-    else {
+        .find(|s| s.round == letter.round && s.decision.as_deref() == Some(super::Decision::TandaTangan.key()))
+}
+
+/// The signature block from a letter's steps, already read.
+pub async fn signer_of(
+    db: &Db,
+    department: &crate::departments::Department,
+    letter: &Letter,
+    steps: &[Step],
+) -> Result<Option<crate::letters::Signer>, Error> {
+    let Some((step, official_id)) = signature_step(steps, letter).and_then(|s| s.acted_by_official.map(|o| (s, o))) else {
         return Ok(None);
     };
-    let Some(official_id) = step.acted_by_official else {
-        return Ok(None);
-    };
-    let department = crate::departments::get(db, letter.department_id).await?;
     let official = crate::departments::get_official(db, letter.department_id, official_id).await?;
     Ok(Some(signer_for(
-        &department,
+        department,
         &step.position_title,
         &step.atas_nama,
         &step.acting_as,

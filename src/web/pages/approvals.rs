@@ -158,6 +158,23 @@ fn repeated(form: &FormData) -> Result<String, FieldErrors> {
     Ok(passphrase)
 }
 
+/// A key error as the key forms show it: a wrong passphrase is the current one
+/// ("lama"); a refused new passphrase is the "frasa_sandi" field.
+fn key_failure(e: keys::Error) -> Failure {
+    match e {
+        keys::Error::WrongPassphrase => Failure::Invalid(FieldErrors::single("lama", "Frasa sandi sekarang salah.")),
+        keys::Error::Invalid(mut errors) => {
+            for error in &mut errors.0 {
+                if matches!(error.field.as_str(), "passphrase" | "new_passphrase") {
+                    error.field = "frasa_sandi".into();
+                }
+            }
+            Failure::Invalid(errors)
+        }
+        other => Failure::from(other),
+    }
+}
+
 async fn key_generate(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
@@ -171,7 +188,7 @@ async fn key_generate(State(state): State<AppState>, user: SessionUser, CsrfForm
         )
         .await
         .map(|_| ())
-        .map_err(Failure::from),
+        .map_err(key_failure),
         Err(e) => Err(Failure::Invalid(e)),
     };
     key_outcome(&state, &user, outcome).await
@@ -184,29 +201,17 @@ async fn key_change_passphrase(
 ) -> Result<Response, PageError> {
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
-        Ok(passphrase) => {
-            match keys::change_passphrase(
-                &state.db,
-                &state.keys,
-                &user.user.actor(),
-                official_id,
-                &form.get("lama"),
-                &passphrase,
-            )
-            .await
-            {
-                Err(keys::Error::WrongPassphrase) => Err(Failure::Invalid(FieldErrors::single("lama", "Frasa sandi sekarang salah."))),
-                Err(keys::Error::Invalid(mut e)) => {
-                    for error in &mut e.0 {
-                        if error.field == "new_passphrase" {
-                            error.field = "frasa_sandi".into();
-                        }
-                    }
-                    Err(Failure::Invalid(e))
-                }
-                other => other.map(|_| ()).map_err(Failure::from),
-            }
-        }
+        Ok(passphrase) => keys::change_passphrase(
+            &state.db,
+            &state.keys,
+            &user.user.actor(),
+            official_id,
+            &form.get("lama"),
+            &passphrase,
+        )
+        .await
+        .map(|_| ())
+        .map_err(key_failure),
         Err(e) => Err(Failure::Invalid(e)),
     };
     key_outcome(&state, &user, outcome).await
@@ -218,8 +223,6 @@ async fn key_rotate(State(state): State<AppState>, user: SessionUser, CsrfForm(f
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
         Ok(passphrase) => match keys::unlock(&state.db, &state.keys, official_id, &form.get("lama")).await {
-            Err(keys::Error::WrongPassphrase) => Err(Failure::Invalid(FieldErrors::single("lama", "Frasa sandi sekarang salah."))),
-            Err(e) => Err(Failure::from(e)),
             Ok(_) => keys::rotate(
                 &state.db,
                 &state.keys,
@@ -230,7 +233,8 @@ async fn key_rotate(State(state): State<AppState>, user: SessionUser, CsrfForm(f
             )
             .await
             .map(|_| ())
-            .map_err(Failure::from),
+            .map_err(key_failure),
+            Err(e) => Err(key_failure(e)),
         },
         Err(e) => Err(Failure::Invalid(e)),
     };
@@ -240,14 +244,6 @@ async fn key_rotate(State(state): State<AppState>, user: SessionUser, CsrfForm(f
 async fn key_outcome(state: &AppState, user: &SessionUser, outcome: Result<(), Failure>) -> Result<Response, PageError> {
     match outcome {
         Ok(()) => Ok(Redirect::to("/kunci?ok=kunci").into_response()),
-        Err(Failure::Invalid(mut errors)) => {
-            for error in &mut errors.0 {
-                if error.field == "passphrase" {
-                    error.field = "frasa_sandi".into();
-                }
-            }
-            key_page_with(state, user, errors, StatusCode::UNPROCESSABLE_ENTITY, "").await
-        }
         Err(Failure::Throttled(m)) => key_page_with(state, user, FieldErrors::single("_", m), StatusCode::TOO_MANY_REQUESTS, "").await,
         Err(other) => {
             let (errors, status) = form_failure(other)?;

@@ -513,14 +513,7 @@ async fn letter_page(
     }
 
     // The signer or an administrator may revoke a signed letter or start its correction.
-    let signer_official = steps
-        .iter()
-        .rev()
-        .find(|s| s.round == letter.round && s.decision.as_deref() == Some("tanda_tangan"))
-        .and_then(|s| s.acted_by_official);
-    let may_withdraw = letter.state == workflow::state::DITANDATANGANI
-        && (user.user.has(Role::Administrator) || (signer_official.is_some() && signer_official == user.user.official_id));
-    if may_withdraw && letter.number.is_some() {
+    if workflow::check_withdraw(&user.user, &letter, &steps).is_ok() && letter.number.is_some() {
         if letter.revoked_at.is_none() {
             forms.push(
                 Form::new(
