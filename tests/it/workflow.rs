@@ -1415,6 +1415,14 @@ async fn all_three_documents_through_the_pages() {
             assert!(after.contains(notice), "{template} {username}");
         }
         let signed = pages.get_mut("kadis").unwrap().get(&format!("/surat/{id}")).await.body;
+        if template == "sk-penerima-bantuan-iuran" {
+            let at = signed.find("halaman 1 dari").unwrap_or(0);
+            assert!(
+                !signed.contains("halaman 1 dari 1\n") && signed.contains("?halaman=2\">berikutnya"),
+                "the decree pages through its preview: {}",
+                &signed[at..(at + 300).min(signed.len())]
+            );
+        }
         assert!(signed.contains("Ditandatangani oleh Drs. Bambang Sutrisno, M.Si."), "{template}");
         let letter = workflow::get(&state.db, 1, id).await.unwrap();
         let printed =

@@ -243,7 +243,7 @@ async fn letter_page(
     let manifest = state.catalogue.get(&letter.template_id)?.clone();
     let current = workflow::revision(&state.db, letter.id, letter.revision).await?;
     let data = current.fields();
-    let pages = lopdf_page_count(&current.pdf);
+    let pages = pdf_page_count(&current.pdf);
     let page_number = page_number.clamp(1, pages.max(1));
 
     let steps = workflow::steps(&state.db, letter.id).await?;
@@ -599,14 +599,21 @@ async fn letter_page(
     })
 }
 
-/// Pages of a PDF we rendered, by counting its page objects (good enough for the
-/// page switcher; the renderer always writes `/Type /Page` once per page).
-fn lopdf_page_count(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
-        .count()
-        .max(1)
+/// Pages of a PDF we rendered, by counting its page objects (`/Type /Page`, with or
+/// without the space Typst leaves out; `/Pages` is the tree, not a page).
+fn pdf_page_count(pdf: &[u8]) -> usize {
+    let mut count = 0;
+    let mut rest = pdf;
+    while let Some(at) = rest.windows(5).position(|w| w == b"/Type") {
+        let after = &rest[at + 5..];
+        let skipped = after.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let value = &after[skipped..];
+        if value.starts_with(b"/Page") && !value.get(5).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            count += 1;
+        }
+        rest = after;
+    }
+    count.max(1)
 }
 
 async fn revise(
@@ -1102,4 +1109,18 @@ pub async fn inbox_rows(state: &AppState, user: &SessionUser) -> Result<Vec<Inbo
             },
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pdf_page_count;
+
+    #[test]
+    fn pages_are_counted_with_or_without_the_space() {
+        assert_eq!(
+            pdf_page_count(b"<</Type/Pages/Kids[1 0 R 2 0 R]>> <</Type/Page>> <</Type /Page /Parent 3 0 R>>"),
+            2
+        );
+        assert_eq!(pdf_page_count(b"<</Type/Catalog>>"), 1);
+    }
 }
