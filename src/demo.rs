@@ -324,6 +324,8 @@ pub async fn seed_keys(db: &Db, store: &crate::keys::KeyStore, fixed_passphrase:
     // The department's key for the QR tokens, so its public key is published from the
     // start (it would otherwise be made at the first signature).
     crate::keys::department::ensure(db, store, &Actor::System("demo"), department.id).await?;
+    // And its root certification authority, so its certificate is published too.
+    crate::signing::authority::ensure(db, store, &Actor::System("demo"), &department).await?;
     Ok(created.then_some(passphrase))
 }
 

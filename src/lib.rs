@@ -27,6 +27,8 @@ pub mod numbering;
 pub mod regions;
 /// The in-process Typst renderer: templates + JSON data → PDF or PNG, embedded fonts.
 pub mod rendering;
+/// The PAdES signature embedded in final PDFs: the department's CA, certificates, CMS.
+pub mod signing;
 /// Indonesian text helpers.
 pub mod text;
 /// Field validation shared by the domains.

@@ -145,6 +145,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeyAction {
+    /// Create the department's root certification authority, which certifies every
+    /// official's PDF signature (done at the first signature otherwise), and optionally
+    /// set the PDF signature algorithm. Prints the root's fingerprint; `--out` writes its
+    /// certificate (PEM) for readers that want to trust it.
+    Init {
+        #[arg(long)]
+        department: Option<String>,
+        /// p256 (ECDSA P-256, the default: Acrobat, poppler, pyHanko) or ed25519.
+        #[arg(long)]
+        algorithm: Option<String>,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Create an official's first signing key; the passphrase is read from standard input.
     Generate {
         /// The official: a username or an 18-digit NIP.
@@ -357,42 +370,58 @@ fn token_in_pdf(bytes: &[u8]) -> Option<String> {
 async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     use naskah::verification::token;
     let path = std::path::Path::new(what);
-    let token_text = if path.is_file() {
-        let bytes = std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?;
-        token_in_pdf(&bytes).with_context(|| format!("{} tidak memuat token naskah (bukan PDF bertanda tangan naskah?)", path.display()))?
-    } else {
-        token::from_text(what).to_string()
-    };
-    let keys = match keys_file {
+    let published = match keys_file {
         Some(file) => {
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{} tidak dapat dibaca", file.display()))?)
-                    .with_context(|| format!("{} bukan JSON kunci naskah", file.display()))?;
-            token::keys_from_json(&json)
+            serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{} tidak dapat dibaca", file.display()))?)
+                .with_context(|| format!("{} bukan JSON kunci naskah", file.display()))?
         }
-        None => {
-            let db = open_db(config).await?;
-            let published = keys::department::published(&db).await?;
-            let json = serde_json::json!({ "keys": published });
-            token::keys_from_json(&json)
-        }
+        None => naskah::verification::published_keys(&open_db(config).await?).await?,
+    };
+    let keys = token::keys_from_json(&published);
+    let (token_text, pdf) = if path.is_file() {
+        let bytes = std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?;
+        let token = token_in_pdf(&bytes)
+            .with_context(|| format!("{} tidak memuat token naskah (bukan PDF bertanda tangan naskah?)", path.display()))?;
+        (token, Some(bytes))
+    } else {
+        (token::from_text(what).to_string(), None)
     };
     if keys.is_empty() {
         bail!("tidak ada kunci dinas untuk memeriksa; unduh /.well-known/naskah-keys.json dan beri --keys");
     }
-    match token::open(&token_text, &keys) {
-        Ok(claims) => {
-            println!("SAH: token ditandatangani kunci dinas {}.", claims.k);
-            println!("  Nomor        {}", claims.n);
-            println!("  Tanggal      {}", claims.d);
-            println!("  Penandatangan {}", claims.s);
-            println!("  Nomor verifikasi {}", claims.i);
-            println!("  Hash hal     {}", claims.h);
-            println!("Status terkini (dicabut atau diganti) hanya dapat dilihat daring di halaman verifikasi.");
-            Ok(())
+    let claims = token::open(&token_text, &keys).map_err(|e| anyhow::anyhow!("TIDAK SAH: {e}"))?;
+    // A file must also carry an intact signature inside the PDF, by a certificate of
+    // one of the published roots; judged before anything is called valid.
+    let embedded = match pdf {
+        Some(pdf) => {
+            let roots = naskah::verification::authorities_from_json(&published);
+            match naskah::signing::pades::inspect(&pdf, &roots).pop() {
+                Some(signature) if signature.valid() && signature.covers_whole_file => Some(format!(
+                    "Tanda tangan di dalam PDF SAH: {} ({}), sertifikat dari otoritas sertifikat dinas, mencakup seluruh berkas.",
+                    signature.signer.as_deref().unwrap_or("-"),
+                    signature.algorithm.unwrap_or("-")
+                )),
+                Some(signature) if signature.valid() => bail!("TIDAK SAH: ada tambahan pada PDF setelah ditandatangani"),
+                Some(signature) => bail!(
+                    "TIDAK SAH: tanda tangan di dalam PDF: {}",
+                    signature.problem.as_deref().unwrap_or("tidak dapat diperiksa")
+                ),
+                None => bail!("TIDAK SAH: PDF ini tidak memuat tanda tangan elektronik"),
+            }
         }
-        Err(e) => bail!("TIDAK SAH: {e}"),
+        None => None,
+    };
+    println!("SAH: token ditandatangani kunci dinas {}.", claims.k);
+    println!("  Nomor        {}", claims.n);
+    println!("  Tanggal      {}", claims.d);
+    println!("  Penandatangan {}", claims.s);
+    println!("  Nomor verifikasi {}", claims.i);
+    println!("  Hash hal     {}", claims.h);
+    if let Some(line) = embedded {
+        println!("{line}");
     }
+    println!("Status terkini (dicabut atau diganti) hanya dapat dilihat daring di halaman verifikasi.");
+    Ok(())
 }
 
 async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> {
@@ -400,6 +429,37 @@ async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> 
     let store = KeyStore::new(&config.keys_dir);
     let actor = Actor::System("cli");
     match action {
+        KeyAction::Init {
+            department,
+            algorithm,
+            out,
+        } => {
+            let dept = department_for(&db, department.as_deref()).await?;
+            if let Some(code) = algorithm {
+                let algorithm = naskah::signing::Algorithm::parse(&code)
+                    .ok_or_else(|| anyhow::anyhow!("algoritme tanda tangan tidak dikenal: {code} (pilih p256 atau ed25519)"))?;
+                naskah::signing::authority::set_algorithm(&db, &actor, dept.id, algorithm).await?;
+            }
+            let (authority, created) = naskah::signing::authority::ensure(&db, &store, &actor, &dept).await?;
+            let algorithm = naskah::signing::authority::algorithm(&db, dept.id).await?;
+            println!(
+                "{} {}\n  sidik jari SHA-256: {}\n  berlaku {} s.d. {}\n  algoritme tanda tangan PDF: {}",
+                if created {
+                    "Otoritas sertifikat dibuat:"
+                } else {
+                    "Otoritas sertifikat sudah ada:"
+                },
+                authority.info.subject,
+                authority.info.fingerprint,
+                dept.tz().format_time(authority.info.not_before),
+                dept.tz().format_time(authority.info.not_after),
+                algorithm.label(),
+            );
+            if let Some(path) = out {
+                std::fs::write(&path, authority.info.pem())?;
+                println!("  sertifikat ditulis ke {}", path.display());
+            }
+        }
         KeyAction::Generate { official } => {
             let o = official_for(&db, &official).await?;
             let passphrase = stdin_lines(1, "frasa sandi")?.remove(0);

@@ -32,6 +32,10 @@ pub struct Signed {
     pub signer: String,
     pub sha256: String,
     pub file: String,
+    /// The algorithm of the PAdES signature inside the PDF, checked before writing.
+    pub pdf_signature: String,
+    /// SHA-256 fingerprint of the signer's certificate.
+    pub certificate: String,
 }
 
 /// The three documents, in SOP order.
@@ -107,6 +111,15 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
             .map(|s| format!("{}, {}", s.nama, s.jabatan))
             .unwrap_or_default();
         let verification_id = letter.verification_id.clone().unwrap_or_default();
+        let roots: Vec<Vec<u8>> = crate::signing::authority::all(&db, letter.department_id)
+            .await?
+            .into_iter()
+            .map(|r| r.certificate)
+            .collect();
+        let embedded = crate::signing::pades::inspect(&pdf, &roots)
+            .pop()
+            .context("naskah akhir tanpa tanda tangan PDF")?;
+        anyhow::ensure!(embedded.valid(), "tanda tangan PDF {file} tidak sah: {:?}", embedded.problem);
         signed.push(Signed {
             template: template.into(),
             title: manifest.title.clone(),
@@ -117,13 +130,19 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
             signer,
             sha256: letter.final_sha256.clone().unwrap_or_default(),
             file,
+            pdf_signature: embedded.algorithm.unwrap_or_default().into(),
+            certificate: embedded.certificate_fingerprint.unwrap_or_default(),
         });
     }
 
-    let keys = crate::keys::department::published(&db).await?;
+    let published = crate::verification::published_keys(&db).await?;
+    std::fs::write(dir.join("naskah-keys.json"), serde_json::to_string_pretty(&published)?)?;
+    // The root to trust when checking the PDFs with pyHanko, pdfsig or Acrobat.
+    let department = crate::departments::get_by_slug(&db, demo::DEMO_SLUG).await?;
+    let roots = crate::signing::authority::all(&db, department.id).await?;
     std::fs::write(
-        dir.join("naskah-keys.json"),
-        serde_json::to_string_pretty(&serde_json::json!({ "keys": keys }))?,
+        dir.join("otoritas-sertifikat.pem"),
+        roots.iter().map(|r| r.pem()).collect::<String>(),
     )?;
     std::fs::write(
         dir.join("summary.json"),

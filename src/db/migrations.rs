@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_decree_numbers.sql"),
         postgres: include_str!("../../migrations/postgres/0006_decree_numbers.sql"),
     },
+    Migration {
+        version: 7,
+        name: "pdf_signatures",
+        sqlite: include_str!("../../migrations/sqlite/0007_pdf_signatures.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_pdf_signatures.sql"),
+    },
 ];
 
 impl Migration {

@@ -58,7 +58,7 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department_id: i64
     let signing = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     let id = key_id(&signing.verifying_key());
     let path = store.department_path(department_id, &id);
-    write(&path, &signing)?;
+    write_secret(&path, &signing.to_bytes())?;
     let result: Result<(), Error> = async {
         let mut tx = db.begin_write().await?;
         sqlx::query("INSERT INTO department_keys (key_id, department_id, public_key, created_at) VALUES ($1, $2, $3, $4)")
@@ -111,7 +111,8 @@ async fn retry_current(db: &Db, store: &KeyStore, department_id: i64) -> Option<
     Some(read(store, department_id, &key.key_id).map(|signing| (key, signing)))
 }
 
-fn write(path: &std::path::Path, key: &SigningKey) -> Result<(), Error> {
+/// Writes a 32-byte secret as hex to a new file only the service may read.
+pub(crate) fn write_secret(path: &std::path::Path, secret: &[u8; 32]) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -124,12 +125,25 @@ fn write(path: &std::path::Path, key: &SigningKey) -> Result<(), Error> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(io)?;
-    let secret = Zeroizing::new(hex::encode(key.to_bytes()));
+    let secret = Zeroizing::new(hex::encode(secret));
     file.write_all(secret.as_bytes()).and_then(|_| file.sync_all()).map_err(io)
 }
 
 fn read(store: &KeyStore, department_id: i64, key_id_hex: &str) -> Result<SigningKey, Error> {
     let path = store.department_path(department_id, key_id_hex);
+    let secret = read_secret(store, &path, key_id_hex)?;
+    let key = SigningKey::from_bytes(&secret);
+    if key_id(&key.verifying_key()) != key_id_hex {
+        return Err(Error::Corrupt {
+            path: path.display().to_string(),
+            reason: "kunci tidak cocok dengan nomornya".into(),
+        });
+    }
+    Ok(key)
+}
+
+/// Reads a secret written by [`write_secret`].
+pub(crate) fn read_secret(store: &KeyStore, path: &std::path::Path, key_id_hex: &str) -> Result<Zeroizing<[u8; 32]>, Error> {
     let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::FileMissing {
@@ -149,9 +163,5 @@ fn read(store: &KeyStore, department_id: i64, key_id_hex: &str) -> Result<Signin
     };
     let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|_| corrupt("bukan heksadesimal"))?);
     let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| corrupt("bukan 32 bita"))?;
-    let key = SigningKey::from_bytes(&secret);
-    if key_id(&key.verifying_key()) != key_id_hex {
-        return Err(corrupt("kunci tidak cocok dengan nomornya"));
-    }
-    Ok(key)
+    Ok(Zeroizing::new(secret))
 }

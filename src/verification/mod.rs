@@ -194,20 +194,112 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
     }))
 }
 
+/// What `/.well-known/naskah-keys.json` publishes: every department's QR-token keys and
+/// root certificates, current and retired, so that letters can be checked offline.
+pub async fn published_keys(db: &Db) -> Result<serde_json::Value, crate::keys::Error> {
+    let departments = departments::list(db).await.unwrap_or_default();
+    let name_of = |id: i64| {
+        departments
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| format!("{} {}", d.name, d.regency_name))
+            .unwrap_or_default()
+    };
+    let keys: Vec<serde_json::Value> = crate::keys::department::published(db)
+        .await?
+        .into_iter()
+        .map(|k| {
+            serde_json::json!({
+                "key_id": k.key_id,
+                "algorithm": "Ed25519",
+                "public_key": k.public_key,
+                "department": name_of(k.department_id),
+                "created_at": k.created_at,
+                "retired_at": k.retired_at,
+            })
+        })
+        .collect();
+    let authorities: Vec<serde_json::Value> = crate::signing::authority::published(db)
+        .await?
+        .into_iter()
+        .map(|a| {
+            serde_json::json!({
+                "fingerprint": a.fingerprint,
+                "department": name_of(a.department_id),
+                "subject": a.subject,
+                "not_before": a.not_before,
+                "not_after": a.not_after,
+                "retired_at": a.retired_at,
+                "certificate_pem": a.pem(),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "keys": keys, "authorities": authorities }))
+}
+
+/// The root certificates (DER) in a published keys document.
+pub fn authorities_from_json(json: &serde_json::Value) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    json["authorities"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| {
+                    let body: String = a["certificate_pem"].as_str()?.lines().filter(|l| !l.starts_with("-----")).collect();
+                    base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What an uploaded PDF is compared with the official one.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UploadCheck {
     pub identical: bool,
     pub uploaded_sha256: String,
     pub official_sha256: String,
+    /// The signatures embedded in the uploaded file, each checked against the
+    /// department's certification authorities.
+    pub signatures: Vec<crate::signing::pades::Found>,
 }
 
-pub fn compare_upload(record: &PublicRecord, uploaded: &[u8]) -> UploadCheck {
+impl UploadCheck {
+    /// One line on the embedded signature, in Indonesian.
+    pub fn signature_verdict(&self) -> (bool, String) {
+        match self.signatures.last() {
+            None => (false, "Berkas ini tidak memuat tanda tangan elektronik di dalam PDF.".into()),
+            Some(found) if found.valid() => {
+                let mut line = format!(
+                    "Tanda tangan elektronik di dalam PDF SAH: dibuat oleh {} ({}), dengan sertifikat dari otoritas sertifikat dinas.",
+                    found.signer.as_deref().unwrap_or("-"),
+                    found.algorithm.unwrap_or("-"),
+                );
+                if !found.covers_whole_file {
+                    line.push_str(" Namun ada tambahan pada berkas setelah ditandatangani.");
+                }
+                (found.covers_whole_file, line)
+            }
+            Some(found) => (
+                false,
+                format!(
+                    "Tanda tangan elektronik di dalam PDF TIDAK SAH: {}.",
+                    found.problem.as_deref().unwrap_or("tanda tangan tidak dapat diperiksa")
+                ),
+            ),
+        }
+    }
+}
+
+/// Compares an upload with the official PDF and checks the signatures in it against
+/// `trusted_roots` (the department's root certificates).
+pub fn compare_upload(record: &PublicRecord, uploaded: &[u8], trusted_roots: &[Vec<u8>]) -> UploadCheck {
     let uploaded_sha256 = sha256_hex(uploaded);
     UploadCheck {
         identical: uploaded_sha256 == record.sha256,
         uploaded_sha256,
         official_sha256: record.sha256.clone(),
+        signatures: crate::signing::pades::inspect(uploaded, trusted_roots),
     }
 }
 

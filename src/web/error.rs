@@ -194,6 +194,8 @@ impl From<crate::workflow::Error> for Failure {
             Error::Letters(l) => l.into(),
             Error::Department(d) => d.into(),
             Error::Numbering(n) => n.into(),
+            // Our own PDF or certificate that cannot be signed is a fault of the service.
+            Error::Sign(s) => Failure::Internal(s.to_string()),
             Error::Db(d) => d.into(),
             Error::Internal(m) => Failure::Internal(m),
         }

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v/{id}", get(page))
         .route("/.well-known/naskah-keys.json", get(published_keys))
+        .route("/.well-known/naskah-ca/{department}", get(authority_certificates))
         .route("/v/{id}/pdf", get(official_pdf))
         .route(
             "/v/{id}/periksa",
@@ -223,28 +224,9 @@ async fn page(
 /// The departments' public keys for the QR tokens, current and retired, so a letter can
 /// be checked offline (`naskah verify --offline`).
 async fn published_keys(State(state): State<AppState>) -> Response {
-    match crate::keys::department::published(&state.db).await {
-        Ok(keys) => {
-            let departments = crate::departments::list(&state.db).await.unwrap_or_default();
-            let keys: Vec<serde_json::Value> = keys
-                .into_iter()
-                .map(|k| {
-                    let department = departments
-                        .iter()
-                        .find(|d| d.id == k.department_id)
-                        .map(|d| format!("{} {}", d.name, d.regency_name))
-                        .unwrap_or_default();
-                    serde_json::json!({
-                        "key_id": k.key_id,
-                        "algorithm": "Ed25519",
-                        "public_key": k.public_key,
-                        "department": department,
-                        "created_at": k.created_at,
-                        "retired_at": k.retired_at,
-                    })
-                })
-                .collect();
-            let mut response = Json(serde_json::json!({ "keys": keys })).into_response();
+    match verification::published_keys(&state.db).await {
+        Ok(json) => {
+            let mut response = Json(json).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
@@ -253,6 +235,33 @@ async fn published_keys(State(state): State<AppState>) -> Response {
         Err(e) => {
             tracing::error!(error = %e, "kunci publik tidak dapat dibaca");
             (StatusCode::SERVICE_UNAVAILABLE, "Kunci publik sedang tidak dapat dibaca.").into_response()
+        }
+    }
+}
+
+/// The department's root certificates (PEM), current and retired: what a PDF reader
+/// such as Acrobat must trust to call the embedded signatures valid.
+async fn authority_certificates(State(state): State<AppState>, Path(department): Path<String>) -> Response {
+    let Some(department_id) = department.strip_suffix(".pem").and_then(|d| d.parse::<i64>().ok()) else {
+        return not_found(false);
+    };
+    match crate::signing::authority::all(&state.db, department_id).await {
+        Ok(all) if !all.is_empty() => (
+            [
+                (header::CONTENT_TYPE, "application/x-pem-file".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"otoritas-sertifikat-dinas-{department_id}.pem\""),
+                ),
+                (header::CACHE_CONTROL, "public, max-age=300".to_string()),
+            ],
+            all.iter().map(|a| a.pem()).collect::<String>(),
+        )
+            .into_response(),
+        Ok(_) => not_found(false),
+        Err(e) => {
+            tracing::error!(error = %e, "sertifikat otoritas tidak dapat dibaca");
+            (StatusCode::SERVICE_UNAVAILABLE, "Sertifikat otoritas sedang tidak dapat dibaca.").into_response()
         }
     }
 }
@@ -330,7 +339,15 @@ async fn check_upload(
                 check_error = "Berkas ini bukan PDF.".into();
                 None
             } else {
-                Some(verification::compare_upload(&record, &bytes))
+                let roots: Vec<Vec<u8>> = crate::signing::authority::all(&state.db, record.department_id)
+                    .await
+                    .map(|all| all.into_iter().map(|a| a.certificate).collect())
+                    .unwrap_or_default();
+                // Hashing and checking a large file is CPU work: off the async threads.
+                let for_check = record.clone();
+                tokio::task::spawn_blocking(move || verification::compare_upload(&for_check, &bytes, &roots))
+                    .await
+                    .ok()
             }
         }
         _ => {

@@ -64,6 +64,8 @@ pub enum Error {
     #[error(transparent)]
     Numbering(#[from] numbering::Error),
     #[error(transparent)]
+    Sign(#[from] crate::signing::SignError),
+    #[error(transparent)]
     Db(#[from] DbError),
     #[error("kesalahan internal: {0}")]
     Internal(String),
@@ -747,7 +749,7 @@ impl Workflow {
         // What the final document needs is read before the transaction: inside it, the
         // signing holds its connection and must not wait for another from the pool.
         let finishing = match request.decision {
-            Decision::TandaTangan => Some(self.prepare_final(department, letter).await?),
+            Decision::TandaTangan => Some(self.prepare_final(department, letter, &capacity.official, key).await?),
             _ => None,
         };
         let at = now();
@@ -901,6 +903,9 @@ pub struct FinalInputs {
     settings: numbering::Settings,
     /// The {unit} of the number: the drafter's unit when each unit numbers on its own.
     unit: String,
+    /// The signer of the embedded PDF signature (key and certificate) and the
+    /// certificate's fingerprint.
+    pdf_signer: (crate::signing::LocalSigner, String),
 }
 
 impl FinalInputs {
@@ -932,7 +937,13 @@ pub fn qr_svg(text: &str) -> Result<String, Error> {
 }
 
 impl Workflow {
-    async fn prepare_final(&self, department: &Department, letter: &Letter) -> Result<FinalInputs, Error> {
+    async fn prepare_final(
+        &self,
+        department: &Department,
+        letter: &Letter,
+        signer: &departments::Official,
+        key: &Unlocked,
+    ) -> Result<FinalInputs, Error> {
         let manifest = self.catalogue.get(&letter.template_id)?.clone();
         let logo = departments::logo(&self.db, department.id).await?;
         let settings = numbering::settings(&self.db, department.id).await?;
@@ -948,13 +959,34 @@ impl Workflow {
         } else {
             settings.number_unit.clone()
         };
-        let department_key = keys::department::ensure(&self.db, &self.keys, &Actor::System("penandatanganan"), department.id).await?;
+        let system = Actor::System("penandatanganan");
+        let department_key = keys::department::ensure(&self.db, &self.keys, &system, department.id).await?;
+        let (authority, _) = crate::signing::authority::ensure(&self.db, &self.keys, &system, department).await?;
+        let algorithm = crate::signing::authority::algorithm(&self.db, department.id).await?;
+        let signer_position: Option<(String,)> = sqlx::query_as::<Any, (String,)>("SELECT title FROM positions WHERE id = $1")
+            .bind(signer.position_id)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        // The certificate is issued (once per key, algorithm and root) outside the
+        // signing transaction: it is a credential, not part of the letter, and the
+        // transaction stays short.
+        let pdf_signer = crate::signing::authority::signer(
+            &self.db,
+            &authority,
+            department,
+            signer,
+            signer_position.as_ref().map(|(title,)| title.as_str()),
+            key,
+            algorithm,
+        )
+        .await?;
         Ok(FinalInputs {
             department_key,
             manifest,
             logo,
             settings,
             unit,
+            pdf_signer,
         })
     }
 
@@ -1017,10 +1049,25 @@ impl Workflow {
             &slots,
             Some(verification_id.clone()),
         );
-        let pdf = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
+        let rendered = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
+        let (pdf_signer, certificate) = &inputs.pdf_signer;
+        let signed_at = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .with_timezone(&department.tz().offset());
+        let pdf = crate::signing::pades::sign(
+            &rendered,
+            pdf_signer,
+            &crate::signing::pades::Details {
+                name: &signer.nama,
+                reason: &format!("Penandatanganan naskah dinas nomor {number}"),
+                location: &department.city,
+                signed_at,
+            },
+        )?;
         let sha = sha256_hex(&pdf);
         sqlx::query(
-            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7 WHERE id = $8",
+            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7, \
+             signature_certificate = $9 WHERE id = $8",
         )
         .bind(&number)
         .bind(&letter_date_text)
@@ -1030,6 +1077,7 @@ impl Workflow {
         .bind(at)
         .bind(&token)
         .bind(letter.id)
+        .bind(&certificate)
         .execute(&mut *conn)
         .await?;
         // A correction replaces the letter it corrects from the moment it is signed.

@@ -282,10 +282,33 @@ fn keys_and_audit_from_the_command_line() {
         "{out}"
     );
     let key_files: Vec<_> = std::fs::read_dir(dir.path().join("keys/dinas-1")).unwrap().collect();
-    assert_eq!(key_files.len(), 4, "kabid, sekdis, kadis and the department's QR key");
+    assert_eq!(
+        key_files.len(),
+        5,
+        "kabid, sekdis, kadis, the department's QR key and its root certification authority"
+    );
     // Seeding again creates no second set.
     let (ok, out, _) = run(naskah(dir.path()).arg("demo"));
     assert!(ok && !out.contains("Kunci tanda tangan dibuat"), "{out}");
+
+    // The root certification authority: already made by the demo; init reports it,
+    // sets the algorithm and writes the certificate; an unknown algorithm is refused.
+    let pem = dir.path().join("otoritas.pem");
+    let (ok, out, err) = run(naskah(dir.path())
+        .args(["keys", "init", "--algorithm", "ed25519", "--out"])
+        .arg(&pem));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Otoritas sertifikat sudah ada: Otoritas Sertifikat Dinas Tenaga Kerja")
+            && out.contains("algoritme tanda tangan PDF: Ed25519"),
+        "{out}"
+    );
+    let pem_text = std::fs::read_to_string(&pem).unwrap();
+    assert!(pem_text.starts_with("-----BEGIN CERTIFICATE-----\n") && pem_text.trim_end().ends_with("-----END CERTIFICATE-----"));
+    let (ok, _, err) = run(naskah(dir.path()).args(["keys", "init", "--algorithm", "rsa"]));
+    assert!(!ok && err.contains("algoritme tanda tangan tidak dikenal"), "{err}");
+    let (ok, out, _) = run(naskah(dir.path()).args(["keys", "init", "--algorithm", "p256"]));
+    assert!(ok && out.contains("ECDSA P-256"), "{out}");
 
     let (ok, _, err) = run_with_stdin(
         naskah(dir.path()).args(["keys", "generate", "konseptor"]),

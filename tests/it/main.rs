@@ -9,6 +9,7 @@ mod cli;
 mod drafting;
 mod letters;
 mod numbering;
+mod pades;
 mod pages;
 mod storage;
 mod verification;

@@ -86,12 +86,20 @@ async fn the_public_page_of_a_signed_letter() {
     let same = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
     assert_eq!(same.status, StatusCode::OK);
     assert!(same.body.contains("Sama persis dengan PDF resmi."), "{}", same.body);
+    assert!(same.body.contains("Tanda tangan elektronik di dalam PDF SAH"), "{}", same.body);
     let mut altered = official.clone();
     let middle = altered.len() / 2;
     altered[middle] ^= 0x01;
     let (kind, body) = multipart(&altered);
     let different = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
     assert!(different.body.contains("BERBEDA dari PDF resmi"), "{}", different.body);
+    assert!(
+        different
+            .body
+            .contains("Tanda tangan elektronik di dalam PDF TIDAK SAH: isi PDF berubah setelah ditandatangani"),
+        "{}",
+        different.body
+    );
     let (kind, body) = multipart(b"bukan pdf sama sekali");
     let not_pdf = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
     assert_eq!(not_pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -344,4 +352,19 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     }
     let (ok, _, err) = cli(&bad);
     assert!(!ok && err.contains("TIDAK SAH"), "{err}");
+    // The file also carries the signature inside the PDF, checked against the published
+    // root certificates: one changed byte and the file is refused, token or not.
+    let (_, out, _) = cli(pdf_file.to_str().unwrap());
+    assert!(out.contains("Tanda tangan di dalam PDF SAH"), "{out}");
+    let mut changed = std::fs::read(&pdf_file).unwrap();
+    let stream = changed.windows(7).position(|w| w == b"stream\n").unwrap();
+    changed[stream + 27] ^= 0x01;
+    let changed_file = dir.path().join("diubah.pdf");
+    std::fs::write(&changed_file, changed).unwrap();
+    let (ok, out, err) = cli(changed_file.to_str().unwrap());
+    assert!(
+        !ok && err.contains("TIDAK SAH") && err.contains("isi PDF berubah setelah ditandatangani"),
+        "{out}{err}"
+    );
+    assert!(!out.contains("SAH:"), "nothing is called valid first: {out}");
 }

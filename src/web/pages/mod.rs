@@ -8,6 +8,7 @@ mod letters;
 mod organisation;
 mod register;
 mod settings;
+mod signature;
 mod users;
 mod view;
 
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(letters::router())
         .merge(approvals::router())
         .merge(register::router())
+        .merge(signature::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.

@@ -39,6 +39,7 @@ pub fn tabs(current: &str) -> Vec<NavItem> {
         exact("/pengaturan/jabatan", "Jabatan"),
         exact("/pengaturan/pejabat", "Pejabat"),
         exact("/pengaturan/penomoran", "Penomoran"),
+        exact("/pengaturan/tanda-tangan", "Tanda tangan PDF"),
         exact("/pengaturan/rantai/surat", "Rantai surat"),
         exact("/pengaturan/rantai/keputusan", "Rantai keputusan"),
     ]

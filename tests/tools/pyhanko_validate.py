@@ -1,0 +1,41 @@
+"""Validates every signature embedded in a PDF with pyHanko, trusting one root
+certificate; prints one JSON object per signature. Used by tests/it/pades.rs."""
+
+import json
+import sys
+
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+
+def main(pdf_path: str, root_path: str) -> None:
+    root = load_cert_from_pemder(root_path)
+    context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
+    results = []
+    with open(pdf_path, "rb") as handle:
+        reader = PdfFileReader(handle, strict=False)
+        for signature in reader.embedded_signatures:
+            entry = {"field": signature.field_name, "subfilter": str(signature.sig_object.get("/SubFilter"))}
+            try:
+                status = validate_pdf_signature(signature, context)
+                entry.update(
+                    intact=bool(status.intact),
+                    valid=bool(status.valid),
+                    trusted=bool(status.trusted),
+                    bottom_line=bool(status.bottom_line),
+                    coverage=status.coverage.name if status.coverage else None,
+                    mechanism=status.pkcs7_signature_mechanism,
+                    digest=status.md_algorithm,
+                    signer=status.signing_cert.subject.human_friendly,
+                    key_usage=sorted(status.signing_cert.key_usage_value.native) if status.signing_cert.key_usage_value else [],
+                )
+            except Exception as error:  # a broken file is a finding, not a crash
+                entry.update(error=f"{type(error).__name__}: {error}", intact=False, valid=False, bottom_line=False)
+            results.append(entry)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
