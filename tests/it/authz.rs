@@ -8,9 +8,10 @@ use serde_json::json;
 use crate::support::{self, Client};
 
 const ACCOUNTS: [&str; 6] = ["kadis", "sekdis", "kabid", "konseptor", "staf", "agendaris"];
-const ADMIN_PAGES: [&str; 8] = [
+const ADMIN_PAGES: [&str; 9] = [
     "/delegasi",
     "/pengaturan/penomoran",
+    "/pengaturan/tanda-tangan",
     "/pengaturan/rantai/surat",
     "/pengaturan",
     "/pengaturan/unit",
@@ -188,6 +189,7 @@ async fn forms_without_valid_csrf_are_refused() {
         "/pengaturan/rantai/surat",
         "/pengaturan/rantai/surat/sop",
         "/pengaturan/penomoran",
+        "/pengaturan/tanda-tangan",
         "/surat/1/klasifikasi",
         "/agenda/1/batal",
         "/surat/1/cabut",

@@ -207,3 +207,43 @@ async fn an_ed25519_signature_is_valid_for_pyhanko_and_one_changed_byte_is_not()
         assert_eq!(report[0]["bottom_line"], false, "{report:?}");
     }
 }
+
+#[tokio::test]
+async fn the_administrator_chooses_the_algorithm_on_the_settings_page() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut admin = support::logged_in(&state, "agendaris").await;
+    let page = admin.get("/pengaturan/tanda-tangan").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(
+        page.body.contains("Otoritas Sertifikat Dinas Tenaga Kerja") && page.body.contains("/.well-known/naskah-ca/1.pem"),
+        "{}",
+        page.body
+    );
+    let csrf = admin.csrf_of("/pengaturan/tanda-tangan").await;
+
+    let refused = admin
+        .post_form("/pengaturan/tanda-tangan", &[("csrf", &csrf), ("algorithm", "rsa")])
+        .await;
+    assert_eq!(refused.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Pilih ECDSA P-256 atau Ed25519."), "{}", refused.body);
+    assert_eq!(authority::algorithm(&state.db, 1).await.unwrap(), Algorithm::P256, "nothing saved");
+
+    let saved = admin
+        .post_form("/pengaturan/tanda-tangan", &[("csrf", &csrf), ("algorithm", "ed25519")])
+        .await;
+    assert_eq!(saved.status, axum::http::StatusCode::SEE_OTHER);
+    assert_eq!(authority::algorithm(&state.db, 1).await.unwrap(), Algorithm::Ed25519);
+
+    // The root certificate is published for readers to trust.
+    let mut anon = support::Client::new(&state);
+    let pem = anon.get("/.well-known/naskah-ca/1.pem").await;
+    assert_eq!(pem.status, axum::http::StatusCode::OK);
+    assert!(pem.body.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(
+        anon.get("/.well-known/naskah-ca/99.pem").await.status,
+        axum::http::StatusCode::NOT_FOUND
+    );
+    let keys = anon.get("/.well-known/naskah-keys.json").await.json();
+    assert_eq!(naskah::verification::authorities_from_json(&keys).len(), 1);
+}
