@@ -144,7 +144,7 @@ fn read(store: &KeyStore, department_id: i64, key_id_hex: &str) -> Result<Signin
 
 /// Reads a secret written by [`write_secret`].
 pub(crate) fn read_secret(store: &KeyStore, path: &std::path::Path, key_id_hex: &str) -> Result<Zeroizing<[u8; 32]>, Error> {
-    let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::FileMissing {
                 key_id: key_id_hex.into(),

@@ -606,15 +606,17 @@ mod tests {
         assert_eq!(reference("12 0 R"), Some(12));
     }
 
+    /// A text string's hex digits, without the angle brackets.
+    fn hex_body(text: &str) -> String {
+        text_string(text).trim_start_matches('<').trim_end_matches('>').to_string()
+    }
+
     #[test]
     fn dates_and_byte_ranges_read_back() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:15:00+08:00").unwrap();
         assert_eq!(pdf_date(&at), "D:20261122101500+08'00'");
         assert_eq!(parse_pdf_date(&pdf_date(&at)), Some(at.timestamp()));
-        assert_eq!(
-            decode_text_hex(&text_string("Siti Ä")[1..text_string("Siti Ä").len() - 1].as_bytes()).as_deref(),
-            Some("Siti Ä")
-        );
+        assert_eq!(decode_text_hex(hex_body("Siti Ä").as_bytes()).as_deref(), Some("Siti Ä"));
         assert_eq!(read_byte_range(b" [0 10 20 30]    /Contents"), Some([0, 10, 20, 30]));
         assert_eq!(read_byte_range(b" [0 ** 20 30]"), None);
     }

@@ -1077,7 +1077,7 @@ impl Workflow {
         .bind(at)
         .bind(&token)
         .bind(letter.id)
-        .bind(&certificate)
+        .bind(certificate)
         .execute(&mut *conn)
         .await?;
         // A correction replaces the letter it corrects from the moment it is signed.

@@ -1431,5 +1431,17 @@ async fn all_three_documents_through_the_pages() {
             signed.contains(&format!("Nomor <strong>{}</strong>, tanggal {printed}", letter.number.unwrap())),
             "{template}"
         );
+        // The PDF the signer downloads carries the signer's embedded signature, valid
+        // under the department's root (pyHanko and pdfsig check the same kind of file
+        // in tests/it/pades.rs).
+        let pdf = pages.get_mut("kadis").unwrap().get(&format!("/surat/{id}/pdf")).await;
+        assert_eq!(pdf.status, StatusCode::OK, "{template}");
+        let root = naskah::signing::authority::current(&state.db, 1).await.unwrap().unwrap();
+        let found = naskah::signing::pades::inspect(&pdf.bytes, &[root.certificate]);
+        assert!(
+            found.len() == 1 && found[0].valid() && found[0].covers_whole_file,
+            "{template}: {found:?}"
+        );
+        assert_eq!(found[0].signer.as_deref(), Some("Drs. Bambang Sutrisno, M.Si."), "{template}");
     }
 }
