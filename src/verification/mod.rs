@@ -95,10 +95,50 @@ pub fn mask_nik(text: &str) -> String {
     out
 }
 
+/// Public records already built, by verification id. An entry is used only while the
+/// letter row still has the version, revocation and successor it was built from (read
+/// anew at every request: revocation shows at once) and for at most
+/// [`RecordCache::MAX_AGE`], which bounds how long a renamed department or official
+/// shows the old name. With it a known id costs the one query an unknown id costs.
+#[derive(Default)]
+pub struct RecordCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Stamp, PublicRecord)>>,
+}
+
+/// What of the letter row a cached record depends on.
+type Stamp = (i64, Option<i64>, Option<i64>);
+
+impl RecordCache {
+    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
+    /// Entries kept before the cache starts afresh (about 2 KiB each).
+    const CAPACITY: usize = 50_000;
+
+    fn get(&self, id: &str, stamp: Stamp) -> Option<PublicRecord> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(id)
+            .filter(|(at, cached, _)| *cached == stamp && at.elapsed() < Self::MAX_AGE)
+            .map(|(_, _, record)| record.clone())
+    }
+
+    fn put(&self, id: &str, stamp: Stamp, record: &PublicRecord) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id.to_string(), (std::time::Instant::now(), stamp, record.clone()));
+    }
+}
+
 /// The public record for a verification id, or `None` for an unknown, malformed or
 /// unsigned one. The same query runs whatever the id, so an unknown id takes as long as
-/// a known one.
-pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Result<Option<PublicRecord>, DbError> {
+/// a known one (whose record comes from `cache` when the letter has not changed).
+pub async fn lookup(
+    db: &Db,
+    catalogue: &Catalogue,
+    cache: Option<&RecordCache>,
+    verification_id: &str,
+) -> Result<Option<PublicRecord>, DbError> {
     let id = if well_formed(verification_id) { verification_id } else { "" };
     let failed = |e: workflow::Error| match e {
         workflow::Error::Db(e) => e,
@@ -110,6 +150,10 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
     };
     if letter.state != workflow::state::DITANDATANGANI || letter.number.is_none() {
         return Ok(None);
+    }
+    let stamp = (letter.version, letter.revoked_at, letter.superseded_by);
+    if let Some(record) = cache.and_then(|c| c.get(id, stamp)) {
+        return Ok(Some(record));
     }
     let row = Row {
         id: letter.id,
@@ -173,7 +217,7 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
     } else {
         "SAH"
     };
-    Ok(Some(PublicRecord {
+    let record = PublicRecord {
         status,
         department: format!("{} {}", department.name, department.regency_name),
         number: letter.number.clone().unwrap_or_default(),
@@ -191,7 +235,11 @@ pub async fn lookup(db: &Db, catalogue: &Catalogue, verification_id: &str) -> Re
         verification_id: letter.verification_id.clone().unwrap_or_default(),
         letter_id: row.id,
         department_id: row.department_id,
-    }))
+    };
+    if let Some(cache) = cache {
+        cache.put(id, stamp, &record);
+    }
+    Ok(Some(record))
 }
 
 /// What `/.well-known/naskah-keys.json` publishes: every department's QR-token keys and

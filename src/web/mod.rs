@@ -38,6 +38,8 @@ pub struct AppState {
     pub keys: KeyStore,
     /// Requests per address on the public verification pages.
     pub public_limiter: Arc<public::RateLimiter>,
+    /// Public verification records already built.
+    pub public_records: Arc<crate::verification::RecordCache>,
     /// Progress of bulk decisions started from the pages, by job id.
     pub bulk_jobs: Arc<pages::BulkJobs>,
 }
@@ -57,6 +59,7 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             bulk_jobs: Arc::default(),
             public_limiter: Arc::default(),
+            public_records: Arc::default(),
         })
     }
 

@@ -185,7 +185,7 @@ async fn page(
     if limited(&state, &headers, &peer) {
         return too_many();
     }
-    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+    let record = match verification::lookup(&state.db, &state.catalogue, Some(&state.public_records), &id).await {
         Ok(Some(record)) => record,
         Ok(None) => return not_found(json),
         Err(e) => {
@@ -270,7 +270,7 @@ async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, hea
     if limited(&state, &headers, &peer) {
         return too_many();
     }
-    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+    let record = match verification::lookup(&state.db, &state.catalogue, Some(&state.public_records), &id).await {
         Ok(Some(record)) => record,
         _ => return not_found(false),
     };
@@ -310,7 +310,7 @@ async fn check_upload(
     if limited(&state, &headers, &peer) {
         return too_many();
     }
-    let record = match verification::lookup(&state.db, &state.catalogue, &id).await {
+    let record = match verification::lookup(&state.db, &state.catalogue, Some(&state.public_records), &id).await {
         Ok(Some(record)) => record,
         _ => return not_found(false),
     };

@@ -183,6 +183,9 @@ async fn revocation_and_correction_show_on_the_public_page() {
     let second = signed(&d, "surat-permintaan-data", json!({ "hal": "Yang akan diralat" })).await;
     let mut anon = Client::new(&state);
 
+    // Seen once before (so the public record is cached): the revocation still shows at once.
+    let before = anon.get(&format!("/v/{}", first.verification_id.clone().unwrap())).await.body;
+    assert!(before.contains(">SAH<"), "{before}");
     // Revocation: not by the Kepala Bidang; by the signer, with a reason.
     let kabid = d.user("kabid").await;
     let r = d.flow.revoke(&kabid, first.id, "Salah alamat tujuan").await;
