@@ -3,7 +3,8 @@
 # already there (the bench runs it first unless --no-install):
 #
 #   - a venv at $NASKAH_BENCH_VENV (default /var/tmp/naskah-bench-venv) with PyPI's
-#     `typst` (Python bindings of the same Typst version) and `weasyprint`;
+#     `typst` (Python bindings of the same Typst version), `weasyprint`, and `pyhanko`
+#     (the PDF signing peer);
 #   - the Typst command line (`typst-cli` from crates.io, the same Typst version as the
 #     renderer) under $NASKAH_BENCH_TOOLS (default /var/tmp/naskah-bench-tools); the
 #     first install compiles for ~10 minutes;
@@ -17,6 +18,7 @@ TOOLS=${NASKAH_BENCH_TOOLS:-/var/tmp/naskah-bench-tools}
 TYPST_VERSION=0.15.1
 TYPST_PY_VERSION=0.15.0
 WEASYPRINT_VERSION=70.0
+PYHANKO_VERSION=0.38.0
 
 say() { echo "peers.sh: $*" >&2; }
 
@@ -38,9 +40,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" || say "could not create the venv"
 fi
 if [ -x "$VENV/bin/python" ]; then
-    if ! "$VENV/bin/python" -c "import typst, weasyprint" >/dev/null 2>&1; then
-        say "installing typst==$TYPST_PY_VERSION and weasyprint==$WEASYPRINT_VERSION into $VENV"
-        "$VENV/bin/pip" install -q "typst==$TYPST_PY_VERSION" "weasyprint==$WEASYPRINT_VERSION" ||
+    if ! "$VENV/bin/python" -c "import typst, weasyprint, pyhanko" >/dev/null 2>&1; then
+        say "installing typst==$TYPST_PY_VERSION, weasyprint==$WEASYPRINT_VERSION and pyhanko==$PYHANKO_VERSION into $VENV"
+        "$VENV/bin/pip" install -q "typst==$TYPST_PY_VERSION" "weasyprint==$WEASYPRINT_VERSION" "pyhanko==$PYHANKO_VERSION" ||
             say "pip install failed; the Python peers will be skipped"
     fi
 fi

@@ -28,6 +28,7 @@
 
 mod html;
 mod peers;
+mod service;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -165,7 +166,11 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&result)?);
             return Ok(());
         }
-        Some(other) => bail!("--only {other}: only 'sk', 'sk-whole', 'letter' and 'memory' are known"),
+        Some(only @ ("finalise" | "verify-page")) => {
+            println!("{}", service::child(only, &options.templates_dir, options.quick)?);
+            return Ok(());
+        }
+        Some(other) => bail!("--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise' and 'verify-page' are known"),
         None => {}
     }
 
@@ -205,6 +210,15 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         );
     }
 
+    eprintln!("· finalising one-page letters (signature, number, render, PDF signature, commit), in a child process …");
+    let finalise: service::FinaliseResult = in_child_quick(&options.templates_dir, "finalise", options.quick)?;
+    eprintln!("  median {:.1} ms", finalise.finalise.median_ms);
+    eprintln!("· the public verification page under wrk, against naskah serve …");
+    let verify_page: service::VerifyPageResult = in_child_quick(&options.templates_dir, "verify-page", options.quick)?;
+    for run in &verify_page.runs {
+        eprintln!("  {}: {:.0} req/s, p99 {:.2} ms", run.label, run.requests_per_second, run.p99_ms);
+    }
+
     // Peers, same documents.
     let peers = if options.peers {
         let sk_job = docs.sk(sizes.sk_rows)?;
@@ -230,6 +244,8 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         ours_sk,
         ours_sk_whole,
         ours_memory,
+        finalise,
+        verify_page,
         peers,
         elapsed: started.elapsed(),
     };
@@ -747,9 +763,18 @@ fn memory_in_child(templates_dir: &Path) -> anyhow::Result<MemoryResult> {
 /// Runs `naskah bench --only <only>` in a process of its own and reads the JSON line it
 /// prints last.
 fn in_child<T: serde::de::DeserializeOwned>(templates_dir: &Path, only: &str) -> anyhow::Result<T> {
+    in_child_quick(templates_dir, only, false)
+}
+
+/// [`in_child`], passing `--quick` on.
+fn in_child_quick<T: serde::de::DeserializeOwned>(templates_dir: &Path, only: &str, quick: bool) -> anyhow::Result<T> {
     let exe = std::env::current_exe().context("cannot find the naskah executable")?;
+    let mut args = vec!["bench", "--only", only, "--no-install"];
+    if quick {
+        args.push("--quick");
+    }
     let output = std::process::Command::new(&exe)
-        .args(["bench", "--only", only])
+        .args(&args)
         .env("NASKAH_TEMPLATES_DIR", templates_dir)
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -842,6 +867,8 @@ struct Report {
     ours_sk: SkResult,
     ours_sk_whole: SkResult,
     ours_memory: MemoryResult,
+    finalise: service::FinaliseResult,
+    verify_page: service::VerifyPageResult,
     peers: peers::Results,
     elapsed: Duration,
 }
@@ -974,11 +1001,13 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "| SK with {} rows: ≤ {TARGET_SK_MIB} MiB peak memory | {:.0} MiB | {} |\n",
+            "| SK with {} rows: ≤ {TARGET_SK_MIB} MiB peak memory | {:.0} MiB | {} |",
             s.sk_rows,
             sk.peak_mib,
             yes(sk.peak_mib <= TARGET_SK_MIB)
         );
+        o.push_str(&service::target_rows(&self.finalise, &self.verify_page));
+        o.push('\n');
         let _ = writeln!(o, "## Side by side\n");
         let _ = writeln!(
             o,
@@ -1224,6 +1253,8 @@ impl Report {
             let _ = writeln!(o, "| {} | {:.0} MiB |", c.documents, c.rss_mib);
         }
         let _ = writeln!(o);
+
+        o.push_str(&service::sections(&self.finalise, &self.verify_page));
 
         // How.
         let _ = writeln!(o, "## How it is measured\n");

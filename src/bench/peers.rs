@@ -207,7 +207,7 @@ fn install(notes: &mut Vec<String>) {
     }
 }
 
-fn python() -> Option<PathBuf> {
+pub(super) fn python() -> Option<PathBuf> {
     let venv = std::env::var_os("NASKAH_BENCH_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| DEFAULT_VENV.into());
@@ -215,7 +215,7 @@ fn python() -> Option<PathBuf> {
     python.is_file().then_some(python)
 }
 
-fn module_version(python: &Path, module: &str) -> Option<String> {
+pub(super) fn module_version(python: &Path, module: &str) -> Option<String> {
     let output = Command::new(python)
         .args([
             "-c",
