@@ -913,7 +913,7 @@ impl Report {
              (`--quick` for a smoke run with smaller peer counts, which prints instead of writing this file; \
              `--no-peers` to measure only naskah; `--no-install` not to run `benches/peers.sh`). \
              The peers are installed by `benches/peers.sh`, which the command runs first: a venv in \
-             `/var/tmp/naskah-bench-venv` with PyPI's `typst` and `weasyprint`, and the Typst command line \
+             `/var/tmp/naskah-bench-venv` with PyPI's `typst`, `weasyprint` and `pyhanko`, and the Typst command line \
              (`typst-cli` from crates.io, the same Typst version as the renderer) in `/var/tmp/naskah-bench-tools`.\n"
         );
         let _ = writeln!(o, "- **Date:** {}{}", self.date, if self.quick { " (quick run)" } else { "" });
