@@ -60,7 +60,7 @@ fn tool_missing(tool: &str, error: impl std::fmt::Display) -> bool {
 }
 
 /// pyHanko's findings, one JSON object per signature; `None` when pyHanko is absent.
-fn pyhanko(dir: &Path, pdf: &[u8], root_pem: &str) -> Option<Vec<Value>> {
+pub fn pyhanko(dir: &Path, pdf: &[u8], root_pem: &str) -> Option<Vec<Value>> {
     let probe = Command::new("python3")
         .args(["-c", "import pyhanko, pyhanko_certvalidator"])
         .output();
@@ -91,7 +91,7 @@ fn pyhanko(dir: &Path, pdf: &[u8], root_pem: &str) -> Option<Vec<Value>> {
 
 /// pdfsig's report, with the root trusted in a fresh NSS database; `None` when poppler
 /// or certutil is absent.
-fn pdfsig(dir: &Path, pdf: &[u8], root_der: &[u8]) -> Option<String> {
+pub fn pdfsig(dir: &Path, pdf: &[u8], root_der: &[u8]) -> Option<String> {
     let nss = dir.join("nss");
     std::fs::create_dir_all(&nss).unwrap();
     let nss_arg = format!("sql:{}", nss.display());

@@ -1437,7 +1437,18 @@ async fn all_three_documents_through_the_pages() {
         let pdf = pages.get_mut("kadis").unwrap().get(&format!("/surat/{id}/pdf")).await;
         assert_eq!(pdf.status, StatusCode::OK, "{template}");
         let root = naskah::signing::authority::current(&state.db, 1).await.unwrap().unwrap();
-        let found = naskah::signing::pades::inspect(&pdf.bytes, &[root.certificate]);
+        let found = naskah::signing::pades::inspect(&pdf.bytes, std::slice::from_ref(&root.certificate));
+        // The same file through pyHanko and pdfsig, as a reader would check it.
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(report) = crate::pades::pyhanko(dir.path(), &pdf.bytes, &root.pem()) {
+            assert_eq!(report[0]["bottom_line"], true, "{template}: {report:?}");
+        }
+        if let Some(report) = crate::pades::pdfsig(dir.path(), &pdf.bytes, &root.certificate) {
+            assert!(
+                report.contains("Signature is Valid.") && report.contains("Certificate is Trusted."),
+                "{template}: {report}"
+            );
+        }
         assert!(
             found.len() == 1 && found[0].valid() && found[0].covers_whole_file,
             "{template}: {found:?}"
