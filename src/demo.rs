@@ -173,6 +173,8 @@ pub fn department() -> departments::Department {
 /// `fixed_password` is given (tests and screenshots).
 pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seeded> {
     if let Ok(existing) = departments::get_by_slug(db, DEMO_SLUG).await {
+        // A demo database from before the recipients' directory gets it now (idempotent).
+        crate::distribution::recipients::sync_from_regions(db, &Actor::System("demo"), &existing).await?;
         return Ok(Seeded::AlreadyPresent {
             department_id: existing.id,
         });
@@ -268,6 +270,9 @@ pub async fn seed(db: &Db, fixed_password: Option<&str>) -> anyhow::Result<Seede
             password,
         });
     }
+    // The recipients' directory: the regency's 54 villages, 4 kecamatan and the agencies.
+    let department = departments::get(db, id).await?;
+    crate::distribution::recipients::sync_from_regions(db, &Actor::System("demo"), &department).await?;
     Ok(Seeded::Created {
         department_id: id,
         accounts: accounts_out,

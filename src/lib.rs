@@ -17,6 +17,8 @@ pub mod db;
 pub mod demo;
 /// Departments, their letterhead, units, positions and officials.
 pub mod departments;
+/// Distribution: the directory of recipients (villages, agencies, officials for copies).
+pub mod distribution;
 /// Officials' Ed25519 signing keys, encrypted at rest in the key store.
 pub mod keys;
 /// Letter templates: manifests, the data templates receive, reserved slots.

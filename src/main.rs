@@ -727,6 +727,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let db = open_db(&config).await?;
             let n = regions::import(&db, &parsed).await?;
             println!("{n} wilayah diimpor dari {}.", file.display());
+            // Every department whose regency is now known gets its villages as recipients.
+            for department in departments::list(&db).await? {
+                let added = naskah::distribution::recipients::sync_from_regions(&db, &Actor::System("cli"), &department).await?;
+                if added > 0 {
+                    println!("{added} penerima ditambahkan ke daftar penerima {}.", department.name);
+                }
+            }
             Ok(())
         }
         Command::Config => {

@@ -119,6 +119,15 @@ pub fn terbilang_rupiah(amount: i64) -> String {
     format!("{} rupiah", terbilang(amount))
 }
 
+/// A cell as a spreadsheet will read it: text that a spreadsheet would take for a
+/// formula (=, +, -, @, tab, carriage return at the start) is prefixed with a quote.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

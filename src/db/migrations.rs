@@ -56,6 +56,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_pdf_signatures.sql"),
         postgres: include_str!("../../migrations/postgres/0007_pdf_signatures.sql"),
     },
+    Migration {
+        version: 8,
+        name: "recipients",
+        sqlite: include_str!("../../migrations/sqlite/0008_recipients.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_recipients.sql"),
+    },
 ];
 
 impl Migration {

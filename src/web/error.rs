@@ -202,6 +202,20 @@ impl From<crate::workflow::Error> for Failure {
     }
 }
 
+impl From<crate::distribution::Error> for Failure {
+    fn from(e: crate::distribution::Error) -> Self {
+        use crate::distribution::Error;
+        match e {
+            Error::NotFound => Failure::NotFound,
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::Conflict(m) => Failure::Conflict(m),
+            Error::Csv(_) | Error::Rows(_) => Failure::Unprocessable(e.to_string()),
+            Error::Db(e) => e.into(),
+            Error::Internal(m) => Failure::Internal(m),
+        }
+    }
+}
+
 impl From<crate::numbering::Error> for Failure {
     fn from(e: crate::numbering::Error) -> Self {
         use crate::numbering::Error;

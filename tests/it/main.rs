@@ -11,6 +11,7 @@ mod letters;
 mod numbering;
 mod pades;
 mod pages;
+mod recipients;
 mod storage;
 mod verification;
 mod workflow;

@@ -6,6 +6,7 @@ mod approvals;
 mod drafting;
 mod letters;
 mod organisation;
+mod recipients;
 mod register;
 mod settings;
 mod signature;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(approvals::router())
         .merge(register::router())
         .merge(signature::router())
+        .merge(recipients::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.
@@ -108,6 +110,7 @@ impl Notice {
             "sandi" => "Kata sandi Anda sudah diganti.",
             "dicabut" => "Token dicabut.",
             "logo" => "Logo tersimpan.",
+            "diimpor" => "Daftar penerima diimpor.",
             "ganti-sandi" => "Silakan ganti kata sandi awal Anda.",
             "revisi" => "Revisi baru tersimpan.",
             "diteruskan" => "Surat diteruskan ke tahap berikutnya.",

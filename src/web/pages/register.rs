@@ -11,6 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, render_page, settings::form_failure};
+use crate::text::spreadsheet_safe;
 use crate::{
     accounts::Role,
     numbering::{self, Entry},
@@ -152,15 +153,6 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
         ..Page::default()
     };
     Ok(render_page(StatusCode::OK, shell, page))
-}
-
-/// A cell as a spreadsheet will read it: text that a spreadsheet would take for a
-/// formula (=, +, -, @, tab, carriage return at the start) is prefixed with a quote.
-pub fn spreadsheet_safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
 }
 
 /// The register's columns, header and one line per entry, as the exports write them.
@@ -422,7 +414,7 @@ async fn settings_save(
 
 #[cfg(test)]
 mod tests {
-    use super::spreadsheet_safe;
+    use crate::text::spreadsheet_safe;
 
     #[test]
     fn formula_cells_are_defused() {

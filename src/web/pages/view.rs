@@ -51,6 +51,7 @@ impl Shell {
             nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
+        nav.push(NavItem::new("/penerima", "Penerima", current));
         nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));
         Shell {
