@@ -395,18 +395,19 @@ async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::pat
     let embedded = match pdf {
         Some(pdf) => {
             let roots = naskah::verification::authorities_from_json(&published);
-            match naskah::signing::pades::inspect(&pdf, &roots).pop() {
-                Some(signature) if signature.valid() && signature.covers_whole_file => Some(format!(
+            use naskah::signing::pades::{self, Verdict};
+            match pades::verdict(&pades::inspect(&pdf, &roots)) {
+                Verdict::Valid(signature) => Some(format!(
                     "Tanda tangan di dalam PDF SAH: {} ({}), sertifikat dari otoritas sertifikat dinas, mencakup seluruh berkas.",
                     signature.signer.as_deref().unwrap_or("-"),
                     signature.algorithm.unwrap_or("-")
                 )),
-                Some(signature) if signature.valid() => bail!("TIDAK SAH: ada tambahan pada PDF setelah ditandatangani"),
-                Some(signature) => bail!(
+                Verdict::Appended(_) => bail!("TIDAK SAH: ada tambahan pada PDF setelah ditandatangani"),
+                Verdict::Invalid(signature) => bail!(
                     "TIDAK SAH: tanda tangan di dalam PDF: {}",
                     signature.problem.as_deref().unwrap_or("tidak dapat diperiksa")
                 ),
-                None => bail!("TIDAK SAH: PDF ini tidak memuat tanda tangan elektronik"),
+                Verdict::Missing => bail!("TIDAK SAH: PDF ini tidak memuat tanda tangan elektronik"),
             }
         }
         None => None,
@@ -449,14 +450,14 @@ async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> 
                 } else {
                     "Otoritas sertifikat sudah ada:"
                 },
-                authority.info.subject,
-                authority.info.fingerprint,
-                dept.tz().format_time(authority.info.not_before),
-                dept.tz().format_time(authority.info.not_after),
+                authority.subject,
+                authority.fingerprint,
+                dept.tz().format_time(authority.not_before),
+                dept.tz().format_time(authority.not_after),
                 algorithm.label(),
             );
             if let Some(path) = out {
-                std::fs::write(&path, authority.info.pem())?;
+                std::fs::write(&path, authority.pem())?;
                 println!("  sertifikat ditulis ke {}", path.display());
             }
         }

@@ -84,6 +84,10 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
         user("kadis").await?,
     );
 
+    // The department's roots, which every signed PDF must verify against.
+    let department = crate::departments::get_by_slug(&db, demo::DEMO_SLUG).await?;
+    let authorities = crate::signing::authority::all(&db, department.id).await?;
+    let roots: Vec<Vec<u8>> = authorities.iter().map(|r| r.certificate.clone()).collect();
     let mut signed = Vec::new();
     for template in DOCUMENTS {
         let manifest = flow.catalogue.get(template)?.clone();
@@ -111,11 +115,6 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
             .map(|s| format!("{}, {}", s.nama, s.jabatan))
             .unwrap_or_default();
         let verification_id = letter.verification_id.clone().unwrap_or_default();
-        let roots: Vec<Vec<u8>> = crate::signing::authority::all(&db, letter.department_id)
-            .await?
-            .into_iter()
-            .map(|r| r.certificate)
-            .collect();
         let embedded = crate::signing::pades::inspect(&pdf, &roots)
             .pop()
             .context("naskah akhir tanpa tanda tangan PDF")?;
@@ -138,11 +137,9 @@ pub async fn run(dir: &Path, templates_dir: &Path, base_url: &str) -> anyhow::Re
     let published = crate::verification::published_keys(&db).await?;
     std::fs::write(dir.join("naskah-keys.json"), serde_json::to_string_pretty(&published)?)?;
     // The root to trust when checking the PDFs with pyHanko, pdfsig or Acrobat.
-    let department = crate::departments::get_by_slug(&db, demo::DEMO_SLUG).await?;
-    let roots = crate::signing::authority::all(&db, department.id).await?;
     std::fs::write(
         dir.join("otoritas-sertifikat.pem"),
-        roots.iter().map(|r| r.pem()).collect::<String>(),
+        authorities.iter().map(|r| r.pem()).collect::<String>(),
     )?;
     std::fs::write(
         dir.join("summary.json"),

@@ -197,10 +197,10 @@ pub async fn finalise(templates_dir: &Path, letters: usize) -> anyhow::Result<Fi
         crate::departments::get_official(&service.flow.db, department.id, kadis.official_id.context("kadis has no official")?).await?;
     let (signer, _) = crate::signing::authority::signer(
         &service.flow.db,
+        &service.flow.keys,
         &authority,
         &department,
         &official,
-        None,
         key,
         crate::signing::Algorithm::P256,
     )

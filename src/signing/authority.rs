@@ -58,9 +58,9 @@ impl AuthorityInfo {
     }
 }
 
-/// A root with its private key, able to issue.
-pub struct Authority {
-    pub info: AuthorityInfo,
+/// A root with its private key, able to issue; opened only when a certificate is issued.
+struct Authority {
+    info: AuthorityInfo,
     key: PrivateKey,
 }
 
@@ -114,10 +114,11 @@ pub async fn by_fingerprint(db: &Db, fingerprint: &str) -> Result<Option<Authori
 }
 
 /// The department's root, created (key file, self-signed certificate, record) when it
-/// has none. Returns whether it was created now.
-pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Department) -> Result<(Authority, bool), Error> {
+/// has none. Returns whether it was created now. Its private key is not read here: only
+/// issuing a certificate needs it.
+pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Department) -> Result<(AuthorityInfo, bool), Error> {
     if let Some(info) = current(db, department.id).await? {
-        return Ok((open(store, info)?, false));
+        return Ok((info, false));
     }
     let key = loop {
         if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&rand::random::<[u8; 32]>()) {
@@ -190,15 +191,15 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
         let _ = std::fs::remove_file(&path);
         // Another process may have created the root at the same moment: use that one.
         if let Some(info) = current(db, department.id).await? {
-            return Ok((open(store, info)?, false));
+            return Ok((info, false));
         }
         return Err(e);
     }
     let info = by_fingerprint(db, &fingerprint).await?.ok_or(Error::UnknownKey(fingerprint))?;
-    Ok((Authority { info, key }, true))
+    Ok((info, true))
 }
 
-fn open(store: &KeyStore, info: AuthorityInfo) -> Result<Authority, Error> {
+fn open(store: &KeyStore, info: &AuthorityInfo) -> Result<Authority, Error> {
     let path = store.authority_path(info.department_id, &info.fingerprint);
     let secret = read_secret(store, &path, &info.fingerprint)?;
     let corrupt = |reason: &str| Error::Corrupt {
@@ -210,7 +211,7 @@ fn open(store: &KeyStore, info: AuthorityInfo) -> Result<Authority, Error> {
     if certificate.public_key != key.public() {
         return Err(corrupt("kunci tidak cocok dengan sertifikat otoritas"));
     }
-    Ok(Authority { info, key })
+    Ok(Authority { info: info.clone(), key })
 }
 
 #[derive(FromRow)]
@@ -222,13 +223,14 @@ struct IssuedRow {
 /// The signer for an official's PDF signature: their key under the department's
 /// algorithm, with a certificate from the department's root (issued now, with its audit
 /// record in one transaction, when the official has no current one for this key,
-/// algorithm and root).
+/// algorithm and root; only then are the root's key file and the official's position
+/// read).
 pub async fn signer(
     db: &Db,
-    authority: &Authority,
+    store: &KeyStore,
+    authority: &AuthorityInfo,
     department: &Department,
     official: &Official,
-    position_title: Option<&str>,
     key: &Unlocked,
     algorithm: Algorithm,
 ) -> Result<(LocalSigner, String), Error> {
@@ -242,11 +244,11 @@ pub async fn signer(
     )
     .bind(&key.info.key_id)
     .bind(algorithm.code())
-    .bind(&authority.info.fingerprint)
+    .bind(&authority.fingerprint)
     .bind(at)
     .fetch_optional(&db.pool)
     .await?;
-    let chain = vec![authority.info.certificate.clone()];
+    let chain = vec![authority.certificate.clone()];
     if let Some(row) = existing.filter(|row| Certificate::parse(&row.certificate).is_ok_and(|c| c.public_key == public)) {
         return Ok((
             LocalSigner {
@@ -257,6 +259,11 @@ pub async fn signer(
             row.fingerprint,
         ));
     }
+    let authority = open(store, authority)?;
+    let position_title = match official.position_id {
+        Some(id) => crate::departments::get_position(db, department.id, id).await.ok().map(|p| p.title),
+        None => None,
+    };
     let root = Certificate::parse(&authority.info.certificate).map_err(|e| Error::Corrupt {
         path: "certificate_authorities".into(),
         reason: e.to_string(),
@@ -265,7 +272,7 @@ pub async fn signer(
     let subject = Name {
         common_name: official.full_name(),
         organization: department.name.clone(),
-        title: position_title.map(str::to_string),
+        title: position_title,
         serial_number: (!nip.is_empty()).then_some(nip),
     }
     .to_der();

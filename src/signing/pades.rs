@@ -167,6 +167,26 @@ impl Found {
     }
 }
 
+/// What a file's last signature comes to.
+pub enum Verdict<'a> {
+    /// Valid and covering every byte of the file.
+    Valid(&'a Found),
+    /// Valid, but bytes were appended after it.
+    Appended(&'a Found),
+    Invalid(&'a Found),
+    Missing,
+}
+
+/// Judges the signatures [`inspect`] found by the last one, as readers do.
+pub fn verdict(found: &[Found]) -> Verdict<'_> {
+    match found.last() {
+        None => Verdict::Missing,
+        Some(f) if f.valid() && f.covers_whole_file => Verdict::Valid(f),
+        Some(f) if f.valid() => Verdict::Appended(f),
+        Some(f) => Verdict::Invalid(f),
+    }
+}
+
 /// At most this many signatures of one file are checked: each check hashes the file,
 /// and an upload must not be able to make the public page hash it a thousand times.
 const MAX_SIGNATURES: usize = 8;

@@ -306,7 +306,7 @@ impl<'a> Certificate<'a> {
         let certificate = whole.expect(der::SEQUENCE)?;
         let mut parts = Reader::new(certificate.content);
         let tbs = parts.expect(der::SEQUENCE)?;
-        let signature_algorithm = algorithm_of(parts.expect(der::SEQUENCE)?);
+        let signature_algorithm = signature_algorithm(parts.expect(der::SEQUENCE)?);
         let bits = parts.expect(der::BIT_STRING)?.content;
         let signature = bits.get(1..).ok_or(Malformed("tanda tangan sertifikat kosong"))?;
 
@@ -387,7 +387,8 @@ impl<'a> Certificate<'a> {
     }
 }
 
-fn algorithm_of(identifier: Element<'_>) -> Option<Algorithm> {
+/// The signature algorithm an AlgorithmIdentifier names, if it is one we accept.
+pub fn signature_algorithm(identifier: Element<'_>) -> Option<Algorithm> {
     let mut reader = Reader::new(identifier.content);
     let id = der::oid_text(reader.expect(der::OID).ok()?.content);
     match id.as_str() {
@@ -395,11 +396,6 @@ fn algorithm_of(identifier: Element<'_>) -> Option<Algorithm> {
         OID_ED25519 => Some(Algorithm::Ed25519),
         _ => None,
     }
-}
-
-/// The signature algorithm an AlgorithmIdentifier names, if it is one we accept.
-pub fn signature_algorithm(identifier: Element<'_>) -> Option<Algorithm> {
-    algorithm_of(identifier)
 }
 
 fn read_named_bits(content: &[u8]) -> Vec<u8> {

@@ -315,20 +315,22 @@ pub struct UploadCheck {
 impl UploadCheck {
     /// One line on the embedded signature, in Indonesian.
     pub fn signature_verdict(&self) -> (bool, String) {
-        match self.signatures.last() {
-            None => (false, "Berkas ini tidak memuat tanda tangan elektronik di dalam PDF.".into()),
-            Some(found) if found.valid() => {
-                let mut line = format!(
-                    "Tanda tangan elektronik di dalam PDF SAH: dibuat oleh {} ({}), dengan sertifikat dari otoritas sertifikat dinas.",
-                    found.signer.as_deref().unwrap_or("-"),
-                    found.algorithm.unwrap_or("-"),
-                );
-                if !found.covers_whole_file {
-                    line.push_str(" Namun ada tambahan pada berkas setelah ditandatangani.");
-                }
-                (found.covers_whole_file, line)
-            }
-            Some(found) => (
+        use crate::signing::pades::Verdict;
+        let valid = |found: &crate::signing::pades::Found| {
+            format!(
+                "Tanda tangan elektronik di dalam PDF SAH: dibuat oleh {} ({}), dengan sertifikat dari otoritas sertifikat dinas.",
+                found.signer.as_deref().unwrap_or("-"),
+                found.algorithm.unwrap_or("-"),
+            )
+        };
+        match crate::signing::pades::verdict(&self.signatures) {
+            Verdict::Missing => (false, "Berkas ini tidak memuat tanda tangan elektronik di dalam PDF.".into()),
+            Verdict::Valid(found) => (true, valid(found)),
+            Verdict::Appended(found) => (
+                false,
+                format!("{} Namun ada tambahan pada berkas setelah ditandatangani.", valid(found)),
+            ),
+            Verdict::Invalid(found) => (
                 false,
                 format!(
                     "Tanda tangan elektronik di dalam PDF TIDAK SAH: {}.",

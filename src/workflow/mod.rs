@@ -963,23 +963,10 @@ impl Workflow {
         let department_key = keys::department::ensure(&self.db, &self.keys, &system, department.id).await?;
         let (authority, _) = crate::signing::authority::ensure(&self.db, &self.keys, &system, department).await?;
         let algorithm = crate::signing::authority::algorithm(&self.db, department.id).await?;
-        let signer_position: Option<(String,)> = sqlx::query_as::<Any, (String,)>("SELECT title FROM positions WHERE id = $1")
-            .bind(signer.position_id)
-            .fetch_optional(&self.db.pool)
-            .await?;
         // The certificate is issued (once per key, algorithm and root) outside the
         // signing transaction: it is a credential, not part of the letter, and the
         // transaction stays short.
-        let pdf_signer = crate::signing::authority::signer(
-            &self.db,
-            &authority,
-            department,
-            signer,
-            signer_position.as_ref().map(|(title,)| title.as_str()),
-            key,
-            algorithm,
-        )
-        .await?;
+        let pdf_signer = crate::signing::authority::signer(&self.db, &self.keys, &authority, department, signer, key, algorithm).await?;
         Ok(FinalInputs {
             department_key,
             manifest,
