@@ -341,3 +341,69 @@ pub fn describe_keys(passphrase: &str) -> String {
          ditampilkan sekali): {passphrase}\n"
     )
 }
+
+/// Synthetic candidates for the demo regency's confirmation letters: two to six per
+/// active village of the department's directory, in the template's own CSV columns,
+/// with NIKs that carry the village's kecamatan code and the person's birth date. The
+/// same directory always gives the same file. No real person is in it.
+pub async fn candidates_csv(db: &Db, department_id: i64) -> anyhow::Result<String> {
+    use crate::distribution::recipients::{self, Filter};
+    const WOMEN: [&str; 6] = ["Siti", "Nur", "Aminah", "Dewi", "Sri", "Fatimah"];
+    const MEN: [&str; 6] = ["Ahmad", "Budi", "Rahmat", "Hasan", "Yusuf", "Arif"];
+    const FAMILY: [&str; 10] = [
+        "Hasanuddin",
+        "Saputra",
+        "Lestari",
+        "Effendi",
+        "Pratama",
+        "Daeng Matutu",
+        "Wulandari",
+        "Kurniawan",
+        "Rahayu",
+        "Syamsuddin",
+    ];
+    const WORK: [&str; 6] = [
+        "Nelayan/perikanan",
+        "Petani/pekebun",
+        "Pekerja rumah tangga",
+        "Pedagang kecil",
+        "Buruh harian lepas",
+        "Guru ngaji",
+    ];
+    let villages = recipients::list(db, department_id, &Filter::default()).await?;
+    let mut out = String::from("nik,nama,tanggal_lahir,jenis_kelamin,alamat,pekerjaan,sumber,kode_wilayah\n");
+    let mut serial = 0u32;
+    for village in villages
+        .iter()
+        .filter(|r| r.active == 1 && (r.kind == "desa" || r.kind == "kelurahan"))
+    {
+        let Some(code) = village.region_code.as_deref() else { continue };
+        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+        let seed: u32 = digits.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let place = village.name.split_once(' ').map(|(_, n)| n).unwrap_or(&village.name);
+        for i in 0..(2 + seed % 5) {
+            serial += 1;
+            let k = (seed as usize).wrapping_add(i as usize * 7);
+            let female = (seed + i).is_multiple_of(2);
+            let (day, month, year) = (1 + (k % 28) as u32, 1 + ((k / 3) % 12) as u32, 1966 + ((k / 5) % 38) as u32);
+            let nik = format!(
+                "{}{:02}{:02}{:02}{:04}",
+                &digits[..6],
+                if female { day + 40 } else { day },
+                month,
+                year % 100,
+                serial
+            );
+            out.push_str(&format!(
+                "{nik},{} {},{year}-{month:02}-{day:02},{},RT {:03} {place},{},{},{digits}\n",
+                if female { WOMEN[k % WOMEN.len()] } else { MEN[k % MEN.len()] },
+                FAMILY[(k / 2) % FAMILY.len()],
+                if female { "P" } else { "L" },
+                1 + k % 20,
+                WORK[k % WORK.len()],
+                if i % 2 == 0 { "P3KE" } else { "DTKS" },
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -62,6 +62,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0008_recipients.sql"),
         postgres: include_str!("../../migrations/postgres/0008_recipients.sql"),
     },
+    Migration {
+        version: 9,
+        name: "letter_batches",
+        sqlite: include_str!("../../migrations/sqlite/0009_letter_batches.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_letter_batches.sql"),
+    },
 ];
 
 impl Migration {

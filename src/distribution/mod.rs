@@ -2,6 +2,7 @@
 //! directory of recipients (villages, kelurahan, kecamatan, agencies, officials for
 //! copies); deliveries, the e-mail outbox and receipts build on it.
 
+pub mod batches;
 pub mod recipients;
 
 use crate::{db::DbError, validation::FieldErrors};

@@ -39,6 +39,34 @@ pub struct Manifest {
     pub main: String,
     #[serde(default)]
     pub fields: Vec<FieldSpec>,
+    /// The template can be drafted once for many villages: one letter per village,
+    /// these fields filled from the village and its own attachment rows.
+    #[serde(default)]
+    pub per_village: Option<PerVillage>,
+}
+
+/// Which fields of a per-village template each village fills.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerVillage {
+    /// A choice field taking "Desa" or "Kelurahan".
+    pub kind_field: String,
+    /// The village's name (without "Desa"/"Kelurahan").
+    pub name_field: String,
+    /// The kecamatan's name (without "Kecamatan").
+    pub district_field: String,
+    /// The table filled with the village's own rows (the attachment).
+    pub rows_field: String,
+    /// A recipients field to which the village's Camat is added as a copy, if wanted.
+    #[serde(default)]
+    pub copies_field: String,
+}
+
+impl PerVillage {
+    /// The fields the village fills, which the shared form does not show.
+    pub fn own_fields(&self) -> [&str; 4] {
+        [&self.kind_field, &self.name_field, &self.district_field, &self.rows_field]
+    }
 }
 
 fn default_main() -> String {
@@ -125,6 +153,21 @@ impl Manifest {
         let mut seen = std::collections::HashSet::new();
         for f in &manifest.fields {
             check_spec(f, &mut seen, false)?;
+        }
+        if let Some(per_village) = &manifest.per_village {
+            let kinds = [
+                (&per_village.kind_field, FieldType::Choice),
+                (&per_village.name_field, FieldType::Text),
+                (&per_village.district_field, FieldType::Text),
+                (&per_village.rows_field, FieldType::Rows),
+            ];
+            let copies = (!per_village.copies_field.is_empty()).then_some((&per_village.copies_field, FieldType::Recipients));
+            for (name, kind) in kinds.into_iter().chain(copies) {
+                match manifest.field(name) {
+                    Some(f) if f.kind == kind => {}
+                    _ => return Err(format!("per_village: isian '{name}' harus ada dengan jenis {}", kind.label())),
+                }
+            }
         }
         Ok(manifest)
     }
@@ -358,6 +401,18 @@ impl FieldSpec {
             FieldType::Number | FieldType::Money => Value::Null,
             _ => Value::String(String::new()),
         }
+    }
+
+    /// Checks one row of a `rows` field; the errors are keyed by column name.
+    pub fn check_row(&self, row: &Map<String, Value>) -> Result<Value, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mut out = Map::new();
+        for column in &self.columns {
+            if let Some(v) = column.check(&column.name, row.get(&column.name), &mut errors) {
+                out.insert(column.name.clone(), v);
+            }
+        }
+        errors.into_result().map(|_| Value::Object(out))
     }
 
     fn check_list(

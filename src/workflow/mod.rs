@@ -6,6 +6,7 @@
 //! `UPDATE … WHERE version = <the one read>`, inside the transaction that makes the
 //! change, so of two people acting at once exactly one succeeds and the other is told.
 
+pub mod batch;
 pub mod chain;
 pub mod delegation;
 mod queries;
@@ -177,6 +178,9 @@ pub struct Letter {
     pub corrects: Option<i64>,
     /// The department-signed token in the QR code.
     pub qr_token: Option<String>,
+    /// For a letter made with others from one draft: its batch and its addressee.
+    pub batch_id: Option<i64>,
+    pub recipient_id: Option<i64>,
 }
 
 impl Letter {
@@ -267,13 +271,26 @@ pub struct Capacity {
     pub acting_as: String,
 }
 
-/// The subject of a letter: its "hal", "perihal" or "tentang" field, else the template's title.
+/// The subject of a letter: its "hal", "perihal" or "tentang" field, else the template's
+/// title; a per-village letter adds its village, so the letters of a batch differ.
 fn subject_of(manifest: &Manifest, fields: &Value) -> String {
-    ["hal", "perihal", "tentang"]
+    let base = ["hal", "perihal", "tentang"]
         .iter()
         .find_map(|name| fields.get(*name).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
-        .map(|s| s.chars().take(300).collect())
-        .unwrap_or_else(|| manifest.title.clone())
+        .map(str::to_string)
+        .unwrap_or_else(|| manifest.title.clone());
+    let village = manifest.per_village.as_ref().and_then(|p| {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let (kind, name) = (text(&p.kind_field), text(&p.name_field));
+        (!name.is_empty()).then(|| format!("{kind} {name}").trim().to_string())
+    });
+    match village {
+        Some(village) => format!("{base} — {village}"),
+        None => base,
+    }
+    .chars()
+    .take(300)
+    .collect()
 }
 
 fn audit_event<'a>(department_id: i64, actor: &'a Actor, action: &'a str, letter_id: i64, details: Value) -> Event<'a> {
@@ -327,48 +344,29 @@ impl Workflow {
     ) -> Result<Letter, Error> {
         let department = self.department(user.department_id).await?;
         let (fields, pdf) = self.checked_draft(manifest, &department, data).await?;
-        let chain = chain::for_kind(&self.db, department.id, manifest.kind).await?;
-        chain.check().map_err(Error::BadChain)?;
-        let chain_json = serde_json::to_string(&chain).map_err(|e| Error::Internal(e.to_string()))?;
-        let subject = subject_of(manifest, &fields);
+        let chain = self.chain_for(&department, manifest).await?;
         let at = now();
-
         let mut tx = self.db.begin_write().await?;
-        let (letter_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
-            "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at, classification_code, corrects) \
-             VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8, $9, $10) RETURNING id",
-        )
-        .bind(department.id)
-        .bind(&manifest.id)
-        .bind(manifest.kind.key())
-        .bind(&subject)
-        .bind(state::KONSEP)
-        .bind(&chain_json)
-        .bind(drafter_id)
-        .bind(at)
-        .bind(classification_code)
-        .bind(corrects)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_revision(&mut tx, letter_id, 1, &fields, &pdf, user.id, note, at).await?;
-        start_round(&mut tx, department.id, letter_id, 1, &chain, drafter_id, at).await?;
-        audit::record(
-            &mut tx,
-            audit_event(
-                department.id,
-                &user.actor(),
-                if corrects.is_some() {
-                    "letter.correction_started"
-                } else {
-                    "letter.created"
-                },
-                letter_id,
-                serde_json::json!({ "template": manifest.id, "subject": subject, "corrects": corrects }),
-            ),
-        )
-        .await?;
+        let draft = NewLetter {
+            manifest,
+            fields: &fields,
+            pdf: &pdf,
+            note,
+            classification_code,
+            corrects,
+            batch_id: None,
+            recipient_id: None,
+        };
+        let letter_id = insert_new_letter(&mut tx, department.id, &chain, user, drafter_id, &draft, at).await?;
         tx.commit().await?;
         get(&self.db, department.id, letter_id).await
+    }
+
+    /// The department's approval chain for the template's kind, checked.
+    async fn chain_for(&self, department: &Department, manifest: &Manifest) -> Result<ChainSpec, Error> {
+        let chain = chain::for_kind(&self.db, department.id, manifest.kind).await?;
+        chain.check().map_err(Error::BadChain)?;
+        Ok(chain)
     }
 
     /// Whether the user may revoke or correct a signed letter (see [`check_withdraw`]).
@@ -1263,6 +1261,75 @@ async fn set_state(conn: &mut AnyConnection, letter_id: i64, state: &str) -> Res
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A checked and rendered draft about to become a letter.
+struct NewLetter<'a> {
+    manifest: &'a Manifest,
+    fields: &'a Value,
+    pdf: &'a [u8],
+    note: &'a str,
+    classification_code: &'a str,
+    corrects: Option<i64>,
+    batch_id: Option<i64>,
+    recipient_id: Option<i64>,
+}
+
+/// Inserts the letter, its first revision, the first round of its chain and the audit
+/// record, inside the caller's transaction.
+async fn insert_new_letter(
+    conn: &mut AnyConnection,
+    department_id: i64,
+    chain: &ChainSpec,
+    user: &User,
+    drafter_id: i64,
+    draft: &NewLetter<'_>,
+    at: i64,
+) -> Result<i64, Error> {
+    let chain_json = serde_json::to_string(chain).map_err(|e| Error::Internal(e.to_string()))?;
+    let subject = subject_of(draft.manifest, draft.fields);
+    let (letter_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
+        "INSERT INTO letters (department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, created_by, created_at, updated_at, classification_code, corrects, batch_id, recipient_id) \
+         VALUES ($1, $2, $3, $4, $5, 1, 0, 1, 1, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(department_id)
+    .bind(&draft.manifest.id)
+    .bind(draft.manifest.kind.key())
+    .bind(&subject)
+    .bind(state::KONSEP)
+    .bind(&chain_json)
+    .bind(drafter_id)
+    .bind(at)
+    .bind(draft.classification_code)
+    .bind(draft.corrects)
+    .bind(draft.batch_id)
+    .bind(draft.recipient_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_revision(conn, letter_id, 1, draft.fields, draft.pdf, user.id, draft.note, at).await?;
+    start_round(conn, department_id, letter_id, 1, chain, drafter_id, at).await?;
+    audit::record(
+        conn,
+        audit_event(
+            department_id,
+            &user.actor(),
+            if draft.corrects.is_some() {
+                "letter.correction_started"
+            } else {
+                "letter.created"
+            },
+            letter_id,
+            serde_json::json!({
+                "template": draft.manifest.id,
+                "subject": subject,
+                "corrects": draft.corrects,
+                "batch": draft.batch_id,
+                "recipient": draft.recipient_id,
+            }),
+        ),
+    )
+    .await?;
+    Ok(letter_id)
 }
 
 #[allow(clippy::too_many_arguments)]

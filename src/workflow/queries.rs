@@ -14,7 +14,7 @@ use crate::{
 
 const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, \
      created_by, created_at, updated_at, classification_code, number, letter_date, verification_id, final_sha256, signed_at, \
-     revoked_at, revoked_reason, superseded_by, corrects, qr_token";
+     revoked_at, revoked_reason, superseded_by, corrects, qr_token, batch_id, recipient_id";
 const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
      standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
 const REVISION_COLUMNS: &str = "id, letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at";
@@ -50,6 +50,37 @@ pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// The letters of one batch, in the order they were made (by region code).
+pub async fn batch_letters(db: &Db, department_id: i64, batch_id: i64) -> Result<Vec<Letter>, Error> {
+    Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 AND batch_id = $2 ORDER BY id"
+    )))
+    .bind(department_id)
+    .bind(batch_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// How many rows each letter of a batch carries in its table `rows_field` (current revision).
+pub async fn batch_row_counts(db: &Db, batch_id: i64, rows_field: &str) -> Result<std::collections::HashMap<i64, usize>, Error> {
+    let data: Vec<(i64, String)> = sqlx::query_as::<Any, (i64, String)>(
+        "SELECT l.id, r.data FROM letters l JOIN letter_revisions r ON r.letter_id = l.id AND r.number = l.revision WHERE l.batch_id = $1",
+    )
+    .bind(batch_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(data
+        .into_iter()
+        .map(|(id, data)| {
+            let rows = serde_json::from_str::<Value>(&data)
+                .ok()
+                .and_then(|v| v.get(rows_field).and_then(Value::as_array).map(Vec::len))
+                .unwrap_or_default();
+            (id, rows)
+        })
+        .collect())
 }
 
 /// Every step of every round, in order.

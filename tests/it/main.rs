@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod authz;
+mod batches;
 mod browser;
 mod cli;
 mod drafting;

@@ -911,12 +911,28 @@ async fn approval_tasks(state: &AppState, user: &SessionUser) -> Result<Vec<work
     Ok(tasks.into_iter().filter(|t| t.step.step_kind().is_signed()).collect())
 }
 
-async fn bulk_page(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
-    bulk_form_page(&state, &user, FieldErrors::default(), StatusCode::OK).await
+#[derive(Debug, Default, Deserialize)]
+struct BulkQuery {
+    /// Only the letters of this batch.
+    #[serde(default)]
+    kumpulan: Option<i64>,
 }
 
-async fn bulk_form_page(state: &AppState, user: &SessionUser, errors: FieldErrors, status: StatusCode) -> Result<Response, PageError> {
-    let tasks = approval_tasks(state, user).await?;
+async fn bulk_page(State(state): State<AppState>, user: SessionUser, Query(query): Query<BulkQuery>) -> Result<Response, PageError> {
+    bulk_form_page(&state, &user, query.kumpulan, FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn bulk_form_page(
+    state: &AppState,
+    user: &SessionUser,
+    batch: Option<i64>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let mut tasks = approval_tasks(state, user).await?;
+    if let Some(batch) = batch {
+        tasks.retain(|t| t.letter.batch_id == Some(batch));
+    }
     let can_sign = tasks.iter().any(|t| t.step.step_kind() == StepKind::TandaTangan);
     let can_paraf = tasks.iter().any(|t| t.step.step_kind() != StepKind::TandaTangan);
     let mut decisions = Vec::new();
@@ -938,16 +954,17 @@ async fn bulk_form_page(state: &AppState, user: &SessionUser, errors: FieldError
         .collect();
     let page = Page {
         heading: "Paraf dan tanda tangan massal".into(),
-        intro: if tasks.is_empty() {
-            "Tidak ada surat yang menunggu paraf atau tanda tangan Anda.".into()
-        } else {
-            format!(
-                "{} surat menunggu Anda. Periksa daftar, pilih, lalu masukkan frasa sandi sekali untuk semuanya. \
+        intro: match (tasks.is_empty(), batch.is_some()) {
+            (true, false) => "Tidak ada surat yang menunggu paraf atau tanda tangan Anda.".into(),
+            (true, true) => "Tidak ada surat dari kumpulan ini yang menunggu paraf atau tanda tangan Anda.".into(),
+            (false, in_batch) => format!(
+                "{} surat{} menunggu Anda. Periksa daftar, pilih, lalu masukkan frasa sandi sekali untuk semuanya. \
                  Surat yang gagal tidak memengaruhi yang lain dan disebutkan alasannya.",
-                tasks.len()
-            )
+                tasks.len(),
+                if in_batch { " dari kumpulan ini" } else { "" }
+            ),
         },
-        back_href: "/".into(),
+        back_href: batch.map(|b| format!("/kumpulan/{b}")).unwrap_or_else(|| "/".into()),
         forms: if tasks.is_empty() {
             vec![]
         } else {
@@ -963,7 +980,8 @@ async fn bulk_form_page(state: &AppState, user: &SessionUser, errors: FieldError
                         Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off").required(),
                     ],
                 )
-                .with_errors(&errors),
+                .with_errors(&errors)
+                .with_hidden(batch.map(|b| ("kumpulan", b.to_string()))),
             ]
         },
         ..Page::default()
@@ -972,10 +990,12 @@ async fn bulk_form_page(state: &AppState, user: &SessionUser, errors: FieldError
 }
 
 async fn bulk_start(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+    let batch = form.id("kumpulan").ok().flatten();
     let Some(decision) = Decision::parse(&form.get("keputusan")).filter(|d| matches!(d, Decision::Paraf | Decision::TandaTangan)) else {
         return bulk_form_page(
             &state,
             &user,
+            batch,
             FieldErrors::single("keputusan", "Pilih keputusan."),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -991,6 +1011,7 @@ async fn bulk_start(State(state): State<AppState>, user: SessionUser, CsrfForm(f
         return bulk_form_page(
             &state,
             &user,
+            batch,
             FieldErrors::single("surat", "Pilih paling sedikit satu surat."),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -1002,7 +1023,7 @@ async fn bulk_start(State(state): State<AppState>, user: SessionUser, CsrfForm(f
     if let Err(e) = flow.unlock(&user.user, &passphrase).await {
         let (mut errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
         form_field_names(&mut errors);
-        return bulk_form_page(&state, &user, errors, status).await;
+        return bulk_form_page(&state, &user, batch, errors, status).await;
     }
     let job_id = accounts::random_token();
     state.bulk_jobs.0.lock().unwrap_or_else(|e| e.into_inner()).insert(

@@ -3,6 +3,7 @@
 
 mod account;
 mod approvals;
+mod batches;
 mod drafting;
 mod letters;
 mod organisation;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(register::router())
         .merge(signature::router())
         .merge(recipients::router())
+        .merge(batches::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.
@@ -119,6 +121,8 @@ impl Notice {
             "kembalikan" => "Surat dikembalikan ke konseptor untuk diperbaiki.",
             "tolak" => "Surat ditolak.",
             "kunci" => "Kunci tanda tangan tersimpan.",
+            "kumpulan" => "Surat untuk setiap desa dibuat sebagai konsep. Periksa, lalu teruskan semuanya.",
+            "diteruskan-semua" => "Semua surat yang menunggu Anda sudah diteruskan.",
             "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
             _ => "",
         }

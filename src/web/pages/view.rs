@@ -51,6 +51,7 @@ impl Shell {
             nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
+        nav.push(NavItem::new("/kumpulan", "Kumpulan", current));
         nav.push(NavItem::new("/penerima", "Penerima", current));
         nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));
@@ -205,6 +206,14 @@ impl Form {
             fields,
             ..Form::default()
         }
+    }
+
+    /// Adds a hidden input when there is one to add.
+    pub fn with_hidden(mut self, hidden: Option<(&str, String)>) -> Self {
+        if let Some((name, value)) = hidden {
+            self.hidden.push((name.into(), value));
+        }
+        self
     }
 
     /// Attaches validation messages to their fields and a summary at the top.
