@@ -68,6 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0009_letter_batches.sql"),
         postgres: include_str!("../../migrations/postgres/0009_letter_batches.sql"),
     },
+    Migration {
+        version: 10,
+        name: "deliveries",
+        sqlite: include_str!("../../migrations/sqlite/0010_deliveries.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_deliveries.sql"),
+    },
 ];
 
 impl Migration {

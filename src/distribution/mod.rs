@@ -3,6 +3,7 @@
 //! copies); deliveries, the e-mail outbox and receipts build on it.
 
 pub mod batches;
+pub mod deliveries;
 pub mod recipients;
 
 use crate::{db::DbError, validation::FieldErrors};

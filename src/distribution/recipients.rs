@@ -102,7 +102,7 @@ impl RecipientInput {
     }
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, department_id, kind, region_code, name, head_title, head_name, email, phone, address, active, created_at, updated_at";
 
 /// A filter on the directory.

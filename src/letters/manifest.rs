@@ -34,6 +34,10 @@ pub struct Manifest {
     /// PDF is downloadable from the public verification page by staff only.
     #[serde(default)]
     pub personal_data: bool,
+    /// The SOP's time to distribute a signed document, in days (1 for the data request,
+    /// 5 for the village letters).
+    #[serde(default = "default_distribution_days")]
+    pub distribution_days: i64,
     /// The main Typst file inside the folder.
     #[serde(default = "default_main")]
     pub main: String,
@@ -67,6 +71,10 @@ impl PerVillage {
     pub fn own_fields(&self) -> [&str; 4] {
         [&self.kind_field, &self.name_field, &self.district_field, &self.rows_field]
     }
+}
+
+fn default_distribution_days() -> i64 {
+    1
 }
 
 fn default_main() -> String {

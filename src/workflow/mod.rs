@@ -29,6 +29,7 @@ use crate::{
     audit::{self, Actor, Event},
     db::{Db, DbError, now},
     departments::{self, Department},
+    distribution::deliveries,
     keys::{self, KeyStore, Unlocked},
     letters::{self, Catalogue, manifest::Manifest},
     numbering,
@@ -833,6 +834,23 @@ impl Workflow {
                 let number = self
                     .finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
                     .await?;
+                // The distribution list is part of the signed letter: planned in the same
+                // transaction, so no signed letter is without it.
+                let manifest = self.catalogue.get(&letter.template_id)?;
+                deliveries::plan_in(
+                    &mut tx,
+                    letter.department_id,
+                    letter.id,
+                    letter.recipient_id,
+                    manifest,
+                    &rev.fields(),
+                    at,
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::distribution::Error::Db(e) => Error::Db(e),
+                    other => Error::Internal(other.to_string()),
+                })?;
                 set_state(&mut tx, letter.id, state::DITANDATANGANI).await?;
                 format!("{} nomor {number}", state::DITANDATANGANI)
             }

@@ -37,7 +37,9 @@ async fn pages_by_role() {
             "/agenda",
             "/agenda.csv",
             "/agenda.xlsx",
-            "/agenda.xlsx",
+            "/penerima",
+            "/kumpulan",
+            "/distribusi",
         ] {
             assert_eq!(client.get(path).await.status, StatusCode::OK, "{username} {path}");
         }
@@ -81,6 +83,11 @@ async fn anonymous_visitors_are_sent_to_login_and_api_answers_401() {
         "/laporan/waktu",
         "/agenda",
         "/agenda.csv",
+        "/penerima",
+        "/kumpulan",
+        "/kumpulan/baru",
+        "/kumpulan/1",
+        "/distribusi",
     ]
     .into_iter()
     .chain(ADMIN_PAGES)
@@ -195,6 +202,9 @@ async fn forms_without_valid_csrf_are_refused() {
         "/surat/1/cabut",
         "/surat/1/ralat",
         "/templat/surat-dinas/pratinjau",
+        "/kumpulan/1/teruskan",
+        "/pengiriman/1/diterima",
+        "/pengiriman/1/ulang",
         "/keluar",
     ] {
         assert_eq!(

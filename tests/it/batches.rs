@@ -149,6 +149,26 @@ async fn one_draft_becomes_a_signed_letter_for_every_village() {
         let numbers: HashSet<&str> = signed.iter().filter_map(|l| l.number.as_deref()).collect();
         let codes: HashSet<&str> = signed.iter().filter_map(|l| l.verification_id.as_deref()).collect();
         assert_eq!((numbers.len(), codes.len()), (54, 54), "{label}: own number and QR code each");
+        // Each letter's delivery list: its village, the Bupati and its Camat as copies.
+        let list = naskah::distribution::deliveries::for_letter(&d.flow.db, d.department_id, pejala.id)
+            .await
+            .unwrap();
+        let names: Vec<(&str, &str)> = list.iter().map(|x| (x.role.as_str(), x.name.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("kepada", "Lurah Pejala"),
+                ("tembusan", "Bupati Penajam Paser Utara (sebagai laporan)"),
+                ("tembusan", "Camat Penajam")
+            ],
+            "{label}"
+        );
+        assert!(list.iter().all(|x| x.recipient_id.is_some()), "{label}");
+        let progress = naskah::distribution::deliveries::progress(&d.flow.db, d.department_id, Some(batch.id), 100, |_| 5)
+            .await
+            .unwrap();
+        assert_eq!(progress.len(), 54, "{label}");
+        assert!(progress.iter().all(|p| p.total == 3 && p.out == 0), "{label}");
         let pdf = workflow::final_pdf(&d.flow.db, pejala.id).await.unwrap().unwrap();
         assert!(pdf.starts_with(b"%PDF"), "{label}");
 

@@ -7,6 +7,7 @@ mod authz;
 mod batches;
 mod browser;
 mod cli;
+mod deliveries;
 mod drafting;
 mod letters;
 mod numbering;

@@ -182,6 +182,14 @@ pub struct LetterTemplate {
     pub signed_by: String,
     /// The letter's date as printed on it ("22 November 2026"), once signed.
     pub letter_date: String,
+    /// The delivery log, once signed.
+    pub deliveries: Vec<super::distribution::DeliveryRow>,
+    /// Where distribution stands against the SOP's time.
+    pub distribution_summary: String,
+    pub distribution_late: bool,
+    /// The user may record deliveries (agendaris, typist, administrator).
+    pub may_distribute: bool,
+    pub channels: Vec<(&'static str, &'static str)>,
 }
 
 fn action_label(action: &str) -> &'static str {
@@ -229,7 +237,7 @@ async fn view(
 
 /// The letter page; `edited` keeps the typed data of a failed revision, `errors` and
 /// `warning` say what went wrong.
-async fn letter_page(
+pub(super) async fn letter_page(
     state: &AppState,
     user: &SessionUser,
     id: i64,
@@ -578,7 +586,13 @@ async fn letter_page(
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .map(crate::text::date_long)
         .unwrap_or_default();
+    let log = super::distribution::letter_log(state, user, &letter, &manifest).await?;
     Ok(LetterTemplate {
+        deliveries: log.rows,
+        distribution_summary: log.summary,
+        distribution_late: log.late,
+        may_distribute: super::distribution::may_distribute(user),
+        channels: crate::distribution::deliveries::CHANNELS.to_vec(),
         letter_date,
         signed_by,
         shell: Shell::for_user(user, &letter.subject, "/surat"),

@@ -4,6 +4,7 @@
 mod account;
 mod approvals;
 mod batches;
+mod distribution;
 mod drafting;
 mod letters;
 mod organisation;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(signature::router())
         .merge(recipients::router())
         .merge(batches::router())
+        .merge(distribution::router())
 }
 
 /// Renders an askama template, turning a template failure into a 500 page.
@@ -122,6 +124,7 @@ impl Notice {
             "tolak" => "Surat ditolak.",
             "kunci" => "Kunci tanda tangan tersimpan.",
             "kumpulan" => "Surat untuk setiap desa dibuat sebagai konsep. Periksa, lalu teruskan semuanya.",
+            "pengiriman" => "Pengiriman tercatat.",
             "diteruskan-semua" => "Semua surat yang menunggu Anda sudah diteruskan.",
             "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
             _ => "",

@@ -52,6 +52,7 @@ impl Shell {
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
         nav.push(NavItem::new("/kumpulan", "Kumpulan", current));
+        nav.push(NavItem::new("/distribusi", "Distribusi", current));
         nav.push(NavItem::new("/penerima", "Penerima", current));
         nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
         nav.push(NavItem::new("/akun", "Akun saya", current));

@@ -1,0 +1,304 @@
+//! Pengiriman: the delivery log on each signed letter's page, the changes staff record
+//! (handed over, sent by courier, confirmed, failed, sent again, another channel), and
+//! the department's dashboard of what is still undelivered or unacknowledged, measured
+//! against the SOP's time for distribution.
+
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{FormData, Page, Row, Shell, Table, render, render_page};
+use crate::{
+    accounts::Role,
+    distribution::deliveries::{self, Change, Delivery},
+    letters::Manifest,
+    validation::FieldErrors,
+    web::{
+        AppState,
+        auth::{CsrfForm, SessionUser},
+        error::{Failure, PageError},
+    },
+    workflow::Letter,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/distribusi", get(dashboard))
+        .route("/pengiriman/{id}/{action}", post(record))
+}
+
+/// Who records deliveries: the agendaris (who distributes in the SOP), the typist
+/// (the SOP's Staf) and administrators.
+pub fn may_distribute(user: &SessionUser) -> bool {
+    [Role::Agendaris, Role::Typist, Role::Administrator]
+        .iter()
+        .any(|r| user.user.has(*r))
+}
+
+/// One delivery as the letter page shows it.
+pub struct DeliveryRow {
+    pub id: i64,
+    pub role: &'static str,
+    pub name: String,
+    pub channel: String,
+    pub channel_label: &'static str,
+    pub address: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub receiver: String,
+    pub error: String,
+    pub times: String,
+}
+
+pub struct LetterLog {
+    pub rows: Vec<DeliveryRow>,
+    pub summary: String,
+    pub late: bool,
+}
+
+fn row(user: &SessionUser, d: &Delivery) -> DeliveryRow {
+    let tz = user.department.tz();
+    let mut times = vec![format!("diantre {}", tz.format_time(d.queued_at))];
+    for (label, at) in [
+        ("terkirim", d.sent_at),
+        ("diterima", d.delivered_at),
+        ("dikonfirmasi", d.acknowledged_at),
+        ("gagal", d.failed_at),
+    ] {
+        if let Some(at) = at {
+            times.push(format!("{label} {}", tz.format_time(at)));
+        }
+    }
+    let mut error = d.last_error.clone();
+    if d.status == "queued" && d.attempts > 0 {
+        let next = d.next_attempt_at.map(|at| tz.format_time(at)).unwrap_or_default();
+        error = format!("percobaan {} gagal: {}; dicoba lagi {next}", d.attempts, d.last_error);
+    }
+    DeliveryRow {
+        id: d.id,
+        role: d.role_label(),
+        name: d.name.clone(),
+        channel: d.channel.clone(),
+        channel_label: d.channel_label(),
+        address: d.address.clone(),
+        status: d.status.clone(),
+        status_label: d.status_label(),
+        receiver: d.receiver_name.clone(),
+        error,
+        times: times.join(" · "),
+    }
+}
+
+/// The delivery log of a letter and a sentence on where it stands against the SOP.
+pub async fn letter_log(state: &AppState, user: &SessionUser, letter: &Letter, manifest: &Manifest) -> Result<LetterLog, PageError> {
+    let list = deliveries::for_letter(&state.db, user.department.id, letter.id).await?;
+    let Some(signed_at) = letter.signed_at else {
+        return Ok(LetterLog {
+            rows: vec![],
+            summary: String::new(),
+            late: false,
+        });
+    };
+    let tz = user.department.tz();
+    let due = signed_at + manifest.distribution_days * 86_400;
+    let out = list.iter().filter(|d| d.is_out()).count();
+    let acknowledged = list.iter().filter(|d| d.status == "acknowledged").count();
+    let now = crate::db::now();
+    let distributed = !list.is_empty() && out == list.len();
+    let late = !distributed && now > due && letter.revoked_at.is_none();
+    let summary = format!(
+        "{out} dari {} penerima sudah dikirimi, {acknowledged} mengonfirmasi. Batas distribusi menurut SOP ({} hari): {}{}.",
+        list.len(),
+        manifest.distribution_days,
+        tz.format_time(due),
+        if late {
+            " — TERLAMBAT"
+        } else if distributed {
+            " — sudah terdistribusi"
+        } else {
+            ""
+        }
+    );
+    Ok(LetterLog {
+        rows: list.iter().map(|d| row(user, d)).collect(),
+        summary,
+        late,
+    })
+}
+
+async fn record(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    if !may_distribute(&user) {
+        return Err(PageError(Failure::Denied(
+            "Hanya agendaris, staf atau administrator yang mencatat pengiriman.".into(),
+        )));
+    }
+    let change = match action.as_str() {
+        "diterima" => Change::Delivered {
+            receiver: form.get("penerima"),
+            at: None,
+        },
+        "terkirim" => Change::Sent { note: form.get("catatan") },
+        "konfirmasi" => Change::Acknowledged { note: form.get("catatan") },
+        "gagal" => Change::Failed {
+            reason: form.get("alasan"),
+        },
+        "ulang" => Change::Resend,
+        "saluran" => Change::Channel {
+            channel: form.get("saluran"),
+            address: form.get("alamat"),
+        },
+        _ => return Err(PageError(Failure::NotFound)),
+    };
+    let delivery = deliveries::get(&state.db, user.department.id, id).await?;
+    match deliveries::change(&state.db, &user.user.actor(), user.department.id, id, change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/surat/{}?ok=pengiriman#pengiriman", delivery.letter_id)).into_response()),
+        Err(e) => {
+            let message = match e {
+                crate::distribution::Error::Invalid(errors) => messages(&errors),
+                crate::distribution::Error::Conflict(m) => m,
+                other => return Err(PageError(Failure::from(other))),
+            };
+            let page = super::letters::letter_page(
+                &state,
+                &user,
+                delivery.letter_id,
+                1,
+                None,
+                FieldErrors::default(),
+                format!("Pengiriman kepada {}: {message}", delivery.name),
+            )
+            .await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+fn messages(errors: &FieldErrors) -> String {
+    errors.0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DashboardQuery {
+    #[serde(default)]
+    kumpulan: Option<i64>,
+    /// Also the letters whose every recipient has confirmed.
+    #[serde(default)]
+    semua: Option<String>,
+}
+
+async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query): Query<DashboardQuery>) -> Result<Response, PageError> {
+    let catalogue = state.catalogue.clone();
+    let days = |template: &str| catalogue.get(template).map(|m| m.distribution_days).unwrap_or(1);
+    let all = deliveries::progress(&state.db, user.department.id, query.kumpulan, 1000, days).await?;
+    let now = crate::db::now();
+    let tz = user.department.tz();
+    let undistributed = all.iter().filter(|p| !p.distributed()).count();
+    let late = all.iter().filter(|p| p.late(now)).count();
+    let unacknowledged: i64 = all.iter().map(|p| p.total - p.acknowledged).sum();
+    let show_all = query.semua.is_some();
+    let rows: Vec<Row> = all
+        .iter()
+        .filter(|p| show_all || p.total == 0 || p.acknowledged < p.total)
+        .map(|p| {
+            let pending = if p.pending.is_empty() {
+                "—".to_string()
+            } else {
+                let mut names: Vec<String> = p
+                    .pending
+                    .iter()
+                    .take(6)
+                    .map(|(name, status)| format!("{name} ({})", deliveries::status_label(status).to_lowercase()))
+                    .collect();
+                if p.pending.len() > 6 {
+                    names.push(format!("… dan {} lainnya", p.pending.len() - 6));
+                }
+                names.join("; ")
+            };
+            let standing = if p.total == 0 {
+                "Belum ada daftar penerima"
+            } else if p.late(now) {
+                "TERLAMBAT"
+            } else if p.acknowledged == p.total {
+                "Selesai"
+            } else if p.distributed() {
+                "Menunggu konfirmasi"
+            } else {
+                "Dalam pengiriman"
+            };
+            Row {
+                cells: vec![
+                    p.number.clone(),
+                    p.subject.clone(),
+                    tz.format_time(p.signed_at),
+                    tz.format_time(p.due_at),
+                    format!("{}/{}", p.out, p.total),
+                    format!("{}/{}", p.acknowledged, p.total),
+                    pending,
+                    standing.to_string(),
+                ],
+                edit_href: format!("/surat/{}#pengiriman", p.letter_id),
+                ..Row::default()
+            }
+        })
+        .collect();
+    let mut links = Vec::new();
+    let base = match query.kumpulan {
+        Some(batch) => {
+            links.push(("/distribusi".to_string(), "Semua surat".to_string()));
+            format!("/distribusi?kumpulan={batch}")
+        }
+        None => "/distribusi".into(),
+    };
+    let join = if base.contains('?') { '&' } else { '?' };
+    if show_all {
+        links.push((base.clone(), "Hanya yang belum selesai".into()));
+    } else {
+        links.push((format!("{base}{join}semua=1"), "Tampilkan juga yang sudah selesai".into()));
+    }
+    let page = Page {
+        heading: "Distribusi surat".into(),
+        intro: format!(
+            "{} surat ditandatangani{}: {undistributed} belum terdistribusi ke semua penerima, {late} melewati batas SOP \
+             (1 hari untuk surat permintaan data, 5 hari untuk surat ke desa); {unacknowledged} penerima belum mengonfirmasi.",
+            all.len(),
+            if query.kumpulan.is_some() { " dalam kumpulan ini" } else { "" },
+        ),
+        links,
+        table: Some(Table {
+            title: if rows.is_empty() {
+                "Tidak ada surat yang menunggu".into()
+            } else {
+                "Surat yang belum selesai".into()
+            },
+            columns: [
+                "Nomor",
+                "Hal",
+                "Ditandatangani",
+                "Batas SOP",
+                "Terkirim",
+                "Dikonfirmasi",
+                "Belum dikonfirmasi",
+                "Keadaan",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        }),
+        ..Page::default()
+    };
+    Ok(render_page(
+        StatusCode::OK,
+        Shell::for_user(&user, "Distribusi", "/distribusi"),
+        page,
+    ))
+}
