@@ -32,6 +32,35 @@ pub struct Config {
     /// Requests per minute one address may make to the public verification pages
     /// (0: no limit).
     pub public_rate_per_minute: u32,
+    pub mail: MailConfig,
+}
+
+/// Outgoing e-mail for the distribution of signed letters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it),
+    /// `smtps://…` (TLS from the start) or `smtp+plain://…` (no TLS: a local relay or a
+    /// test server). Empty: no e-mail is sent, e-mail deliveries wait in the outbox.
+    pub smtp_url: Secret,
+    /// The sender, e.g. `Disnaker PPU <naskah@disnaker.penajamkab.go.id>`.
+    pub from: String,
+    /// The first retry after a failure waits this long; each next one twice as long,
+    /// up to an hour.
+    pub retry_base_seconds: i64,
+    /// After this many failed attempts the delivery is marked failed (re-sendable).
+    pub max_attempts: i64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: Secret::default(),
+            from: "Naskah Dinas <naskah@localhost>".into(),
+            retry_base_seconds: 60,
+            max_attempts: 8,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -90,6 +119,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             login_throttle: ThrottleConfig::default(),
             public_rate_per_minute: 300,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -217,6 +247,10 @@ impl Config {
                     }
                 }
                 "LOG_LEVEL" => self.log.level = value.clone(),
+                "SMTP_URL" => self.mail.smtp_url = Secret::new(value.clone()),
+                "MAIL_FROM" => self.mail.from = value.clone(),
+                "MAIL_RETRY_BASE_SECONDS" => self.mail.retry_base_seconds = parse_number(value).map_err(bad)?,
+                "MAIL_MAX_ATTEMPTS" => self.mail.max_attempts = parse_number(value).map_err(bad)?,
                 "SESSION_IDLE_MINUTES" => self.session.idle_minutes = parse_number(value).map_err(bad)?,
                 "SESSION_ABSOLUTE_HOURS" => self.session.absolute_hours = parse_number(value).map_err(bad)?,
                 "SECURE_COOKIES" => self.session.secure_cookies = parse_bool(value).map_err(bad)?,
@@ -243,6 +277,15 @@ impl Config {
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections minimal 1".into()));
         }
+        if self.mail.retry_base_seconds < 1 || self.mail.max_attempts < 1 {
+            return Err(ConfigError::Invalid(
+                "mail.retry_base_seconds dan mail.max_attempts minimal 1".into(),
+            ));
+        }
+        if !self.mail.smtp_url.is_empty() {
+            crate::distribution::mail::SmtpSettings::parse(self.mail.smtp_url.expose(), &self.mail.from)
+                .map_err(|e| ConfigError::Invalid(format!("mail.smtp_url / mail.from: {e}")))?;
+        }
         if url::Url::parse(&self.base_url).is_err() {
             return Err(ConfigError::Invalid(format!("base_url '{}' bukan alamat URL", self.base_url)));
         }
@@ -262,6 +305,9 @@ impl Config {
     pub fn to_display_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = Secret::new(redact_url(&self.effective_database_url()));
+        if !shown.mail.smtp_url.is_empty() {
+            shown.mail.smtp_url = Secret::new(redact_url(self.mail.smtp_url.expose()));
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }

@@ -436,6 +436,77 @@ async fn requeue(conn: &mut AnyConnection, delivery: &Delivery, channel: &str, a
     Ok(())
 }
 
+/// The delivery a one-time receipt token belongs to (only its hash is stored).
+pub async fn by_receipt(db: &Db, token: &str) -> Result<Option<Delivery>, Error> {
+    if token.len() < 16 || token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = crate::workflow::statement::sha256_hex(token.as_bytes());
+    Ok(sqlx::query_as::<Any, Delivery>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE receipt_hash = $1"
+    )))
+    .bind(hash)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// A recipient confirms receipt through the link in their copy. The first confirmation
+/// is recorded with its time (and the name given); later ones change nothing. Returns
+/// the delivery and whether this call recorded it.
+pub async fn acknowledge(db: &Db, token: &str, confirmed_by: &str) -> Result<(Delivery, bool), Error> {
+    let delivery = by_receipt(db, token).await?.ok_or(Error::NotFound)?;
+    if delivery.status == "acknowledged" {
+        return Ok((delivery, false));
+    }
+    let confirmed_by: String = confirmed_by
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(150)
+        .collect();
+    let at = now();
+    let actor = Actor::System("tanda terima elektronik");
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'acknowledged', acknowledged_at = $1, \
+         receiver_name = CASE WHEN $2 = '' THEN receiver_name ELSE $2 END, updated_at = $1, updated_by = $3 \
+         WHERE id = $4 AND status <> 'acknowledged' AND receipt_hash = $5",
+    )
+    .bind(at)
+    .bind(&confirmed_by)
+    .bind(actor.label())
+    .bind(delivery.id)
+    .bind(&delivery.receipt_hash)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        // Confirmed (or re-sent with a new link) a moment ago.
+        drop(tx);
+        let now_stored = get(db, delivery.department_id, delivery.id).await?;
+        return Ok((now_stored, false));
+    }
+    let note = if confirmed_by.is_empty() {
+        "dikonfirmasi lewat tanda terima elektronik".to_string()
+    } else {
+        format!("dikonfirmasi lewat tanda terima elektronik oleh {confirmed_by}")
+    };
+    event_in(&mut tx, delivery.id, at, "acknowledged", &actor.label(), &note).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(delivery.department_id),
+            actor: &actor,
+            action: "delivery.acknowledged",
+            subject: format!("letter:{}", delivery.letter_id),
+            details: serde_json::json!({ "delivery": delivery.id, "to": delivery.name, "by": confirmed_by }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((get(db, delivery.department_id, delivery.id).await?, true))
+}
+
 /// A delivery's history.
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct DeliveryEvent {

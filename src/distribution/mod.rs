@@ -4,6 +4,7 @@
 
 pub mod batches;
 pub mod deliveries;
+pub mod mail;
 pub mod recipients;
 
 use crate::{db::DbError, validation::FieldErrors};

@@ -9,6 +9,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod public;
+mod receipts;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(public::router())
+        .merge(receipts::router())
         .nest("/api/v1", api::router().merge(api_letters::router()))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -180,8 +182,19 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The e-mail sender runs beside the pages while an SMTP server is configured.
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    match crate::distribution::mail::Outbox::from_config(&state.db, &state.config.mail, &state.config.base_url) {
+        Ok(Some(outbox)) => {
+            tokio::spawn(outbox.run(std::time::Duration::from_secs(2), stop));
+        }
+        Ok(None) => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
+        Err(e) => tracing::error!(error = %e, "pengirim surel tidak dapat dijalankan"),
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_sender.send(true);
+    served
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -10,6 +10,7 @@ mod cli;
 mod deliveries;
 mod drafting;
 mod letters;
+mod mail;
 mod numbering;
 mod pades;
 mod pages;
