@@ -90,6 +90,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(notic
                 states_text(&states),
             ],
             edit_href: format!("/kumpulan/{}", b.id),
+            edit_label: "Buka".into(),
             ..Row::default()
         });
     }
@@ -290,7 +291,7 @@ fn file_errors(error: distribution::Error) -> Result<FieldErrors, PageError> {
                 problems.len()
             ));
             for problem in problems.iter().take(30) {
-                errors.add("_", format!("{problem}."));
+                errors.add("_", problem.clone());
             }
             if problems.len() > 30 {
                 errors.add("_", format!("… dan {} kesalahan lain.", problems.len() - 30));
@@ -417,6 +418,7 @@ async fn detail(
                     l.number.clone().unwrap_or_else(|| "—".into()),
                 ],
                 edit_href: format!("/surat/{}", l.id),
+                edit_label: "Buka".into(),
                 ..Row::default()
             }
         })

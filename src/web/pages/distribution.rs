@@ -247,6 +247,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
                     standing.to_string(),
                 ],
                 edit_href: format!("/surat/{}#pengiriman", p.letter_id),
+                edit_label: "Buka".into(),
                 ..Row::default()
             }
         })

@@ -186,6 +186,9 @@ pub struct Form {
     pub fields: Vec<Field>,
     pub submit: String,
     pub error_summary: String,
+    /// Problems that belong to no single field (e.g. every faulty line of a file), one
+    /// per list item under the summary.
+    pub error_items: Vec<String>,
     pub multipart: bool,
     /// A second submit button (`format=pdf`); the first then sends `format=png`.
     pub alt_submit: String,
@@ -231,10 +234,13 @@ impl Form {
             .filter(|e| !self.fields.iter().any(|f| f.name == e.field))
             .map(|e| e.message.as_str())
             .collect();
-        self.error_summary = if unplaced.is_empty() {
-            "Periksa kembali isian yang ditandai.".into()
-        } else {
-            format!("Periksa kembali isian yang ditandai. {}", unplaced.join(" "))
+        self.error_summary = match unplaced.as_slice() {
+            [] => "Periksa kembali isian yang ditandai.".into(),
+            [one] => format!("Periksa kembali isian yang ditandai. {one}"),
+            many => {
+                self.error_items = many.iter().map(|m| m.to_string()).collect();
+                "Periksa kembali isian yang ditandai:".into()
+            }
         };
         self
     }
@@ -252,6 +258,8 @@ pub struct Row {
     pub edit_href: String,
     pub post_action: String,
     pub post_label: String,
+    /// The link's text; "Ubah" when empty.
+    pub edit_label: String,
 }
 
 #[derive(Default)]
