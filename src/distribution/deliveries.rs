@@ -171,54 +171,82 @@ fn find<'a>(directory: &'a [Recipient], name: &str) -> Option<&'a Recipient> {
         .or_else(|| directory.iter().find(|r| match_key(&r.name) == key))
 }
 
-/// Plans the deliveries of a letter being signed, inside the signing transaction: one
-/// row per addressee and copy, by e-mail when the directory knows an address, else by
-/// hand. E-mails are due at once.
-pub async fn plan_in(
-    conn: &mut AnyConnection,
+/// One delivery planned for a letter being signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub recipient_id: Option<i64>,
+    pub role: &'static str,
+    pub name: String,
+    pub channel: &'static str,
+    pub address: String,
+}
+
+/// The deliveries of a letter about to be signed, read before the signing transaction
+/// (which holds the number series and should hold it briefly): one per addressee and
+/// copy, by e-mail when the directory knows an address, else by hand.
+pub async fn plan(
+    db: &Db,
     department_id: i64,
-    letter_id: i64,
     recipient_id: Option<i64>,
     manifest: &Manifest,
     fields: &Value,
-    at: i64,
-) -> Result<usize, Error> {
+) -> Result<Vec<Planned>, Error> {
     let directory = sqlx::query_as::<Any, Recipient>(sqlx::AssertSqlSafe(format!(
         "SELECT {} FROM recipients WHERE department_id = $1 ORDER BY id",
         super::recipients::COLUMNS
     )))
     .bind(department_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(&db.pool)
     .await?;
     let own = recipient_id.and_then(|id| directory.iter().find(|r| r.id == id));
     let active: Vec<Recipient> = directory.iter().filter(|r| r.active == 1).cloned().collect();
-    let planned = addressees(manifest, own, fields);
-    for addressee in &planned {
-        let found = match own {
-            Some(own) if addressee.role == "kepada" && out_name(own) == addressee.name => Some(own),
-            _ => find(&active, &addressee.name),
-        };
-        let email = found.map(|r| r.email.trim().to_string()).unwrap_or_default();
-        let channel = if email.is_empty() { "hand" } else { "email" };
+    Ok(addressees(manifest, own, fields)
+        .into_iter()
+        .map(|addressee| {
+            let found = match own {
+                Some(own) if addressee.role == "kepada" && out_name(own) == addressee.name => Some(own),
+                _ => find(&active, &addressee.name),
+            };
+            let address = found.map(|r| r.email.trim().to_string()).unwrap_or_default();
+            Planned {
+                recipient_id: found.map(|r| r.id),
+                role: addressee.role,
+                name: addressee.name,
+                channel: if address.is_empty() { "hand" } else { "email" },
+                address,
+            }
+        })
+        .collect())
+}
+
+/// Stores the planned deliveries inside the signing transaction; e-mails are due at once.
+pub async fn insert_planned(
+    conn: &mut AnyConnection,
+    department_id: i64,
+    letter_id: i64,
+    planned: &[Planned],
+    at: i64,
+) -> Result<(), Error> {
+    for p in planned {
         let (delivery_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
             "INSERT INTO deliveries (department_id, letter_id, recipient_id, role, name, channel, address, status, next_attempt_at, queued_at, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $9, $10) RETURNING id",
         )
         .bind(department_id)
         .bind(letter_id)
-        .bind(found.map(|r| r.id))
-        .bind(addressee.role)
-        .bind(&addressee.name)
-        .bind(channel)
-        .bind(&email)
-        .bind((channel == "email").then_some(at))
+        .bind(p.recipient_id)
+        .bind(p.role)
+        .bind(&p.name)
+        .bind(p.channel)
+        .bind(&p.address)
+        .bind((p.channel == "email").then_some(at))
         .bind(at)
         .bind(Actor::System("penandatanganan").label())
         .fetch_one(&mut *conn)
         .await?;
         event_in(conn, delivery_id, at, "queued", "sistem", "dijadwalkan saat surat ditandatangani").await?;
     }
-    Ok(planned.len())
+    Ok(())
 }
 
 fn out_name(r: &Recipient) -> String {

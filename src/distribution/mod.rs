@@ -4,6 +4,7 @@
 
 pub mod batches;
 pub mod deliveries;
+pub mod list;
 pub mod mail;
 pub mod recipients;
 

@@ -111,7 +111,7 @@ impl Slots {
 }
 
 /// The logo's fixed path inside a job, by its stored type.
-fn logo_file(mime: &str) -> Option<(&'static str, &'static str)> {
+pub fn logo_file(mime: &str) -> Option<(&'static str, &'static str)> {
     match mime {
         "image/svg+xml" => Some(("svg", "/logo.svg")),
         "image/png" => Some(("png", "/logo.png")),

@@ -751,6 +751,24 @@ impl Workflow {
             Decision::TandaTangan => Some(self.prepare_final(department, letter, &capacity.official, key).await?),
             _ => None,
         };
+        // The distribution list is part of the signed letter: planned now, stored in the
+        // signing transaction (before the number is taken), so no signed letter lacks it.
+        let planned = match request.decision {
+            Decision::TandaTangan => {
+                let manifest = self.catalogue.get(&letter.template_id)?;
+                deliveries::plan(&self.db, letter.department_id, letter.recipient_id, manifest, &rev.fields())
+                    .await
+                    .map_err(distribution_error)?
+            }
+            _ => Vec::new(),
+        };
+        // Signatures of one department take numbers from the same series row, one after
+        // the other; beyond a few at once they only wait for the row while holding pool
+        // connections that other requests need. They queue here instead.
+        let _signing = match request.decision {
+            Decision::TandaTangan => Some(SIGNING.acquire().await.map_err(|e| Error::Internal(e.to_string()))?),
+            _ => None,
+        };
         let at = now();
         let mut tx = self.db.begin_write().await?;
         claim(&mut tx, letter, letter.version, at).await?;
@@ -829,28 +847,14 @@ impl Workflow {
         let outcome = match request.decision {
             Decision::Paraf => advance(&mut tx, letter, at).await?,
             Decision::TandaTangan => {
+                deliveries::insert_planned(&mut tx, letter.department_id, letter.id, &planned, at)
+                    .await
+                    .map_err(distribution_error)?;
                 close_round(&mut tx, letter, at).await?;
                 let finishing = finishing.ok_or_else(|| Error::Internal("tanpa persiapan naskah akhir".into()))?;
                 let number = self
                     .finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
                     .await?;
-                // The distribution list is part of the signed letter: planned in the same
-                // transaction, so no signed letter is without it.
-                let manifest = self.catalogue.get(&letter.template_id)?;
-                deliveries::plan_in(
-                    &mut tx,
-                    letter.department_id,
-                    letter.id,
-                    letter.recipient_id,
-                    manifest,
-                    &rev.fields(),
-                    at,
-                )
-                .await
-                .map_err(|e| match e {
-                    crate::distribution::Error::Db(e) => Error::Db(e),
-                    other => Error::Internal(other.to_string()),
-                })?;
                 set_state(&mut tx, letter.id, state::DITANDATANGANI).await?;
                 format!("{} nomor {number}", state::DITANDATANGANI)
             }
@@ -907,6 +911,16 @@ impl Workflow {
         .await?;
         tx.commit().await?;
         get(&self.db, letter.department_id, letter.id).await
+    }
+}
+
+/// Signing transactions running at once in this process.
+static SIGNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+fn distribution_error(e: crate::distribution::Error) -> Error {
+    match e {
+        crate::distribution::Error::Db(e) => Error::Db(e),
+        other => Error::Internal(other.to_string()),
     }
 }
 

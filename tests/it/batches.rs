@@ -286,6 +286,11 @@ async fn the_batch_pages_make_pass_on_and_lead_to_the_bulk_signature() {
     assert!(!letters.is_empty());
     assert!(drafter.get("/kumpulan").await.body.contains(&format!("{} Konsep", letters.len())));
 
+    // No list to carry before anything is signed.
+    let early = drafter.get(&format!("/kumpulan/{id}/daftar-pengiriman.pdf")).await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.body.contains("Belum ada pengiriman"));
+
     // Passed on by the drafter and the typist from the batch's page.
     for username in ["konseptor", "staf"] {
         let mut user = support::logged_in(&state, username).await;

@@ -228,6 +228,29 @@ async fn the_letter_page_and_the_dashboard() {
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert!(!drafter.get(&format!("/surat/{}", letter.id)).await.body.contains("/pengiriman/"));
 
+    // The distribution list for the courier: letterhead, the letter's number, each
+    // recipient carried by hand with room for a signature; e-mail ones only on request.
+    let list = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf", letter.id)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.bytes.starts_with(b"%PDF"));
+    if let Some(text) = crate::letters::pdf_text(&list.bytes) {
+        assert!(text.contains("DAFTAR PENGIRIMAN SURAT") && text.contains("Tanda tangan"), "{text}");
+        assert!(
+            text.replace(' ', "").contains(letter.number.as_deref().unwrap()) && text.contains("Bupati Penajam Paser Utara"),
+            "{text}"
+        );
+        assert!(text.contains("Rina <b>Marlina</b>"), "the receiver already recorded: {text}");
+        assert!(
+            !text.contains("dinsos@penajamkab.go.id"),
+            "e-mail deliveries are not carried: {text}"
+        );
+        assert!(!text.contains("KONSEP"), "{text}");
+    }
+    let everything = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf?semua=1", letter.id)).await;
+    if let Some(text) = crate::letters::pdf_text(&everything.bytes) {
+        assert!(text.contains("surel: dinsos@penajamkab.go.id"), "{text}");
+    }
+
     let board = drafter.get("/distribusi").await;
     assert_eq!(board.status, StatusCode::OK);
     assert!(

@@ -30,7 +30,7 @@ fn logo() -> Option<(Vec<u8>, String)> {
 
 /// The PDF's text with runs of white space folded, or None when pdftotext is missing
 /// on a developer's machine (under CI its absence fails).
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
     pdftotext(pdf, &[]).map(|text| fold(&text))
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use axum::{
     Router,
     extract::{Multipart, Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -19,7 +19,7 @@ use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, draf
 use crate::{
     accounts::Role,
     distribution::{
-        self, batches,
+        self, batches, list,
         recipients::{self, Filter},
     },
     letters::{self, Manifest, manifest::PerVillage},
@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/kumpulan/{id}", get(detail_page))
         .route("/kumpulan/{id}/teruskan", post(submit_all))
+        .route("/kumpulan/{id}/daftar-pengiriman.pdf", get(delivery_list))
 }
 
 /// The templates that can be drafted once for many villages.
@@ -473,10 +474,21 @@ async fn detail(
             .with_errors(&errors),
         );
     }
-    let links = vec![(
+    let mut links = vec![(
         format!("/surat/massal?kumpulan={}", batch.id),
         "Paraf atau tanda tangani surat kumpulan ini sekaligus".to_string(),
     )];
+    if letters.iter().any(|l| l.signed_at.is_some()) {
+        links.push((format!("/distribusi?kumpulan={}", batch.id), "Distribusi kumpulan ini".into()));
+        links.push((
+            format!("/kumpulan/{}/daftar-pengiriman.pdf", batch.id),
+            "Daftar pengiriman (PDF) untuk antar langsung".into(),
+        ));
+        links.push((
+            format!("/kumpulan/{}/daftar-pengiriman.pdf?semua=1", batch.id),
+            "Daftar pengiriman semua saluran (PDF)".into(),
+        ));
+    }
     let mut shell = Shell::for_user(user, "Kumpulan surat", "/kumpulan");
     shell.notice = notice.into();
     let page = Page {
@@ -525,4 +537,44 @@ async fn submit_all(
             detail(&state, &user, id, "", errors, status).await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    semua: Option<String>,
+}
+
+/// The batch's distribution list as PDF, for the courier who delivers by hand.
+async fn delivery_list(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let batch = batch_flow::get_batch(&state.db, user.department.id, id).await?;
+    let selection = if query.semua.is_some() {
+        list::Selection::All
+    } else {
+        list::Selection::Carried
+    };
+    let rows = list::rows(&state.db, user.department.id, Some(batch.id), None, selection).await?;
+    if rows.is_empty() {
+        return Err(PageError(Failure::Conflict(
+            "Belum ada pengiriman dalam kumpulan ini (surat belum ditandatangani, atau semuanya lewat surel).".into(),
+        )));
+    }
+    let title = format!("{} ({})", batch.subject, batch.scope_label);
+    let pdf = list::pdf(&state.renderer, &state.db, &user.department, &title, &rows, selection).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"daftar-pengiriman-kumpulan-{}.pdf\"", batch.id),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }

@@ -6,7 +6,7 @@
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -15,7 +15,10 @@ use serde::Deserialize;
 use super::{FormData, Page, Row, Shell, Table, render, render_page};
 use crate::{
     accounts::Role,
-    distribution::deliveries::{self, Change, Delivery},
+    distribution::{
+        deliveries::{self, Change, Delivery},
+        list,
+    },
     letters::Manifest,
     validation::FieldErrors,
     web::{
@@ -30,6 +33,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/distribusi", get(dashboard))
         .route("/pengiriman/{id}/{action}", post(record))
+        .route("/surat/{id}/daftar-pengiriman.pdf", get(letter_list))
 }
 
 /// Who records deliveries: the agendaris (who distributes in the SOP), the typist
@@ -302,4 +306,43 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
         Shell::for_user(&user, "Distribusi", "/distribusi"),
         page,
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    semua: Option<String>,
+}
+
+/// One letter's distribution list as PDF.
+async fn letter_list(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let letter = crate::workflow::get(&state.db, user.department.id, id).await?;
+    let selection = if query.semua.is_some() {
+        list::Selection::All
+    } else {
+        list::Selection::Carried
+    };
+    let rows = list::rows(&state.db, user.department.id, None, Some(letter.id), selection).await?;
+    if rows.is_empty() {
+        return Err(PageError(Failure::Conflict(
+            "Surat ini belum punya pengiriman untuk diantar (belum ditandatangani, atau semuanya lewat surel).".into(),
+        )));
+    }
+    let pdf = list::pdf(&state.renderer, &state.db, &user.department, &letter.subject, &rows, selection).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"daftar-pengiriman-surat-{}.pdf\"", letter.id),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
