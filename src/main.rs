@@ -559,11 +559,15 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { walkthrough: Some(dir) } => {
-            let signed = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url).await?;
-            for s in &signed {
+            let outcome = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url, &config.mail).await?;
+            for s in &outcome.signed {
                 println!("{:<28} {}  {}", s.number, s.date, s.title);
                 println!("{:<28} {}", "", s.file);
             }
+            println!(
+                "Surat konfirmasi untuk {} desa/kelurahan ditandatangani sekaligus (folder surat-desa); {} dikirim lewat surel; daftar pengiriman: daftar-pengiriman.pdf",
+                outcome.village_letters, outcome.mailed
+            );
             println!("Ringkasan: {}", dir.join("summary.json").display());
             Ok(())
         }

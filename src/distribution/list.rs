@@ -119,18 +119,44 @@ fn list_data(
             Selection::Carried => "antar langsung dan kurir/pos",
             Selection::All => "semua saluran",
         },
-        "baris": rows.iter().enumerate().map(|(i, (d, number, letter_date))| json!({
-            "no": i + 1,
-            "penerima": d.name,
-            "peran": d.role,
-            "alamat": if d.channel == "email" { format!("surel: {}", d.address) } else { d.address.clone() },
-            "nomor": number,
-            "tanggal": date(letter_date),
-            "diterima_oleh": d.receiver_name,
-            "diterima_pada": d.delivered_at.map(|at| tz.format_time(at)).unwrap_or_default(),
-        })).collect::<Vec<_>>(),
+        "baris": grouped(rows).iter().enumerate().map(|(i, group)| {
+            let (d, _, letter_date) = group[0];
+            let numbers: Vec<&str> = group.iter().map(|(_, n, _)| n.as_str()).collect();
+            let dates: Vec<&str> = group.iter().map(|(_, _, d)| d.as_str()).collect();
+            let same_date = dates.iter().all(|x| *x == letter_date.as_str());
+            // Every receipt of the group recorded: show who and when, else leave room.
+            let received = group.iter().all(|(d, _, _)| d.delivered_at.is_some());
+            json!({
+                "no": i + 1,
+                "penerima": d.name,
+                "peran": d.role,
+                "alamat": if d.channel == "email" { format!("surel: {}", d.address) } else { d.address.clone() },
+                "nomor": match numbers.as_slice() {
+                    [one] => one.to_string(),
+                    many if many.len() <= 3 => many.join(", "),
+                    many => format!("{} surat: {} s.d. {}", many.len(), many[0], many[many.len() - 1]),
+                },
+                "tanggal": if same_date { date(letter_date) } else { "beragam".into() },
+                "diterima_oleh": if received { d.receiver_name.clone() } else { String::new() },
+                "diterima_pada": if received { d.delivered_at.map(|at| tz.format_time(at)).unwrap_or_default() } else { String::new() },
+            })
+        }).collect::<Vec<_>>(),
     });
     data
+}
+
+/// The rows of one recipient together (in first-seen order): a courier hands the Camat
+/// all the copies of a batch at once and the Camat signs once.
+fn grouped(rows: &[(Delivery, String, String)]) -> Vec<Vec<&(Delivery, String, String)>> {
+    let mut groups: Vec<Vec<&(Delivery, String, String)>> = Vec::new();
+    for row in rows {
+        let key = |d: &Delivery| (d.recipient_id, d.name.to_lowercase(), d.channel.clone(), d.address.clone());
+        match groups.iter_mut().find(|g| key(&g[0].0) == key(&row.0)) {
+            Some(group) => group.push(row),
+            None => groups.push(vec![row]),
+        }
+    }
+    groups
 }
 
 fn job(department: &Department, data: Value, logo: Option<(Vec<u8>, String)>) -> RenderJob {
@@ -164,6 +190,26 @@ mod tests {
         assert!(rendered.pdf.starts_with(b"%PDF"));
         // Left for a look (pdftoppm) by whoever changes the layout.
         let _ = std::fs::write(std::env::temp_dir().join("naskah-daftar-pengiriman-uji.pdf"), &rendered.pdf);
+    }
+
+    #[test]
+    fn one_row_per_recipient() {
+        let mut rows = sample_rows();
+        let mut again = rows[1].clone();
+        again.0.id = 9;
+        again.1 = "500/0003/Disnaker/2026".into();
+        again.0.delivered_at = None;
+        again.0.receiver_name = String::new();
+        rows.push(again);
+        let groups = grouped(&rows);
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[1].len(), 2, "the Camat's two copies together");
+        let data = list_data(&crate::demo::department(), None, "Uji", &rows, Selection::All);
+        assert_eq!(
+            data["daftar"]["baris"][1]["nomor"],
+            "500/0001/Disnaker/2026, 500/0003/Disnaker/2026"
+        );
+        assert_eq!(data["daftar"]["baris"][1]["diterima_oleh"], "", "one of the two not yet received");
     }
 
     fn sample_rows() -> Vec<(Delivery, String, String)> {

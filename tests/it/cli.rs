@@ -424,6 +424,59 @@ fn the_walkthrough_signs_the_three_documents() {
             .arg(out_dir.join("naskah-keys.json")));
         assert!(ok && out.contains(letter["number"].as_str().unwrap()), "{out}{err}");
     }
+    // The village letters: one per village, signed in one bulk action, each PDF written;
+    // without an SMTP server their e-mails wait in the outbox, copies go by hand.
+    let villages = &summary["village_letters"];
+    assert_eq!(villages["count"], 54);
+    let pdfs = std::fs::read_dir(out_dir.join("surat-desa")).unwrap().count();
+    assert_eq!(pdfs, 54);
+    assert!(std::fs::read(out_dir.join("daftar-pengiriman.pdf")).unwrap().starts_with(b"%PDF"));
+    let deliveries = summary["deliveries"].as_array().unwrap();
+    let count = |channel: &str, status: &str| {
+        deliveries
+            .iter()
+            .filter(|d| d["channel"] == channel && d["status"] == status)
+            .count()
+    };
+    assert_eq!(count("email", "queued"), 54, "each village by e-mail, waiting");
+    assert_eq!(count("hand", "queued"), 2 * 54, "the Bupati and the Camat as copies, by hand");
+    assert_eq!(summary["mail"]["sent"], 0);
     // The walkthrough leaves the configured database alone.
     assert!(!dir.path().join("data").exists());
+}
+
+/// With an SMTP server configured, the walkthrough e-mails the village letters to it and
+/// records each delivery in summary.json.
+#[test]
+fn the_walkthrough_mails_the_village_letters_to_a_local_smtp_server() {
+    if !crate::mail::aiosmtpd_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::mail::free_port();
+    let sink = crate::mail::start_sink(port, &dir.path().join("kotak-surel"));
+    let out_dir = dir.path().join("jalan");
+    let (ok, out, err) = run(naskah(dir.path())
+        .env("NASKAH_SMTP_URL", format!("smtp+plain://127.0.0.1:{port}"))
+        .env("NASKAH_MAIL_FROM", "Disnaker PPU <naskah@disnaker.example>")
+        .args(["demo", "--walkthrough"])
+        .arg(&out_dir));
+    assert!(ok, "{err}");
+    assert!(out.contains("54 dikirim lewat surel"), "{out}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 54);
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.contains("application/pdf") && m.contains("/tanda-terima/"))
+    );
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    let sent = summary["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["channel"] == "email" && d["status"] == "sent" && d["attempts"] == 1)
+        .count();
+    assert_eq!(sent, 54);
+    assert_eq!(summary["mail"]["smtp"], format!("smtp+plain://127.0.0.1:{port}"));
 }
