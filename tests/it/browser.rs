@@ -26,6 +26,7 @@ const DRIVER_READY: Duration = Duration::from_secs(20);
 /// The key W3C WebDriver uses for element references.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+#[derive(Clone)]
 struct Browser {
     chromedriver: PathBuf,
     chromium: PathBuf,
@@ -724,4 +725,144 @@ async fn a_letter_walks_the_chain_in_the_browser_with_one_return() {
     let decisions: Vec<&str> = checks.iter().map(|c| c.decision.as_str()).collect();
     assert_eq!(decisions, ["paraf", "kembalikan", "paraf", "paraf", "tanda_tangan"]);
     assert!(checks.iter().all(|c| c.problems.is_empty()), "{checks:?}");
+}
+
+/// Issue 6's browser test: the drafter makes the confirmation letters of one kecamatan
+/// from a CSV in the browser; once signed (in bulk, outside the browser) the running
+/// service e-mails them; one village confirms through the receipt link in its e-mail,
+/// in the browser; the agendaris's dashboard shows that one confirmed and the rest
+/// pending.
+fn distribution_flow(browser: Browser, app: support::App, csv: PathBuf) -> String {
+    let (mut s, driver, _dir) = open_session(&browser);
+    s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/kumpulan/baru?templat=surat-konfirmasi-desa"));
+    s.wait_for_page("/kumpulan/baru", "Kumpulan baru: Surat Konfirmasi kepada Desa/Kelurahan");
+    s.script("document.querySelector('#f-cakupan').value = '64.09.04'; return true;");
+    s.fill("#f-batas_waktu", "");
+    let file = s.find("#f-berkas");
+    s.cmd(
+        "POST",
+        &format!("/element/{file}/value"),
+        Some(json!({ "text": csv.display().to_string() })),
+    );
+    s.assert_no_horizontal_scroll("the new batch form");
+    s.click("form[action^=\"/kumpulan/baru\"] button[type=\"submit\"]");
+    s.wait_for("the batch page", |s| {
+        Ok(s.path()?.starts_with("/kumpulan/") && s.body_text().contains("Surat dalam kumpulan"))
+    });
+    let batch_path = s.path().unwrap();
+    let text = s.body_text();
+    assert!(
+        text.contains("desa/kelurahan di Kecamatan Sepaku") && text.contains("Desa Binuang"),
+        "{text}"
+    );
+    s.screenshot("browser-batch");
+    drop(s);
+    drop(driver);
+    batch_path
+}
+
+fn receipt_and_dashboard_flow(browser: Browser, app: support::App, receipt: String, batch_id: i64, letters: usize) {
+    let (mut s, driver, _dir) = open_session(&browser);
+    // The village, not logged in, opens the link from its e-mail and confirms.
+    s.goto(&receipt);
+    s.wait_for("the receipt page", |s| Ok(s.try_text("h1")? == "Konfirmasi penerimaan surat"));
+    s.assert_no_horizontal_scroll("the receipt page");
+    s.fill("#nama", "Sekretaris Desa");
+    s.click("form[action^=\"/tanda-terima/\"] button[type=\"submit\"]");
+    s.wait_for("the confirmation", |s| Ok(s.try_text("h1")? == "Penerimaan sudah dikonfirmasi"));
+    assert!(s.body_text().contains("Sekretaris Desa"));
+    s.screenshot("browser-receipt");
+
+    s.log_in(&app, "agendaris", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url(&format!("/distribusi?kumpulan={batch_id}")));
+    s.wait_for_page("/distribusi", "Distribusi surat");
+    let text = s.body_text();
+    // Each letter: its village by e-mail (sent), the Camat as a copy by hand.
+    let pending = letters * 2 - 1;
+    assert!(
+        text.contains(&format!("{letters} surat ditandatangani dalam kumpulan ini"))
+            && text.contains(&format!("{pending} penerima belum mengonfirmasi")),
+        "{text}"
+    );
+    assert!(
+        text.contains("(terkirim)") && text.contains("Camat Sepaku (menunggu dikirim)"),
+        "{text}"
+    );
+    s.screenshot("browser-distribution");
+    for shot in &s.shots {
+        eprintln!("screenshot: {}", shot.display());
+    }
+    drop(s);
+    drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn village_letters_go_out_one_village_confirms_and_the_dashboard_shows_the_rest() {
+    let Some(browser) = find_browser() else {
+        return;
+    };
+    if !crate::mail::aiosmtpd_available() {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let port = crate::mail::free_port();
+    let sink = crate::mail::start_sink(port, &folder.path().join("kotak"));
+    let test_db = support::sqlite().await;
+    let mut state = support::demo_state(&test_db).await;
+    let mut config = (*state.config).clone();
+    config.mail = crate::mail::mail_config(port, 8);
+    config.max_body_bytes = 4 * 1024 * 1024;
+    state.config = std::sync::Arc::new(config);
+    sqlx::query("UPDATE recipients SET email = LOWER(REPLACE(name, ' ', '.')) || '@desa.example' WHERE kind IN ('desa', 'kelurahan')")
+        .execute(&state.db.pool)
+        .await
+        .unwrap();
+    let csv = folder.path().join("calon.csv");
+    std::fs::write(&csv, naskah::demo::candidates_csv(&state.db, 1).await.unwrap()).unwrap();
+    let app = support::spawn_app(state.clone()).await;
+    let browser_again = browser.clone();
+    let batch_path = run_flow(move || distribution_flow(browser, app, csv)).await;
+    let batch_id: i64 = batch_path.trim_start_matches("/kumpulan/").parse().unwrap();
+
+    // Passed on and signed in bulk (the chain in the browser is another test's).
+    let d = crate::workflow::Demo::over(&state);
+    for username in ["konseptor", "staf"] {
+        d.flow.submit_batch(&d.user(username).await, batch_id).await.unwrap();
+    }
+    let letters = naskah::workflow::batch_letters(&state.db, 1, batch_id).await.unwrap();
+    let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, 1)).collect();
+    for (username, decision) in [
+        ("kabid", naskah::workflow::Decision::Paraf),
+        ("sekdis", naskah::workflow::Decision::Paraf),
+        ("kadis", naskah::workflow::Decision::TandaTangan),
+    ] {
+        let results = d
+            .flow
+            .decide_many(
+                &d.user(username).await,
+                &all,
+                &crate::workflow::request(decision, 1),
+                support::DEMO_PASSPHRASE,
+                |_, _| {},
+            )
+            .await
+            .unwrap();
+        assert!(results.iter().all(|(_, r)| r.is_ok()));
+    }
+    // The running service e-mails them by itself.
+    let app = support::spawn_app(state.clone()).await;
+    let started = Instant::now();
+    while sink.messages().len() < letters.len() && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let messages = sink.messages();
+    assert_eq!(messages.len(), letters.len());
+    let (text, _) = crate::mail::parts(&messages[0]);
+    let link = text.split_whitespace().find(|w| w.contains("/tanda-terima/")).unwrap();
+    let receipt = app.url(&link[link.find("/tanda-terima/").unwrap()..]);
+    let count = letters.len();
+    run_flow(move || receipt_and_dashboard_flow(browser_again, app, receipt, batch_id, count)).await;
 }

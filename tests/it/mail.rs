@@ -109,7 +109,7 @@ pub fn start_sink(port: u16, dir: &Path) -> SmtpSink {
     }
 }
 
-fn mail_config(port: u16, max_attempts: i64) -> MailConfig {
+pub fn mail_config(port: u16, max_attempts: i64) -> MailConfig {
     MailConfig {
         smtp_url: naskah::config::Secret::new(format!("smtp+plain://127.0.0.1:{port}")),
         from: "Disnaker PPU <naskah@disnaker.penajamkab.go.id>".into(),
@@ -201,7 +201,7 @@ fn unquote(text: &str) -> String {
 }
 
 /// The text part (decoded) and the attached PDF of a received message.
-fn parts(message: &str) -> (String, Vec<u8>) {
+pub fn parts(message: &str) -> (String, Vec<u8>) {
     let unfolded = message.replace("\r\n", "\n");
     let text_start = unfolded.find("Yth.").expect("text part");
     let text = unquote(unfolded[text_start..].split("\n--").next().unwrap());

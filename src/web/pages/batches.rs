@@ -229,11 +229,15 @@ async fn form_page(
         .and_then(|p| manifest.field(&p.rows_field))
         .map(|t| t.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
-    fields.push(Field::file("berkas", "Berkas lampiran (CSV)").required().help(&format!(
-        "Satu baris per calon dengan kolom {table}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
+    fields.push(
+        Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv")
+            .required()
+            .help(&format!(
+                "Satu baris per calon dengan kolom {table}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
          atau nama desa/kelurahan dan kecamatan. Ekspor P3KE dan DTKS dapat diunggah langsung; pemisah koma atau titik koma. \
          Bila ada baris yang salah, tidak ada surat yang dibuat dan setiap kesalahan disebutkan."
-    )));
+            )),
+    );
     let mut form = Form::new(
         "Konsep bersama",
         &format!("/kumpulan/baru?templat={}", manifest.id),

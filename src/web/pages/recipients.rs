@@ -142,7 +142,7 @@ async fn list_with(
             "/penerima/impor",
             user.csrf(),
             "Impor",
-            vec![Field::file("berkas", "Berkas CSV").help(&format!(
+            vec![Field::file("berkas", "Berkas CSV", ".csv,text/csv").help(&format!(
                 "Kolom: {}. Baris dengan kode wilayah memperbarui penerima wilayah itu; baris lain memperbarui penerima dengan jenis dan nama yang sama atau menambah penerima baru. Bila ada baris yang salah, tidak ada yang disimpan.",
                 recipients::CSV_HEADER.join(",")
             ))],

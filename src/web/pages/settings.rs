@@ -102,7 +102,10 @@ fn render(
         "/pengaturan/logo",
         user.csrf(),
         "Unggah logo",
-        vec![Field::file("logo", "Berkas logo").help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat.")],
+        vec![
+            Field::file("logo", "Berkas logo", "image/png,image/jpeg,image/svg+xml")
+                .help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat."),
+        ],
     )
     .with_errors(logo_errors);
     logo.multipart = true;

@@ -99,6 +99,8 @@ pub struct Field {
     pub help: String,
     pub required: bool,
     pub autocomplete: String,
+    /// For `file`: the types the file picker offers.
+    pub accept: String,
 }
 
 impl Field {
@@ -124,9 +126,11 @@ impl Field {
             ..Field::text(name, label, "")
         }
     }
-    pub fn file(name: &str, label: &str) -> Self {
+    /// A file input offering the given types (e.g. `.csv,text/csv`).
+    pub fn file(name: &str, label: &str, accept: &str) -> Self {
         Field {
             kind: "file",
+            accept: accept.into(),
             ..Field::text(name, label, "")
         }
     }
