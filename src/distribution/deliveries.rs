@@ -569,10 +569,11 @@ pub struct Progress {
     pub total: i64,
     /// Sent, delivered or acknowledged.
     pub out: i64,
+    /// Delivered by hand or courier (receiver recorded) or confirmed by the recipient.
     pub received: i64,
     pub acknowledged: i64,
     pub failed: i64,
-    /// Names not yet acknowledged, with their status.
+    /// Names not yet known to have received it, with their status.
     pub pending: Vec<(String, String)>,
 }
 
@@ -580,6 +581,11 @@ impl Progress {
     /// Every recipient has the letter (or it was sent to them).
     pub fn distributed(&self) -> bool {
         self.total > 0 && self.out == self.total
+    }
+    /// Every recipient is known to have it: confirmed, or handed over with the receiver
+    /// recorded.
+    pub fn complete(&self) -> bool {
+        self.total > 0 && self.received == self.total
     }
     /// Still not distributed after the SOP's time.
     pub fn late(&self, at: i64) -> bool {
@@ -625,13 +631,17 @@ pub async fn progress(
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
+    // Only for the letters listed: the oldest of them bounds the read.
+    let since = rows.iter().filter_map(|r| r.5).min().unwrap_or(i64::MAX);
     let pending: Vec<(i64, String, String)> = sqlx::query_as::<Any, (i64, String, String)>(
         "SELECT d.letter_id, d.name, d.status FROM deliveries d JOIN letters l ON l.id = d.letter_id \
-         WHERE d.department_id = $1 AND d.status <> 'acknowledged' AND l.revoked_at IS NULL AND ($2 = 0 OR l.batch_id = $2) \
+         WHERE d.department_id = $1 AND d.status NOT IN ('delivered', 'acknowledged') AND l.revoked_at IS NULL \
+         AND ($2 = 0 OR l.batch_id = $2) AND l.signed_at >= $3 \
          ORDER BY d.letter_id, d.id",
     )
     .bind(department_id)
     .bind(batch_id.unwrap_or(0))
+    .bind(since)
     .fetch_all(&db.pool)
     .await?;
     let mut by_letter: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();

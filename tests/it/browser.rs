@@ -784,7 +784,7 @@ fn receipt_and_dashboard_flow(browser: Browser, app: support::App, receipt: Stri
     let pending = letters * 2 - 1;
     assert!(
         text.contains(&format!("{letters} surat ditandatangani dalam kumpulan ini"))
-            && text.contains(&format!("{pending} penerima belum mengonfirmasi")),
+            && text.contains(&format!("{pending} penerima belum tercatat menerima")),
         "{text}"
     );
     assert!(

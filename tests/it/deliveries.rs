@@ -254,7 +254,7 @@ async fn the_letter_page_and_the_dashboard() {
     let board = drafter.get("/distribusi").await;
     assert_eq!(board.status, StatusCode::OK);
     assert!(
-        board.body.contains("1 surat ditandatangani") && board.body.contains("4 penerima belum mengonfirmasi"),
+        board.body.contains("1 surat ditandatangani") && board.body.contains("3 penerima belum tercatat menerima"),
         "{}",
         board.body
     );

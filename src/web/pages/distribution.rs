@@ -208,11 +208,11 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
     let tz = user.department.tz();
     let undistributed = all.iter().filter(|p| !p.distributed()).count();
     let late = all.iter().filter(|p| p.late(now)).count();
-    let unacknowledged: i64 = all.iter().map(|p| p.total - p.acknowledged).sum();
+    let not_received: i64 = all.iter().map(|p| p.total - p.received).sum();
     let show_all = query.semua.is_some();
     let rows: Vec<Row> = all
         .iter()
-        .filter(|p| show_all || p.total == 0 || p.acknowledged < p.total)
+        .filter(|p| show_all || !p.complete())
         .map(|p| {
             let pending = if p.pending.is_empty() {
                 "—".to_string()
@@ -232,7 +232,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
                 "Belum ada daftar penerima"
             } else if p.late(now) {
                 "TERLAMBAT"
-            } else if p.acknowledged == p.total {
+            } else if p.complete() {
                 "Selesai"
             } else if p.distributed() {
                 "Menunggu konfirmasi"
@@ -274,7 +274,8 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
         heading: "Distribusi surat".into(),
         intro: format!(
             "{} surat ditandatangani{}: {undistributed} belum terdistribusi ke semua penerima, {late} melewati batas SOP \
-             (1 hari untuk surat permintaan data, 5 hari untuk surat ke desa); {unacknowledged} penerima belum mengonfirmasi.",
+             (1 hari untuk surat permintaan data, 5 hari untuk surat ke desa); {not_received} penerima belum tercatat menerima \
+             (belum mengonfirmasi tanda terima, atau belum diserahkan langsung).",
             all.len(),
             if query.kumpulan.is_some() { " dalam kumpulan ini" } else { "" },
         ),
@@ -292,7 +293,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
                 "Batas SOP",
                 "Terkirim",
                 "Dikonfirmasi",
-                "Belum dikonfirmasi",
+                "Belum tercatat menerima",
                 "Keadaan",
             ]
             .map(String::from)
