@@ -28,6 +28,11 @@ pub fn date_long(date: NaiveDate) -> String {
     format!("{} {} {}", date.day(), month_name(date.month()), date.year())
 }
 
+/// A stored `YYYY-MM-DD` as `21 November 2026`; empty when it is not such a date.
+pub fn date_long_iso(iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").map(date_long).unwrap_or_default()
+}
+
 /// `1.000.000`: dots between thousands.
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -257,7 +257,14 @@ fn out_name(r: &Recipient) -> String {
     }
 }
 
-async fn event_in(conn: &mut AnyConnection, delivery_id: i64, at: i64, status: &str, actor: &str, note: &str) -> Result<(), Error> {
+pub(crate) async fn event_in(
+    conn: &mut AnyConnection,
+    delivery_id: i64,
+    at: i64,
+    status: &str,
+    actor: &str,
+    note: &str,
+) -> Result<(), Error> {
     sqlx::query("INSERT INTO delivery_events (delivery_id, at, status, actor, note) VALUES ($1, $2, $3, $4, $5)")
         .bind(delivery_id)
         .bind(at)

@@ -107,11 +107,6 @@ fn list_data(
     let mut data = letters::document_data(department, logo_mime, "Daftar Pengiriman Surat", &json!({}), &slots);
     // Not a draft: no KONSEP watermark on a list.
     data["slot"]["konsep"] = Value::Bool(false);
-    let date = |d: &str| {
-        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(crate::text::date_long)
-            .unwrap_or_default()
-    };
     data["daftar"] = json!({
         "judul": title,
         "dicetak": tz.format_time(now()),
@@ -136,7 +131,7 @@ fn list_data(
                     many if many.len() <= 3 => many.join(", "),
                     many => format!("{} surat: {} s.d. {}", many.len(), many[0], many[many.len() - 1]),
                 },
-                "tanggal": if same_date { date(letter_date) } else { "beragam".into() },
+                "tanggal": if same_date { crate::text::date_long_iso(letter_date) } else { "beragam".into() },
                 "diterima_oleh": if received { d.receiver_name.clone() } else { String::new() },
                 "diterima_pada": if received { d.delivered_at.map(|at| tz.format_time(at)).unwrap_or_default() } else { String::new() },
             })

@@ -284,14 +284,7 @@ impl Outbox {
     }
 
     async fn event(&self, conn: &mut sqlx::AnyConnection, delivery: &Delivery, at: i64, status: &str, note: &str) -> Result<(), Error> {
-        sqlx::query("INSERT INTO delivery_events (delivery_id, at, status, actor, note) VALUES ($1, $2, $3, $4, $5)")
-            .bind(delivery.id)
-            .bind(at)
-            .bind(status)
-            .bind(SENDER.label())
-            .bind(note)
-            .execute(&mut *conn)
-            .await?;
+        super::deliveries::event_in(conn, delivery.id, at, status, &SENDER.label(), note).await?;
         audit::record(
             conn,
             Event {
@@ -328,12 +321,7 @@ impl Outbox {
             .or_else(|_| delivery.address.parse())
             .map_err(|e| format!("alamat surel '{}' tidak valid: {e}", delivery.address))?;
         let number = letter.number.clone().unwrap_or_default();
-        let date = letter
-            .letter_date
-            .as_deref()
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map(crate::text::date_long)
-            .unwrap_or_default();
+        let date = letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default();
         let verification = letter
             .verification_id
             .as_deref()

@@ -168,11 +168,6 @@ pub async fn lookup(
         .await
         .map_err(|e| DbError::Sqlx(sqlx::Error::Protocol(e.to_string())))?;
     let tz = department.tz();
-    let long = |iso: &str| {
-        chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-            .map(crate::text::date_long)
-            .unwrap_or_default()
-    };
     let steps = workflow::steps(db, letter.id).await.map_err(failed)?;
     let signer = workflow::signer_of(db, &department, &letter, &steps).await.map_err(failed)?;
     let signer_position = signer
@@ -221,7 +216,7 @@ pub async fn lookup(
         status,
         department: format!("{} {}", department.name, department.regency_name),
         number: letter.number.clone().unwrap_or_default(),
-        date: letter.letter_date.as_deref().map(long).unwrap_or_default(),
+        date: letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default(),
         subject: mask_nik(&letter.subject),
         signer_name: signer.as_ref().map(|s| s.nama.clone()).unwrap_or_default(),
         signer_position,

@@ -129,7 +129,7 @@ fn no_store(response: &mut Response) {
         .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
 }
 
-fn limited(state: &AppState, headers: &HeaderMap, peer: &PeerAddr) -> bool {
+pub(super) fn limited(state: &AppState, headers: &HeaderMap, peer: &PeerAddr) -> bool {
     let address = auth::client_address(headers, peer.0, state.config.login_throttle.trust_forwarded_for);
     !state.public_limiter.allow(&address, state.config.public_rate_per_minute)
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::{
     AppState,
-    auth::{self, PeerAddr},
+    auth::PeerAddr,
     pages::{Shell, render},
 };
 use crate::{
@@ -48,11 +48,6 @@ struct ReceiptTemplate {
     date: String,
     subject: String,
     verification: String,
-}
-
-fn limited(state: &AppState, headers: &HeaderMap, peer: &PeerAddr) -> bool {
-    let address = auth::client_address(headers, peer.0, state.config.login_throttle.trust_forwarded_for);
-    !state.public_limiter.allow(&address, state.config.public_rate_per_minute)
 }
 
 fn page(status: StatusCode, template: ReceiptTemplate) -> Response {
@@ -98,19 +93,14 @@ async fn describe(state: &AppState, token: &str, delivery: &Delivery) -> Result<
         department: format!("{} {}", department.name, department.regency_name),
         addressee: delivery.name.clone(),
         number: letter.number.clone().unwrap_or_default(),
-        date: letter
-            .letter_date
-            .as_deref()
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map(crate::text::date_long)
-            .unwrap_or_default(),
+        date: letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default(),
         subject: letter.subject.clone(),
         verification: letter.verification_id.as_deref().map(|v| format!("/v/{v}")).unwrap_or_default(),
     })
 }
 
 async fn show(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
-    if limited(&state, &headers, &peer) {
+    if super::public::limited(&state, &headers, &peer) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             "Terlalu banyak permintaan. Coba lagi dalam satu menit.",
@@ -148,7 +138,7 @@ async fn confirm(
     peer: PeerAddr,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
-    if limited(&state, &headers, &peer) {
+    if super::public::limited(&state, &headers, &peer) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             "Terlalu banyak permintaan. Coba lagi dalam satu menit.",

@@ -25,7 +25,7 @@ use crate::{
     letters::{self, Manifest, manifest::PerVillage},
     validation::FieldErrors,
     web::{
-        AppState, auth,
+        AppState,
         auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
@@ -263,29 +263,6 @@ fn per_village_copies(manifest: &Manifest) -> &str {
     manifest.per_village.as_ref().map(|p| p.copies_field.as_str()).unwrap_or_default()
 }
 
-/// Reads the multipart form: its text fields and the uploaded file.
-async fn read_upload(user: &SessionUser, mut multipart: Multipart) -> Result<(FormData, String, Vec<u8>), PageError> {
-    let mut form = FormData::default();
-    let (mut file_name, mut bytes) = (String::new(), Vec::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| PageError(auth::body_failure(e.status())))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "berkas" {
-            file_name = field.file_name().unwrap_or_default().chars().take(200).collect();
-            bytes = field.bytes().await.map_err(|e| PageError(auth::body_failure(e.status())))?.to_vec();
-        } else {
-            let text = field.text().await.map_err(|e| PageError(auth::body_failure(e.status())))?;
-            form.0.push((name, text));
-        }
-    }
-    // The token is checked before anything else is looked at.
-    auth::check_csrf(user, &form.get("csrf"))?;
-    Ok((form, file_name, bytes))
-}
-
 /// A file's problems as form errors: one line on the file field, each row in the summary.
 fn file_errors(error: distribution::Error) -> Result<FieldErrors, PageError> {
     let failed = |message: String| FieldErrors::single("berkas", message);
@@ -316,7 +293,7 @@ async fn create(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     require_drafter(&user)?;
-    let (form, file_name, bytes) = read_upload(&user, multipart).await?;
+    let (form, file_name, bytes) = super::read_upload(&user, multipart, "berkas").await?;
     let (manifest, per_village) = template(&state, &query.templat)?;
     let shared_spec = shared_manifest(manifest, per_village);
     let shared = drafting::data_from_form(&shared_spec, &form);

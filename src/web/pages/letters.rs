@@ -580,12 +580,7 @@ pub(super) async fn letter_page(
         }
         None => String::new(),
     };
-    let letter_date = letter
-        .letter_date
-        .as_deref()
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .map(crate::text::date_long)
-        .unwrap_or_default();
+    let letter_date = letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default();
     let log = super::distribution::letter_log(state, user, &letter, &manifest).await?;
     Ok(LetterTemplate {
         deliveries: log.rows,

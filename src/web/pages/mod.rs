@@ -56,6 +56,29 @@ pub fn router() -> Router<AppState> {
         .merge(distribution::router())
 }
 
+/// Reads a multipart form: its text fields, and the file of `file_field` with its name.
+/// The session's CSRF token is checked before the caller looks at anything.
+pub(super) async fn read_upload(
+    user: &SessionUser,
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(FormData, String, Vec<u8>), PageError> {
+    let failed = |e: axum::extract::multipart::MultipartError| PageError(auth::body_failure(e.status()));
+    let mut form = FormData::default();
+    let (mut file_name, mut bytes) = (String::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            file_name = field.file_name().unwrap_or_default().chars().take(200).collect();
+            bytes = field.bytes().await.map_err(failed)?.to_vec();
+        } else {
+            form.0.push((name, field.text().await.map_err(failed)?));
+        }
+    }
+    auth::check_csrf(user, &form.get("csrf"))?;
+    Ok((form, file_name, bytes))
+}
+
 /// Renders an askama template, turning a template failure into a 500 page.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {

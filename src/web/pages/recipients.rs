@@ -20,7 +20,7 @@ use crate::{
     },
     validation::FieldErrors,
     web::{
-        AppState, auth,
+        AppState,
         auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
@@ -324,23 +324,9 @@ async fn update(
     }
 }
 
-async fn import(State(state): State<AppState>, user: SessionUser, mut multipart: Multipart) -> Result<Response, PageError> {
+async fn import(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_editor(&user)?;
-    let mut csrf = String::new();
-    let mut bytes = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| PageError(auth::body_failure(e.status())))?
-    {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| PageError(auth::body_failure(e.status())))?,
-            Some("berkas") => bytes = field.bytes().await.map_err(|e| PageError(auth::body_failure(e.status())))?.to_vec(),
-            _ => {}
-        }
-    }
-    // The token is checked before the file is looked at.
-    auth::check_csrf(&user, &csrf)?;
+    let (_, _, bytes) = super::read_upload(&user, multipart, "berkas").await?;
     let failed = |message: String| FieldErrors::single("berkas", message);
     let errors = match String::from_utf8(bytes) {
         Err(_) => failed("Berkas bukan teks CSV (UTF-8).".into()),

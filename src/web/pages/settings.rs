@@ -15,7 +15,7 @@ use crate::{
     validation::FieldErrors,
     web::{
         AppState,
-        auth::{self, CsrfForm, SessionUser},
+        auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
 };
@@ -166,23 +166,9 @@ async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(form): 
     }
 }
 
-async fn upload_logo(State(state): State<AppState>, user: SessionUser, mut multipart: Multipart) -> Result<Response, PageError> {
+async fn upload_logo(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
-    let mut csrf = String::new();
-    let mut bytes = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| PageError(auth::body_failure(e.status())))?
-    {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| PageError(auth::body_failure(e.status())))?,
-            Some("logo") => bytes = field.bytes().await.map_err(|e| PageError(auth::body_failure(e.status())))?.to_vec(),
-            _ => {}
-        }
-    }
-    // The token is checked before the file is looked at.
-    auth::check_csrf(&user, &csrf)?;
+    let (_, _, bytes) = super::read_upload(&user, multipart, "logo").await?;
     match departments::set_logo(&state.db, &user.user.actor(), user.department.id, &bytes).await {
         Ok(()) => Ok(Redirect::to("/pengaturan?ok=logo").into_response()),
         Err(e) => {
