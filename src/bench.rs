@@ -27,6 +27,7 @@
 //! more in one compile (`--only sk-whole`) for comparison.
 
 mod html;
+mod import;
 mod peers;
 mod service;
 
@@ -170,7 +171,14 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", service::child(only, &options.templates_dir, options.quick)?);
             return Ok(());
         }
-        Some(other) => bail!("--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise' and 'verify-page' are known"),
+        Some(only) if only.starts_with("import-") => {
+            let rows: usize = only["import-".len()..].parse().context("--only import-N: N rows")?;
+            println!("{}", import::child(rows)?);
+            return Ok(());
+        }
+        Some(other) => {
+            bail!("--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page' and 'import-N' are known")
+        }
         None => {}
     }
 
@@ -219,6 +227,27 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         eprintln!("  {}: {:.0} req/s, p99 {:.2} ms", run.label, run.requests_per_second, run.p99_ms);
     }
 
+    eprintln!("· importing candidate files, in child processes …");
+    let import_started = Instant::now();
+    let mut imports: Vec<import::ImportResult> = Vec::new();
+    let mut import_peers = Vec::new();
+    for rows in import::SIZES {
+        let result: import::ImportResult = in_child(&options.templates_dir, &format!("import-{rows}"))?;
+        eprintln!(
+            "  {rows} rows: check {:.2} s + import {:.2} s, peak {:.0} MiB",
+            result.check_s, result.import_s, result.peak_mib
+        );
+        imports.push(result);
+        if options.peers {
+            let peer = import::peer(rows).map_err(|e| e.to_string());
+            if let Ok(p) = &peer {
+                eprintln!("  Python peer: {:.2} s, peak {:.0} MiB", p.seconds, p.peak_mib);
+            }
+            import_peers.push(peer);
+        }
+    }
+    let import_elapsed = import_started.elapsed();
+
     // Peers, same documents.
     let peers = if options.peers {
         let sk_job = docs.sk(sizes.sk_rows)?;
@@ -246,6 +275,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         ours_memory,
         finalise,
         verify_page,
+        imports,
+        import_peers,
+        import_elapsed,
         peers,
         elapsed: started.elapsed(),
     };
@@ -869,6 +901,9 @@ struct Report {
     ours_memory: MemoryResult,
     finalise: service::FinaliseResult,
     verify_page: service::VerifyPageResult,
+    imports: Vec<import::ImportResult>,
+    import_peers: Vec<Result<import::PeerResult, String>>,
+    import_elapsed: Duration,
     peers: peers::Results,
     elapsed: Duration,
 }
@@ -1007,6 +1042,7 @@ impl Report {
             yes(sk.peak_mib <= TARGET_SK_MIB)
         );
         o.push_str(&service::target_rows(&self.finalise, &self.verify_page));
+        o.push_str(&import::target_row(&self.imports));
         o.push('\n');
         let _ = writeln!(o, "## Side by side\n");
         let _ = writeln!(
@@ -1255,6 +1291,7 @@ impl Report {
         let _ = writeln!(o);
 
         o.push_str(&service::sections(&self.finalise, &self.verify_page));
+        o.push_str(&import::section(7, &self.imports, &self.import_peers, self.import_elapsed));
 
         // How.
         let _ = writeln!(o, "## How it is measured\n");

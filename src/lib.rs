@@ -9,6 +9,8 @@ pub mod accounts;
 pub mod audit;
 /// Benchmarks against the Typst command line and WeasyPrint (`naskah bench`).
 pub mod bench;
+/// Candidate beneficiaries: import, NIK checks, life cycle up to the SK.
+pub mod beneficiaries;
 /// Layered configuration (defaults → `naskah.toml` → `NASKAH_*`).
 pub mod config;
 /// Storage: one pool for SQLite or PostgreSQL, embedded migrations.

@@ -74,6 +74,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_deliveries.sql"),
         postgres: include_str!("../../migrations/postgres/0010_deliveries.sql"),
     },
+    Migration {
+        version: 11,
+        name: "beneficiaries",
+        sqlite: include_str!("../../migrations/sqlite/0011_beneficiaries.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_beneficiaries.sql"),
+    },
 ];
 
 impl Migration {

@@ -16,6 +16,7 @@ use super::{
     recipients::{self, Recipient},
 };
 use crate::{
+    beneficiaries::candidates::Candidate,
     db::Db,
     letters::{FieldSpec, FieldType, Manifest, manifest::PerVillage},
     workflow::batch::BatchDraft,
@@ -33,6 +34,8 @@ pub struct CandidateRow {
     pub district: String,
     /// The cells of the template's table, cleaned but not yet checked.
     pub cells: Map<String, Value>,
+    /// The candidate the row shows, when it comes from the beneficiary data.
+    pub candidate_id: Option<i64>,
 }
 
 /// A header as compared: lower case, anything not a letter or digit as one space.
@@ -241,6 +244,7 @@ pub fn parse_candidates(text: &str, table: &FieldSpec) -> Result<Vec<CandidateRo
                 village: village_name,
                 district: cell(district),
                 cells,
+                candidate_id: None,
             });
         } else {
             problems.push(format!("baris {line}: {}", row_problems.join("; ")));
@@ -255,6 +259,40 @@ pub fn parse_candidates(text: &str, table: &FieldSpec) -> Result<Vec<CandidateRo
     Ok(rows)
 }
 
+/// The rows of the template's table for candidates of the beneficiary data (those not
+/// yet on a village's list): only the columns the table has are filled.
+pub fn rows_from_candidates(list: &[(Candidate, String)], table: &FieldSpec) -> Vec<CandidateRow> {
+    list.iter()
+        .enumerate()
+        .map(|(i, (c, sources))| {
+            let mut cells = Map::new();
+            for column in &table.columns {
+                let value = match column.name.as_str() {
+                    "nik" => c.nik.clone(),
+                    "nama" => c.name.clone(),
+                    "tanggal_lahir" => c.birth_date.clone(),
+                    "jenis_kelamin" => c.sex.clone(),
+                    "alamat" => c.address.clone(),
+                    "pekerjaan" => c.occupation.clone(),
+                    "sumber" => sources.clone(),
+                    _ => continue,
+                };
+                if !value.is_empty() {
+                    cells.insert(column.name.clone(), Value::String(value));
+                }
+            }
+            CandidateRow {
+                line: i + 1,
+                region_code: c.region_code.clone(),
+                village: String::new(),
+                district: String::new(),
+                cells,
+                candidate_id: Some(c.id),
+            }
+        })
+        .collect()
+}
+
 /// One village's letter in a plan.
 #[derive(Debug, Clone)]
 pub struct VillageLetter {
@@ -267,6 +305,8 @@ pub struct VillageLetter {
     /// How the Camat is addressed ("Camat Penajam"), when the directory has the kecamatan.
     pub camat: Option<String>,
     pub rows: Vec<Value>,
+    /// The candidates on the village's list, when the rows come from the beneficiary data.
+    pub candidate_ids: Vec<i64>,
 }
 
 impl VillageLetter {
@@ -340,7 +380,7 @@ pub async fn plan(db: &Db, department_id: i64, scope: &str, rows: Vec<CandidateR
     }
 
     let total_rows = rows.len();
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut grouped: BTreeMap<String, (Vec<Value>, Vec<i64>)> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut outside_scope = 0;
     for row in rows {
@@ -376,7 +416,9 @@ pub async fn plan(db: &Db, department_id: i64, scope: &str, rows: Vec<CandidateR
             outside_scope += 1;
             continue;
         }
-        grouped.entry(code).or_default().push(Value::Object(row.cells));
+        let (cells, ids) = grouped.entry(code).or_default();
+        cells.push(Value::Object(row.cells));
+        ids.extend(row.candidate_id);
     }
     if !problems.is_empty() {
         return Err(Error::Rows(problems));
@@ -388,7 +430,7 @@ pub async fn plan(db: &Db, department_id: i64, scope: &str, rows: Vec<CandidateR
         if !scope.is_empty() && district_of(&code) != scope {
             continue;
         }
-        let Some(rows) = grouped.remove(&code) else {
+        let Some((rows, candidate_ids)) = grouped.remove(&code) else {
             without_rows.push(village.clone());
             continue;
         };
@@ -409,6 +451,7 @@ pub async fn plan(db: &Db, department_id: i64, scope: &str, rows: Vec<CandidateR
                 }
             }),
             rows,
+            candidate_ids,
         });
     }
     letters.sort_by(|a, b| a.recipient.region_code.cmp(&b.recipient.region_code));
@@ -454,6 +497,7 @@ pub fn drafts(per_village: &PerVillage, plan: &Plan, shared: &Value, copy_to_cam
                 recipient_id: letter.recipient.id,
                 label: letter.label(),
                 data: Value::Object(data),
+                candidate_ids: letter.candidate_ids.clone(),
             }
         })
         .collect()

@@ -216,6 +216,20 @@ impl From<crate::distribution::Error> for Failure {
     }
 }
 
+impl From<crate::beneficiaries::Error> for Failure {
+    fn from(e: crate::beneficiaries::Error) -> Self {
+        use crate::beneficiaries::Error;
+        match e {
+            Error::NotFound => Failure::NotFound,
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::Conflict(m) => Failure::Conflict(m),
+            Error::Denied(m) => Failure::Denied(m),
+            Error::Unreadable(_) | Error::Mapping(_) => Failure::Unprocessable(e.to_string()),
+            Error::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::numbering::Error> for Failure {
     fn from(e: crate::numbering::Error) -> Self {
         use crate::numbering::Error;

@@ -43,6 +43,7 @@ pub struct AppState {
     pub public_records: Arc<crate::verification::RecordCache>,
     /// Progress of bulk decisions started from the pages, by job id.
     pub bulk_jobs: Arc<pages::BulkJobs>,
+    pub import_jobs: Arc<pages::ImportJobs>,
 }
 
 impl AppState {
@@ -59,6 +60,7 @@ impl AppState {
             renderer,
             catalogue: Arc::new(catalogue),
             bulk_jobs: Arc::default(),
+            import_jobs: Arc::default(),
             public_limiter: Arc::default(),
             public_records: Arc::default(),
         })

@@ -8,6 +8,7 @@ use sqlx::{Any, FromRow};
 use tokio::task::JoinSet;
 
 use super::{Error, Letter, NewLetter, Workflow, batch_letters, insert_new_letter, state};
+use crate::beneficiaries::candidates::{self, Change, Status};
 use crate::{
     accounts::{Role, User},
     audit,
@@ -53,6 +54,9 @@ pub struct BatchDraft {
     pub recipient_id: i64,
     pub label: String,
     pub data: Value,
+    /// The candidates the letter's list carries: they go on the village's temporary
+    /// list (daftar sementara) with the letter, in the same transaction.
+    pub candidate_ids: Vec<i64>,
 }
 
 const BATCH_COLUMNS: &str =
@@ -173,7 +177,27 @@ impl Workflow {
                 batch_id: Some(batch_id),
                 recipient_id: Some(draft.recipient_id),
             };
-            insert_new_letter(&mut tx, department.id, &chain, user, user.id, &new, at).await?;
+            let letter_id = insert_new_letter(&mut tx, department.id, &chain, user, user.id, &new, at).await?;
+            if !draft.candidate_ids.is_empty() {
+                candidates::transition(
+                    &mut tx,
+                    department.id,
+                    &user.actor(),
+                    &draft.candidate_ids,
+                    Status::OnList,
+                    &Change {
+                        reason: &format!("daftar sementara {}", draft.label),
+                        letter_id: Some(letter_id),
+                        import_id: None,
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::beneficiaries::Error::Conflict(m) => Error::Conflict(m),
+                    crate::beneficiaries::Error::Db(e) => Error::Db(e),
+                    other => Error::Internal(other.to_string()),
+                })?;
+            }
         }
         audit::record(
             &mut tx,

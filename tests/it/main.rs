@@ -5,6 +5,7 @@ mod support;
 mod api;
 mod authz;
 mod batches;
+mod beneficiaries;
 mod browser;
 mod cli;
 mod deliveries;

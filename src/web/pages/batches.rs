@@ -229,15 +229,32 @@ async fn form_page(
         .and_then(|p| manifest.field(&p.rows_field))
         .map(|t| t.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
+    let waiting = crate::beneficiaries::candidates::counts(&state.db, user.department.id)
+        .await?
+        .into_iter()
+        .find(|(s, _)| *s == crate::beneficiaries::candidates::Status::Candidate)
+        .map_or(0, |(_, n)| n);
     fields.push(
-        Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv")
-            .required()
-            .help(&format!(
-                "Satu baris per calon dengan kolom {table}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
+        Field::select(
+            "lampiran",
+            "Lampiran dari",
+            vec![
+                Choice::new(
+                    "data",
+                    format!("Data calon penerima ({waiting} calon belum masuk daftar sementara)"),
+                    waiting > 0,
+                ),
+                Choice::new("berkas", "Berkas CSV yang diunggah di bawah", waiting == 0),
+            ],
+        )
+        .required()
+        .help("Dari data calon: setiap calon yang sudah diperiksa masuk daftar sementara desanya dan tercatat di riwayatnya."),
+    );
+    fields.push(Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv").help(&format!(
+        "Satu baris per calon dengan kolom {table}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
          atau nama desa/kelurahan dan kecamatan. Ekspor P3KE dan DTKS dapat diunggah langsung; pemisah koma atau titik koma. \
          Bila ada baris yang salah, tidak ada surat yang dibuat dan setiap kesalahan disebutkan."
-            )),
-    );
+    )));
     let mut form = Form::new(
         "Konsep bersama",
         &format!("/kumpulan/baru?templat={}", manifest.id),
@@ -311,26 +328,52 @@ async fn create(
     let Some(table) = manifest.field(&per_village.rows_field) else {
         return Err(PageError(Failure::Internal("tabel lampiran tidak ada".into())));
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) if !text.trim().is_empty() => text,
-        Ok(_) => {
-            return again(
-                FieldErrors::single("berkas", "Pilih berkas CSV lampiran."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-        Err(_) => {
-            return again(
-                FieldErrors::single("berkas", "Berkas bukan teks CSV (UTF-8); simpan ulang sebagai CSV UTF-8."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+    // The candidates of the beneficiary data not yet on a list, unless a file is given.
+    let from_data = match form.get("lampiran").as_str() {
+        "data" => true,
+        "berkas" => false,
+        _ => bytes.is_empty(),
     };
-    let planned = match batches::parse_candidates(&text, table) {
-        Ok(rows) => batches::plan(&state.db, user.department.id, &scope, rows).await,
-        Err(e) => Err(e),
+    let (planned, source_name) = if from_data {
+        let waiting = crate::beneficiaries::candidates::awaiting_list(&state.db, user.department.id, &scope).await?;
+        if waiting.is_empty() {
+            return again(
+                FieldErrors::single(
+                    "lampiran",
+                    "Tidak ada calon penerima di cakupan ini yang belum masuk daftar sementara. Impor data calon dulu, atau unggah berkas.",
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        let rows = batches::rows_from_candidates(&waiting, table);
+        (
+            batches::plan(&state.db, user.department.id, &scope, rows).await,
+            "data calon penerima".to_string(),
+        )
+    } else {
+        let text = match String::from_utf8(bytes) {
+            Ok(text) if !text.trim().is_empty() => text,
+            Ok(_) => {
+                return again(
+                    FieldErrors::single("berkas", "Pilih berkas CSV lampiran."),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+            Err(_) => {
+                return again(
+                    FieldErrors::single("berkas", "Berkas bukan teks CSV (UTF-8); simpan ulang sebagai CSV UTF-8."),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        };
+        let planned = match batches::parse_candidates(&text, table) {
+            Ok(rows) => batches::plan(&state.db, user.department.id, &scope, rows).await,
+            Err(e) => Err(e),
+        };
+        (planned, file_name)
     };
     let plan = match planned {
         Ok(plan) => plan,
@@ -342,7 +385,7 @@ async fn create(
         scope: plan.scope.clone(),
         scope_label: plan.scope_label.clone(),
         shared_data: shared.clone(),
-        source_name: file_name,
+        source_name,
         source_rows: plan.total_rows as i64,
         rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
     };

@@ -4,6 +4,7 @@
 mod account;
 mod approvals;
 mod batches;
+mod beneficiaries;
 mod distribution;
 mod drafting;
 mod letters;
@@ -31,6 +32,7 @@ use super::{
     error::{Failure, PageError},
 };
 use crate::{accounts, departments};
+pub use beneficiaries::ImportJobs;
 pub use letters::BulkJobs;
 pub use view::*;
 
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(recipients::router())
         .merge(batches::router())
         .merge(distribution::router())
+        .merge(beneficiaries::router())
 }
 
 /// Reads a multipart form: its text fields, and the file of `file_field` with its name.
@@ -150,6 +153,7 @@ impl Notice {
             "pengiriman" => "Pengiriman tercatat.",
             "diteruskan-semua" => "Semua surat yang menunggu Anda sudah diteruskan.",
             "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
+            "impor-batal" => "Impor dibatalkan; berkasnya dibuang, laporannya tetap tersimpan.",
             _ => "",
         }
     }

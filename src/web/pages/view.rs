@@ -51,6 +51,9 @@ impl Shell {
             nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
+        if crate::beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
+            nav.push(NavItem::new("/calon", "Calon penerima", current));
+        }
         nav.push(NavItem::new("/kumpulan", "Kumpulan", current));
         nav.push(NavItem::new("/distribusi", "Distribusi", current));
         nav.push(NavItem::new("/penerima", "Penerima", current));

@@ -1,0 +1,430 @@
+//! The candidates and their life cycle, as in the SOP: candidate → on its village's
+//! temporary list → confirmed or rejected by the village → checked with BPJS (already
+//! insured, or final). Every change is an event with who, when, why and the letter or
+//! file it came from; a full NIK shown to staff is an event too.
+
+use serde::Serialize;
+use sqlx::{Any, AnyConnection, FromRow};
+
+use super::{Error, nik};
+use crate::{
+    audit::{self, Actor, Event},
+    db::{Db, now},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    /// Imported from a register.
+    Candidate,
+    /// On its village's temporary list (daftar sementara), sent for confirmation.
+    OnList,
+    /// Confirmed by the village.
+    Confirmed,
+    /// Rejected by the village (moved, died, other job, insured, civil servant...).
+    Rejected,
+    /// Already insured with BPJS Ketenagakerjaan: replaced.
+    Insured,
+    /// On the final list of the SK.
+    Final,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Candidate,
+        Status::OnList,
+        Status::Confirmed,
+        Status::Rejected,
+        Status::Insured,
+        Status::Final,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Candidate => "kandidat",
+            Status::OnList => "sementara",
+            Status::Confirmed => "dikonfirmasi",
+            Status::Rejected => "ditolak",
+            Status::Insured => "terdaftar",
+            Status::Final => "final",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Candidate => "Calon",
+            Status::OnList => "Daftar sementara desa",
+            Status::Confirmed => "Dikonfirmasi desa",
+            Status::Rejected => "Ditolak desa",
+            Status::Insured => "Sudah terdaftar BPJS",
+            Status::Final => "Final",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Whether the SOP allows going from `self` to `to`. A village may correct its
+    /// answer; a final beneficiary found insured later leaves by an amending decree.
+    pub fn may_become(self, to: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, to),
+            (Candidate, OnList)
+                | (OnList, Confirmed)
+                | (OnList, Rejected)
+                | (Rejected, Confirmed)
+                | (Confirmed, Rejected)
+                | (Confirmed, Insured)
+                | (Confirmed, Final)
+                | (Final, Insured)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Candidate {
+    pub id: i64,
+    pub department_id: i64,
+    pub nik: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub address: String,
+    pub region_code: String,
+    pub occupation: String,
+    pub status: String,
+    pub status_reason: String,
+    pub replaces_id: Option<i64>,
+    pub letter_id: Option<i64>,
+    pub import_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Candidate {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Candidate)
+    }
+    pub fn masked_nik(&self) -> String {
+        nik::masked(&self.nik)
+    }
+}
+
+const COLUMNS: &str = "id, department_id, nik, name, sex, birth_date, address, region_code, occupation, status, status_reason, \
+     replaces_id, letter_id, import_id, created_at, updated_at";
+
+/// What a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<Status>,
+    /// A district ("64.09.01") or village ("64.09.01.1005") code.
+    pub region_prefix: String,
+    /// Part of the name, or the whole NIK.
+    pub text: String,
+}
+
+fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
+    let mut sql = String::from(" WHERE department_id = $1");
+    let mut binds = Vec::new();
+    if let Some(status) = filter.status {
+        binds.push(status.key().to_string());
+        sql.push_str(&format!(" AND status = ${}", binds.len() + 1));
+    }
+    if !filter.region_prefix.is_empty() {
+        binds.push(format!("{}%", filter.region_prefix));
+        sql.push_str(&format!(" AND region_code LIKE ${}", binds.len() + 1));
+    }
+    let text = filter.text.trim();
+    if !text.is_empty() {
+        if text.len() == 16 && text.chars().all(|c| c.is_ascii_digit()) {
+            binds.push(text.to_string());
+            sql.push_str(&format!(" AND nik = ${}", binds.len() + 1));
+        } else {
+            binds.push(format!("%{}%", text.to_uppercase()));
+            sql.push_str(&format!(" AND name LIKE ${}", binds.len() + 1));
+        }
+    }
+    (sql, binds)
+}
+
+/// A page of candidates, by village and name, and how many match in all.
+pub async fn list(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<(Vec<Candidate>, i64), Error> {
+    let (where_sql, binds) = filter_sql(filter);
+    let mut query = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates{where_sql} ORDER BY region_code, name, id LIMIT {limit} OFFSET {offset}"
+    )))
+    .bind(department_id);
+    let mut count =
+        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM candidates{where_sql}"))).bind(department_id);
+    for b in &binds {
+        query = query.bind(b.clone());
+        count = count.bind(b.clone());
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let (total,) = count.fetch_one(&db.pool).await?;
+    Ok((rows, total))
+}
+
+/// How many candidates are in each status.
+pub async fn counts(db: &Db, department_id: i64) -> Result<Vec<(Status, i64)>, Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM candidates WHERE department_id = $1 GROUP BY status")
+        .bind(department_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(Status::ALL
+        .into_iter()
+        .map(|s| (s, rows.iter().find(|(k, _)| k == s.key()).map_or(0, |(_, n)| *n)))
+        .collect())
+}
+
+pub async fn get(db: &Db, department_id: i64, id: i64) -> Result<Candidate, Error> {
+    sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates WHERE id = $1 AND department_id = $2"
+    )))
+    .bind(id)
+    .bind(department_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+pub async fn by_nik(db: &Db, department_id: i64, nik: &str) -> Result<Option<Candidate>, Error> {
+    Ok(sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates WHERE nik = $1 AND department_id = $2"
+    )))
+    .bind(nik)
+    .bind(department_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The candidates not yet on a village's list, in a district ("64.09.01") or the whole
+/// regency (empty), by village and name, each with the names of its sources.
+pub async fn awaiting_list(db: &Db, department_id: i64, scope: &str) -> Result<Vec<(Candidate, String)>, Error> {
+    let prefix = format!("{}%", scope.trim());
+    let list = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates WHERE department_id = $1 AND status = 'kandidat' AND region_code LIKE $2 \
+         ORDER BY region_code, name, id"
+    )))
+    .bind(department_id)
+    .bind(&prefix)
+    .fetch_all(&db.pool)
+    .await?;
+    let sources: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.candidate_id, s.source FROM candidate_sources s JOIN candidates c ON c.id = s.candidate_id \
+         WHERE c.department_id = $1 AND c.status = 'kandidat' AND c.region_code LIKE $2 ORDER BY s.id",
+    )
+    .bind(department_id)
+    .bind(&prefix)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut names: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (id, source) in sources {
+        let entry = names.entry(id).or_default();
+        if !entry.contains(&source) {
+            entry.push(source);
+        }
+    }
+    Ok(list
+        .into_iter()
+        .map(|c| {
+            let sources = names.remove(&c.id).unwrap_or_default().join(", ");
+            (c, sources)
+        })
+        .collect())
+}
+
+/// One source a candidate came from.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct Source {
+    pub import_id: i64,
+    pub source: String,
+    pub line: i64,
+    pub source_ref: String,
+    pub name: String,
+    pub region_code: String,
+    pub occupation: String,
+    pub file_name: String,
+}
+
+pub async fn sources(db: &Db, candidate_id: i64) -> Result<Vec<Source>, Error> {
+    Ok(sqlx::query_as::<Any, Source>(
+        "SELECT s.import_id, s.source, s.line, s.source_ref, s.name, s.region_code, s.occupation, i.file_name \
+         FROM candidate_sources s JOIN candidate_imports i ON i.id = s.import_id WHERE s.candidate_id = $1 ORDER BY s.id",
+    )
+    .bind(candidate_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// One entry of a candidate's history.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub status_from: String,
+    pub status_to: String,
+    pub reason: String,
+    pub import_id: Option<i64>,
+    pub letter_id: Option<i64>,
+}
+
+impl HistoryEntry {
+    /// What happened, in a sentence.
+    pub fn describe(&self) -> String {
+        let label = |key: &str| Status::parse(key).map_or(key.to_string(), |s| s.label().to_string());
+        match self.kind.as_str() {
+            "diimpor" => format!("Diimpor dari {}", self.reason),
+            "digabung" => format!("Sumber ditambahkan (NIK sama): {}", self.reason),
+            "nik_dilihat" => format!("NIK lengkap dilihat ({})", self.reason),
+            _ if self.reason.is_empty() => format!("{} → {}", label(&self.status_from), label(&self.status_to)),
+            _ => format!("{} → {}: {}", label(&self.status_from), label(&self.status_to), self.reason),
+        }
+    }
+}
+
+pub async fn history(db: &Db, candidate_id: i64) -> Result<Vec<HistoryEntry>, Error> {
+    Ok(sqlx::query_as::<Any, HistoryEntry>(
+        "SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id FROM candidate_events \
+         WHERE candidate_id = $1 ORDER BY id",
+    )
+    .bind(candidate_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A change of status and what it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Change<'a> {
+    pub reason: &'a str,
+    pub letter_id: Option<i64>,
+    pub import_id: Option<i64>,
+}
+
+/// Moves candidates to `to` inside the caller's transaction, each with an event. Any
+/// candidate whose status does not allow it stops the whole change, named.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    department_id: i64,
+    actor: &Actor,
+    ids: &[i64],
+    to: Status,
+    change: &Change<'_>,
+) -> Result<(), Error> {
+    let at = now();
+    let label = actor.label();
+    for &id in ids {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT status, name FROM candidates WHERE id = $1 AND department_id = $2")
+            .bind(id)
+            .bind(department_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some((from, name)) = row else {
+            return Err(Error::NotFound);
+        };
+        let from = Status::parse(&from).unwrap_or(Status::Candidate);
+        if !from.may_become(to) {
+            return Err(Error::Conflict(format!(
+                "{name}: status \"{}\" tidak dapat diubah menjadi \"{}\"",
+                from.label(),
+                to.label()
+            )));
+        }
+        sqlx::query(
+            "UPDATE candidates SET status = $1, status_reason = $2, letter_id = COALESCE($3, letter_id), updated_at = $4 WHERE id = $5",
+        )
+        .bind(to.key())
+        .bind(change.reason)
+        .bind(change.letter_id)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, status_from, status_to, reason, import_id, letter_id) \
+             VALUES ($1, $2, $3, $4, 'status', $5, $6, $7, $8, $9)",
+        )
+        .bind(department_id)
+        .bind(id)
+        .bind(at)
+        .bind(&label)
+        .bind(from.key())
+        .bind(to.key())
+        .bind(change.reason)
+        .bind(change.import_id)
+        .bind(change.letter_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Changes candidates' status in its own transaction, with one audit entry.
+pub async fn change_status(db: &Db, actor: &Actor, department_id: i64, ids: &[i64], to: Status, change: &Change<'_>) -> Result<(), Error> {
+    let mut tx = db.begin_write().await?;
+    transition(&mut tx, department_id, actor, ids, to, change).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "candidates.status_changed",
+            subject: format!("department:{department_id}"),
+            details: serde_json::json!({ "candidates": ids, "to": to.key(), "reason": change.reason, "letter": change.letter_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The full NIK for a member of staff who needs it; the view is recorded with its
+/// purpose in the candidate's history and the audit log.
+pub async fn reveal_nik(db: &Db, actor: &Actor, department_id: i64, id: i64, purpose: &str) -> Result<String, Error> {
+    let candidate = get(db, department_id, id).await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, reason) VALUES ($1, $2, $3, $4, 'nik_dilihat', $5)",
+    )
+    .bind(department_id)
+    .bind(id)
+    .bind(now())
+    .bind(actor.label())
+    .bind(purpose)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "candidate.nik_viewed",
+            subject: format!("candidate:{id}"),
+            details: serde_json::json!({ "purpose": purpose }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(candidate.nik)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_life_cycle_follows_the_sop() {
+        use Status::*;
+        assert!(Candidate.may_become(OnList));
+        assert!(!Candidate.may_become(Final));
+        assert!(!OnList.may_become(Final));
+        assert!(Confirmed.may_become(Insured));
+        assert!(Confirmed.may_become(Final));
+        assert!(!Insured.may_become(Final));
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.key()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! Candidate data: the two test exports (P3KE and DTKS layouts) checked against every
+//! defect class they carry, imported, merged by NIK; messier files (XLSX, `;`, BOM,
+//! CRLF, quoted line breaks, Windows-1252), custom mappings, and imports that fail
+//! without leaving a trace. Both engines.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use naskah::{
+    audit::Actor,
+    beneficiaries::{
+        Error,
+        candidates::{self, Filter, Status},
+        import::{self, Mapping, Upload},
+    },
+    departments,
+    distribution::batches,
+    workflow::batch::NewBatch,
+};
+
+use crate::support;
+
+const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
+const DTKS: &str = include_str!("../data/candidates/dtks.csv");
+const DEFECTS: &str = include_str!("../data/candidates/defects.json");
+
+/// Defect classes under which the row is still imported, cleaned, with a note.
+const CLEANED: [&str; 2] = ["whitespace", "nik_apostrophe"];
+
+fn defects(file: &str) -> BTreeMap<i64, String> {
+    let all: serde_json::Value = serde_json::from_str(DEFECTS).unwrap();
+    all["defects"][file]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(line, class)| (line.parse().unwrap(), class.as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn upload<'a>(name: &'a str, text: &'a str) -> Upload<'a> {
+    Upload {
+        file_name: name,
+        bytes: text.as_bytes(),
+        source: "",
+        mapping: None,
+    }
+}
+
+fn no_progress(_: usize, _: usize) {}
+
+/// Every defect line carries a problem (or, for cleaned classes, a note) of its class,
+/// and no other line carries anything.
+async fn assert_report_matches(db: &naskah::db::Db, import_id: i64, file: &str, label: &str) -> HashSet<i64> {
+    let report = import::report(db, import_id).await.unwrap();
+    let expected = defects(file);
+    for (line, class) in &expected {
+        let of_line: Vec<_> = report.iter().filter(|p| p.line == *line).collect();
+        let matching = of_line.iter().find(|p| p.code == *class);
+        assert!(matching.is_some(), "{label} {file}: line {line} ({class}) reported as {of_line:?}");
+        let refused = of_line.iter().any(|p| p.refused);
+        assert_eq!(
+            refused,
+            !CLEANED.contains(&class.as_str()),
+            "{label} {file}: line {line} {class}: {of_line:?}"
+        );
+        for p in &of_line {
+            assert!(!p.message.is_empty() && !p.column_name.is_empty(), "{label}: {p:?}");
+        }
+    }
+    let unexpected: Vec<_> = report.iter().filter(|p| !expected.contains_key(&p.line)).collect();
+    assert!(unexpected.is_empty(), "{label} {file}: sound lines reported: {unexpected:?}");
+    report.iter().filter(|p| p.refused).map(|p| p.line).collect()
+}
+
+#[tokio::test]
+async fn both_test_exports_are_checked_per_defect_class_imported_and_merged_by_nik() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let db = &state.db;
+        let actor = Actor::System("uji");
+        let department = departments::get(db, 1).await.unwrap();
+
+        let p3ke = import::check(db, &actor, &department, upload("p3ke.csv", P3KE)).await.unwrap();
+        assert_eq!(
+            (p3ke.source.as_str(), p3ke.mapping_name.as_str()),
+            ("P3KE", "Ekspor P3KE"),
+            "{label}"
+        );
+        assert_eq!(p3ke.rows_total, 1500, "{label}");
+        let refused_p3ke = assert_report_matches(db, p3ke.id, "p3ke", label).await;
+        assert_eq!(p3ke.rows_refused as usize, refused_p3ke.len(), "{label}");
+        assert_eq!(p3ke.rows_valid, 1500 - p3ke.rows_refused, "{label}");
+        // Checking stores nothing but the report.
+        assert_eq!(
+            candidates::counts(db, 1).await.unwrap().iter().map(|(_, n)| n).sum::<i64>(),
+            0,
+            "{label}"
+        );
+
+        let done = import::apply(db, &actor, &department, p3ke.id, &no_progress).await.unwrap();
+        assert_eq!(
+            (done.status.as_str(), done.rows_new, done.rows_merged),
+            ("imported", p3ke.rows_valid, 0),
+            "{label}"
+        );
+        assert!(matches!(
+            import::apply(db, &actor, &department, p3ke.id, &no_progress).await,
+            Err(Error::Conflict(_))
+        ));
+
+        let dtks = import::check(db, &actor, &department, upload("dtks.csv", DTKS)).await.unwrap();
+        assert_eq!((dtks.source.as_str(), dtks.rows_total), ("DTKS", 800), "{label}");
+        let refused_dtks = assert_report_matches(db, dtks.id, "dtks", label).await;
+        let done = import::apply(db, &actor, &department, dtks.id, &no_progress).await.unwrap();
+
+        // The NIKs of the valid rows of each file, read independently of the importer.
+        let valid_niks = |text: &str, refused: &HashSet<i64>| -> BTreeSet<String> {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let nik_at = reader.headers().unwrap().iter().position(|h| h == "NIK").unwrap();
+            reader
+                .records()
+                .enumerate()
+                .filter(|(i, _)| !refused.contains(&(*i as i64 + 2)))
+                .map(|(_, r)| r.unwrap()[nik_at].trim_start_matches('\'').to_string())
+                .collect()
+        };
+        let (a, b) = (valid_niks(P3KE, &refused_p3ke), valid_niks(DTKS, &refused_dtks));
+        let both = a.intersection(&b).count() as i64;
+        assert!(both > 150, "{label}: most of the 200 shared NIKs are valid in both ({both})");
+        assert_eq!((done.rows_new, done.rows_merged), (b.len() as i64 - both, both), "{label}");
+        let (all, total) = candidates::list(db, 1, &Filter::default(), 10, 0).await.unwrap();
+        assert_eq!(total, a.union(&b).count() as i64, "{label}");
+        assert!(all.iter().all(|c| c.status() == Status::Candidate));
+
+        // A merged person keeps both sources and the history says where each came from.
+        let shared = a.intersection(&b).next().unwrap();
+        let person = candidates::by_nik(db, 1, shared).await.unwrap().unwrap();
+        let sources = candidates::sources(db, person.id).await.unwrap();
+        assert_eq!(
+            sources.iter().map(|s| s.source.as_str()).collect::<Vec<_>>(),
+            ["P3KE", "DTKS"],
+            "{label}"
+        );
+        let history = candidates::history(db, person.id).await.unwrap();
+        assert_eq!(history.iter().map(|h| h.kind.as_str()).collect::<Vec<_>>(), ["diimpor", "digabung"]);
+        assert!(history[0].reason.starts_with("P3KE p3ke.csv baris "), "{:?}", history[0]);
+
+        // Cleaned rows: the name as the register would print it, the NIK without its marker.
+        let whitespace_line = *defects("p3ke").iter().find(|(_, c)| *c == "whitespace").unwrap().0;
+        let raw: Vec<&str> = P3KE.lines().nth(whitespace_line as usize - 1).unwrap().split(',').collect();
+        let cleaned = candidates::by_nik(db, 1, raw[10]).await.unwrap().unwrap();
+        assert_eq!(cleaned.name, raw[9].split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase());
+
+        // Searching by part of a name and by kecamatan.
+        let (found, _) = candidates::list(
+            db,
+            1,
+            &Filter {
+                text: cleaned.name.to_lowercase(),
+                region_prefix: cleaned.region_code[..8].to_string(),
+                ..Filter::default()
+            },
+            50,
+            0,
+        )
+        .await
+        .unwrap();
+        assert!(found.iter().any(|c| c.id == cleaned.id), "{label}");
+
+        // Viewing the full NIK leaves a trace.
+        let full = candidates::reveal_nik(db, &actor, 1, cleaned.id, "pemeriksaan").await.unwrap();
+        assert_eq!(full, cleaned.nik);
+        assert_eq!(cleaned.masked_nik().len(), 16);
+        assert!(!cleaned.masked_nik().contains(&cleaned.nik[6..12]));
+        let last = candidates::history(db, cleaned.id).await.unwrap().pop().unwrap();
+        assert_eq!((last.kind.as_str(), last.reason.as_str()), ("nik_dilihat", "pemeriksaan"));
+    }
+}
+
+/// A P3KE-like file as a real export might come: `;`, BOM, CRLF, a quoted address with
+/// a line break, a NIK with spaces, Windows-1252 accents.
+fn messy_p3ke() -> Vec<u8> {
+    let mut text = String::from("\u{feff}");
+    let header = P3KE.lines().next().unwrap().replace(',', ";");
+    text.push_str(&header);
+    text.push_str("\r\n");
+    for line in P3KE.lines().skip(1).take(60) {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        cells[7] = format!("\"{}\r\nGang Mawar\"", cells[7]);
+        text.push_str(&cells.join(";"));
+        text.push_str("\r\n");
+    }
+    text.into_bytes()
+}
+
+#[tokio::test]
+async fn messy_files_xlsx_and_custom_mappings() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let db = &state.db;
+        let actor = Actor::System("uji");
+        let department = departments::get(db, 1).await.unwrap();
+
+        let messy = messy_p3ke();
+        let checked = import::check(
+            db,
+            &actor,
+            &department,
+            Upload {
+                file_name: "p3ke-excel.csv",
+                bytes: &messy,
+                source: "",
+                mapping: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(checked.layout, "CSV, UTF-8 dengan BOM, pemisah ';', akhir baris CRLF", "{label}");
+        assert_eq!(checked.rows_total, 60, "{label}");
+        let report = import::report(db, checked.id).await.unwrap();
+        let expected: Vec<i64> = defects("p3ke").into_keys().filter(|l| *l <= 61).collect();
+        let reported: BTreeSet<i64> = report.iter().map(|p| p.line).collect();
+        assert_eq!(
+            reported.into_iter().collect::<Vec<_>>(),
+            expected,
+            "{label}: line numbers survive line breaks"
+        );
+        let done = import::apply(db, &actor, &department, checked.id, &no_progress).await.unwrap();
+        let (rows, _) = candidates::list(db, 1, &Filter::default(), 100, 0).await.unwrap();
+        assert_eq!(rows.len() as i64, done.rows_new);
+        assert!(rows.iter().all(|c| c.address.contains("Gang Mawar")), "{label}");
+
+        // A DTSEN-like export with headers of its own: no preset fits, so the guess is
+        // offered; an explicit mapping is saved and then found for the next file.
+        let dtsen = "ID_DTSEN,NO_KK,NIK_ART,NAMA_ART,JNS_KEL,TGL_LHR,KDDESA,DESIL\r\n\
+                     D1,6409010101010001,6409014205668780,Nur Daeng,2,02/05/1966,6409011005,1\r\n\
+                     D2,6409010101010002,6409011305657105,Darmawan,1,13/05/1965,6409011006,2\r\n";
+        let unmapped = import::check(db, &actor, &department, upload("dtsen.csv", dtsen)).await.unwrap();
+        assert_eq!((unmapped.status.as_str(), unmapped.rows_total), ("unmapped", 0), "{label}");
+        assert_eq!(import::headers(db, 1, unmapped.id).await.unwrap()[2], "NIK_ART");
+        let mapping: Mapping = [
+            ("nik", "NIK_ART"),
+            ("nama", "NAMA_ART"),
+            ("jenis_kelamin", "JNS_KEL"),
+            ("tanggal_lahir", "TGL_LHR"),
+            ("kode_wilayah", "KDDESA"),
+            ("id_sumber", "ID_DTSEN"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let mut partial = mapping.clone();
+        partial.remove("nik");
+        let refused = import::remap(db, &actor, &department, unmapped.id, "DTSEN", &partial, None).await;
+        assert!(
+            matches!(&refused, Err(Error::Mapping(p)) if p.iter().any(|m| m.contains("NIK"))),
+            "{label}: {:?}",
+            refused.err()
+        );
+        let remapped = import::remap(
+            db,
+            &actor,
+            &department,
+            unmapped.id,
+            "DTSEN",
+            &mapping,
+            Some("Ekspor DTSEN Bappeda"),
+        )
+        .await
+        .unwrap();
+        assert_eq!((remapped.status.as_str(), remapped.rows_valid), ("checked", 2), "{label}");
+        import::cancel(db, &actor, 1, remapped.id).await.unwrap();
+        let checked = import::check(db, &actor, &department, upload("dtsen.csv", dtsen)).await.unwrap();
+        assert_eq!(
+            (checked.source.as_str(), checked.mapping_name.as_str(), checked.rows_valid),
+            ("DTSEN", "Ekspor DTSEN Bappeda", 2),
+            "{label}"
+        );
+
+        // The same data as a workbook.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (row, line) in dtsen.lines().enumerate() {
+            for (col, cell) in line.split(',').enumerate() {
+                sheet.write_string(row as u32, col as u16, cell).unwrap();
+            }
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        let checked = import::check(
+            db,
+            &actor,
+            &department,
+            Upload {
+                file_name: "dtsen.xlsx",
+                bytes: &bytes,
+                source: "",
+                mapping: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (checked.layout.as_str(), checked.rows_valid),
+            ("XLSX, lembar \"Sheet1\"", 2),
+            "{label}"
+        );
+        import::cancel(db, &actor, 1, checked.id).await.unwrap();
+        assert!(import::apply(db, &actor, &department, checked.id, &no_progress).await.is_err());
+
+        // Windows-1252 and a village given by name only.
+        let latin = b"NIK;Nama;Desa;Kecamatan;Jenis Kelamin\n6409016812680516;Andr\xe9 Ningsih;Pejala;Penajam;P\n";
+        let checked = import::check(
+            db,
+            &actor,
+            &department,
+            Upload {
+                file_name: "latin.csv",
+                bytes: latin,
+                source: "LAIN",
+                mapping: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(checked.layout.contains("Windows-1252"), "{label}");
+        import::apply(db, &actor, &department, checked.id, &no_progress).await.unwrap();
+        let andre = candidates::by_nik(db, 1, "6409016812680516").await.unwrap().unwrap();
+        assert_eq!(
+            (andre.name.as_str(), andre.region_code.as_str()),
+            ("ANDRÉ NINGSIH", "64.09.01.1005")
+        );
+
+        // Unreadable files and unknown villages are refused without a trace.
+        let before = import::list(db, 1, 100).await.unwrap().len();
+        for bad in ["", "NIK,Nama\n", "\u{feff}\r\n"] {
+            assert!(
+                import::check(db, &actor, &department, upload("x.csv", bad)).await.is_err(),
+                "{label}: {bad:?}"
+            );
+        }
+        assert_eq!(import::list(db, 1, 100).await.unwrap().len(), before, "{label}");
+        let elsewhere = "NIK,Nama,Kode Wilayah\n6409016812680516,X,6471011001\n";
+        let checked = import::check(db, &actor, &department, upload("y.csv", elsewhere)).await.unwrap();
+        let report = import::report(db, checked.id).await.unwrap();
+        assert_eq!(checked.rows_valid, 0);
+        assert!(
+            report[0].message.contains("bukan desa/kelurahan di Kabupaten Penajam Paser Utara"),
+            "{report:?}"
+        );
+    }
+}
+
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "batasunggah";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").into_bytes());
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_import_pages_check_report_import_and_mask() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut staff = support::logged_in(&state, "staf").await;
+    let csrf = staff.csrf_of("/calon/impor").await;
+
+    // A file that is not a table is refused on the form, nothing kept.
+    let (content_type, body) = multipart(&[("csrf", &csrf)], "kosong.csv", b"");
+    let reply = staff.send("POST", "/calon/impor", Some(&content_type), body, &[]).await;
+    assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("Pilih berkas CSV atau XLSX"), "{}", reply.body);
+
+    let (content_type, body) = multipart(&[("csrf", &csrf)], "p3ke.csv", P3KE.as_bytes());
+    let reply = staff.send("POST", "/calon/impor", Some(&content_type), body, &[]).await;
+    assert_eq!(reply.status, axum::http::StatusCode::SEE_OTHER, "{}", reply.body);
+    let page_url = reply.location().to_string();
+    let page = staff.get(&page_url).await;
+    assert!(page.body.contains("Ekspor P3KE"), "{}", page.body);
+    assert!(page.body.contains("Impor "), "import button");
+    // Each defect is listed with its line; the message is escaped text.
+    assert!(page.body.contains("data-code=\"nik_scientific\""));
+    assert!(page.body.contains("sudah diubah spreadsheet menjadi angka"));
+    let report = staff.get(&format!("{page_url}/laporan.csv")).await;
+    assert!(
+        report.body.trim_start_matches('"').starts_with("Laporan pemeriksaan p3ke.csv"),
+        "stamped: {}",
+        &report.body[..80]
+    );
+    assert!(report.body.contains("diunduh oleh"));
+    let refused_lines: BTreeSet<&str> = report
+        .body
+        .lines()
+        .filter(|l| l.contains(",ditolak,"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let expected = defects("p3ke").values().filter(|c| !CLEANED.contains(&c.as_str())).count();
+    assert_eq!(refused_lines.len(), expected);
+
+    // Importing runs in the background; the page shows progress, then the outcome.
+    let reply = staff.post_form(&format!("{page_url}/impor"), &[("csrf", &csrf)]).await;
+    assert_eq!(reply.status, axum::http::StatusCode::SEE_OTHER);
+    let mut done = String::new();
+    for _ in 0..200 {
+        let page = staff.get(&page_url).await;
+        if page.body.contains("id=\"hasil-impor\"") {
+            done = page.body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(done.contains("orang baru"), "import finished: {done}");
+
+    // The list masks NIKs; the full one is shown on request and logged.
+    let list = staff.get("/calon?status=kandidat").await;
+    assert!(list.body.contains("6409********"), "masked");
+    let (rows, _) = candidates::list(&state.db, 1, &Filter::default(), 1, 0).await.unwrap();
+    let person = &rows[0];
+    assert!(!list.body.contains(&person.nik), "no full NIK in the list");
+    let page = staff.get(&format!("/calon/{}", person.id)).await;
+    assert!(!page.body.contains(&person.nik));
+    assert!(page.body.contains("p3ke.csv</a>, baris"), "source shown");
+    let shown = staff
+        .post_form(
+            &format!("/calon/{}/nik", person.id),
+            &[("csrf", &csrf), ("keperluan", "konfirmasi desa")],
+        )
+        .await;
+    assert!(shown.body.contains(&person.nik), "full NIK on request");
+    assert!(shown.body.contains("NIK lengkap dilihat (konfirmasi desa)"));
+    let odd = staff
+        .post_form(&format!("/calon/{}/nik", person.id), &[("csrf", &csrf), ("keperluan", "iseng")])
+        .await;
+    assert_eq!(odd.status, axum::http::StatusCode::BAD_REQUEST);
+
+    // The agendaris has no business with the data; without the token nothing happens.
+    let mut agendaris = support::logged_in(&state, "agendaris").await;
+    assert_eq!(agendaris.get("/calon").await.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(agendaris.get(&page_url).await.status, axum::http::StatusCode::FORBIDDEN);
+    let no_token = staff
+        .post_form(&format!("/calon/{}/nik", person.id), &[("keperluan", "konfirmasi desa")])
+        .await;
+    assert_eq!(no_token.status, axum::http::StatusCode::FORBIDDEN);
+    // The department head reads the list, masked, but cannot reveal.
+    let mut kadis = support::logged_in(&state, "kadis").await;
+    assert_eq!(kadis.get("/calon").await.status, axum::http::StatusCode::OK);
+    let csrf_kadis = kadis.csrf_of("/calon").await;
+    let denied = kadis
+        .post_form(
+            &format!("/calon/{}/nik", person.id),
+            &[("csrf", &csrf_kadis), ("keperluan", "konfirmasi desa")],
+        )
+        .await;
+    assert_eq!(denied.status, axum::http::StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_batch_from_the_candidate_data_puts_each_on_its_village_list() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let d = crate::workflow::Demo::over(&state);
+        let db = &state.db;
+        let actor = Actor::System("uji");
+        let department = departments::get(db, 1).await.unwrap();
+        let checked = import::check(db, &actor, &department, upload("p3ke.csv", P3KE)).await.unwrap();
+        import::apply(db, &actor, &department, checked.id, &no_progress).await.unwrap();
+
+        let scope = "64.09.01";
+        let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
+        assert!(waiting.len() > 100, "{label}");
+        assert!(
+            waiting
+                .iter()
+                .all(|(c, sources)| c.region_code.starts_with("64.09.01.") && sources == "P3KE")
+        );
+        let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
+        let per_village = manifest.per_village.clone().unwrap();
+        let table = manifest.field(&per_village.rows_field).unwrap();
+        let rows = batches::rows_from_candidates(&waiting, table);
+        let plan = batches::plan(db, 1, scope, rows).await.unwrap();
+        let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+        let drafts = batches::drafts(&per_village, &plan, &shared, true);
+        let new = NewBatch {
+            template_id: manifest.id.clone(),
+            scope: plan.scope.clone(),
+            scope_label: plan.scope_label.clone(),
+            shared_data: shared.clone(),
+            source_name: "data calon penerima".into(),
+            source_rows: plan.total_rows as i64,
+            rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
+        };
+        let (_, letters) = d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap();
+        assert_eq!(letters.len(), plan.letters.len(), "{label}");
+
+        // Every candidate of the scope is on the list of its own village's letter.
+        let (on_list, total) = candidates::list(
+            db,
+            1,
+            &Filter {
+                status: Some(Status::OnList),
+                ..Filter::default()
+            },
+            10_000,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(total as usize, waiting.len(), "{label}");
+        for c in &on_list {
+            let letter = letters.iter().find(|l| Some(l.id) == c.letter_id).expect("on a letter");
+            let planned = plan.letters.iter().find(|p| Some(p.recipient.id) == letter.recipient_id).unwrap();
+            assert_eq!(planned.recipient.region_code.as_deref(), Some(c.region_code.as_str()), "{label}");
+            assert!(planned.candidate_ids.contains(&c.id));
+        }
+        let last = candidates::history(db, on_list[0].id).await.unwrap().pop().unwrap();
+        assert_eq!((last.status_from.as_str(), last.status_to.as_str()), ("kandidat", "sementara"));
+        assert_eq!(last.letter_id, on_list[0].letter_id);
+        assert!(last.actor.contains("konseptor"), "{last:?}");
+        // Nobody is listed twice: the scope has no one waiting any more.
+        assert!(candidates::awaiting_list(db, 1, scope).await.unwrap().is_empty());
+        assert!(
+            !candidates::awaiting_list(db, 1, "").await.unwrap().is_empty(),
+            "other kecamatan still wait"
+        );
+    }
+}
