@@ -21,6 +21,8 @@ pub mod demo;
 pub mod departments;
 /// Distribution: the directory of recipients (villages, agencies, officials for copies).
 pub mod distribution;
+/// Incoming letters (surat masuk) and their dispositions.
+pub mod incoming;
 /// Officials' Ed25519 signing keys, encrypted at rest in the key store.
 pub mod keys;
 /// Letter templates: manifests, the data templates receive, reserved slots.

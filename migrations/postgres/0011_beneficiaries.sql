@@ -100,7 +100,8 @@ CREATE INDEX candidates_status ON candidates (department_id, status);
 CREATE TABLE candidate_sources (
     id           BIGSERIAL PRIMARY KEY,
     candidate_id BIGINT NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
-    import_id    BIGINT NOT NULL REFERENCES candidate_imports (id),
+    -- The import, or none for a replacement proposed in a village's reply.
+    import_id    BIGINT REFERENCES candidate_imports (id),
     source       TEXT NOT NULL,
     line         BIGINT NOT NULL,
     -- The row's identifier in the source (ID Individu, IDDTKS, ...).

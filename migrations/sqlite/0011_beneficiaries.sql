@@ -100,7 +100,8 @@ CREATE INDEX candidates_status ON candidates (department_id, status);
 CREATE TABLE candidate_sources (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     candidate_id INTEGER NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
-    import_id    INTEGER NOT NULL REFERENCES candidate_imports (id),
+    -- The import, or none for a replacement proposed in a village's reply.
+    import_id    INTEGER REFERENCES candidate_imports (id),
     source       TEXT NOT NULL,
     line         INTEGER NOT NULL,
     -- The row's identifier in the source (ID Individu, IDDTKS, ...).

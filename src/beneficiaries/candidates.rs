@@ -122,6 +122,8 @@ pub struct Filter {
     pub region_prefix: String,
     /// Part of the name, or the whole NIK.
     pub text: String,
+    /// On the list of this confirmation letter.
+    pub letter_id: Option<i64>,
 }
 
 fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
@@ -134,6 +136,10 @@ fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
     if !filter.region_prefix.is_empty() {
         binds.push(format!("{}%", filter.region_prefix));
         sql.push_str(&format!(" AND region_code LIKE ${}", binds.len() + 1));
+    }
+    if let Some(letter_id) = filter.letter_id {
+        binds.push(letter_id.to_string());
+        sql.push_str(&format!(" AND CAST(letter_id AS TEXT) = ${}", binds.len() + 1));
     }
     let text = filter.text.trim();
     if !text.is_empty() {
@@ -269,6 +275,7 @@ pub struct HistoryEntry {
     pub reason: String,
     pub import_id: Option<i64>,
     pub letter_id: Option<i64>,
+    pub incoming_id: Option<i64>,
 }
 
 impl HistoryEntry {
@@ -279,6 +286,7 @@ impl HistoryEntry {
             "diimpor" => format!("Diimpor dari {}", self.reason),
             "digabung" => format!("Sumber ditambahkan (NIK sama): {}", self.reason),
             "nik_dilihat" => format!("NIK lengkap dilihat ({})", self.reason),
+            "diusulkan" => format!("Diusulkan sebagai pengganti: {}", self.reason),
             _ if self.reason.is_empty() => format!("{} → {}", label(&self.status_from), label(&self.status_to)),
             _ => format!("{} → {}: {}", label(&self.status_from), label(&self.status_to), self.reason),
         }
@@ -287,7 +295,7 @@ impl HistoryEntry {
 
 pub async fn history(db: &Db, candidate_id: i64) -> Result<Vec<HistoryEntry>, Error> {
     Ok(sqlx::query_as::<Any, HistoryEntry>(
-        "SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id FROM candidate_events \
+        "SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id FROM candidate_events \
          WHERE candidate_id = $1 ORDER BY id",
     )
     .bind(candidate_id)
@@ -301,6 +309,8 @@ pub struct Change<'a> {
     pub reason: &'a str,
     pub letter_id: Option<i64>,
     pub import_id: Option<i64>,
+    /// The incoming letter (a village's reply, BPJS's answer) it came from.
+    pub incoming_id: Option<i64>,
 }
 
 /// Moves candidates to `to` inside the caller's transaction, each with an event. Any
@@ -343,8 +353,8 @@ pub async fn transition(
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, status_from, status_to, reason, import_id, letter_id) \
-             VALUES ($1, $2, $3, $4, 'status', $5, $6, $7, $8, $9)",
+            "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id) \
+             VALUES ($1, $2, $3, $4, 'status', $5, $6, $7, $8, $9, $10)",
         )
         .bind(department_id)
         .bind(id)
@@ -355,6 +365,7 @@ pub async fn transition(
         .bind(change.reason)
         .bind(change.import_id)
         .bind(change.letter_id)
+        .bind(change.incoming_id)
         .execute(&mut *conn)
         .await?;
     }

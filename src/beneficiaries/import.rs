@@ -705,6 +705,28 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Checks one person typed into a form (a replacement a village proposes) with the very
+/// rules of an imported row; `fields` are (field key, value). The problems name the
+/// field keys as their columns.
+pub fn check_one(rules: &Rules, fields: &[(&str, &str)]) -> Result<Checked, Vec<Problem>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = out
+        .write_record(fields.iter().map(|(k, _)| *k))
+        .and_then(|_| out.write_record(fields.iter().map(|(_, v)| v.replace(['\r', '\n'], " "))));
+    let bytes = match (written, out.into_inner()) {
+        (Ok(()), Ok(bytes)) => bytes,
+        _ => return Err(vec![]),
+    };
+    let table = Table::open(&bytes).map_err(|_| Vec::new())?;
+    let mapping: Mapping = fields.iter().map(|(k, _)| (k.to_string(), k.to_string())).collect();
+    let mut report = Vec::new();
+    let mut scanner = Scanner::new(&table, &mapping, rules);
+    match scanner.next_valid(&mut report) {
+        Some(checked) => Ok(checked),
+        None => Err(report.into_iter().filter(|p| p.refused).collect()),
+    }
+}
+
 /// The rules of a department on a day.
 pub async fn rules(db: &Db, department: &crate::departments::Department) -> Result<Rules, Error> {
     let regency = department.region_code.clone().unwrap_or_default();

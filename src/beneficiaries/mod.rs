@@ -7,6 +7,7 @@ pub mod candidates;
 pub mod import;
 pub mod nik;
 pub mod reader;
+pub mod replies;
 
 use sqlx::Any;
 

@@ -80,6 +80,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0011_beneficiaries.sql"),
         postgres: include_str!("../../migrations/postgres/0011_beneficiaries.sql"),
     },
+    Migration {
+        version: 12,
+        name: "incoming letters",
+        sqlite: include_str!("../../migrations/sqlite/0012_incoming.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_incoming.sql"),
+    },
 ];
 
 impl Migration {

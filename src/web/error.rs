@@ -230,6 +230,19 @@ impl From<crate::beneficiaries::Error> for Failure {
     }
 }
 
+impl From<crate::incoming::Error> for Failure {
+    fn from(e: crate::incoming::Error) -> Self {
+        use crate::incoming::Error;
+        match e {
+            Error::NotFound => Failure::NotFound,
+            Error::Invalid(fields) => Failure::Invalid(fields),
+            Error::Conflict(m) => Failure::Conflict(m),
+            Error::Forbidden(m) => Failure::Denied(m),
+            Error::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::numbering::Error> for Failure {
     fn from(e: crate::numbering::Error) -> Self {
         use crate::numbering::Error;

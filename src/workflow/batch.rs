@@ -189,6 +189,7 @@ impl Workflow {
                         reason: &format!("daftar sementara {}", draft.label),
                         letter_id: Some(letter_id),
                         import_id: None,
+                        incoming_id: None,
                     },
                 )
                 .await

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod deliveries;
 mod drafting;
+mod incoming;
 mod letters;
 mod mail;
 mod numbering;

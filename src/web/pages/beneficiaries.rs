@@ -156,6 +156,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
         status: Status::parse(&query.status),
         region_prefix: query.wilayah.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect(),
         text: query.cari.trim().to_string(),
+        ..Filter::default()
     };
     let page_number = query.hal.max(0);
     let (rows, total) = candidates::list(&state.db, department_id, &filter, PAGE_SIZE, page_number * PAGE_SIZE).await?;

@@ -7,6 +7,7 @@ mod batches;
 mod beneficiaries;
 mod distribution;
 mod drafting;
+mod incoming;
 mod letters;
 mod organisation;
 mod recipients;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(batches::router())
         .merge(distribution::router())
         .merge(beneficiaries::router())
+        .merge(incoming::router())
 }
 
 /// Reads a multipart form: its text fields, and the file of `file_field` with its name.
@@ -153,6 +155,7 @@ impl Notice {
             "pengiriman" => "Pengiriman tercatat.",
             "diteruskan-semua" => "Semua surat yang menunggu Anda sudah diteruskan.",
             "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
+            "disposisi" => "Disposisi tercatat; penerimanya melihatnya di Tugas saya.",
             "impor-batal" => "Impor dibatalkan; berkasnya dibuang, laporannya tetap tersimpan.",
             _ => "",
         }
@@ -192,7 +195,8 @@ async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Q
     } else {
         roles.join(", ")
     };
-    let tasks = letters::inbox_rows(&state, &user).await?;
+    let mut tasks = letters::inbox_rows(&state, &user).await?;
+    tasks.extend(incoming::disposition_tasks(&state, &user).await?);
     let approvals = tasks.iter().filter(|t| t.approval).count();
     Ok(render(
         StatusCode::OK,

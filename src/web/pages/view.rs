@@ -26,7 +26,14 @@ pub struct NavItem {
 
 impl NavItem {
     pub fn new(href: &str, label: &str, current: &str) -> Self {
-        let active = if href == "/" { current == "/" } else { current.starts_with(href) };
+        // "/surat" is not active on "/surat-masuk".
+        let active = if href == "/" {
+            current == "/"
+        } else {
+            current
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        };
         NavItem {
             href: href.into(),
             label: label.into(),
@@ -51,6 +58,7 @@ impl Shell {
             nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
+        nav.push(NavItem::new("/surat-masuk", "Surat masuk", current));
         if crate::beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
             nav.push(NavItem::new("/calon", "Calon penerima", current));
         }

@@ -1,0 +1,379 @@
+//! Incoming letters: a village's reply registered with its scan and an agenda number,
+//! disposed by the Kepala Dinas to the Kepala Bidang (who sees it in "Tugas saya"),
+//! and its answers applied to the candidates of the confirmation letter it answers:
+//! ticked, a replacement proposed and checked, a filled list uploaded. Both engines.
+
+use axum::http::StatusCode;
+use naskah::{
+    audit::Actor,
+    beneficiaries::{
+        Error,
+        candidates::{self, Status},
+        import::{self, Upload},
+        replies::{self, Answer, Replacement},
+    },
+    departments,
+    distribution::batches,
+    incoming::{self, DispositionInput, IncomingInput, Scan},
+    workflow::{self, batch::NewBatch},
+};
+
+use crate::{
+    support::{self, DEMO_PASSPHRASE},
+    workflow::Demo,
+};
+
+const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
+
+/// The P3KE file imported and the confirmation letters of one kecamatan made from it,
+/// the first of them signed.
+pub async fn signed_confirmation(d: &Demo, scope: &str) -> workflow::Letter {
+    let db = &d.flow.db;
+    let actor = Actor::System("uji");
+    let department = departments::get(db, 1).await.unwrap();
+    let checked = import::check(
+        db,
+        &actor,
+        &department,
+        Upload {
+            file_name: "p3ke.csv",
+            bytes: P3KE.as_bytes(),
+            source: "",
+            mapping: None,
+        },
+    )
+    .await
+    .unwrap();
+    import::apply(db, &actor, &department, checked.id, &|_, _| {}).await.unwrap();
+    let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
+    let per_village = manifest.per_village.clone().unwrap();
+    let table = manifest.field(&per_village.rows_field).unwrap();
+    let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
+    let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
+        .await
+        .unwrap();
+    let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+    let new = NewBatch {
+        template_id: manifest.id.clone(),
+        scope: plan.scope.clone(),
+        scope_label: plan.scope_label.clone(),
+        shared_data: shared.clone(),
+        source_name: "data calon penerima".into(),
+        source_rows: plan.total_rows as i64,
+        rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
+    };
+    let drafts = batches::drafts(&per_village, &plan, &shared, true);
+    let (_, letters) = d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap();
+    let letter = letters.into_iter().next().unwrap();
+    let letter = d.flow.submit(&d.user("konseptor").await, letter.id, letter.version).await.unwrap();
+    let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();
+    d.through_chain(letter, 1, DEMO_PASSPHRASE).await
+}
+
+#[tokio::test]
+async fn a_village_reply_is_registered_disposed_and_applied() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let d = Demo::over(&state);
+        let db = &state.db;
+        let department = departments::get(db, 1).await.unwrap();
+        let letter = signed_confirmation(&d, "64.09.01").await;
+        let on_list = replies::list_of_letter(db, 1, letter.id).await.unwrap();
+        assert!(on_list.len() >= 3, "{label}");
+        assert!(on_list.iter().all(|c| c.status() == Status::OnList));
+
+        // Registering: the staff, with the scan; a non-PDF and a future date are refused.
+        let staf = d.user("staf").await;
+        let input = IncomingInput {
+            received_on: "2026-11-20".into(),
+            sender: String::new(),
+            letter_number: "140/77/Kel-PJL/XI/2026".into(),
+            letter_date: "2026-11-19".into(),
+            subject: "Hasil konfirmasi calon penerima".into(),
+            reply_to_letter_id: Some(letter.id),
+        };
+        let refused = incoming::register(
+            db,
+            &staf,
+            &department,
+            IncomingInput {
+                letter_date: "2099-01-01".into(),
+                ..input.clone()
+            },
+            Some(Scan {
+                name: "x.pdf",
+                bytes: b"GIF89a",
+            }),
+        )
+        .await;
+        let Err(incoming::Error::Invalid(errors)) = refused else {
+            panic!("{label}: refused")
+        };
+        assert!(
+            errors.get("berkas").is_some() && errors.get("tanggal_surat").is_some(),
+            "{errors:?}"
+        );
+        let kadis = d.user("kadis").await;
+        assert!(matches!(
+            incoming::register(db, &kadis, &department, input.clone(), None).await,
+            Err(incoming::Error::Forbidden(_))
+        ));
+        let reply = incoming::register(
+            db,
+            &staf,
+            &department,
+            input.clone(),
+            Some(Scan {
+                name: "balasan.pdf",
+                bytes: b"%PDF-1.4\n%scan\n",
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.agenda_number(), "SM/0001/2026", "{label}");
+        assert!(!reply.sender.is_empty(), "{label}: the village's name filled in");
+        let second = incoming::register(
+            db,
+            &staf,
+            &department,
+            IncomingInput {
+                reply_to_letter_id: None,
+                sender: "BPJS".into(),
+                ..input.clone()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(second.agenda_number(), "SM/0002/2026");
+
+        // The disposition: only the Kepala Dinas; the Kepala Bidang sees it and closes it.
+        let kabid = d.user("kabid").await;
+        let order = DispositionInput {
+            to_user_id: Some(kabid.id),
+            instructions: "Perbarui data calon sesuai balasan".into(),
+            due_on: "2099-12-31".into(),
+        };
+        assert!(matches!(
+            incoming::dispose(db, &staf, &department, reply.id, order.clone()).await,
+            Err(incoming::Error::Forbidden(_))
+        ));
+        let disposition = incoming::dispose(db, &kadis, &department, reply.id, order).await.unwrap();
+        assert_eq!(incoming::get(db, 1, reply.id).await.unwrap().status, "didisposisi");
+        let tasks = incoming::open_tasks(db, 1, kabid.id).await.unwrap();
+        assert_eq!(tasks.len(), 1, "{label}");
+
+        // Answers: two confirmed, one rejected with its replacement; a rejection without
+        // a reason, a candidate of another letter, and an unsound replacement refuse all.
+        let actor = Actor::System("uji");
+        let (a, b, c) = (&on_list[0], &on_list[1], &on_list[2]);
+        let bad = replies::apply(db, &actor, &department, &reply, &[(a.id, Answer::Rejected(" ".into()))], &[]).await;
+        assert!(matches!(bad, Err(Error::Invalid(_))), "{label}");
+        let unsound = Replacement {
+            replaces: c.id,
+            nik: "6409014205660000".into(),
+            name: "Pengganti".into(),
+            sex: "P".into(),
+            birth_date: "1966-05-02".into(),
+            ..Replacement::default()
+        };
+        let bad = replies::apply(
+            db,
+            &actor,
+            &department,
+            &reply,
+            &[(c.id, Answer::Rejected("pindah domisili".into()))],
+            &[unsound],
+        )
+        .await;
+        let Err(Error::Invalid(errors)) = bad else {
+            panic!("{label}: serial 0000 refused")
+        };
+        assert!(errors.0.iter().any(|e| e.message.contains("0000")), "{errors:?}");
+        assert_eq!(
+            candidates::get(db, 1, c.id).await.unwrap().status(),
+            Status::OnList,
+            "{label}: nothing applied"
+        );
+
+        let replacement = Replacement {
+            replaces: c.id,
+            nik: "6409015507880003".into(),
+            name: "  siti   aminah ".into(),
+            sex: "P".into(),
+            birth_date: "1988-07-15".into(),
+            occupation: "Pedagang".into(),
+            address: "RT 004".into(),
+        };
+        let applied = replies::apply(
+            db,
+            &actor,
+            &department,
+            &reply,
+            &[
+                (a.id, Answer::Confirmed),
+                (b.id, Answer::Confirmed),
+                (c.id, Answer::Rejected("pindah domisili".into())),
+            ],
+            &[replacement],
+        )
+        .await
+        .unwrap();
+        assert_eq!((applied.confirmed, applied.rejected, applied.replacements), (2, 1, 1), "{label}");
+        let rejected = candidates::get(db, 1, c.id).await.unwrap();
+        assert_eq!(rejected.status(), Status::Rejected);
+        assert!(
+            rejected.status_reason.starts_with("pindah domisili — "),
+            "{}",
+            rejected.status_reason
+        );
+        let new = candidates::by_nik(db, 1, "6409015507880003").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                new.name.as_str(),
+                new.status(),
+                new.replaces_id,
+                new.letter_id,
+                new.region_code.as_str()
+            ),
+            (
+                "SITI AMINAH",
+                Status::Confirmed,
+                Some(c.id),
+                Some(letter.id),
+                c.region_code.as_str()
+            ),
+            "{label}"
+        );
+        let history = candidates::history(db, a.id).await.unwrap();
+        assert_eq!(
+            history.last().unwrap().incoming_id,
+            Some(reply.id),
+            "{label}: the reply is on the record"
+        );
+        assert!(incoming::get(db, 1, reply.id).await.unwrap().applied_at.is_some());
+
+        // The filled list: the rest confirmed by file, one line wrong refuses the file.
+        let rest: Vec<_> = on_list.iter().skip(3).collect();
+        let mut csv = String::from("No,NIK,Nama,Hasil,Alasan\n");
+        for (i, c) in rest.iter().enumerate() {
+            csv.push_str(&format!("{},'{},{},Sesuai,\n", i + 1, c.nik, c.name));
+        }
+        let with_error = format!("{csv}99,6409019999990001,X,sesuai,\n");
+        let now_list = replies::list_of_letter(db, 1, letter.id).await.unwrap();
+        assert!(matches!(
+            replies::read_filled_list(with_error.as_bytes(), &now_list),
+            Err(Error::Invalid(_))
+        ));
+        let filled = replies::read_filled_list(csv.as_bytes(), &now_list).unwrap();
+        assert_eq!((filled.answers.len(), filled.replacements.len()), (rest.len(), 0));
+        replies::apply(db, &actor, &department, &reply, &filled.answers, &filled.replacements)
+            .await
+            .unwrap();
+        let after = replies::list_of_letter(db, 1, letter.id).await.unwrap();
+        assert_eq!(
+            after.iter().filter(|c| c.status() == Status::Confirmed).count(),
+            on_list.len() - 1 + 1,
+            "{label}"
+        );
+
+        incoming::complete(db, &kabid, 1, disposition.id, "data diperbarui").await.unwrap();
+        assert!(incoming::open_tasks(db, 1, kabid.id).await.unwrap().is_empty());
+        assert_eq!(incoming::get(db, 1, reply.id).await.unwrap().status, "selesai");
+    }
+}
+
+#[tokio::test]
+async fn the_incoming_pages_register_dispose_and_tick() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = Demo::over(&state);
+    let letter = signed_confirmation(&d, "64.09.02").await;
+    let mut staff = support::logged_in(&state, "staf").await;
+    let csrf = staff.csrf_of("/surat-masuk").await;
+    let boundary = "batas";
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf", csrf.as_str()),
+        ("diterima", "2026-11-20"),
+        ("balasan_untuk", &letter.id.to_string()),
+        ("nomor_surat", "140/12/DS/2026"),
+        ("tanggal_surat", "2026-11-19"),
+        ("hal", "Balasan <konfirmasi>"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"balasan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 pindaian\r\n--{boundary}--\r\n"
+    ));
+    let reply = staff
+        .send(
+            "POST",
+            "/surat-masuk",
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            body.into_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page_url = reply.location().split('?').next().unwrap().to_string();
+    let page = staff.get(&page_url).await;
+    assert!(
+        page.body.contains("Balasan &#60;konfirmasi&#62;") || page.body.contains("Balasan &lt;konfirmasi&gt;"),
+        "escaped"
+    );
+    assert!(page.body.contains("id=\"catat-hasil\""));
+    let scan = staff.get(&format!("{page_url}/pindaian")).await;
+    assert_eq!(scan.headers["content-type"], "application/pdf");
+    let list = staff.get(&format!("{page_url}/daftar-isian.csv")).await;
+    assert!(list.body.contains("diunduh oleh"), "stamped");
+
+    // Ticking one row: the candidate is confirmed.
+    let on_list = replies::list_of_letter(&state.db, 1, letter.id).await.unwrap();
+    let first = &on_list[0];
+    let done = staff
+        .post_form(
+            &format!("{page_url}/jawaban"),
+            &[("csrf", &csrf), (&format!("hasil_{}", first.id), "sesuai")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(candidates::get(&state.db, 1, first.id).await.unwrap().status(), Status::Confirmed);
+    // A rejection without reason comes back with the message.
+    let second = &on_list[1];
+    let refused = staff
+        .post_form(
+            &format!("{page_url}/jawaban"),
+            &[("csrf", &csrf), (&format!("hasil_{}", second.id), "tidak")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("isi alasan penolakan"));
+
+    // The Kepala Dinas disposes; the Kepala Bidang finds it in "Tugas saya".
+    let mut kadis = support::logged_in(&state, "kadis").await;
+    let kabid_id = d.user("kabid").await.id.to_string();
+    let csrf_kadis = kadis.csrf_of(&page_url).await;
+    let disposed = kadis
+        .post_form(
+            &format!("{page_url}/disposisi"),
+            &[
+                ("csrf", &csrf_kadis),
+                ("kepada", &kabid_id),
+                ("instruksi", "Tindak lanjuti"),
+                ("batas", "2099-01-31"),
+            ],
+        )
+        .await;
+    assert_eq!(disposed.status, StatusCode::SEE_OTHER, "{}", disposed.body);
+    let mut kabid = support::logged_in(&state, "kabid").await;
+    let home = kabid.get("/").await;
+    assert!(
+        home.body.contains("Disposisi dari") && home.body.contains("Tindak lanjuti"),
+        "{}",
+        home.body
+    );
+}
