@@ -3,7 +3,9 @@
 //! SOP's life cycle (temporary village list, the village's answer, the BPJS check,
 //! final list) with every change on the record.
 
+pub mod bpjs;
 pub mod candidates;
+pub mod decree;
 pub mod import;
 pub mod nik;
 pub mod reader;

@@ -377,3 +377,170 @@ async fn the_incoming_pages_register_dispose_and_tick() {
         home.body
     );
 }
+
+/// The SOP of the seed document from the two candidate files to a signed SK, for the
+/// villages of one kecamatan: import both files, one confirmation letter per village
+/// from the data, each signed; every village replies (one rejection with a replacement
+/// in the first), the replies applied; BPJS's answer (two already insured) applied;
+/// the SK drafted from the final list and signed. Its attachment lists exactly the
+/// valid, confirmed, not-insured candidates.
+#[tokio::test]
+async fn from_the_candidate_files_to_a_signed_sk() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let d = Demo::over(&state);
+        let db = &state.db;
+        let actor = Actor::System("uji");
+        let department = departments::get(db, 1).await.unwrap();
+        for (name, text) in [("p3ke.csv", P3KE), ("dtks.csv", include_str!("../data/candidates/dtks.csv"))] {
+            let checked = import::check(
+                db,
+                &actor,
+                &department,
+                Upload {
+                    file_name: name,
+                    bytes: text.as_bytes(),
+                    source: "",
+                    mapping: None,
+                },
+            )
+            .await
+            .unwrap();
+            import::apply(db, &actor, &department, checked.id, &|_, _| {}).await.unwrap();
+        }
+        // Waru: the smallest kecamatan.
+        let scope = "64.09.02";
+        let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
+        let per_village = manifest.per_village.clone().unwrap();
+        let table = manifest.field(&per_village.rows_field).unwrap();
+        let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
+        let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
+            .await
+            .unwrap();
+        let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+        let new = NewBatch {
+            template_id: manifest.id.clone(),
+            scope: plan.scope.clone(),
+            scope_label: plan.scope_label.clone(),
+            shared_data: shared.clone(),
+            source_name: "data calon penerima".into(),
+            source_rows: plan.total_rows as i64,
+            rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
+        };
+        let drafts = batches::drafts(&per_village, &plan, &shared, true);
+        let (batch, _) = d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap();
+        for username in ["konseptor", "staf"] {
+            d.flow.submit_batch(&d.user(username).await, batch.id).await.unwrap();
+        }
+        let mut letters = Vec::new();
+        for letter in workflow::batch_letters(db, 1, batch.id).await.unwrap() {
+            letters.push(d.through_chain(letter, 1, DEMO_PASSPHRASE).await);
+        }
+
+        // Every village replies; the first rejects its first candidate and proposes another.
+        let staf = d.user("staf").await;
+        let mut expected: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for (i, letter) in letters.iter().enumerate() {
+            let reply = incoming::register(
+                db,
+                &staf,
+                &department,
+                IncomingInput {
+                    received_on: "2026-11-20".into(),
+                    letter_number: format!("140/{i}/2026"),
+                    letter_date: "2026-11-19".into(),
+                    subject: "Hasil konfirmasi".into(),
+                    reply_to_letter_id: Some(letter.id),
+                    ..IncomingInput::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+            let list = replies::list_of_letter(db, 1, letter.id).await.unwrap();
+            let mut answers: Vec<(i64, Answer)> = list.iter().map(|c| (c.id, Answer::Confirmed)).collect();
+            let mut replacements = Vec::new();
+            if i == 0 {
+                answers[0].1 = Answer::Rejected("meninggal dunia".into());
+                replacements.push(Replacement {
+                    replaces: list[0].id,
+                    nik: "6409025507880003".into(),
+                    name: "Siti Aminah".into(),
+                    sex: "P".into(),
+                    birth_date: "1988-07-15".into(),
+                    occupation: "Pedagang".into(),
+                    address: "RT 004".into(),
+                });
+                expected.insert("6409025507880003".into());
+            }
+            for (c, a) in list.iter().zip(&answers) {
+                if a.1 == Answer::Confirmed {
+                    expected.insert(c.nik.clone());
+                }
+            }
+            replies::apply(db, &actor, &department, &reply, &answers, &replacements)
+                .await
+                .unwrap();
+        }
+
+        // BPJS: the exported workbook read back with two members found.
+        let waiting = naskah::beneficiaries::bpjs::awaiting_check(db, 1).await.unwrap();
+        assert_eq!(waiting.len(), expected.len(), "{label}");
+        let villages = import::Villages::load(db, "64.09", "Kabupaten Penajam Paser Utara").await.unwrap();
+        let xlsx = naskah::beneficiaries::bpjs::export_xlsx(&waiting, &villages, "Diekspor oleh uji").unwrap();
+        let table = naskah::beneficiaries::reader::Table::open(&xlsx).unwrap();
+        assert_eq!(table.headers[1], "NIK");
+        let mut answer = String::from("NIK,STATUS_KEPESERTAAN,KETERANGAN\n");
+        let mut records = table.records();
+        let mut n = 0;
+        while let Some((_, record)) = records.next_record() {
+            let nik = record.unwrap()[1].to_string();
+            let insured = n < 2;
+            answer.push_str(&format!("{nik},{},\n", if insured { "TERDAFTAR" } else { "TIDAK TERDAFTAR" }));
+            if insured {
+                expected.remove(&nik);
+            }
+            n += 1;
+        }
+        let answers = naskah::beneficiaries::bpjs::read_answer(answer.as_bytes(), &waiting).unwrap();
+        let applied = naskah::beneficiaries::bpjs::apply_answer(db, &actor, &department, "jawaban.csv", &answers, None)
+            .await
+            .unwrap();
+        assert_eq!((applied.insured, applied.final_), (2, expected.len()), "{label}");
+
+        // The SK from the final list, signed.
+        let sk = d.flow.catalogue.get("sk-penerima-bantuan-iuran").unwrap().clone();
+        let mut base = sk.defaults();
+        base["tahun_anggaran"] = serde_json::json!(2026);
+        let (data, count) = naskah::beneficiaries::decree::sk_data(db, &department, &base).await.unwrap();
+        assert_eq!(count, expected.len());
+        let konseptor = d.user("konseptor").await;
+        let letter = d.flow.create(&konseptor, &sk.id, &data, "dari daftar final").await.unwrap();
+        let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
+        let letter = d.flow.submit(&staf, letter.id, letter.version).await.unwrap();
+        let signed = d.through_chain(letter, 1, DEMO_PASSPHRASE).await;
+        assert!(signed.number.is_some(), "{label}");
+        let revision = workflow::revision(db, signed.id, 1).await.unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&revision.data).unwrap();
+        let listed: std::collections::BTreeSet<String> = stored["penerima"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["nik"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(listed, expected, "{label}: exactly the valid, confirmed, not-insured candidates");
+        assert_eq!(stored["iuran_per_bulan"], 16_800);
+
+        // A final beneficiary's record tells the whole way.
+        let person = candidates::by_nik(db, 1, expected.iter().next().unwrap()).await.unwrap().unwrap();
+        let steps: Vec<String> = candidates::history(db, person.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|h| h.kind != "digabung")
+            .map(|h| h.status_to.clone())
+            .collect();
+        assert_eq!(steps, ["kandidat", "sementara", "dikonfirmasi", "final"], "{label}");
+    }
+}

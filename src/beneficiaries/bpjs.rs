@@ -1,0 +1,308 @@
+//! The BPJS check (SOP steps 12'–14'): the candidates the villages confirmed, exported
+//! as the workbook BPJS Ketenagakerjaan checks membership with; its answer read back
+//! (already registered or not) and applied — registered ones leave the list (replaced),
+//! the others become final. All or nothing, each change naming the answer's file, line
+//! and, when registered as an incoming letter, the letter.
+
+use std::collections::HashMap;
+
+use super::{
+    Error,
+    candidates::{self, Candidate, Change, Filter, Status},
+    import::{self, Villages},
+    reader::Table,
+};
+use crate::{
+    audit::{self, Actor, Event},
+    db::Db,
+    departments::Department,
+    text::spreadsheet_safe,
+    validation::FieldErrors,
+};
+
+pub const EXPORT_COLUMNS: [&str; 11] = [
+    "NO",
+    "NIK",
+    "NAMA",
+    "TGL_LAHIR",
+    "JENIS_KELAMIN",
+    "PEKERJAAN",
+    "DESA_KELURAHAN",
+    "KECAMATAN",
+    "KODE_WILAYAH",
+    "STATUS_KEPESERTAAN",
+    "KETERANGAN",
+];
+
+/// The candidates waiting for the check: confirmed by their village.
+pub async fn awaiting_check(db: &Db, department_id: i64) -> Result<Vec<Candidate>, Error> {
+    let (rows, _) = candidates::list(
+        db,
+        department_id,
+        &Filter {
+            status: Some(Status::Confirmed),
+            ..Filter::default()
+        },
+        1_000_000,
+        0,
+    )
+    .await?;
+    Ok(rows)
+}
+
+/// The workbook for BPJS Ketenagakerjaan: one text row per confirmed candidate (NIKs
+/// as text, never numbers), the last two columns for BPJS to fill; a second sheet says
+/// who exported it, when, and what it may be used for.
+pub fn export_xlsx(list: &[Candidate], villages: &Villages, stamp: &str) -> Result<Vec<u8>, Error> {
+    let failed = |e: rust_xlsxwriter::XlsxError| Error::Conflict(format!("lembar kerja tidak dapat dibuat: {e}"));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    let sheet = book.add_worksheet();
+    sheet.set_name("Data").map_err(failed)?;
+    for (col, title) in EXPORT_COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(failed)?;
+    }
+    for (i, c) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        let (village, district) = villages
+            .get(&c.region_code)
+            .map_or((String::new(), String::new()), |v| (v.name.clone(), v.district.clone()));
+        let birth = chrono::NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d")
+            .map(|d| d.format("%d-%m-%Y").to_string())
+            .unwrap_or_default();
+        sheet.write_number(row, 0, (i + 1) as f64).map_err(failed)?;
+        let cells = [
+            c.nik.clone(),
+            c.name.clone(),
+            birth,
+            c.sex.clone(),
+            c.occupation.clone(),
+            village,
+            district,
+            c.region_code.clone(),
+        ];
+        for (col, cell) in cells.iter().enumerate() {
+            sheet
+                .write_string_with_format(row, col as u16 + 1, spreadsheet_safe(cell), &text)
+                .map_err(failed)?;
+        }
+    }
+    sheet.autofit();
+    let about = book.add_worksheet();
+    about.set_name("Keterangan").map_err(failed)?;
+    let lines = [
+        "Daftar calon penerima bantuan iuran untuk pengecekan kepesertaan BPJS Ketenagakerjaan.".to_string(),
+        stamp.to_string(),
+        format!("{} orang.", list.len()),
+        "Isi STATUS_KEPESERTAAN dengan TERDAFTAR (sudah menjadi peserta aktif) atau TIDAK TERDAFTAR.".into(),
+        "Berisi data pribadi (UU 27/2022): hanya untuk pengecekan kepesertaan, jangan disebarkan.".into(),
+    ];
+    for (row, line) in lines.iter().enumerate() {
+        about.write_string(row as u32, 0, line).map_err(failed)?;
+    }
+    book.save_to_buffer().map_err(failed)
+}
+
+/// Records in the audit log that the list (with full NIKs) left the system.
+pub async fn record_export(db: &Db, actor: &Actor, department_id: i64, rows: usize) -> Result<(), Error> {
+    let mut tx = db.begin_write().await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "candidates.exported_for_bpjs",
+            subject: format!("department:{department_id}"),
+            details: serde_json::json!({ "rows": rows }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One line of BPJS's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub candidate_id: i64,
+    pub line: usize,
+    pub insured: bool,
+    pub note: String,
+}
+
+/// Whether a status cell says "already a member" (`Some(true)`), "not a member"
+/// (`Some(false)`), or nothing known.
+fn insured(status: &str) -> Option<bool> {
+    let s = import::normalise_header(status);
+    if s.is_empty() {
+        return None;
+    }
+    if s.starts_with("tidak") || s.starts_with("belum") || s.starts_with("non") || s == "n" || s == "bukan peserta" {
+        return Some(false);
+    }
+    if s.starts_with("terdaftar") || s.starts_with("aktif") || s.starts_with("sudah") || s.starts_with("peserta") || s == "ya" || s == "y" {
+        return Some(true);
+    }
+    None
+}
+
+/// Reads BPJS's answer (CSV or XLSX with NIK and STATUS_KEPESERTAAN, or "Status"):
+/// every NIK must be one of the candidates waiting for the check. Every faulty line is
+/// named; nothing is returned unless all are sound.
+pub fn read_answer(bytes: &[u8], waiting: &[Candidate]) -> Result<Vec<Answer>, Error> {
+    let table = Table::open(bytes)?;
+    let find = |names: &[&str]| {
+        table
+            .headers
+            .iter()
+            .position(|h| names.contains(&import::normalise_header(h).as_str()))
+    };
+    let (Some(nik_at), Some(status_at)) = (
+        find(&["nik", "no nik", "nomor induk kependudukan"]),
+        find(&["status kepesertaan", "status", "kepesertaan", "hasil"]),
+    ) else {
+        return Err(Error::Unreadable(
+            "jawaban BPJS harus memuat kolom NIK dan STATUS_KEPESERTAAN".into(),
+        ));
+    };
+    let note_at = find(&["keterangan", "catatan"]);
+    let by_nik: HashMap<&str, &Candidate> = waiting.iter().map(|c| (c.nik.as_str(), c)).collect();
+    let mut answers = Vec::new();
+    let mut errors = FieldErrors::default();
+    let mut seen = HashMap::new();
+    let mut records = table.records();
+    while let Some((line, record)) = records.next_record() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.add("_", format!("baris {line}: tidak dapat dibaca ({e})"));
+                continue;
+            }
+        };
+        let cell = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or_default().trim().to_string();
+        let (nik, _) = super::nik::clean(&cell(Some(nik_at)));
+        let status = cell(Some(status_at));
+        let Some(candidate) = by_nik.get(nik.as_str()) else {
+            errors.add(
+                "_",
+                format!(
+                    "baris {line}: NIK {} bukan calon yang menunggu pengecekan",
+                    super::nik::masked(&nik)
+                ),
+            );
+            continue;
+        };
+        if let Some(first) = seen.insert(candidate.id, line) {
+            errors.add("_", format!("baris {line}: NIK yang sama sudah ada di baris {first}"));
+            continue;
+        }
+        match insured(&status) {
+            Some(insured) => answers.push(Answer {
+                candidate_id: candidate.id,
+                line,
+                insured,
+                note: cell(note_at),
+            }),
+            None => errors.add(
+                "_",
+                format!("baris {line}: STATUS_KEPESERTAAN \"{status}\" tidak dikenal (TERDAFTAR atau TIDAK TERDAFTAR)"),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    if answers.is_empty() {
+        return Err(Error::Unreadable("jawaban BPJS tidak memuat satu baris pun".into()));
+    }
+    Ok(answers)
+}
+
+/// What applying an answer changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub insured: usize,
+    pub final_: usize,
+}
+
+/// Applies BPJS's answer in one transaction.
+pub async fn apply_answer(
+    db: &Db,
+    actor: &Actor,
+    department: &Department,
+    file_name: &str,
+    answers: &[Answer],
+    incoming_id: Option<i64>,
+) -> Result<Applied, Error> {
+    let mut tx = db.begin_write().await?;
+    let mut applied = Applied::default();
+    for a in answers {
+        let (to, reason) = if a.insured {
+            (
+                Status::Insured,
+                format!(
+                    "sudah peserta BPJS Ketenagakerjaan{}",
+                    if a.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", a.note)
+                    }
+                ),
+            )
+        } else {
+            (Status::Final, "belum peserta BPJS Ketenagakerjaan".to_string())
+        };
+        let reason = format!("{reason} — jawaban BPJS {file_name} baris {}", a.line);
+        candidates::transition(
+            &mut tx,
+            department.id,
+            actor,
+            &[a.candidate_id],
+            to,
+            &Change {
+                reason: &reason,
+                incoming_id,
+                ..Change::default()
+            },
+        )
+        .await?;
+        if a.insured {
+            applied.insured += 1;
+        } else {
+            applied.final_ += 1;
+        }
+    }
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department.id),
+            actor,
+            action: "candidates.bpjs_checked",
+            subject: format!("department:{}", department.id),
+            details: serde_json::json!({
+                "file": file_name, "insured": applied.insured, "final": applied.final_, "incoming": incoming_id,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words() {
+        for yes in ["TERDAFTAR", "Aktif", "sudah terdaftar", "Peserta aktif", "Y"] {
+            assert_eq!(insured(yes), Some(true), "{yes}");
+        }
+        for no in ["TIDAK TERDAFTAR", "belum terdaftar", "Non Aktif", "tidak aktif", "N"] {
+            assert_eq!(insured(no), Some(false), "{no}");
+        }
+        assert_eq!(insured(""), None);
+        assert_eq!(insured("mungkin"), None);
+    }
+}
