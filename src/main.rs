@@ -55,6 +55,10 @@ enum Command {
         /// of their own in DIR, and write the signed PDFs, the public keys and summary.json there.
         #[arg(long, value_name = "DIR")]
         walkthrough: Option<PathBuf>,
+        /// The walkthrough's candidate files (P3KE/DTKS exports, CSV or XLSX); the
+        /// test exports of P3KE and DTKS when none are given.
+        #[arg(long = "calon", value_name = "FILE", requires = "walkthrough")]
+        candidates: Vec<PathBuf>,
     },
     /// Manage user accounts.
     User {
@@ -558,8 +562,17 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { walkthrough: Some(dir) } => {
-            let outcome = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url, &config.mail).await?;
+        Command::Demo {
+            walkthrough: Some(dir),
+            candidates,
+        } => {
+            let outcome = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url, &config.mail, &candidates).await?;
+            for i in &outcome.imports {
+                println!(
+                    "Impor {} ({}): {} baris, {} sah, {} ditolak; {} orang baru, {} digabung. Laporan: {}",
+                    i.file, i.source, i.rows, i.valid, i.refused, i.new, i.merged, i.report
+                );
+            }
             for s in &outcome.signed {
                 println!("{:<28} {}  {}", s.number, s.date, s.title);
                 println!("{:<28} {}", "", s.file);
@@ -568,10 +581,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 "Surat konfirmasi untuk {} desa/kelurahan ditandatangani sekaligus (folder surat-desa); {} dikirim lewat surel; daftar pengiriman: daftar-pengiriman.pdf",
                 outcome.village_letters, outcome.mailed
             );
+            println!(
+                "SK: {} penerima (calon sah, dikonfirmasi desa, belum peserta BPJS).",
+                outcome.beneficiaries
+            );
             println!("Ringkasan: {}", dir.join("summary.json").display());
             Ok(())
         }
-        Command::Demo { walkthrough: None } => {
+        Command::Demo { walkthrough: None, .. } => {
             let db = open_db(&config).await?;
             let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
             let seeded = demo::seed(&db, password.as_deref()).await?;

@@ -395,9 +395,37 @@ fn the_walkthrough_signs_the_three_documents() {
     let numbers: Vec<&str> = letters.iter().map(|l| l["number"].as_str().unwrap()).collect();
     assert!(numbers[0].starts_with("500.15.16/0001/Disnaker/"), "{numbers:?}");
     assert!(
-        numbers[1].starts_with("500.15.16/0002/Disnaker/"),
+        numbers[1].starts_with("500.15.16/00") && numbers[1] != numbers[0],
         "letters share a series: {numbers:?}"
     );
+    // The candidate files: both imported with their reports; the SK lists the final ones.
+    let imports = summary["imports"].as_array().unwrap();
+    assert_eq!(imports.len(), 2);
+    assert_eq!((imports[0]["rows"].as_i64(), imports[1]["rows"].as_i64()), (Some(1500), Some(800)));
+    assert!(
+        imports[1]["merged"].as_i64().unwrap() > 150,
+        "the DTKS rows shared with P3KE merged"
+    );
+    for i in imports {
+        let report = std::fs::read_to_string(out_dir.join(i["report"].as_str().unwrap())).unwrap();
+        assert_eq!(
+            report
+                .lines()
+                .filter(|l| l.contains(",ditolak,"))
+                .map(|l| l.split(',').next().unwrap())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as i64,
+            i["refused"].as_i64().unwrap()
+        );
+    }
+    let candidates = &summary["candidates"];
+    assert_eq!(summary["sk"]["beneficiaries"], candidates["final"]);
+    assert!(candidates["final"].as_i64().unwrap() > 1500, "{candidates}");
+    assert!(candidates["ditolak"].as_i64().unwrap() > 0 && candidates["terdaftar"].as_i64().unwrap() > 0);
+    assert_eq!(candidates["kandidat"], 0, "everyone went on a village list");
+    assert_eq!(summary["replies"]["letters"], 54);
+    assert_eq!(summary["replies"]["replacements"], 1);
+    assert!(std::fs::read(out_dir.join("cek-kepesertaan-bpjs.xlsx")).unwrap().starts_with(b"PK"));
     assert!(
         numbers[2].starts_with("500.15.16/0001/Kep/Disnaker/"),
         "decrees have their own series: {numbers:?}"
