@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/naskah-keys.json", get(published_keys))
         .route("/.well-known/naskah-ca/{department}", get(authority_certificates))
         .route("/v/{id}/pdf", get(official_pdf))
+        .route("/v/{id}/salinan-umum.pdf", get(public_copy))
         .route(
             "/v/{id}/periksa",
             axum::routing::post(check_upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
@@ -79,6 +80,8 @@ struct VerifyTemplate {
     token_note: String,
     token_ok: bool,
     may_download: bool,
+    /// A copy with masked NIKs exists for the public (decrees with personal data).
+    public_copy: bool,
     check: Option<UploadCheck>,
     check_error: String,
 }
@@ -203,6 +206,7 @@ async fn page(
         return response;
     }
     let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
+    let public_copy = has_public_copy(&state, &record).await;
     let (token_note, token_ok) = token_check(&state, &record, query.t.as_deref()).await;
     let mut response = render(
         StatusCode::OK,
@@ -213,6 +217,7 @@ async fn page(
             token_note,
             token_ok,
             may_download,
+            public_copy,
             check: None,
             check_error: String::new(),
         },
@@ -298,6 +303,76 @@ async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, hea
     }
 }
 
+/// Whether a copy with masked NIKs can be made: a valid document with personal data
+/// whose template can mask them (the SK).
+async fn has_public_copy(state: &AppState, record: &PublicRecord) -> bool {
+    if !record.personal_data || !record.revoked_date.is_empty() {
+        return false;
+    }
+    match workflow::get(&state.db, record.department_id, record.letter_id).await {
+        Ok(letter) => state
+            .catalogue
+            .get(&letter.template_id)
+            .is_ok_and(|m| m.field("tampilan_nik").is_some()),
+        Err(_) => false,
+    }
+}
+
+/// The public's copy of a document with personal data (NIKs masked), rendered once per
+/// letter and kept in memory.
+async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
+    if limited(&state, &headers, &peer) {
+        return too_many();
+    }
+    let record = match verification::lookup(&state.db, &state.catalogue, Some(&state.public_records), &id).await {
+        Ok(Some(record)) if record.personal_data && record.revoked_date.is_empty() => record,
+        _ => return not_found(false),
+    };
+    let cached = state
+        .public_copies
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&record.letter_id)
+        .cloned();
+    let pdf = match cached {
+        Some(pdf) => pdf,
+        None => {
+            let flow = state.workflow();
+            let made = match workflow::get(&state.db, record.department_id, record.letter_id).await {
+                Ok(letter) => flow.public_copy(&letter).await,
+                Err(e) => Err(e),
+            };
+            match made {
+                Ok(Some(pdf)) => {
+                    let pdf = std::sync::Arc::new(pdf);
+                    let mut copies = state.public_copies.lock().unwrap_or_else(|e| e.into_inner());
+                    // A handful of decrees a year: a small bound is plenty.
+                    if copies.len() >= 16 {
+                        copies.clear();
+                    }
+                    copies.insert(record.letter_id, pdf.clone());
+                    pdf
+                }
+                Ok(None) => return not_found(false),
+                Err(e) => {
+                    tracing::error!(error = %e, "salinan umum tidak dapat dibuat");
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Salinan umum sedang tidak dapat dibuat.").into_response();
+                }
+            }
+        }
+    };
+    let name = record.number.replace(['/', ' ', '"'], "-");
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}-salinan-umum.pdf\"")),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
+        ],
+        pdf.as_ref().clone(),
+    )
+        .into_response()
+}
+
 /// Compares an uploaded PDF with the official one, byte for byte (it changes nothing,
 /// so it needs no session or token).
 async fn check_upload(
@@ -358,6 +433,7 @@ async fn check_upload(
         }
     };
     let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
+    let public_copy = has_public_copy(&state, &record).await;
     let status = if check.is_some() {
         StatusCode::OK
     } else {
@@ -372,6 +448,7 @@ async fn check_upload(
             token_note: String::new(),
             token_ok: false,
             may_download,
+            public_copy,
             check,
             check_error,
         },

@@ -542,5 +542,31 @@ async fn from_the_candidate_files_to_a_signed_sk() {
             .map(|h| h.status_to.clone())
             .collect();
         assert_eq!(steps, ["kandidat", "sementara", "dikonfirmasi", "final"], "{label}");
+
+        // The public sees the record and a copy with masked NIKs, never the full list.
+        let mut anon = support::Client::new(&state);
+        let v = signed.verification_id.clone().unwrap();
+        let page = anon.get(&format!("/v/{v}")).await;
+        assert!(page.body.contains("id=\"salinan-umum\""), "{label}");
+        assert_eq!(anon.get(&format!("/v/{v}/pdf")).await.status, StatusCode::FORBIDDEN);
+        let copy = anon.get(&format!("/v/{v}/salinan-umum.pdf")).await;
+        assert_eq!(copy.status, StatusCode::OK, "{label}");
+        assert!(copy.bytes.starts_with(b"%PDF"));
+        if let Some(text) = crate::letters::pdf_text(&copy.bytes) {
+            let nik = expected.iter().next().unwrap();
+            assert!(!text.contains(nik.as_str()), "{label}: no full NIK in the public copy");
+            assert!(
+                text.contains(&naskah::beneficiaries::nik::masked(nik)),
+                "{label}: masked NIK listed"
+            );
+            assert!(text.contains(signed.number.as_deref().unwrap()), "{label}: the number");
+        }
+        let official = workflow::final_pdf(db, signed.id).await.unwrap().unwrap();
+        if let Some(text) = crate::letters::pdf_text(&official) {
+            assert!(
+                text.contains(expected.iter().next().unwrap().as_str()),
+                "{label}: full NIKs in the signed PDF"
+            );
+        }
     }
 }
