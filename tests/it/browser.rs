@@ -866,3 +866,244 @@ async fn village_letters_go_out_one_village_confirms_and_the_dashboard_shows_the
     let count = letters.len();
     run_flow(move || receipt_and_dashboard_flow(browser_again, app, receipt, batch_id, count)).await;
 }
+
+fn log_out(s: &Session) {
+    s.click("form[action=\"/keluar\"] button[type=\"submit\"]");
+    s.wait_for_page("/masuk", "Masuk ke naskah");
+}
+
+fn upload_file(s: &Session, css: &str, path: &Path) {
+    let file = s.find(css);
+    s.cmd(
+        "POST",
+        &format!("/element/{file}/value"),
+        Some(json!({ "text": path.display().to_string() })),
+    );
+}
+
+/// The staff imports the P3KE export through the page (report, import with progress);
+/// the drafter makes the confirmation letters of one kecamatan from the data.
+fn import_and_batch_flow(browser: Browser, app: support::App, p3ke: PathBuf) -> String {
+    let (mut s, driver, _dir) = open_session(&browser);
+    s.log_in(&app, "staf", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/calon/impor"));
+    s.wait_for_page("/calon/impor", "Impor data calon penerima");
+    upload_file(&s, "#f-berkas", &p3ke);
+    s.click("form[action=\"/calon/impor\"] button[type=\"submit\"]");
+    s.wait_for("the import's report", |s| {
+        Ok(s.path()?.starts_with("/calon/impor/") && s.try_text("h1")? == "Impor p3ke.csv")
+    });
+    let text = s.body_text();
+    assert!(
+        text.contains("Ekspor P3KE") && text.contains("1432 sah") && text.contains("68 ditolak"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sudah diubah spreadsheet menjadi angka"),
+        "the scientific NIK explained"
+    );
+    s.assert_no_horizontal_scroll("the import report");
+    s.screenshot("browser-import-report");
+    s.click("#impor");
+    s.wait_for("the import's outcome", |s| {
+        Ok(s.try_text("#hasil-impor")?.contains("1432 orang baru"))
+    });
+    s.goto(&app.url("/calon?wilayah=64.09.02"));
+    s.wait_for_page("/calon", "Calon penerima bantuan iuran");
+    let list = s.body_text();
+    assert!(list.contains("6409********") && list.contains("Calon"), "masked list");
+    s.screenshot("browser-candidates");
+    log_out(&s);
+
+    s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/kumpulan/baru?templat=surat-konfirmasi-desa"));
+    s.wait_for_page("/kumpulan/baru", "Kumpulan baru: Surat Konfirmasi kepada Desa/Kelurahan");
+    assert_eq!(s.value("#f-lampiran"), "data", "the data are the default source");
+    s.script("document.querySelector('#f-cakupan').value = '64.09.02'; return true;");
+    s.fill("#f-batas_waktu", "");
+    s.click("form[action^=\"/kumpulan/baru\"] button[type=\"submit\"]");
+    s.wait_for("the batch page", |s| {
+        Ok(s.path()?.starts_with("/kumpulan/") && s.body_text().contains("Surat dalam kumpulan"))
+    });
+    let batch_path = s.path().unwrap();
+    drop(s);
+    drop(driver);
+    batch_path
+}
+
+/// A village's reply registered by the staff and ticked row by row.
+fn reply_flow(browser: Browser, app: support::App, letter_id: i64) {
+    let (mut s, driver, _dir) = open_session(&browser);
+    s.log_in(&app, "staf", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/surat-masuk"));
+    s.wait_for_page("/surat-masuk", "Surat masuk");
+    s.script(&format!(
+        "document.querySelector('#f-balasan_untuk').value = '{letter_id}'; return true;"
+    ));
+    s.fill("#f-nomor_surat", "140/21/DS-BD/XI/2026");
+    s.script("document.querySelector('#f-tanggal_surat').value = '2026-11-19'; return true;");
+    s.fill("#f-hal", "Hasil konfirmasi calon penerima");
+    s.click("form[action=\"/surat-masuk\"] button[type=\"submit\"]");
+    s.wait_for("the incoming letter", |s| {
+        Ok(s.path()?.starts_with("/surat-masuk/") && s.try_text("h1")?.starts_with("SM/0001/"))
+    });
+    s.script("document.querySelectorAll('table.answers select').forEach(e => e.value = 'sesuai'); return true;");
+    s.click("#catat-hasil");
+    s.wait_for("the answers applied", |s| {
+        Ok(s.body_text().contains("Dikonfirmasi desa") && !s.body_text().contains("Daftar sementara desa"))
+    });
+    s.assert_no_horizontal_scroll("the incoming letter");
+    s.screenshot("browser-reply");
+    drop(s);
+    drop(driver);
+}
+
+/// BPJS's answer uploaded; the drafter drafts the SK from the final list.
+fn bpjs_and_sk_flow(browser: Browser, app: support::App, answer: PathBuf) -> String {
+    let (mut s, driver, _dir) = open_session(&browser);
+    s.log_in(&app, "staf", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/calon/bpjs"));
+    s.wait_for_page("/calon/bpjs", "Pengecekan BPJS Ketenagakerjaan dan SK");
+    upload_file(&s, "#f-berkas", &answer);
+    s.click("form[action=\"/calon/bpjs/jawaban\"] button[type=\"submit\"]");
+    s.wait_for("the answer applied", |s| {
+        Ok(s.try_text("p.notice")?.contains("Perubahan tersimpan"))
+    });
+    let text = s.body_text();
+    assert!(text.contains("1 sudah peserta"), "{text}");
+    log_out(&s);
+    s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
+    s.wait_for_page("/", "Tugas saya");
+    s.goto(&app.url("/calon/bpjs"));
+    s.wait_for_page("/calon/bpjs", "Pengecekan BPJS Ketenagakerjaan dan SK");
+    s.screenshot("browser-bpjs");
+    s.click("form[action=\"/calon/sk\"] button[type=\"submit\"]");
+    s.wait_for("the SK draft", |s| {
+        Ok(s.path()?.starts_with("/surat/") && s.body_text().contains("SK Penetapan"))
+    });
+    let path = s.path().unwrap();
+    drop(s);
+    drop(driver);
+    path
+}
+
+fn public_copy_flow(browser: Browser, app: support::App, verification: String) {
+    let (mut s, driver, _dir) = open_session(&browser);
+    s.goto(&app.url(&format!("/v/{verification}")));
+    s.wait_for("the verification page", |s| {
+        Ok(s.try_text("#salinan-umum")?.contains("NIK disamarkan"))
+    });
+    s.assert_no_horizontal_scroll("the verification page of the SK");
+    s.screenshot("browser-sk-verification");
+    drop(s);
+    drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_the_candidate_file_to_a_signed_sk_in_the_browser() {
+    let Some(browser) = find_browser() else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let test_db = support::sqlite().await;
+    let mut state = support::demo_state(&test_db).await;
+    let mut config = (*state.config).clone();
+    config.max_body_bytes = 4 * 1024 * 1024;
+    state.config = std::sync::Arc::new(config);
+    let p3ke = folder.path().join("p3ke.csv");
+    std::fs::write(&p3ke, include_str!("../data/candidates/p3ke.csv")).unwrap();
+    let app = support::spawn_app(state.clone()).await;
+    let b = browser.clone();
+    let batch_path = run_flow(move || import_and_batch_flow(b, app, p3ke)).await;
+    let batch_id: i64 = batch_path.trim_start_matches("/kumpulan/").parse().unwrap();
+
+    // Passed on and signed in bulk (the chain in the browser is another test's).
+    let d = crate::workflow::Demo::over(&state);
+    let db = &state.db;
+    for username in ["konseptor", "staf"] {
+        d.flow.submit_batch(&d.user(username).await, batch_id).await.unwrap();
+    }
+    let letters = naskah::workflow::batch_letters(db, 1, batch_id).await.unwrap();
+    let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, 1)).collect();
+    for (username, decision) in [
+        ("kabid", naskah::workflow::Decision::Paraf),
+        ("sekdis", naskah::workflow::Decision::Paraf),
+        ("kadis", naskah::workflow::Decision::TandaTangan),
+    ] {
+        let results = d
+            .flow
+            .decide_many(
+                &d.user(username).await,
+                &all,
+                &crate::workflow::request(decision, 1),
+                support::DEMO_PASSPHRASE,
+                |_, _| {},
+            )
+            .await
+            .unwrap();
+        assert!(results.iter().all(|(_, r)| r.is_ok()));
+    }
+    let app = support::spawn_app(state.clone()).await;
+    let (b, first) = (browser.clone(), letters[0].id);
+    run_flow(move || reply_flow(b, app, first)).await;
+
+    // The other villages answer through the domain: everyone confirmed.
+    use naskah::beneficiaries::replies;
+    let department = naskah::departments::get(db, 1).await.unwrap();
+    let staf = d.user("staf").await;
+    for letter in &letters[1..] {
+        let reply = naskah::incoming::register(
+            db,
+            &staf,
+            &department,
+            naskah::incoming::IncomingInput {
+                received_on: "2026-11-20".into(),
+                letter_number: format!("140/{}", letter.id),
+                letter_date: "2026-11-19".into(),
+                subject: "Hasil konfirmasi".into(),
+                reply_to_letter_id: Some(letter.id),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let answers: Vec<_> = replies::list_of_letter(db, 1, letter.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| (c.id, replies::Answer::Confirmed))
+            .collect();
+        replies::apply(db, &staf.actor(), &department, &reply, &answers, &[]).await.unwrap();
+    }
+    // BPJS's answer: the first one already a member.
+    let waiting = naskah::beneficiaries::bpjs::awaiting_check(db, 1).await.unwrap();
+    let mut answer = String::from("NIK;STATUS_KEPESERTAAN\r\n");
+    for (i, c) in waiting.iter().enumerate() {
+        answer.push_str(&format!("{};{}\r\n", c.nik, if i == 0 { "TERDAFTAR" } else { "TIDAK TERDAFTAR" }));
+    }
+    let answer_path = folder.path().join("jawaban-bpjs.csv");
+    std::fs::write(&answer_path, answer).unwrap();
+    let app = support::spawn_app(state.clone()).await;
+    let b = browser.clone();
+    let sk_path = run_flow(move || bpjs_and_sk_flow(b, app, answer_path)).await;
+    let sk_id: i64 = sk_path.trim_start_matches("/surat/").parse().unwrap();
+
+    let sk = naskah::workflow::get(db, 1, sk_id).await.unwrap();
+    let sk = d.flow.submit(&d.user("konseptor").await, sk.id, sk.version).await.unwrap();
+    let sk = d.flow.submit(&d.user("staf").await, sk.id, sk.version).await.unwrap();
+    let sk = d.through_chain(sk, 1, support::DEMO_PASSPHRASE).await;
+    let stored: Value = serde_json::from_str(&naskah::workflow::revision(db, sk.id, 1).await.unwrap().data).unwrap();
+    assert_eq!(
+        stored["penerima"].as_array().unwrap().len(),
+        waiting.len() - 1,
+        "everyone but the member"
+    );
+    let app = support::spawn_app(state.clone()).await;
+    let verification = sk.verification_id.clone().unwrap();
+    run_flow(move || public_copy_flow(browser, app, verification)).await;
+}
