@@ -50,6 +50,25 @@ pub async fn awaiting_check(db: &Db, department_id: i64) -> Result<Vec<Candidate
     Ok(rows)
 }
 
+/// The candidates an answer may name: those waiting, and the final ones (BPJS may find
+/// one insured after the SK; it then leaves by an amending decree).
+pub async fn answerable(db: &Db, department_id: i64) -> Result<Vec<Candidate>, Error> {
+    let mut list = awaiting_check(db, department_id).await?;
+    let (finals, _) = candidates::list(
+        db,
+        department_id,
+        &Filter {
+            status: Some(Status::Final),
+            ..Filter::default()
+        },
+        1_000_000,
+        0,
+    )
+    .await?;
+    list.extend(finals);
+    Ok(list)
+}
+
 /// The workbook for BPJS Ketenagakerjaan: one text row per confirmed candidate (NIKs
 /// as text, never numbers), the last two columns for BPJS to fill; a second sheet says
 /// who exported it, when, and what it may be used for.
@@ -238,6 +257,14 @@ pub async fn apply_answer(
     let mut tx = db.begin_write().await?;
     let mut applied = Applied::default();
     for a in answers {
+        // A final beneficiary confirmed as not insured stays as it is.
+        let (current,): (String,) = sqlx::query_as("SELECT status FROM candidates WHERE id = $1")
+            .bind(a.candidate_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !a.insured && current == Status::Final.key() {
+            continue;
+        }
         let (to, reason) = if a.insured {
             (
                 Status::Insured,

@@ -64,3 +64,60 @@ pub async fn sk_data(db: &Db, department: &Department, base: &Value) -> Result<(
     data.insert("jumlah_bulan".into(), json!(settings.months));
     Ok((Value::Object(data), list.len()))
 }
+
+/// The people an amending decree changes: who leaves the signed SK's list and who joins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub leaving: Vec<String>,
+    pub joining: Vec<String>,
+}
+
+/// The data of an amending decree of a signed SK: its data with the current final list
+/// and "Perubahan atas Keputusan … Nomor …" before what it is about; the changes
+/// against the signed list. `Error::Conflict` when nothing changed.
+pub async fn amendment_data(db: &Db, department: &Department, signed: &Value, number: &str) -> Result<(Value, Changes), Error> {
+    let (mut data, _) = sk_data(db, department, signed).await?;
+    let niks = |v: &Value| -> std::collections::BTreeMap<String, String> {
+        v["penerima"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p["nik"].as_str()?.to_string(), p["nama"].as_str().unwrap_or_default().to_string())))
+            .collect()
+    };
+    let (before, after) = (niks(signed), niks(&data));
+    let changes = Changes {
+        leaving: before
+            .iter()
+            .filter(|(k, _)| !after.contains_key(*k))
+            .map(|(_, n)| n.clone())
+            .collect(),
+        joining: after
+            .iter()
+            .filter(|(k, _)| !before.contains_key(*k))
+            .map(|(_, n)| n.clone())
+            .collect(),
+    };
+    if changes.leaving.is_empty() && changes.joining.is_empty() {
+        return Err(Error::Conflict(
+            "Daftar final sama dengan lampiran SK yang sudah ditandatangani.".into(),
+        ));
+    }
+    let about = signed["tentang"].as_str().unwrap_or_default();
+    if !about.starts_with("Perubahan atas") {
+        data["tentang"] = Value::String(format!("Perubahan atas Keputusan Kepala Dinas Nomor {number} tentang {about}"));
+    }
+    Ok((data, changes))
+}
+
+/// The signed SK in force (neither replaced nor revoked), newest first: (letter id, number).
+pub async fn current_sk(db: &Db, department_id: i64, template_id: &str) -> Result<Option<(i64, String)>, Error> {
+    Ok(sqlx::query_as::<sqlx::Any, (i64, String)>(
+        "SELECT id, number FROM letters WHERE department_id = $1 AND template_id = $2 AND number IS NOT NULL \
+         AND superseded_by IS NULL AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(department_id)
+    .bind(template_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}

@@ -108,8 +108,15 @@ pub async fn apply(
             );
             continue;
         };
-        if !rejected_now.contains(&r.replaces) && replaced.status() != Status::Rejected {
-            errors.add("_", format!("Pengganti untuk {}: calon itu belum ditolak desa.", replaced.name));
+        // A rejected candidate, or one BPJS found already insured, is replaced.
+        if !rejected_now.contains(&r.replaces) && !matches!(replaced.status(), Status::Rejected | Status::Insured) {
+            errors.add(
+                "_",
+                format!(
+                    "Pengganti untuk {}: calon itu belum ditolak desa atau dinyatakan sudah peserta BPJS.",
+                    replaced.name
+                ),
+            );
             continue;
         }
         let village = rules

@@ -414,8 +414,32 @@ impl Workflow {
     /// with the signed data, back with the original drafter. Once the correction is
     /// signed, the original shows as replaced (DIGANTI) with a link to it.
     pub async fn start_correction(&self, user: &User, letter_id: i64) -> Result<Letter, Error> {
+        self.start_replacement(user, letter_id, None, "ralat").await
+    }
+
+    /// An amending decree (keputusan perubahan): like a correction, it replaces the
+    /// signed decree once signed, but starts from new data (e.g. the final list after
+    /// beneficiaries were replaced) rather than the signed data.
+    pub async fn start_amendment(&self, user: &User, letter_id: i64, data: &Value) -> Result<Letter, Error> {
+        self.start_replacement(user, letter_id, Some(data), "perubahan").await
+    }
+
+    async fn start_replacement(&self, user: &User, letter_id: i64, new_data: Option<&Value>, kind: &str) -> Result<Letter, Error> {
         let original = get(&self.db, user.department_id, letter_id).await?;
-        self.may_withdraw(user, &original).await?;
+        match new_data {
+            // A correction repeats the signed text: its signer (or an administrator) decides.
+            None => self.may_withdraw(user, &original).await?,
+            // An amendment is a new decree drafted by the drafter and signed through the chain.
+            Some(_) if !user.has(Role::Drafter) => {
+                return Err(Error::Forbidden("Hanya konseptor yang dapat menyusun keputusan perubahan.".into()));
+            }
+            Some(_) if original.number.is_none() || original.revoked_at.is_some() => {
+                return Err(Error::Conflict(
+                    "Hanya keputusan yang sudah ditandatangani dan berlaku yang dapat diubah.".into(),
+                ));
+            }
+            Some(_) => {}
+        }
         let pending: Option<(i64,)> =
             sqlx::query_as::<Any, (i64,)>("SELECT id FROM letters WHERE corrects = $1 AND state IN ($2, $3) LIMIT 1")
                 .bind(original.id)
@@ -425,18 +449,21 @@ impl Workflow {
                 .await?;
         if let Some((id,)) = pending {
             return Err(Error::Conflict(format!(
-                "Ralat surat ini sudah dibuat dan sedang diproses (surat {id})."
+                "Ralat atau perubahan surat ini sudah dibuat dan sedang diproses (surat {id})."
             )));
         }
         let manifest = self.catalogue.get(&original.template_id)?.clone();
-        let data = revision(&self.db, original.id, original.revision).await?.fields();
+        let data = match new_data {
+            Some(data) => data.clone(),
+            None => revision(&self.db, original.id, original.revision).await?.fields(),
+        };
         let number = original.number.clone().unwrap_or_default();
         self.insert_letter(
             user,
             original.created_by,
             &manifest,
             &data,
-            &format!("ralat atas surat nomor {number}"),
+            &format!("{kind} atas surat nomor {number}"),
             &original.classification_code,
             Some(original.id),
         )

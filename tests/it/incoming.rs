@@ -568,5 +568,93 @@ async fn from_the_candidate_files_to_a_signed_sk() {
                 "{label}: full NIKs in the signed PDF"
             );
         }
+
+        // After the SK, BPJS finds one beneficiary insured; the village proposes a
+        // replacement, BPJS clears them; an amending decree replaces the SK.
+        let number = signed.number.clone().unwrap();
+        let insured_nik = expected.iter().next().unwrap().clone();
+        let answerable = naskah::beneficiaries::bpjs::answerable(db, 1).await.unwrap();
+        let late =
+            naskah::beneficiaries::bpjs::read_answer(format!("NIK,STATUS\n{insured_nik},TERDAFTAR\n").as_bytes(), &answerable).unwrap();
+        naskah::beneficiaries::bpjs::apply_answer(db, &actor, &department, "susulan.csv", &late, None)
+            .await
+            .unwrap();
+        let gone = candidates::by_nik(db, 1, &insured_nik).await.unwrap().unwrap();
+        assert_eq!(gone.status(), Status::Insured, "{label}");
+        let village_letter = gone.letter_id.unwrap();
+        let reply = incoming::register(
+            db,
+            &staf,
+            &department,
+            IncomingInput {
+                received_on: "2026-11-21".into(),
+                letter_number: "140/99/2026".into(),
+                letter_date: "2026-11-21".into(),
+                subject: "Usulan pengganti".into(),
+                reply_to_letter_id: Some(village_letter),
+                ..IncomingInput::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let newcomer = format!("{}4107900007", &gone.nik[..6]);
+        replies::apply(
+            db,
+            &actor,
+            &department,
+            &reply,
+            &[],
+            &[Replacement {
+                replaces: gone.id,
+                nik: newcomer.clone(),
+                name: "Rina Wati".into(),
+                sex: "P".into(),
+                birth_date: "1990-07-01".into(),
+                ..Replacement::default()
+            }],
+        )
+        .await
+        .unwrap();
+        let waiting = naskah::beneficiaries::bpjs::awaiting_check(db, 1).await.unwrap();
+        let cleared =
+            naskah::beneficiaries::bpjs::read_answer(format!("NIK,STATUS\n{newcomer},TIDAK TERDAFTAR\n").as_bytes(), &waiting).unwrap();
+        naskah::beneficiaries::bpjs::apply_answer(db, &actor, &department, "susulan-2.csv", &cleared, None)
+            .await
+            .unwrap();
+        let (data, changes) = naskah::beneficiaries::decree::amendment_data(db, &department, &stored, &number)
+            .await
+            .unwrap();
+        assert_eq!((changes.leaving.len(), changes.joining.len()), (1, 1), "{label}");
+        assert!(
+            data["tentang"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Perubahan atas Keputusan Kepala Dinas Nomor {number}"))
+        );
+        let amendment = d.flow.start_amendment(&konseptor, signed.id, &data).await.unwrap();
+        let amendment = d.flow.submit(&konseptor, amendment.id, amendment.version).await.unwrap();
+        let amendment = d.flow.submit(&staf, amendment.id, amendment.version).await.unwrap();
+        let amendment = d.through_chain(amendment, 1, DEMO_PASSPHRASE).await;
+        assert_ne!(amendment.number, signed.number);
+        let original = workflow::get(db, 1, signed.id).await.unwrap();
+        assert_eq!(original.superseded_by, Some(amendment.id), "{label}: the SK is replaced");
+        let amended: serde_json::Value = serde_json::from_str(&workflow::revision(db, amendment.id, 1).await.unwrap().data).unwrap();
+        let now: std::collections::BTreeSet<String> = amended["penerima"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["nik"].as_str().unwrap().to_string())
+            .collect();
+        let mut wanted = expected.clone();
+        wanted.remove(&insured_nik);
+        wanted.insert(newcomer);
+        assert_eq!(now, wanted, "{label}");
+        assert!(
+            naskah::beneficiaries::decree::amendment_data(db, &department, &amended, "x")
+                .await
+                .is_err(),
+            "nothing left to amend"
+        );
     }
 }

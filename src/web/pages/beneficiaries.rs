@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
             post(bpjs_answer).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD)),
         )
         .route("/calon/sk", post(draft_sk))
+        .route("/calon/sk/perubahan", post(draft_amendment))
 }
 
 fn actor(user: &SessionUser) -> Actor {
@@ -790,8 +791,20 @@ async fn bpjs_with(
         vec![],
     );
     let mut forms = vec![answer_form];
+    let current = beneficiaries::decree::current_sk(&state.db, user.department.id, crate::bench::SK).await?;
     if finals > 0 && user.user.has(Role::Drafter) {
-        forms.push(sk_form);
+        match &current {
+            None => forms.push(sk_form),
+            Some((_, number)) => forms.push(Form::new(
+                &format!("Keputusan perubahan atas SK {number}"),
+                "/calon/sk/perubahan",
+                user.csrf(),
+                "Buat konsep keputusan perubahan",
+                vec![Field::text("catatan", "Catatan", "").help(
+                    "Lampiran keputusan perubahan memuat daftar final saat ini; setelah ditandatangani, SK lama dinyatakan DIGANTI.",
+                )],
+            )),
+        }
     }
     let mut shell = Shell::for_user(user, "Pengecekan BPJS", "/calon");
     shell.notice = notice.into();
@@ -862,7 +875,7 @@ async fn bpjs_answer(State(state): State<AppState>, user: SessionUser, multipart
         )
         .await;
     }
-    let waiting = beneficiaries::bpjs::awaiting_check(&state.db, user.department.id).await?;
+    let waiting = beneficiaries::bpjs::answerable(&state.db, user.department.id).await?;
     let outcome = match beneficiaries::bpjs::read_answer(&bytes, &waiting) {
         Ok(answers) => {
             beneficiaries::bpjs::apply_answer(&state.db, &actor(&user), &user.department, &file_name, &answers, incoming_id).await
@@ -908,5 +921,23 @@ async fn draft_sk(State(state): State<AppState>, user: SessionUser, CsrfForm(_):
             &format!("disusun dari daftar final ({count} penerima)"),
         )
         .await?;
+    Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
+}
+
+/// An amending decree of the SK in force, with the current final list.
+async fn draft_amendment(State(state): State<AppState>, user: SessionUser, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    let (sk_id, number) = beneficiaries::decree::current_sk(&state.db, user.department.id, crate::bench::SK)
+        .await?
+        .ok_or(PageError(Failure::Conflict("Belum ada SK yang berlaku untuk diubah.".into())))?;
+    let signed = crate::workflow::revision(
+        &state.db,
+        sk_id,
+        crate::workflow::get(&state.db, user.department.id, sk_id).await?.revision,
+    )
+    .await?
+    .fields();
+    let (data, _) = beneficiaries::decree::amendment_data(&state.db, &user.department, &signed, &number).await?;
+    let letter = state.workflow().start_amendment(&user.user, sk_id, &data).await?;
     Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
 }
