@@ -120,6 +120,13 @@ pub(super) struct ImportResult {
 /// The child's work: the file made in memory (as an upload would hold it), checked and
 /// imported; printed as one JSON line.
 pub fn child(rows: usize) -> anyhow::Result<String> {
+    // A thread of its own: the caller may already be inside a runtime.
+    std::thread::spawn(move || child_in_thread(rows))
+        .join()
+        .map_err(|_| anyhow::anyhow!("the import benchmark panicked"))?
+}
+
+fn child_in_thread(rows: usize) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let dir = std::env::temp_dir().join(format!("naskah-bench-import-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

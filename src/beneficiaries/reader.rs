@@ -111,7 +111,7 @@ impl Table {
                 sheet: String::new(),
             },
             headers: Vec::new(),
-            text: text.into_bytes().into(),
+            text: Arc::from(text.as_bytes()),
         };
         table.headers = table.read_headers()?;
         Ok(table)
@@ -153,9 +153,10 @@ impl Table {
 }
 
 /// The text of a CSV file and the name of its encoding.
-fn decode(bytes: &[u8]) -> (String, &'static str, bool) {
+/// A file in UTF-8 is borrowed, not copied: a large export is held once.
+fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, &'static str, bool) {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return (String::from_utf8_lossy(rest).into_owned(), "UTF-8", true);
+        return (String::from_utf8_lossy(rest), "UTF-8", true);
     }
     for (bom, encoding, name) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
@@ -163,15 +164,15 @@ fn decode(bytes: &[u8]) -> (String, &'static str, bool) {
     ] {
         if bytes.starts_with(bom) {
             let (text, _) = encoding.decode_with_bom_removal(bytes);
-            return (text.into_owned(), name, true);
+            return (text, name, true);
         }
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_string(), "UTF-8", false),
+        Ok(text) => (std::borrow::Cow::Borrowed(text), "UTF-8", false),
         // Spreadsheets on Windows save "CSV" in the ANSI code page.
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), "Windows-1252", false)
+            (text, "Windows-1252", false)
         }
     }
 }
