@@ -44,3 +44,6 @@ CREATE TABLE dispositions (
 CREATE INDEX dispositions_to ON dispositions (to_user_id, done_at);
 
 ALTER TABLE candidate_events ADD COLUMN incoming_id INTEGER REFERENCES incoming_letters (id);
+
+-- Replies and the BPJS check look candidates up by their confirmation letter.
+CREATE INDEX candidates_letter ON candidates (letter_id);

@@ -125,20 +125,7 @@ pub fn export_xlsx(list: &[Candidate], villages: &Villages, stamp: &str) -> Resu
 
 /// Records in the audit log that the list (with full NIKs) left the system.
 pub async fn record_export(db: &Db, actor: &Actor, department_id: i64, rows: usize) -> Result<(), Error> {
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
-        Event {
-            department_id: Some(department_id),
-            actor,
-            action: "candidates.exported_for_bpjs",
-            subject: format!("department:{department_id}"),
-            details: serde_json::json!({ "rows": rows }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    candidates::record_export(db, actor, department_id, "bpjs", rows).await
 }
 
 /// One line of BPJS's answer.

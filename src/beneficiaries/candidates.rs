@@ -138,8 +138,8 @@ fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
         sql.push_str(&format!(" AND region_code LIKE ${}", binds.len() + 1));
     }
     if let Some(letter_id) = filter.letter_id {
-        binds.push(letter_id.to_string());
-        sql.push_str(&format!(" AND CAST(letter_id AS TEXT) = ${}", binds.len() + 1));
+        // An integer, so it can stand in the text and the index on it is used.
+        sql.push_str(&format!(" AND letter_id = {letter_id}"));
     }
     let text = filter.text.trim();
     if !text.is_empty() {
@@ -384,6 +384,25 @@ pub async fn change_status(db: &Db, actor: &Actor, department_id: i64, ids: &[i6
             action: "candidates.status_changed",
             subject: format!("department:{department_id}"),
             details: serde_json::json!({ "candidates": ids, "to": to.key(), "reason": change.reason, "letter": change.letter_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records in the audit log that a list with full NIKs left the system: what it was
+/// for (`bpjs`, `daftar-isian`...), who took it, how many people.
+pub async fn record_export(db: &Db, actor: &Actor, department_id: i64, what: &str, rows: usize) -> Result<(), Error> {
+    let mut tx = db.begin_write().await?;
+    audit::record(
+        &mut tx,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "candidates.exported",
+            subject: format!("department:{department_id}"),
+            details: serde_json::json!({ "for": what, "rows": rows }),
         },
     )
     .await?;

@@ -72,6 +72,62 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Checks and stores the department's rules, with an audit entry.
+    pub async fn save(self, db: &Db, actor: &crate::audit::Actor, department_id: i64) -> Result<Settings, Error> {
+        let mut errors = FieldErrors::default();
+        if !(15..=70).contains(&self.min_age) {
+            errors.add("umur_min", "Umur terendah antara 15 dan 70 tahun.");
+        }
+        if !(self.min_age..=100).contains(&self.max_age) {
+            errors.add(
+                "umur_max",
+                "Umur tertinggi tidak kurang dari umur terendah dan paling tinggi 100 tahun.",
+            );
+        }
+        if !(1..=10_000_000).contains(&self.monthly_rupiah) {
+            errors.add("iuran", "Iuran per bulan antara Rp1 dan Rp10.000.000.");
+        }
+        if !(1..=12).contains(&self.months) {
+            errors.add("bulan", "Jumlah bulan antara 1 dan 12.");
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let mut tx = db.begin_write().await?;
+        sqlx::query("DELETE FROM beneficiary_settings WHERE department_id = $1")
+            .bind(department_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO beneficiary_settings (department_id, min_age, max_age, monthly_rupiah, months, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(department_id)
+        .bind(self.min_age)
+        .bind(self.max_age)
+        .bind(self.monthly_rupiah)
+        .bind(self.months)
+        .bind(crate::db::now())
+        .execute(&mut *tx)
+        .await?;
+        crate::audit::record(
+            &mut tx,
+            crate::audit::Event {
+                department_id: Some(department_id),
+                actor,
+                action: "beneficiaries.settings_saved",
+                subject: format!("department:{department_id}"),
+                details: serde_json::json!({
+                    "min_age": self.min_age, "max_age": self.max_age,
+                    "monthly_rupiah": self.monthly_rupiah, "months": self.months,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self)
+    }
+
     pub async fn load(db: &Db, department_id: i64) -> Result<Settings, Error> {
         Ok(sqlx::query_as::<Any, Settings>(
             "SELECT min_age, max_age, monthly_rupiah, months FROM beneficiary_settings WHERE department_id = $1",

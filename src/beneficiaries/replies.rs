@@ -137,7 +137,12 @@ pub async fn apply(
             ],
         ) {
             Ok(checked) => {
-                if let Some(known) = candidates::by_nik(db, department.id, &checked.nik).await? {
+                if new_people
+                    .iter()
+                    .any(|(_, _, p): &(i64, String, import::Checked)| p.nik == checked.nik)
+                {
+                    errors.add("_", format!("Pengganti {}: NIK yang sama diusulkan dua kali.", i + 1));
+                } else if let Some(known) = candidates::by_nik(db, department.id, &checked.nik).await? {
                     errors.add(
                         "_",
                         format!(

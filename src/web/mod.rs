@@ -120,7 +120,13 @@ async fn guard_body_size(State(state): State<AppState>, request: Request, next: 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
+    // A regency's candidate export is larger than any form: its import page takes more.
+    let limit = if request.uri().path() == "/calon/impor" {
+        state.config.max_body_bytes.max(pages::CANDIDATE_UPLOAD_LIMIT)
+    } else {
+        state.config.max_body_bytes
+    };
+    if declared.is_some_and(|n| n > limit) {
         return if wants_json(request.uri().path()) {
             ApiError(Failure::TooLarge).into_response()
         } else {

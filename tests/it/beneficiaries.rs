@@ -375,6 +375,30 @@ async fn the_import_pages_check_report_import_and_mask() {
     let mut staff = support::logged_in(&state, "staf").await;
     let csrf = staff.csrf_of("/calon/impor").await;
 
+    // A regency's export is larger than the forms' limit (64 KB in tests): the import
+    // page alone takes it.
+    let (content_type, body) = multipart(&[("csrf", &csrf)], "besar.csv", &vec![b'x'; 70 * 1024]);
+    let declared = body.len().to_string();
+    let big = staff
+        .send(
+            "POST",
+            "/penerima/impor",
+            Some(&content_type),
+            body.clone(),
+            &[("content-length", &declared)],
+        )
+        .await;
+    assert_eq!(big.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    let big = staff
+        .send("POST", "/calon/impor", Some(&content_type), body, &[("content-length", &declared)])
+        .await;
+    assert_eq!(
+        big.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "read, then refused as no table: {}",
+        big.body
+    );
+
     // A file that is not a table is refused on the form, nothing kept.
     let (content_type, body) = multipart(&[("csrf", &csrf)], "kosong.csv", b"");
     let reply = staff.send("POST", "/calon/impor", Some(&content_type), body, &[]).await;
@@ -534,4 +558,72 @@ async fn a_batch_from_the_candidate_data_puts_each_on_its_village_list() {
             "other kecamatan still wait"
         );
     }
+}
+
+#[tokio::test]
+async fn the_programme_rules_are_settings_used_by_the_checks() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let db = &state.db;
+    let actor = Actor::System("uji");
+    let department = departments::get(db, 1).await.unwrap();
+    assert_eq!(naskah::beneficiaries::Settings::load(db, 1).await.unwrap().monthly_rupiah, 16_800);
+    let bad = naskah::beneficiaries::Settings {
+        min_age: 40,
+        max_age: 30,
+        monthly_rupiah: 0,
+        months: 13,
+    }
+    .save(db, &actor, 1)
+    .await;
+    let Err(Error::Invalid(errors)) = bad else { panic!("refused") };
+    assert_eq!(errors.0.len(), 3, "{errors:?}");
+    let default_check = import::check(db, &actor, &department, upload("p3ke.csv", P3KE)).await.unwrap();
+    naskah::beneficiaries::Settings {
+        min_age: 30,
+        max_age: 64,
+        monthly_rupiah: 20_000,
+        months: 6,
+    }
+    .save(db, &actor, 1)
+    .await
+    .unwrap();
+    let stricter = import::check(db, &actor, &department, upload("p3ke.csv", P3KE)).await.unwrap();
+    assert!(stricter.rows_valid < default_check.rows_valid, "younger than 30 refused");
+    let report = import::report(db, stricter.id).await.unwrap();
+    assert!(report.iter().any(|p| p.code == "age_out_of_range" && p.message.contains("30–64")));
+
+    // Only an administrator changes them, through the settings page.
+    let mut admin = support::logged_in(&state, "agendaris").await;
+    let csrf = admin.csrf_of("/pengaturan/bantuan").await;
+    let refused = admin
+        .post_form(
+            "/pengaturan/bantuan",
+            &[
+                ("csrf", &csrf),
+                ("umur_min", "delapan belas"),
+                ("umur_max", "64"),
+                ("iuran", "16.800"),
+                ("bulan", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("bilangan bulat"));
+    let saved = admin
+        .post_form(
+            "/pengaturan/bantuan",
+            &[
+                ("csrf", &csrf),
+                ("umur_min", "18"),
+                ("umur_max", "64"),
+                ("iuran", "16.800"),
+                ("bulan", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, axum::http::StatusCode::SEE_OTHER);
+    assert_eq!(naskah::beneficiaries::Settings::load(db, 1).await.unwrap().monthly_rupiah, 16_800);
+    let mut staff = support::logged_in(&state, "staf").await;
+    assert_eq!(staff.get("/pengaturan/bantuan").await.status, axum::http::StatusCode::FORBIDDEN);
 }

@@ -578,6 +578,7 @@ async fn blank_list(State(state): State<AppState>, user: SessionUser, Path(id): 
     let letter = reply_letter(&state, &user, id).await?;
     let letter_id = letter.reply_to_letter_id.ok_or(PageError(Failure::NotFound))?;
     let on_list = replies::list_of_letter(&state.db, user.department.id, letter_id).await?;
+    beneficiaries::candidates::record_export(&state.db, &actor(&user), user.department.id, "daftar-isian", on_list.len()).await?;
     let failed = |e: csv::Error| PageError(Failure::Internal(e.to_string()));
     let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
     out.write_record([format!(

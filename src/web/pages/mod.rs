@@ -33,7 +33,7 @@ use super::{
     error::{Failure, PageError},
 };
 use crate::{accounts, departments};
-pub use beneficiaries::ImportJobs;
+pub use beneficiaries::{ImportJobs, MAX_UPLOAD as CANDIDATE_UPLOAD_LIMIT};
 pub use letters::BulkJobs;
 pub use view::*;
 
