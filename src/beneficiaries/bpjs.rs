@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::{
     Error,
-    candidates::{self, Candidate, Change, Filter, Status},
+    candidates::{self, Candidate, Change, Status},
     import::{self, Villages},
     reader::Table,
 };
@@ -36,36 +36,14 @@ pub const EXPORT_COLUMNS: [&str; 11] = [
 
 /// The candidates waiting for the check: confirmed by their village.
 pub async fn awaiting_check(db: &Db, department_id: i64) -> Result<Vec<Candidate>, Error> {
-    let (rows, _) = candidates::list(
-        db,
-        department_id,
-        &Filter {
-            status: Some(Status::Confirmed),
-            ..Filter::default()
-        },
-        1_000_000,
-        0,
-    )
-    .await?;
-    Ok(rows)
+    candidates::with_status(db, department_id, Status::Confirmed).await
 }
 
 /// The candidates an answer may name: those waiting, and the final ones (BPJS may find
 /// one insured after the SK; it then leaves by an amending decree).
 pub async fn answerable(db: &Db, department_id: i64) -> Result<Vec<Candidate>, Error> {
     let mut list = awaiting_check(db, department_id).await?;
-    let (finals, _) = candidates::list(
-        db,
-        department_id,
-        &Filter {
-            status: Some(Status::Final),
-            ..Filter::default()
-        },
-        1_000_000,
-        0,
-    )
-    .await?;
-    list.extend(finals);
+    list.extend(candidates::with_status(db, department_id, Status::Final).await?);
     Ok(list)
 }
 
@@ -158,12 +136,7 @@ fn insured(status: &str) -> Option<bool> {
 /// named; nothing is returned unless all are sound.
 pub fn read_answer(bytes: &[u8], waiting: &[Candidate]) -> Result<Vec<Answer>, Error> {
     let table = Table::open(bytes)?;
-    let find = |names: &[&str]| {
-        table
-            .headers
-            .iter()
-            .position(|h| names.contains(&import::normalise_header(h).as_str()))
-    };
+    let find = |names: &[&str]| table.column(names);
     let (Some(nik_at), Some(status_at)) = (
         find(&["nik", "no nik", "nomor induk kependudukan"]),
         find(&["status kepesertaan", "status", "kepesertaan", "hasil"]),

@@ -172,6 +172,15 @@ pub async fn list(db: &Db, department_id: i64, filter: &Filter, limit: i64, offs
     Ok((rows, total))
 }
 
+/// Every candidate in a status, by village and name.
+pub async fn with_status(db: &Db, department_id: i64, status: Status) -> Result<Vec<Candidate>, Error> {
+    let filter = Filter {
+        status: Some(status),
+        ..Filter::default()
+    };
+    Ok(list(db, department_id, &filter, i64::MAX, 0).await?.0)
+}
+
 /// How many candidates are in each status.
 pub async fn counts(db: &Db, department_id: i64) -> Result<Vec<(Status, i64)>, Error> {
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM candidates WHERE department_id = $1 GROUP BY status")

@@ -7,25 +7,14 @@ use serde_json::{Value, json};
 
 use super::{
     Error, Settings,
-    candidates::{self, Candidate, Filter, Status},
+    candidates::{self, Candidate, Status},
     import::Villages,
 };
 use crate::{db::Db, departments::Department};
 
 /// The final list, by kecamatan, village and name.
 pub async fn final_list(db: &Db, department_id: i64) -> Result<Vec<Candidate>, Error> {
-    let (rows, _) = candidates::list(
-        db,
-        department_id,
-        &Filter {
-            status: Some(Status::Final),
-            ..Filter::default()
-        },
-        1_000_000,
-        0,
-    )
-    .await?;
-    Ok(rows)
+    candidates::with_status(db, department_id, Status::Final).await
 }
 
 /// The rows of the SK's `penerima` table.

@@ -1031,13 +1031,7 @@ pub async fn remap(
 async fn store_report(conn: &mut AnyConnection, id: i64, report: &[Problem]) -> Result<(), Error> {
     for chunk in report.chunks(CHUNK) {
         let mut sql = String::from("INSERT INTO candidate_import_problems (import_id, line, column_name, code, refused, message) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
-        }
+        push_rows(&mut sql, chunk.len(), 6, 1, "(", ")");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in chunk {
             query = query
@@ -1192,6 +1186,25 @@ pub async fn apply(
     get(db, department.id, id).await
 }
 
+/// Appends `rows` comma-separated tuples of `width` numbered placeholders each, the first
+/// one `$first`, every tuple between `open` and `close` (which may hold fixed values).
+fn push_rows(sql: &mut String, rows: usize, width: usize, first: usize, open: &str, close: &str) {
+    use std::fmt::Write as _;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str(open);
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", first + row * width + column);
+        }
+        sql.push_str(close);
+    }
+}
+
 /// Writes one chunk: new candidates (a NIK already there is left as it is), then one
 /// source row per line, joined to the candidate by NIK.
 async fn insert_chunk(
@@ -1205,22 +1218,7 @@ async fn insert_chunk(
     let mut sql = String::from(
         "INSERT INTO candidates (department_id, nik, name, sex, birth_date, address, region_code, occupation, status, import_id, created_at, updated_at) VALUES ",
     );
-    for i in 0..rows.len() {
-        let b = i * 7;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'kandidat', $2, $3, $3)",
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9,
-            b + 10
-        ));
-    }
+    push_rows(&mut sql, rows.len(), 7, 4, "($1, ", ", 'kandidat', $2, $3, $3)");
     sql.push_str(" ON CONFLICT (department_id, nik) DO NOTHING");
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
         .bind(department_id)
@@ -1239,13 +1237,7 @@ async fn insert_chunk(
     query.execute(&mut *conn).await?;
 
     let mut sql = String::from("WITH v (nik, line, source_ref, name, region_code, occupation) AS (VALUES ");
-    for i in 0..rows.len() {
-        let b = i * 6;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 4, b + 5, b + 6, b + 7, b + 8, b + 9));
-    }
+    push_rows(&mut sql, rows.len(), 6, 4, "(", ")");
     sql.push_str(
         ") INSERT INTO candidate_sources (candidate_id, import_id, source, line, source_ref, name, region_code, occupation) \
          SELECT c.id, $2, $3, v.line, v.source_ref, v.name, v.region_code, v.occupation \
@@ -1266,4 +1258,54 @@ async fn insert_chunk(
     }
     query.execute(&mut *conn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_on_across_rows() {
+        let mut sql = String::new();
+        push_rows(&mut sql, 2, 2, 4, "($1, ", ", 'x')");
+        assert_eq!(sql, "($1, $4, $5, 'x'),($1, $6, $7, 'x')");
+    }
+
+    #[test]
+    fn a_person_typed_into_a_form_is_checked_like_a_row() {
+        let regions = crate::regions::parse_csv(crate::regions::DEMO_REGENCY_CSV).unwrap();
+        let rules = Rules {
+            today: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+            settings: Settings::default(),
+            villages: Villages::new("Kabupaten Penajam Paser Utara", &regions),
+        };
+        let ok = check_one(
+            &rules,
+            &[
+                ("nik", "6409015507880003"),
+                ("nama", " siti  aminah"),
+                ("jenis_kelamin", "P"),
+                ("tanggal_lahir", "1988-07-15"),
+                ("kode_wilayah", "64.09.01.1005"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.name.as_str(), ok.sex, ok.region_code.as_str()),
+            ("SITI AMINAH", "P", "64.09.01.1005")
+        );
+        let refused = check_one(
+            &rules,
+            &[
+                ("nik", "6409015507880003"),
+                ("nama", "Siti"),
+                ("jenis_kelamin", "L"),
+                ("tanggal_lahir", "1988-07-15"),
+                ("kode_wilayah", "64.09.01.1005"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(refused[0].code, "nik_sex_mismatch");
+        assert_eq!(refused[0].column_name, "jenis_kelamin");
+    }
 }

@@ -139,6 +139,14 @@ impl Table {
         Ok(headers)
     }
 
+    /// The first column whose header is one of `names` (compared normalised: lower case,
+    /// punctuation as spaces).
+    pub fn column(&self, names: &[&str]) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| names.contains(&super::import::normalise_header(h).as_str()))
+    }
+
     /// The records after the header.
     pub fn records(&self) -> Records {
         let mut reader = self.reader();

@@ -289,12 +289,7 @@ pub struct FilledList {
 /// birth, occupation and address. Every faulty line is named.
 pub fn read_filled_list(bytes: &[u8], on_list: &[Candidate]) -> Result<FilledList, Error> {
     let table = Table::open(bytes)?;
-    let find = |names: &[&str]| {
-        table
-            .headers
-            .iter()
-            .position(|h| names.contains(&import::normalise_header(h).as_str()))
-    };
+    let find = |names: &[&str]| table.column(names);
     let nik_at = find(&["nik"]);
     let result_at = find(&["hasil", "hasil verifikasi", "keterangan hasil", "status"]);
     let (Some(nik_at), Some(result_at)) = (nik_at, result_at) else {

@@ -25,6 +25,31 @@ use crate::{
 
 const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
 
+/// The confirmation letters of one kecamatan (or all, with "") made by the drafter from
+/// the candidates not yet on a list, as the batch page does.
+pub async fn batch_from_data(d: &Demo, scope: &str) -> (workflow::batch::Batch, Vec<workflow::Letter>) {
+    let db = &d.flow.db;
+    let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
+    let per_village = manifest.per_village.clone().unwrap();
+    let table = manifest.field(&per_village.rows_field).unwrap();
+    let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
+    let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
+        .await
+        .unwrap();
+    let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+    let new = NewBatch {
+        template_id: manifest.id.clone(),
+        scope: plan.scope.clone(),
+        scope_label: plan.scope_label.clone(),
+        shared_data: shared.clone(),
+        source_name: "data calon penerima".into(),
+        source_rows: plan.total_rows as i64,
+        rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
+    };
+    let drafts = batches::drafts(&per_village, &plan, &shared, true);
+    d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap()
+}
+
 /// The P3KE file imported and the confirmation letters of one kecamatan made from it,
 /// the first of them signed.
 pub async fn signed_confirmation(d: &Demo, scope: &str) -> workflow::Letter {
@@ -45,25 +70,7 @@ pub async fn signed_confirmation(d: &Demo, scope: &str) -> workflow::Letter {
     .await
     .unwrap();
     import::apply(db, &actor, &department, checked.id, &|_, _| {}).await.unwrap();
-    let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
-    let per_village = manifest.per_village.clone().unwrap();
-    let table = manifest.field(&per_village.rows_field).unwrap();
-    let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
-    let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
-        .await
-        .unwrap();
-    let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
-    let new = NewBatch {
-        template_id: manifest.id.clone(),
-        scope: plan.scope.clone(),
-        scope_label: plan.scope_label.clone(),
-        shared_data: shared.clone(),
-        source_name: "data calon penerima".into(),
-        source_rows: plan.total_rows as i64,
-        rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
-    };
-    let drafts = batches::drafts(&per_village, &plan, &shared, true);
-    let (_, letters) = d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap();
+    let (_, letters) = batch_from_data(d, scope).await;
     let letter = letters.into_iter().next().unwrap();
     let letter = d.flow.submit(&d.user("konseptor").await, letter.id, letter.version).await.unwrap();
     let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();
@@ -411,25 +418,7 @@ async fn from_the_candidate_files_to_a_signed_sk() {
         }
         // Waru: the smallest kecamatan.
         let scope = "64.09.02";
-        let manifest = d.flow.catalogue.get("surat-konfirmasi-desa").unwrap().clone();
-        let per_village = manifest.per_village.clone().unwrap();
-        let table = manifest.field(&per_village.rows_field).unwrap();
-        let waiting = candidates::awaiting_list(db, 1, scope).await.unwrap();
-        let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
-            .await
-            .unwrap();
-        let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
-        let new = NewBatch {
-            template_id: manifest.id.clone(),
-            scope: plan.scope.clone(),
-            scope_label: plan.scope_label.clone(),
-            shared_data: shared.clone(),
-            source_name: "data calon penerima".into(),
-            source_rows: plan.total_rows as i64,
-            rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
-        };
-        let drafts = batches::drafts(&per_village, &plan, &shared, true);
-        let (batch, _) = d.flow.create_batch(&d.user("konseptor").await, &new, drafts).await.unwrap();
+        let (batch, _) = batch_from_data(&d, scope).await;
         for username in ["konseptor", "staf"] {
             d.flow.submit_batch(&d.user(username).await, batch.id).await.unwrap();
         }
