@@ -828,7 +828,25 @@ async fn village_letters_go_out_one_village_confirms_and_the_dashboard_shows_the
     let batch_id: i64 = batch_path.trim_start_matches("/kumpulan/").parse().unwrap();
 
     // Passed on and signed in bulk (the chain in the browser is another test's).
-    let d = crate::workflow::Demo::over(&state);
+    let letters = signed_in_bulk(&state, batch_id).await;
+    // The running service e-mails them by itself.
+    let app = support::spawn_app(state.clone()).await;
+    let started = Instant::now();
+    while sink.messages().len() < letters.len() && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let messages = sink.messages();
+    assert_eq!(messages.len(), letters.len());
+    let (text, _) = crate::mail::parts(&messages[0]);
+    let link = text.split_whitespace().find(|w| w.contains("/tanda-terima/")).unwrap();
+    let receipt = app.url(&link[link.find("/tanda-terima/").unwrap()..]);
+    let count = letters.len();
+    run_flow(move || receipt_and_dashboard_flow(browser_again, app, receipt, batch_id, count)).await;
+}
+
+/// A batch passed on by the drafter and the typist, then initialled and signed in bulk.
+async fn signed_in_bulk(state: &naskah::web::AppState, batch_id: i64) -> Vec<naskah::workflow::Letter> {
+    let d = crate::workflow::Demo::over(state);
     for username in ["konseptor", "staf"] {
         d.flow.submit_batch(&d.user(username).await, batch_id).await.unwrap();
     }
@@ -852,19 +870,7 @@ async fn village_letters_go_out_one_village_confirms_and_the_dashboard_shows_the
             .unwrap();
         assert!(results.iter().all(|(_, r)| r.is_ok()));
     }
-    // The running service e-mails them by itself.
-    let app = support::spawn_app(state.clone()).await;
-    let started = Instant::now();
-    while sink.messages().len() < letters.len() && started.elapsed() < Duration::from_secs(30) {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let messages = sink.messages();
-    assert_eq!(messages.len(), letters.len());
-    let (text, _) = crate::mail::parts(&messages[0]);
-    let link = text.split_whitespace().find(|w| w.contains("/tanda-terima/")).unwrap();
-    let receipt = app.url(&link[link.find("/tanda-terima/").unwrap()..]);
-    let count = letters.len();
-    run_flow(move || receipt_and_dashboard_flow(browser_again, app, receipt, batch_id, count)).await;
+    naskah::workflow::batch_letters(&state.db, 1, batch_id).await.unwrap()
 }
 
 fn log_out(s: &Session) {
@@ -1024,29 +1030,7 @@ async fn from_the_candidate_file_to_a_signed_sk_in_the_browser() {
     // Passed on and signed in bulk (the chain in the browser is another test's).
     let d = crate::workflow::Demo::over(&state);
     let db = &state.db;
-    for username in ["konseptor", "staf"] {
-        d.flow.submit_batch(&d.user(username).await, batch_id).await.unwrap();
-    }
-    let letters = naskah::workflow::batch_letters(db, 1, batch_id).await.unwrap();
-    let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, 1)).collect();
-    for (username, decision) in [
-        ("kabid", naskah::workflow::Decision::Paraf),
-        ("sekdis", naskah::workflow::Decision::Paraf),
-        ("kadis", naskah::workflow::Decision::TandaTangan),
-    ] {
-        let results = d
-            .flow
-            .decide_many(
-                &d.user(username).await,
-                &all,
-                &crate::workflow::request(decision, 1),
-                support::DEMO_PASSPHRASE,
-                |_, _| {},
-            )
-            .await
-            .unwrap();
-        assert!(results.iter().all(|(_, r)| r.is_ok()));
-    }
+    let letters = signed_in_bulk(&state, batch_id).await;
     let app = support::spawn_app(state.clone()).await;
     let (b, first) = (browser.clone(), letters[0].id);
     run_flow(move || reply_flow(b, app, first)).await;
