@@ -510,7 +510,7 @@ async fn village_replies(
             department,
             reply.id,
             DispositionInput {
-                to_user_id: Some(kabid.id),
+                to: Some(incoming::Target::User(kabid.id)),
                 instructions: "Perbarui data calon sesuai balasan desa".into(),
                 due_on: today.clone(),
             },

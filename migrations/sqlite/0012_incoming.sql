@@ -1,5 +1,5 @@
 -- Incoming letters (surat masuk): registered with an agenda number per year, the
--- scanned PDF kept, passed on by the Kepala Dinas (disposisi) to an official with
+-- scanned PDF kept, passed on by the Kepala Dinas (disposisi) to an official or a unit with
 -- instructions and a due date. A village's reply points at the confirmation letter it
 -- answers.
 CREATE TABLE incoming_letters (
@@ -34,7 +34,9 @@ CREATE TABLE dispositions (
     department_id INTEGER NOT NULL REFERENCES departments (id) ON DELETE CASCADE,
     incoming_id   INTEGER NOT NULL REFERENCES incoming_letters (id) ON DELETE CASCADE,
     from_user_id  INTEGER NOT NULL REFERENCES users (id),
-    to_user_id    INTEGER NOT NULL REFERENCES users (id),
+    -- To an official (user) or to a unit: every member of the unit sees it.
+    to_user_id    INTEGER REFERENCES users (id),
+    to_unit_id    INTEGER REFERENCES units (id),
     instructions  TEXT NOT NULL,
     due_on        TEXT NOT NULL,
     created_at    INTEGER NOT NULL,

@@ -1,7 +1,7 @@
 //! Incoming letters (surat masuk): registered by the staff with an agenda number per
 //! year and the scanned PDF, passed on by the Kepala Dinas (disposisi) to an official
-//! with instructions and a due date; the official sees it among their tasks and marks
-//! it done. A village's reply names the confirmation letter it answers.
+//! or a unit with instructions and a due date; the official (or every member of the
+//! unit) sees it among their tasks, and one of them marks it done. A village's reply names the confirmation letter it answers.
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -312,7 +312,9 @@ pub struct Disposition {
     pub id: i64,
     pub incoming_id: i64,
     pub from_name: String,
-    pub to_user_id: i64,
+    pub to_user_id: Option<i64>,
+    pub to_unit_id: Option<i64>,
+    /// The official's or the unit's name.
     pub to_name: String,
     pub instructions: String,
     pub due_on: String,
@@ -321,9 +323,21 @@ pub struct Disposition {
     pub done_note: String,
 }
 
-const DISPOSITION_QUERY: &str = "SELECT d.id, d.incoming_id, f.display_name AS from_name, d.to_user_id, t.display_name AS to_name, \
-     d.instructions, d.due_on, d.created_at, d.done_at, d.done_note \
-     FROM dispositions d JOIN users f ON f.id = d.from_user_id JOIN users t ON t.id = d.to_user_id";
+const DISPOSITION_QUERY: &str = "SELECT d.id, d.incoming_id, f.display_name AS from_name, d.to_user_id, d.to_unit_id, \
+     COALESCE(t.display_name, u.name, '') AS to_name, d.instructions, d.due_on, d.created_at, d.done_at, d.done_note \
+     FROM dispositions d JOIN users f ON f.id = d.from_user_id LEFT JOIN users t ON t.id = d.to_user_id \
+     LEFT JOIN units u ON u.id = d.to_unit_id";
+
+/// The units a user belongs to (through their official's position).
+const UNITS_OF_USER: &str = "SELECT p.unit_id FROM users us JOIN officials o ON o.id = us.official_id \
+     JOIN positions p ON p.id = o.position_id WHERE us.id = $1 AND p.unit_id IS NOT NULL";
+
+/// Where a disposition goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    User(i64),
+    Unit(i64),
+}
 
 pub async fn dispositions(db: &Db, incoming_id: i64) -> Result<Vec<Disposition>, Error> {
     Ok(sqlx::query_as::<Any, Disposition>(sqlx::AssertSqlSafe(format!(
@@ -337,7 +351,7 @@ pub async fn dispositions(db: &Db, incoming_id: i64) -> Result<Vec<Disposition>,
 /// What the Kepala Dinas writes on the disposition sheet.
 #[derive(Debug, Clone, Default)]
 pub struct DispositionInput {
-    pub to_user_id: Option<i64>,
+    pub to: Option<Target>,
     pub instructions: String,
     pub due_on: String,
 }
@@ -363,9 +377,16 @@ pub async fn dispose(db: &Db, user: &User, department: &Department, id: i64, inp
         Ok(_) => {}
         Err(_) => errors.add("batas", "Batas waktu harus tanggal, misalnya 2026-11-25."),
     }
-    let target: Option<(i64,)> = match input.to_user_id {
-        Some(to) => {
+    let found: Option<(i64,)> = match input.to {
+        Some(Target::User(to)) => {
             sqlx::query_as("SELECT id FROM users WHERE id = $1 AND department_id = $2 AND active = 1")
+                .bind(to)
+                .bind(department.id)
+                .fetch_optional(&db.pool)
+                .await?
+        }
+        Some(Target::Unit(to)) => {
+            sqlx::query_as("SELECT id FROM units WHERE id = $1 AND department_id = $2")
                 .bind(to)
                 .bind(department.id)
                 .fetch_optional(&db.pool)
@@ -373,22 +394,27 @@ pub async fn dispose(db: &Db, user: &User, department: &Department, id: i64, inp
         }
         None => None,
     };
-    if target.is_none() {
-        errors.add("kepada", "Pilih pejabat atau staf yang menerima disposisi.");
-    }
+    let (to_user, to_unit) = match (input.to, found) {
+        (Some(Target::User(id)), Some(_)) => (Some(id), None),
+        (Some(Target::Unit(id)), Some(_)) => (None, Some(id)),
+        _ => {
+            errors.add("kepada", "Pilih pejabat, staf atau unit yang menerima disposisi.");
+            (None, None)
+        }
+    };
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let to = target.map(|(id,)| id).unwrap_or_default();
     let mut tx = db.begin_write().await?;
     let (disposition_id,): (i64,) = sqlx::query_as(
-        "INSERT INTO dispositions (department_id, incoming_id, from_user_id, to_user_id, instructions, due_on, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO dispositions (department_id, incoming_id, from_user_id, to_user_id, to_unit_id, instructions, due_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(department.id)
     .bind(id)
     .bind(user.id)
-    .bind(to)
+    .bind(to_user)
+    .bind(to_unit)
     .bind(&instructions)
     .bind(input.due_on.trim())
     .bind(now())
@@ -406,7 +432,8 @@ pub async fn dispose(db: &Db, user: &User, department: &Department, id: i64, inp
             action: "incoming.disposed",
             subject: format!("incoming:{id}"),
             details: serde_json::json!({
-                "agenda": incoming.agenda_number(), "to_user": to, "instructions": instructions, "due": input.due_on.trim(),
+                "agenda": incoming.agenda_number(), "to_user": to_user, "to_unit": to_unit,
+                "instructions": instructions, "due": input.due_on.trim(),
             }),
         },
     )
@@ -419,10 +446,12 @@ pub async fn dispose(db: &Db, user: &User, department: &Department, id: i64, inp
         .ok_or(Error::NotFound)
 }
 
-/// The open dispositions to a user, oldest due first, with their letters.
+/// The open dispositions to a user or to a unit they belong to, oldest due first, with
+/// their letters.
 pub async fn open_tasks(db: &Db, department_id: i64, user_id: i64) -> Result<Vec<(Disposition, Incoming)>, Error> {
     let open = sqlx::query_as::<Any, Disposition>(sqlx::AssertSqlSafe(format!(
-        "{DISPOSITION_QUERY} WHERE d.to_user_id = $1 AND d.department_id = $2 AND d.done_at IS NULL ORDER BY d.due_on, d.id"
+        "{DISPOSITION_QUERY} WHERE d.department_id = $2 AND d.done_at IS NULL \
+         AND (d.to_user_id = $1 OR d.to_unit_id IN ({UNITS_OF_USER})) ORDER BY d.due_on, d.id"
     )))
     .bind(user_id)
     .bind(department_id)
@@ -440,17 +469,27 @@ pub async fn open_tasks(db: &Db, department_id: i64, user_id: i64) -> Result<Vec
 pub async fn complete(db: &Db, user: &User, department_id: i64, disposition_id: i64, note: &str) -> Result<(), Error> {
     let note = clean(note);
     let mut tx = db.begin_write().await?;
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT incoming_id, to_user_id FROM dispositions WHERE id = $1 AND department_id = $2 AND done_at IS NULL")
-            .bind(disposition_id)
-            .bind(department_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((incoming_id, to)) = row else {
+    let row: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT incoming_id, to_user_id, to_unit_id FROM dispositions WHERE id = $1 AND department_id = $2 AND done_at IS NULL",
+    )
+    .bind(disposition_id)
+    .bind(department_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((incoming_id, to_user, to_unit)) = row else {
         return Err(Error::Conflict("Disposisi ini sudah selesai atau tidak ada.".into()));
     };
-    if to != user.id {
-        return Err(Error::Forbidden("Disposisi ini ditujukan kepada orang lain.".into()));
+    let member = match to_unit {
+        Some(unit) => sqlx::query_as::<Any, (i64,)>(UNITS_OF_USER)
+            .bind(user.id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .any(|(u,)| *u == unit),
+        None => false,
+    };
+    if to_user != Some(user.id) && !member {
+        return Err(Error::Forbidden("Disposisi ini ditujukan kepada orang atau unit lain.".into()));
     }
     sqlx::query("UPDATE dispositions SET done_at = $1, done_note = $2 WHERE id = $3")
         .bind(now())

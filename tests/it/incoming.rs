@@ -158,7 +158,7 @@ async fn a_village_reply_is_registered_disposed_and_applied() {
         // The disposition: only the Kepala Dinas; the Kepala Bidang sees it and closes it.
         let kabid = d.user("kabid").await;
         let order = DispositionInput {
-            to_user_id: Some(kabid.id),
+            to: Some(incoming::Target::User(kabid.id)),
             instructions: "Perbarui data calon sesuai balasan".into(),
             due_on: "2099-12-31".into(),
         };
@@ -170,6 +170,50 @@ async fn a_village_reply_is_registered_disposed_and_applied() {
         assert_eq!(incoming::get(db, 1, reply.id).await.unwrap().status, "didisposisi");
         let tasks = incoming::open_tasks(db, 1, kabid.id).await.unwrap();
         assert_eq!(tasks.len(), 1, "{label}");
+
+        // To a unit: each member sees it, anyone else can neither see nor close it.
+        let (unit,): (i64,) = sqlx::query_as(
+            "SELECT p.unit_id FROM users u JOIN officials o ON o.id = u.official_id JOIN positions p ON p.id = o.position_id WHERE u.id = $1",
+        )
+        .bind(kabid.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let to_unit = incoming::dispose(
+            db,
+            &kadis,
+            &department,
+            second.id,
+            DispositionInput {
+                to: Some(incoming::Target::Unit(unit)),
+                instructions: "Siapkan pengecekan BPJS".into(),
+                due_on: "2099-12-31".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!to_unit.to_name.is_empty() && to_unit.to_user_id.is_none(), "{to_unit:?}");
+        assert_eq!(incoming::open_tasks(db, 1, kabid.id).await.unwrap().len(), 2, "{label}");
+        let agendaris = d.user("agendaris").await;
+        assert!(incoming::open_tasks(db, 1, agendaris.id).await.unwrap().is_empty());
+        assert!(matches!(
+            incoming::complete(db, &agendaris, 1, to_unit.id, "").await,
+            Err(incoming::Error::Forbidden(_))
+        ));
+        incoming::complete(db, &kabid, 1, to_unit.id, "sudah").await.unwrap();
+        let bad_unit = incoming::dispose(
+            db,
+            &kadis,
+            &department,
+            second.id,
+            DispositionInput {
+                to: Some(incoming::Target::Unit(999_999)),
+                instructions: "x".into(),
+                due_on: "2099-12-31".into(),
+            },
+        )
+        .await;
+        assert!(matches!(bad_unit, Err(incoming::Error::Invalid(_))), "{label}");
 
         // Answers: two confirmed, one rejected with its replacement; a rejection without
         // a reason, a candidate of another letter, and an unsound replacement refuse all.
@@ -369,7 +413,7 @@ async fn the_incoming_pages_register_dispose_and_tick() {
             &format!("{page_url}/disposisi"),
             &[
                 ("csrf", &csrf_kadis),
-                ("kepada", &kabid_id),
+                ("kepada", &format!("o:{kabid_id}")),
                 ("instruksi", "Tindak lanjuti"),
                 ("batas", "2099-01-31"),
             ],

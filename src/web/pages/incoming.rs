@@ -12,7 +12,7 @@ use axum::{
     routing::{get, post},
 };
 
-use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, render, render_page};
+use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, render, render_page};
 use crate::{
     accounts::{self, Role},
     beneficiaries::{
@@ -244,34 +244,43 @@ async fn detail(
     let letter = incoming::get(&state.db, user.department.id, id).await?;
     let tz = user.department.tz();
     let today = tz.today().format("%Y-%m-%d").to_string();
+    // Open dispositions to the user or to a unit of theirs: they may close them.
+    let open: std::collections::HashSet<i64> = incoming::open_tasks(&state.db, user.department.id, user.user.id)
+        .await?
+        .iter()
+        .map(|(d, _)| d.id)
+        .collect();
     let dispositions = incoming::dispositions(&state.db, id)
         .await?
         .into_iter()
         .map(|d| {
-            let mine = d.to_user_id == user.user.id && d.done_at.is_none();
+            let mine = open.contains(&d.id);
             let when = tz.format_time(d.created_at);
             (d, when, mine)
         })
         .collect();
     let disposition_form = if user.user.has(Role::Signer) {
         let users = accounts::list(&state.db, user.department.id).await?;
-        let officials = users.iter().filter(|u| u.active && u.id != user.user.id).map(|u| {
-            (
-                u.id,
-                format!(
-                    "{} ({})",
-                    u.display_name,
-                    u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-        });
+        let mut targets = vec![Choice::new("", "— pilih —", true)];
+        targets.extend(users.iter().filter(|u| u.active && u.id != user.user.id).map(|u| {
+            let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
+            Choice::new(format!("o:{}", u.id), format!("{} ({roles})", u.display_name), false)
+        }));
+        targets.extend(
+            crate::departments::list_units(&state.db, user.department.id)
+                .await?
+                .into_iter()
+                .map(|unit| Choice::new(format!("u:{}", unit.id), format!("Unit: {}", unit.name), false)),
+        );
         Some(Form::new(
             "Disposisi",
             &format!("/surat-masuk/{id}/disposisi"),
             user.csrf(),
             "Disposisikan",
             vec![
-                Field::select("kepada", "Kepada", id_choices(officials, None, "— pilih —")).required(),
+                Field::select("kepada", "Kepada", targets)
+                    .required()
+                    .help("Seorang pejabat/staf, atau satu unit: semua anggotanya melihatnya di Tugas saya."),
                 Field {
                     kind: "textarea",
                     ..Field::text("instruksi", "Instruksi", "")
@@ -419,7 +428,11 @@ async fn dispose(
 ) -> Result<Response, PageError> {
     require_staff(&user)?;
     let input = DispositionInput {
-        to_user_id: form.id("kepada").ok().flatten(),
+        to: match form.get("kepada").split_once(':') {
+            Some(("o", id)) => id.parse().ok().map(incoming::Target::User),
+            Some(("u", id)) => id.parse().ok().map(incoming::Target::Unit),
+            _ => None,
+        },
         instructions: form.get("instruksi"),
         due_on: form.get("batas"),
     };
