@@ -196,6 +196,12 @@ pub async fn register(
     let (received, letter_date) = (received.unwrap_or(today), letter_date.unwrap_or(today));
     let year = i64::from(received.year());
     let mut tx = db.begin_write().await?;
+    // The department's row locked first: registrations of one department take their
+    // agenda numbers one after another (SQLite's write lock already does so).
+    sqlx::query("UPDATE departments SET updated_at = updated_at WHERE id = $1")
+        .bind(department.id)
+        .execute(&mut *tx)
+        .await?;
     let (serial,): (i64,) =
         sqlx::query_as("SELECT COALESCE(MAX(agenda_serial), 0) + 1 FROM incoming_letters WHERE department_id = $1 AND agenda_year = $2")
             .bind(department.id)

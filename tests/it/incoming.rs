@@ -691,3 +691,42 @@ async fn from_the_candidate_files_to_a_signed_sk() {
         );
     }
 }
+
+/// Agenda numbers of simultaneous registrations are all taken, none twice.
+#[tokio::test]
+async fn simultaneous_registrations_get_consecutive_agenda_numbers() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let d = Demo::over(&state);
+        let staf = d.user("staf").await;
+        let department = departments::get(&state.db, 1).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..12 {
+            let (db, staf, department) = (state.db.clone(), staf.clone(), department.clone());
+            tasks.spawn(async move {
+                incoming::register(
+                    &db,
+                    &staf,
+                    &department,
+                    IncomingInput {
+                        received_on: "2026-11-20".into(),
+                        sender: format!("Desa {i}"),
+                        letter_number: format!("140/{i}"),
+                        letter_date: "2026-11-19".into(),
+                        subject: "Balasan".into(),
+                        reply_to_letter_id: None,
+                    },
+                    None,
+                )
+                .await
+            });
+        }
+        let mut serials = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            serials.push(done.unwrap().unwrap_or_else(|e| panic!("{label}: {e}")).agenda_serial);
+        }
+        serials.sort();
+        assert_eq!(serials, (1..=12).collect::<Vec<i64>>(), "{label}");
+    }
+}
