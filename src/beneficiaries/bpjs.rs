@@ -217,14 +217,6 @@ pub async fn apply_answer(
     let mut tx = db.begin_write().await?;
     let mut applied = Applied::default();
     for a in answers {
-        // A final beneficiary confirmed as not insured stays as it is.
-        let (current,): (String,) = sqlx::query_as("SELECT status FROM candidates WHERE id = $1")
-            .bind(a.candidate_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if !a.insured && current == Status::Final.key() {
-            continue;
-        }
         let (to, reason) = if a.insured {
             (
                 Status::Insured,
@@ -241,7 +233,8 @@ pub async fn apply_answer(
             (Status::Final, "belum peserta BPJS Ketenagakerjaan".to_string())
         };
         let reason = format!("{reason} — jawaban BPJS {file_name} baris {}", a.line);
-        candidates::transition(
+        // A final beneficiary confirmed as not insured stays as it is.
+        let moved = candidates::transition(
             &mut tx,
             department.id,
             actor,
@@ -254,6 +247,9 @@ pub async fn apply_answer(
             },
         )
         .await?;
+        if moved == 0 {
+            continue;
+        }
         if a.insured {
             applied.insured += 1;
         } else {

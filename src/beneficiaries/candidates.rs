@@ -157,19 +157,27 @@ fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
 /// A page of candidates, by village and name, and how many match in all.
 pub async fn list(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<(Vec<Candidate>, i64), Error> {
     let (where_sql, binds) = filter_sql(filter);
+    let mut count =
+        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM candidates{where_sql}"))).bind(department_id);
+    for b in &binds {
+        count = count.bind(b.clone());
+    }
+    let rows = select(db, department_id, filter, limit, offset).await?;
+    let (total,) = count.fetch_one(&db.pool).await?;
+    Ok((rows, total))
+}
+
+/// The candidates a filter matches, by village and name, without counting them all.
+pub(crate) async fn select(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<Vec<Candidate>, Error> {
+    let (where_sql, binds) = filter_sql(filter);
     let mut query = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM candidates{where_sql} ORDER BY region_code, name, id LIMIT {limit} OFFSET {offset}"
     )))
     .bind(department_id);
-    let mut count =
-        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM candidates{where_sql}"))).bind(department_id);
-    for b in &binds {
-        query = query.bind(b.clone());
-        count = count.bind(b.clone());
+    for b in binds {
+        query = query.bind(b);
     }
-    let rows = query.fetch_all(&db.pool).await?;
-    let (total,) = count.fetch_one(&db.pool).await?;
-    Ok((rows, total))
+    Ok(query.fetch_all(&db.pool).await?)
 }
 
 /// Every candidate in a status, by village and name.
@@ -178,7 +186,7 @@ pub async fn with_status(db: &Db, department_id: i64, status: Status) -> Result<
         status: Some(status),
         ..Filter::default()
     };
-    Ok(list(db, department_id, &filter, i64::MAX, 0).await?.0)
+    select(db, department_id, &filter, i64::MAX, 0).await
 }
 
 /// How many candidates are in each status.
@@ -322,8 +330,10 @@ pub struct Change<'a> {
     pub incoming_id: Option<i64>,
 }
 
-/// Moves candidates to `to` inside the caller's transaction, each with an event. Any
-/// candidate whose status does not allow it stops the whole change, named.
+/// Moves candidates to `to` inside the caller's transaction, each with an event, and
+/// says how many moved: one already in `to` is left as it is (an answer given twice
+/// changes nothing), except on a temporary list. Any candidate whose status does not allow it stops the whole
+/// change, named.
 pub async fn transition(
     conn: &mut AnyConnection,
     department_id: i64,
@@ -331,9 +341,10 @@ pub async fn transition(
     ids: &[i64],
     to: Status,
     change: &Change<'_>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let at = now();
     let label = actor.label();
+    let mut moved = 0;
     for &id in ids {
         let row: Option<(String, String)> = sqlx::query_as("SELECT status, name FROM candidates WHERE id = $1 AND department_id = $2")
             .bind(id)
@@ -344,6 +355,11 @@ pub async fn transition(
             return Err(Error::NotFound);
         };
         let from = Status::parse(&from).unwrap_or(Status::Candidate);
+        // Answers may come twice; a list place may not: the person would be on two
+        // letters.
+        if from == to && to != Status::OnList {
+            continue;
+        }
         if !from.may_become(to) {
             return Err(Error::Conflict(format!(
                 "{name}: status \"{}\" tidak dapat diubah menjadi \"{}\"",
@@ -377,8 +393,9 @@ pub async fn transition(
         .bind(change.incoming_id)
         .execute(&mut *conn)
         .await?;
+        moved += 1;
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// Changes candidates' status in its own transaction, with one audit entry.

@@ -50,18 +50,11 @@ pub struct Applied {
 
 /// The candidates on a letter's list.
 pub async fn list_of_letter(db: &Db, department_id: i64, letter_id: i64) -> Result<Vec<Candidate>, Error> {
-    let (rows, _) = candidates::list(
-        db,
-        department_id,
-        &candidates::Filter {
-            letter_id: Some(letter_id),
-            ..candidates::Filter::default()
-        },
-        100_000,
-        0,
-    )
-    .await?;
-    Ok(rows)
+    let filter = candidates::Filter {
+        letter_id: Some(letter_id),
+        ..candidates::Filter::default()
+    };
+    candidates::select(db, department_id, &filter, i64::MAX, 0).await
 }
 
 /// Applies a reply: every answer must be for a candidate of the answered letter, every
@@ -175,15 +168,11 @@ pub async fn apply(
     let mut tx = db.begin_write().await?;
     let mut applied = Applied::default();
     for (id, answer) in answers {
-        let candidate = &on_list[id];
         let (to, reason) = match answer {
             Answer::Confirmed => (Status::Confirmed, format!("dikonfirmasi {source}")),
             Answer::Rejected(reason) => (Status::Rejected, format!("{} — {source}", reason.trim())),
         };
-        if candidate.status() == to {
-            continue;
-        }
-        candidates::transition(
+        let moved = candidates::transition(
             &mut tx,
             department.id,
             actor,
@@ -198,8 +187,8 @@ pub async fn apply(
         )
         .await?;
         match to {
-            Status::Confirmed => applied.confirmed += 1,
-            _ => applied.rejected += 1,
+            Status::Confirmed => applied.confirmed += moved,
+            _ => applied.rejected += moved,
         }
     }
     let at = now();

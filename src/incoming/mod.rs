@@ -526,18 +526,31 @@ pub async fn complete(db: &Db, user: &User, department_id: i64, disposition_id: 
     Ok(())
 }
 
+const ANSWERABLE: &str = "SELECT l.id, l.number, r.name FROM letters l JOIN recipients r ON r.id = l.recipient_id \
+     WHERE l.department_id = $1 AND l.number IS NOT NULL";
+
+fn labelled(rows: Vec<(i64, String, String)>) -> Vec<(i64, String)> {
+    rows.into_iter()
+        .map(|(id, number, name)| (id, format!("{number} — {name}")))
+        .collect()
+}
+
 /// Our signed letters to one village each (the confirmation letters), that a reply can
 /// answer: (letter id, "number — village"), newest first.
 pub async fn answerable_letters(db: &Db, department_id: i64) -> Result<Vec<(i64, String)>, Error> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT l.id, l.number, r.name FROM letters l JOIN recipients r ON r.id = l.recipient_id \
-         WHERE l.department_id = $1 AND l.number IS NOT NULL ORDER BY l.id DESC LIMIT 2000",
-    )
-    .bind(department_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, number, name)| (id, format!("{number} — {name}")))
-        .collect())
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ANSWERABLE} ORDER BY l.id DESC LIMIT 2000")))
+        .bind(department_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(labelled(rows))
+}
+
+/// The "number — village" of one answerable letter.
+pub async fn answerable_label(db: &Db, department_id: i64, letter_id: i64) -> Result<Option<String>, Error> {
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ANSWERABLE} AND l.id = $2")))
+        .bind(department_id)
+        .bind(letter_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(labelled(rows).pop().map(|(_, label)| label))
 }

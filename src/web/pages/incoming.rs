@@ -302,11 +302,8 @@ async fn detail(
     let mut replacement_form = None;
     let mut upload_form = None;
     if let Some(letter_id) = letter.reply_to_letter_id {
-        reply_to = incoming::answerable_letters(&state.db, user.department.id)
+        reply_to = incoming::answerable_label(&state.db, user.department.id, letter_id)
             .await?
-            .into_iter()
-            .find(|(l, _)| *l == letter_id)
-            .map(|(_, label)| label)
             .unwrap_or_default();
         let candidates: Vec<Candidate> = replies::list_of_letter(&state.db, user.department.id, letter_id).await?;
         list = candidates
