@@ -361,18 +361,8 @@ fn stdin_lines(wanted: usize, what: &str) -> anyhow::Result<Vec<String>> {
 }
 
 /// The verification address or token inside a signed PDF (its keywords).
-fn token_in_pdf(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.find("?t=")? + 3;
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    (!token.is_empty()).then_some(token)
-}
-
 async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use naskah::verification::token;
+    use naskah::verification::offline::{self, Input};
     let path = std::path::Path::new(what);
     let published = match keys_file {
         Some(file) => {
@@ -381,48 +371,27 @@ async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::pat
         }
         None => naskah::verification::published_keys(&open_db(config).await?).await?,
     };
-    let keys = token::keys_from_json(&published);
-    let (token_text, pdf) = if path.is_file() {
-        let bytes = std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?;
-        let token = token_in_pdf(&bytes)
-            .with_context(|| format!("{} tidak memuat token naskah (bukan PDF bertanda tangan naskah?)", path.display()))?;
-        (token, Some(bytes))
+    let bytes = if path.is_file() {
+        Some(std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?)
     } else {
-        (token::from_text(what).to_string(), None)
+        None
     };
-    if keys.is_empty() {
-        bail!("tidak ada kunci dinas untuk memeriksa; unduh /.well-known/naskah-keys.json dan beri --keys");
+    let input = match &bytes {
+        Some(bytes) => Input::Pdf(bytes),
+        None => Input::Text(what),
+    };
+    let report = offline::check(input, &published).map_err(|e| anyhow::anyhow!(e))?;
+    let token = &report.token;
+    println!("SAH: kode QR ditandatangani kunci dinas {}.", token.key);
+    if let Some(number) = &report.number {
+        println!("  Nomor        {number}");
     }
-    let claims = token::open(&token_text, &keys).map_err(|e| anyhow::anyhow!("TIDAK SAH: {e}"))?;
-    // A file must also carry an intact signature inside the PDF, by a certificate of
-    // one of the published roots; judged before anything is called valid.
-    let embedded = match pdf {
-        Some(pdf) => {
-            let roots = naskah::verification::authorities_from_json(&published);
-            use naskah::signing::pades::{self, Verdict};
-            match pades::verdict(&pades::inspect(&pdf, &roots)) {
-                Verdict::Valid(signature) => Some(format!(
-                    "Tanda tangan di dalam PDF SAH: {} ({}), sertifikat dari otoritas sertifikat dinas, mencakup seluruh berkas.",
-                    signature.signer.as_deref().unwrap_or("-"),
-                    signature.algorithm.unwrap_or("-")
-                )),
-                Verdict::Appended(_) => bail!("TIDAK SAH: ada tambahan pada PDF setelah ditandatangani"),
-                Verdict::Invalid(signature) => bail!(
-                    "TIDAK SAH: tanda tangan di dalam PDF: {}",
-                    signature.problem.as_deref().unwrap_or("tidak dapat diperiksa")
-                ),
-                Verdict::Missing => bail!("TIDAK SAH: PDF ini tidak memuat tanda tangan elektronik"),
-            }
-        }
-        None => None,
-    };
-    println!("SAH: token ditandatangani kunci dinas {}.", claims.k);
-    println!("  Nomor        {}", claims.n);
-    println!("  Tanggal      {}", claims.d);
-    println!("  Penandatangan {}", claims.s);
-    println!("  Nomor verifikasi {}", claims.i);
-    println!("  Hash hal     {}", claims.h);
-    if let Some(line) = embedded {
+    println!("  Tanggal      {}", token.date);
+    if let Some(signer) = &token.signer {
+        println!("  Penandatangan {signer}");
+    }
+    println!("  Nomor verifikasi {}", token.verification_id);
+    if let Some(line) = &report.embedded {
         println!("{line}");
     }
     println!("Status terkini (dicabut atau diganti) hanya dapat dilihat daring di halaman verifikasi.");

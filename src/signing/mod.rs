@@ -7,6 +7,7 @@ pub mod authority;
 pub mod cms;
 pub mod der;
 pub mod pades;
+pub mod revisions;
 pub mod x509;
 
 use sha2::{Digest, Sha256};

@@ -159,6 +159,19 @@ pub struct Found {
     pub trusted: bool,
     /// Why the signature is not valid, in Indonesian; empty when it is.
     pub problem: Option<String>,
+    /// Where the signed revision ends: the signature covers the bytes before it (less
+    /// its own /Contents).
+    #[serde(skip)]
+    pub signed_end: usize,
+    /// A document timestamp (/SubFilter /ETSI.RFC3161) rather than a signature; its
+    /// token is not checked here.
+    pub document_timestamp: bool,
+    /// SHA-256 of the bytes the signature covers: equal for two files exactly when
+    /// they carry the same signed revision (whatever was added to /Contents later).
+    #[serde(skip)]
+    pub covered_sha256: String,
+    /// The signature dictionary's /Reason ("Penandatanganan naskah dinas nomor …").
+    pub reason: Option<String>,
 }
 
 impl Found {
@@ -167,23 +180,28 @@ impl Found {
     }
 }
 
-/// What a file's last signature comes to.
+/// What a file's signature comes to.
 pub enum Verdict<'a> {
-    /// Valid and covering every byte of the file.
-    Valid(&'a Found),
-    /// Valid, but bytes were appended after it.
-    Appended(&'a Found),
+    /// Valid, and whatever was added after it only adds signatures, timestamps or
+    /// validation data (nothing at all when the list is empty).
+    Valid(&'a Found, Vec<super::revisions::Addition>),
+    /// Valid, but the file was changed after it was signed.
+    Modified(&'a Found, String),
     Invalid(&'a Found),
     Missing,
 }
 
-/// Judges the signatures [`inspect`] found by the last one, as readers do.
-pub fn verdict(found: &[Found]) -> Verdict<'_> {
-    match found.last() {
+/// Judges a file by its first signature (the document's own; later ones may be
+/// document timestamps) and by what was added after the revision it signs, as PAdES
+/// validators do.
+pub fn verdict<'a>(pdf: &[u8], found: &'a [Found]) -> Verdict<'a> {
+    match found.iter().find(|f| !f.document_timestamp) {
         None => Verdict::Missing,
-        Some(f) if f.valid() && f.covers_whole_file => Verdict::Valid(f),
-        Some(f) if f.valid() => Verdict::Appended(f),
-        Some(f) => Verdict::Invalid(f),
+        Some(f) if !f.valid() => Verdict::Invalid(f),
+        Some(f) => match super::revisions::judge(pdf, f.signed_end) {
+            Ok(additions) => Verdict::Valid(f, additions),
+            Err(modification) => Verdict::Modified(f, modification.0),
+        },
     }
 }
 
@@ -217,6 +235,10 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         covers_whole_file: false,
         trusted: false,
         problem: None,
+        signed_end: 0,
+        document_timestamp: false,
+        covered_sha256: String::new(),
+        reason: None,
     };
     let Some(second_end) = second_at.checked_add(second_len) else {
         result.problem = Some("rentang bita tanda tangan tidak sah".into());
@@ -227,6 +249,23 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         return result;
     }
     result.covers_whole_file = second_end == pdf.len();
+    result.signed_end = second_end;
+    result.covered_sha256 = {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(&pdf[..first_len]);
+        hasher.update(&pdf[second_at..second_end]);
+        hex::encode(hasher.finalize())
+    };
+    let dictionary = signature_dictionary(pdf, first_len);
+    result.document_timestamp = dictionary.is_some_and(|d| find(d, b"/ETSI.RFC3161", 0).is_some());
+    result.reason = dictionary.and_then(|d| {
+        let value = &d[find(d, b"/Reason <", 0)? + b"/Reason <".len()..];
+        decode_text_hex(&value[..find(value, b">", 0)?])
+    });
+    if result.document_timestamp {
+        return result;
+    }
     let gap = &pdf[first_len..second_at];
     let Some(hex_text) = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">")) else {
         result.problem = Some("isi tanda tangan tidak ditemukan di antara rentang bita".into());
@@ -285,6 +324,15 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         None
     };
     result
+}
+
+/// The signature dictionary around a /Contents that starts at `contents_at`, as
+/// written (from its `<<` to the first `>>` after the contents).
+fn signature_dictionary(pdf: &[u8], contents_at: usize) -> Option<&[u8]> {
+    let dictionary_start = rfind(&pdf[..contents_at], b"<<")?;
+    let tail = &pdf[contents_at..];
+    let end = contents_at + find(tail, b">>", 0).unwrap_or(tail.len()).min(tail.len());
+    Some(&pdf[dictionary_start..end])
 }
 
 /// The /M of the signature dictionary whose /Contents starts at `contents_at`.

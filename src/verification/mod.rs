@@ -2,7 +2,11 @@
 //! `/v/{id}`, with personal data masked, and the comparison of an uploaded PDF with the
 //! official one.
 
+pub mod offline;
 pub mod token;
+pub mod verdict;
+
+pub use verdict::{UploadCheck, Verdict, compare_upload};
 
 use serde::Serialize;
 use sqlx::Any;
@@ -11,7 +15,7 @@ use crate::{
     db::{Db, DbError},
     departments,
     letters::Catalogue,
-    workflow::{self, StepKind, statement::sha256_hex, step_state},
+    workflow::{self, StepKind, step_state},
 };
 
 /// The public record of a signed letter.
@@ -39,6 +43,9 @@ pub struct PublicRecord {
     /// The date as YYYY-MM-DD and the verification id, as the QR token names them.
     pub date_iso: String,
     pub verification_id: String,
+    /// The subject as signed (the QR token binds it), for checking tokens only.
+    #[serde(skip)]
+    pub signed_subject: String,
     #[serde(skip)]
     pub letter_id: i64,
     #[serde(skip)]
@@ -228,6 +235,7 @@ pub async fn lookup(
         superseded_by,
         date_iso: letter.letter_date.clone().unwrap_or_default(),
         verification_id: letter.verification_id.clone().unwrap_or_default(),
+        signed_subject: letter.subject.clone(),
         letter_id: row.id,
         department_id: row.department_id,
     };
@@ -294,58 +302,6 @@ pub fn authorities_from_json(json: &serde_json::Value) -> Vec<Vec<u8>> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// What an uploaded PDF is compared with the official one.
-#[derive(Debug, Clone, Serialize)]
-pub struct UploadCheck {
-    pub identical: bool,
-    pub uploaded_sha256: String,
-    pub official_sha256: String,
-    /// The signatures embedded in the uploaded file, each checked against the
-    /// department's certification authorities.
-    pub signatures: Vec<crate::signing::pades::Found>,
-}
-
-impl UploadCheck {
-    /// One line on the embedded signature, in Indonesian.
-    pub fn signature_verdict(&self) -> (bool, String) {
-        use crate::signing::pades::Verdict;
-        let valid = |found: &crate::signing::pades::Found| {
-            format!(
-                "Tanda tangan elektronik di dalam PDF SAH: dibuat oleh {} ({}), dengan sertifikat dari otoritas sertifikat dinas.",
-                found.signer.as_deref().unwrap_or("-"),
-                found.algorithm.unwrap_or("-"),
-            )
-        };
-        match crate::signing::pades::verdict(&self.signatures) {
-            Verdict::Missing => (false, "Berkas ini tidak memuat tanda tangan elektronik di dalam PDF.".into()),
-            Verdict::Valid(found) => (true, valid(found)),
-            Verdict::Appended(found) => (
-                false,
-                format!("{} Namun ada tambahan pada berkas setelah ditandatangani.", valid(found)),
-            ),
-            Verdict::Invalid(found) => (
-                false,
-                format!(
-                    "Tanda tangan elektronik di dalam PDF TIDAK SAH: {}.",
-                    found.problem.as_deref().unwrap_or("tanda tangan tidak dapat diperiksa")
-                ),
-            ),
-        }
-    }
-}
-
-/// Compares an upload with the official PDF and checks the signatures in it against
-/// `trusted_roots` (the department's root certificates).
-pub fn compare_upload(record: &PublicRecord, uploaded: &[u8], trusted_roots: &[Vec<u8>]) -> UploadCheck {
-    let uploaded_sha256 = sha256_hex(uploaded);
-    UploadCheck {
-        identical: uploaded_sha256 == record.sha256,
-        uploaded_sha256,
-        official_sha256: record.sha256.clone(),
-        signatures: crate::signing::pades::inspect(uploaded, trusted_roots),
-    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use super::{
     pages::{Shell, render},
 };
 use crate::{
-    verification::{self, PublicRecord, UploadCheck},
+    verification::{self, PublicRecord, UploadCheck, Verdict, verdict::check_token},
     workflow,
 };
 
@@ -34,6 +34,7 @@ const MAX_UPLOAD: usize = 30 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v/{id}", get(page))
+        .route("/V/{code}", get(page_of_code))
         .route("/.well-known/naskah-keys.json", get(published_keys))
         .route("/.well-known/naskah-ca/{department}", get(authority_certificates))
         .route("/v/{id}/pdf", get(official_pdf))
@@ -76,14 +77,16 @@ struct VerifyTemplate {
     shell: Shell,
     id: String,
     record: PublicRecord,
-    /// What the QR code's signed token says, when the address carried one.
-    token_note: String,
-    token_ok: bool,
+    /// The one verdict at the top.
+    verdict: Verdict,
     may_download: bool,
     /// A copy with masked NIKs exists for the public (decrees with personal data).
     public_copy: bool,
     check: Option<UploadCheck>,
     check_error: String,
+    /// The token the page was opened with, carried into the upload form so that the
+    /// upload's verdict still weighs the QR code.
+    token: String,
 }
 
 #[derive(Template)]
@@ -147,33 +150,6 @@ struct TokenQuery {
     t: Option<String>,
 }
 
-/// Checks the token of the QR code against the department's published keys and the
-/// record: a token that verifies but names another number or date is refused too.
-async fn token_check(state: &AppState, record: &PublicRecord, token: Option<&str>) -> (String, bool) {
-    use crate::verification::token;
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return (String::new(), false);
-    };
-    let keys = match crate::keys::department::published(&state.db).await {
-        Ok(keys) => {
-            let own: Vec<_> = keys.into_iter().filter(|k| k.department_id == record.department_id).collect();
-            token::keys_from_json(&serde_json::json!({ "keys": own }))
-        }
-        Err(_) => Default::default(),
-    };
-    match token::open(token, &keys) {
-        Ok(claims) if claims.n == record.number && claims.d == record.date_iso && claims.i == record.verification_id => (
-            "Kode QR asli: ditandatangani dengan kunci dinas dan cocok dengan catatan ini.".into(),
-            true,
-        ),
-        Ok(_) => (
-            "Kode QR ini bertanda tangan dinas tetapi tidak cocok dengan naskah ini.".into(),
-            false,
-        ),
-        Err(e) => (format!("Kode QR tidak sah: {e}."), false),
-    }
-}
-
 async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -185,7 +161,25 @@ async fn page(
         Some(bare) => (bare.to_string(), true),
         None => (id, false),
     };
-    if limited(&state, &headers, &peer) {
+    verification_page(&state, &headers, &peer, id, query.t, json).await
+}
+
+/// The address in the QR code of letters signed with a compact token: `/V/DIGITS`. The
+/// token names its letter; a code that is not a token answers like an unknown id.
+async fn page_of_code(State(state): State<AppState>, Path(code): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
+    let id = verification::token::compact_verification_id(&code).unwrap_or_default();
+    verification_page(&state, &headers, &peer, id, Some(code), false).await
+}
+
+async fn verification_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: &PeerAddr,
+    id: String,
+    token: Option<String>,
+    json: bool,
+) -> Response {
+    if limited(state, headers, peer) {
         return too_many();
     }
     let record = match verification::lookup(&state.db, &state.catalogue, Some(&state.public_records), &id).await {
@@ -200,26 +194,29 @@ async fn page(
                 .into_response();
         }
     };
+    let token_check = check_token(&state.db, &record, token.as_deref()).await;
     if json {
-        let mut response = Json(&record).into_response();
+        let mut body = serde_json::to_value(&record).unwrap_or_default();
+        body["verdict"] = serde_json::to_value(verification::verdict::verdict(&record, &token_check, None)).unwrap_or_default();
+        let mut response = Json(body).into_response();
         no_store(&mut response);
         return response;
     }
-    let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
-    let public_copy = has_public_copy(&state, &record).await;
-    let (token_note, token_ok) = token_check(&state, &record, query.t.as_deref()).await;
+    let may_download = !record.personal_data || is_staff(state, headers, &record).await;
+    let public_copy = has_public_copy(state, &record).await;
+    let verdict = verification::verdict::verdict(&record, &token_check, None);
     let mut response = render(
         StatusCode::OK,
         &VerifyTemplate {
             shell: shell(&format!("Verifikasi {}", record.number)),
             id,
             record,
-            token_note,
-            token_ok,
+            verdict,
             may_download,
             public_copy,
             check: None,
             check_error: String::new(),
+            token: token.unwrap_or_default(),
         },
     );
     no_store(&mut response);
@@ -391,8 +388,13 @@ async fn check_upload(
     };
     let mut uploaded: Option<Vec<u8>> = None;
     let mut check_error = String::new();
+    let mut token = String::new();
     loop {
         match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("t") => {
+                // A token is a few hundred characters; anything longer is not one.
+                token = field.text().await.unwrap_or_default().chars().take(1024).collect();
+            }
             Ok(Some(field)) if field.name() == Some("berkas") => match field.bytes().await {
                 Ok(bytes) => uploaded = Some(bytes.to_vec()),
                 Err(_) => {
@@ -418,11 +420,19 @@ async fn check_upload(
                     .await
                     .map(|all| all.into_iter().map(|a| a.certificate).collect())
                     .unwrap_or_default();
-                // Hashing and checking a large file is CPU work: off the async threads.
-                let for_check = record.clone();
-                tokio::task::spawn_blocking(move || verification::compare_upload(&for_check, &bytes, &roots))
-                    .await
-                    .ok()
+                match workflow::final_pdf(&state.db, record.letter_id).await {
+                    Ok(Some(official)) => {
+                        // Hashing and checking a large file is CPU work: off the async threads.
+                        let for_check = record.clone();
+                        tokio::task::spawn_blocking(move || verification::compare_upload(&for_check, &bytes, &official, &roots))
+                            .await
+                            .ok()
+                    }
+                    _ => {
+                        check_error = "Pemeriksaan berkas sedang tidak dapat dilakukan. Coba lagi sebentar lagi.".into();
+                        None
+                    }
+                }
             }
         }
         _ => {
@@ -434,6 +444,8 @@ async fn check_upload(
     };
     let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
     let public_copy = has_public_copy(&state, &record).await;
+    let token_check = check_token(&state.db, &record, Some(token.as_str())).await;
+    let verdict = verification::verdict::verdict(&record, &token_check, check.as_ref());
     let status = if check.is_some() {
         StatusCode::OK
     } else {
@@ -445,12 +457,12 @@ async fn check_upload(
             shell: shell(&format!("Verifikasi {}", record.number)),
             id,
             record,
-            token_note: String::new(),
-            token_ok: false,
+            verdict,
             may_download,
             public_copy,
             check,
             check_error,
+            token,
         },
     );
     no_store(&mut response);

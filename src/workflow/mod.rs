@@ -981,16 +981,37 @@ pub fn electronic_signature_footer(verification_url: &str) -> String {
     )
 }
 
-/// A QR code as SVG. Error correction L keeps the code with its signed token at about
-/// 61 modules, 0.4 mm each in the 2.6 cm of the signature block.
+/// The printed size of one QR module. A photocopy or a 100 dpi scan keeps a module of
+/// this size at about 2.8 pixels, which decoders read reliably; the version 7 or 8
+/// symbol of a compact token is then 3.4–3.7 cm wide with its quiet zone.
+pub const QR_MODULE_MM: f64 = 0.7;
+
+/// A QR code as SVG, sized in millimetres (the template places it at its own size):
+/// error correction M (15 % of the symbol may be lost to a fold, a stain or a staple),
+/// the four-module quiet zone included, one path of square modules.
 pub fn qr_svg(text: &str) -> Result<String, Error> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| Error::Internal(format!("kode QR: {e}")))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .quiet_zone(true)
-        .min_dimensions(200, 200)
-        .build())
+    Ok(qr_svg_of(&code, QR_MODULE_MM))
+}
+
+fn qr_svg_of(code: &qrcode::QrCode, module_mm: f64) -> String {
+    use std::fmt::Write as _;
+    const QUIET: usize = 4;
+    let width = code.width();
+    let side = width + 2 * QUIET;
+    let mut path = String::with_capacity(width * width * 4);
+    for (index, colour) in code.to_colors().iter().enumerate() {
+        if *colour == qrcode::Color::Dark {
+            let (x, y) = (index % width + QUIET, index / width + QUIET);
+            write!(path, "M{x} {y}h1v1h-1z").ok();
+        }
+    }
+    let mm = side as f64 * module_mm;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{mm:.2}mm\" height=\"{mm:.2}mm\" viewBox=\"0 0 {side} {side}\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    )
 }
 
 impl Workflow {
@@ -1073,17 +1094,15 @@ impl Workflow {
         );
         let letter_date_text = date.format("%Y-%m-%d").to_string();
         let (department_key, department_signing) = &inputs.department_key;
-        let token = crate::verification::token::make(
+        let token = crate::verification::token::make_compact(
             department_signing,
-            &crate::verification::token::Claims::new(
-                &department_key.key_id,
-                &verification_id,
-                &number,
-                &letter_date_text,
-                &letter.subject,
-                &signer.nama,
-            ),
-        );
+            &department_key.key_id,
+            &verification_id,
+            date,
+            &number,
+            &letter.subject,
+        )
+        .map_err(|e| Error::Internal(format!("token kode QR: {e}")))?;
         let slots = self.signed_slots(&number, date, &verification_id, Some(&token), Some(signer.clone()))?;
         let job = letters::job(
             &inputs.manifest,
@@ -1167,13 +1186,17 @@ impl Workflow {
         format!("{}/v/{verification_id}", self.base_url.trim_end_matches('/'))
     }
 
-    /// The address in a signed letter's QR code: the verification page with the signed
-    /// token.
+    /// The address in a signed letter's QR code. A compact (version 2) token makes
+    /// `ORIGIN/V/DIGITS` with the scheme and host in upper case, so that the whole address
+    /// is alphanumeric and numeric in the QR code (hosts and schemes ignore case; a path
+    /// in the base address is kept as written). A version 1 token rides in `?t=`.
     pub fn qr_address(&self, verification_id: &str, token: Option<&str>) -> String {
-        let url = self.verification_url(verification_id);
         match token {
-            Some(token) => format!("{url}?t={token}"),
-            None => url,
+            Some(token) if crate::verification::token::is_compact(token) => {
+                format!("{}/V/{token}", upper_case_origin(self.base_url.trim_end_matches('/')))
+            }
+            Some(token) => format!("{}?t={token}", self.verification_url(verification_id)),
+            None => self.verification_url(verification_id),
         }
     }
 
@@ -1232,6 +1255,15 @@ impl Workflow {
         let signer = signer_block(&self.db, letter).await?;
         Ok(Some(self.signed_slots(number, date, id, letter.qr_token.as_deref(), signer)?))
     }
+}
+
+/// `https://naskah.example.go.id/dinas` → `HTTPS://NASKAH.EXAMPLE.GO.ID/dinas`.
+fn upper_case_origin(base: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return base.to_string();
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    format!("{}://{}{path}", scheme.to_ascii_uppercase(), host.to_ascii_uppercase())
 }
 
 /// A decision and what it rests on.

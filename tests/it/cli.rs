@@ -452,6 +452,16 @@ fn the_walkthrough_signs_the_three_documents() {
             .arg(out_dir.join("naskah-keys.json")));
         assert!(ok && out.contains(letter["number"].as_str().unwrap()), "{out}{err}");
     }
+    // Every signed PDF's QR code reads from paper: the three documents and the 54 village
+    // letters, at 100 dpi and as a photocopy.
+    let mut pdfs: Vec<std::path::PathBuf> = letters.iter().map(|l| out_dir.join(l["file"].as_str().unwrap())).collect();
+    let mut village_pdfs: Vec<_> = std::fs::read_dir(out_dir.join("surat-desa"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    village_pdfs.sort();
+    pdfs.extend(village_pdfs);
+    crate::qr_scan::assert_every_qr_code_reads(&pdfs);
     // The village letters: one per village, signed in one bulk action, each PDF written;
     // without an SMTP server their e-mails wait in the outbox, copies go by hand.
     let villages = &summary["village_letters"];

@@ -85,18 +85,20 @@ async fn the_public_page_of_a_signed_letter() {
     let (kind, body) = multipart(&official);
     let same = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
     assert_eq!(same.status, StatusCode::OK);
-    assert!(same.body.contains("Sama persis dengan PDF resmi."), "{}", same.body);
-    assert!(same.body.contains("Tanda tangan elektronik di dalam PDF SAH"), "{}", same.body);
+    assert!(same.body.contains("sama persis dengan PDF resmi naskah ini"), "{}", same.body);
+    assert!(same.body.contains("<h1 id=\"status\">SAH</h1>"), "{}", same.body);
     let mut altered = official.clone();
     let middle = altered.len() / 2;
     altered[middle] ^= 0x01;
     let (kind, body) = multipart(&altered);
     let different = anon.send("POST", &format!("/v/{id}/periksa"), Some(&kind), body, &[]).await;
-    assert!(different.body.contains("BERBEDA dari PDF resmi"), "{}", different.body);
+    // One verdict: the red TIDAK SAH replaces the green SAH, and says why.
+    assert!(different.body.contains("<h1 id=\"status\">TIDAK SAH</h1>"), "{}", different.body);
+    assert!(!different.body.contains(">SAH<"), "{}", different.body);
     assert!(
         different
             .body
-            .contains("Tanda tangan elektronik di dalam PDF TIDAK SAH: isi PDF berubah setelah ditandatangani"),
+            .contains("Tanda tangan elektronik di dalam berkas ini tidak sah: isi PDF berubah setelah ditandatangani"),
         "{}",
         different.body
     );
@@ -298,34 +300,52 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     assert_eq!(texts.len(), 1, "one QR code on the page: {texts:?}");
     let address = &texts[0];
     let id = letter.verification_id.clone().unwrap();
-    let prefix = format!("{}/v/{id}?t=", state.config.base_url);
+    // The compact token: upper-case origin, /V/, digits; scheme and host ignore case.
+    let prefix = format!("{}/V/", state.config.base_url.to_ascii_uppercase());
     assert!(address.starts_with(&prefix), "{address}");
+    let token = address.strip_prefix(&prefix).unwrap().to_string();
+    assert!(token.bytes().all(|b| b.is_ascii_digit()) && token.len() == 231, "{token}");
 
     // Follow it, as a phone would.
-    let path = address.strip_prefix(&state.config.base_url).unwrap();
+    let path = &address[state.config.base_url.len()..];
     let mut anon = Client::new(&state);
     let page = anon.get(path).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(">SAH<") && page.body.contains("Kode QR asli"), "{}", page.body);
-    // A token changed by one character is refused on the page.
-    let token = address.split_once("?t=").unwrap().1.to_string();
+    assert!(
+        page.body.contains(">SAH<") && page.body.contains("Kode QR yang Anda pindai asli"),
+        "{}",
+        page.body
+    );
+    // A token changed by one digit of its signature: the record shows, under TIDAK SAH.
     let mut bad = token.clone().into_bytes();
     let at = bad.len() - 5;
-    bad[at] = if bad[at] == b'A' { b'B' } else { b'A' };
+    bad[at] = if bad[at] == b'0' { b'1' } else { bad[at] - 1 };
     let bad = String::from_utf8(bad).unwrap();
-    let refused = anon.get(&format!("/v/{id}?t={bad}")).await;
-    assert!(refused.body.contains("Kode QR tidak sah"), "{}", refused.body);
+    let refused = anon.get(&format!("/V/{bad}")).await;
+    assert!(
+        refused.body.contains(">TIDAK SAH<") && refused.body.contains("bukan kode QR asli") && !refused.body.contains(">SAH<"),
+        "{}",
+        refused.body
+    );
+    // The older form (`/v/{id}?t=`) with the new token works too.
+    let old_form = anon.get(&format!("/v/{id}?t={token}")).await;
+    assert!(old_form.body.contains(">SAH<"), "{}", old_form.body);
 
     // Offline: the published keys and the token, the address, or the signed PDF.
     let published = anon.get("/.well-known/naskah-keys.json").await;
     assert_eq!(published.status, StatusCode::OK);
     let keys = naskah::verification::token::keys_from_json(&published.json());
     assert_eq!(keys.len(), 1);
-    let claims = naskah::verification::token::open(&token, &keys).unwrap();
-    assert_eq!(claims.n, letter.number.clone().unwrap());
-    assert_eq!(claims.i, id);
-    assert_eq!(claims.s, "Drs. Bambang Sutrisno, M.Si.");
-    assert_eq!(claims.h, naskah::verification::token::subject_hash("Permohonan data untuk kode QR"));
+    let opened = naskah::verification::token::open(&token, &keys).unwrap();
+    assert_eq!(opened.verification_id, id);
+    assert_eq!(Some(opened.date.as_str()), letter.letter_date.as_deref());
+    assert!(opened.names(
+        &id,
+        &opened.date,
+        letter.number.as_deref().unwrap(),
+        "Permohonan data untuk kode QR"
+    ));
+    assert!(!opened.names(&id, &opened.date, letter.number.as_deref().unwrap(), "Hal yang lain"));
     assert!(naskah::verification::token::open(&bad, &keys).is_err());
 
     let dir = tempfile::tempdir().unwrap();
@@ -351,10 +371,16 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     for what in [token.as_str(), address.as_str(), pdf_file.to_str().unwrap()] {
         let (ok, out, err) = cli(what);
         assert!(ok, "{what}: {err}");
-        assert!(out.contains("SAH") && out.contains(letter.number.as_deref().unwrap()), "{out}");
+        assert!(out.contains("SAH") && out.contains(&id), "{out}");
     }
+    let (_, out, _) = cli(pdf_file.to_str().unwrap());
+    assert!(out.contains(letter.number.as_deref().unwrap()), "a file names its number: {out}");
     let (ok, _, err) = cli(&bad);
     assert!(!ok && err.contains("TIDAK SAH"), "{err}");
+    // A genuine token behind another letter's address does not vouch for that letter.
+    let other = format!("{}/v/{}?t={token}", state.config.base_url, "0".repeat(32));
+    let (ok, out, err) = cli(&other);
+    assert!(!ok && err.contains("TIDAK SAH") && err.contains(&id), "{out}{err}");
     // The file also carries the signature inside the PDF, checked against the published
     // root certificates: one changed byte and the file is refused, token or not.
     let (_, out, _) = cli(pdf_file.to_str().unwrap());

@@ -15,8 +15,13 @@ def main(pdf_path: str, root_path: str) -> None:
     context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
     results = []
     with open(pdf_path, "rb") as handle:
-        reader = PdfFileReader(handle, strict=False)
-        for signature in reader.embedded_signatures:
+        try:
+            reader = PdfFileReader(handle, strict=False)
+            signatures = reader.embedded_signatures
+        except Exception as error:  # a file pyHanko cannot read as PDF fails as a whole
+            print(json.dumps([{"error": f"{type(error).__name__}: {error}", "intact": False, "valid": False, "bottom_line": False}]))
+            return
+        for signature in signatures:
             entry = {"field": signature.field_name, "subfilter": str(signature.sig_object.get("/SubFilter"))}
             try:
                 status = validate_pdf_signature(signature, context)
@@ -26,6 +31,8 @@ def main(pdf_path: str, root_path: str) -> None:
                     trusted=bool(status.trusted),
                     bottom_line=bool(status.bottom_line),
                     coverage=status.coverage.name if status.coverage else None,
+                    modification_level=status.modification_level.name if status.modification_level else None,
+                    docmdp_ok=status.docmdp_ok,
                     mechanism=status.pkcs7_signature_mechanism,
                     digest=status.md_algorithm,
                     signer=status.signing_cert.subject.human_friendly,
