@@ -17,6 +17,7 @@ mod numbering;
 mod pades;
 mod pages;
 mod recipients;
+mod register;
 mod storage;
 mod verification;
 mod workflow;
