@@ -2,6 +2,11 @@
 //! series (letters and decrees apart), unit and year, and the outgoing-letter register
 //! (agenda) in which every serial is either a signed letter or a cancelled number.
 //!
+//! The register says of a signed letter what its public record says: revoking it marks
+//! its line `dicabut` and signing a correction or amending decree marks the old line
+//! `diganti`, each in the transaction that changes the letter. The number of a signed
+//! letter is never cancelled (`batal`): revocation is the only way to withdraw it.
+//!
 //! A serial is taken inside the signing transaction with one upsert on its counter row,
 //! which also locks that row until the transaction ends, so two signings never get the
 //! same serial and a failed signing leaves no gap.
@@ -246,6 +251,23 @@ pub async fn next_serial(conn: &mut AnyConnection, department_id: i64, series: &
     Ok(serial)
 }
 
+/// The states of a register line.
+pub mod status {
+    /// Issued with its signed letter, which is in force.
+    pub const TERBIT: &str = "terbit";
+    /// A number cancelled with its reason; never a signed letter's.
+    pub const BATAL: &str = "batal";
+    /// Its letter was revoked (Cabut surat).
+    pub const DICABUT: &str = "dicabut";
+    /// Its letter was superseded by a correction (ralat) or an amending decree.
+    pub const DIGANTI: &str = "diganti";
+}
+
+/// What is refused when someone tries to cancel the number of a signed letter.
+pub const SIGNED_NUMBER_MESSAGE: &str = "Nomor ini milik surat yang sudah ditandatangani dan tidak dapat dibatalkan di agenda. \
+     Untuk menyatakan surat itu tidak berlaku, buka suratnya dan gunakan \"Cabut surat\": pencabutan tercatat \
+     di agenda, di ekspornya dan di halaman verifikasi sekaligus.";
+
 /// One line of the register.
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct Entry {
@@ -257,7 +279,7 @@ pub struct Entry {
     pub serial: i64,
     pub number: String,
     pub letter_id: Option<i64>,
-    /// `terbit` or `batal`.
+    /// One of [`status`]: `terbit`, `batal`, `dicabut` or `diganti`.
     pub status: String,
     pub letter_date: String,
     pub subject: String,
@@ -267,6 +289,21 @@ pub struct Entry {
     pub cancelled_by: String,
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
+    /// Why, by whom and when its letter was revoked (`dicabut`).
+    pub revoked_reason: String,
+    pub revoked_by: String,
+    pub revoked_at: Option<i64>,
+    /// The number of the correction or amending decree that superseded its letter.
+    pub superseded_by_number: String,
+    pub superseded_at: Option<i64>,
+}
+
+impl Entry {
+    /// Only a number without a signed letter may be cancelled (none is, today: numbers
+    /// are taken at signature).
+    pub fn cancellable(&self) -> bool {
+        self.status == status::TERBIT && self.letter_id.is_none()
+    }
 }
 
 /// A new line of the register, written in the signing transaction.
@@ -287,7 +324,7 @@ pub struct NewEntry<'a> {
 pub async fn record(conn: &mut AnyConnection, e: NewEntry<'_>) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO register (department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, classification_code, signer, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'terbit', $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $13, $8, $9, $10, $11, $12)",
     )
     .bind(e.department_id)
     .bind(e.series)
@@ -301,13 +338,15 @@ pub async fn record(conn: &mut AnyConnection, e: NewEntry<'_>) -> Result<(), Err
     .bind(e.classification_code)
     .bind(e.signer)
     .bind(now())
+    .bind(status::TERBIT)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 const ENTRY_COLUMNS: &str = "id, department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, \
-     classification_code, signer, cancelled_reason, cancelled_by, cancelled_at, created_at";
+     classification_code, signer, cancelled_reason, cancelled_by, cancelled_at, created_at, revoked_reason, revoked_by, revoked_at, \
+     superseded_by_number, superseded_at";
 
 /// The register of a department for a year (all years when `None`), by series and serial.
 pub async fn register(db: &Db, department_id: i64, year: Option<i32>) -> Result<Vec<Entry>, Error> {
@@ -321,21 +360,39 @@ pub async fn register(db: &Db, department_id: i64, year: Option<i32>) -> Result<
 }
 
 /// Marks an issued number cancelled (batal), with the reason and who; the line stays.
+/// Refused for the number of a signed letter: that letter is revoked instead
+/// ([`SIGNED_NUMBER_MESSAGE`]), so the register never disagrees with its public record.
 pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, entry_id: i64, reason: &str) -> Result<(), Error> {
     let reason = reason.trim();
+    let mut tx = db.begin_write().await?;
+    let line: Option<(Option<i64>, String)> =
+        sqlx::query_as::<Any, (Option<i64>, String)>("SELECT letter_id, status FROM register WHERE id = $1 AND department_id = $2")
+            .bind(entry_id)
+            .bind(department_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match line {
+        None => return Err(Error::NotFound),
+        Some((Some(_), _)) => return Err(Error::Conflict(SIGNED_NUMBER_MESSAGE.into())),
+        Some((None, state)) if state != status::TERBIT => {
+            return Err(Error::Conflict("Nomor ini sudah dibatalkan.".into()));
+        }
+        Some(_) => {}
+    }
     if reason.chars().count() < 5 {
         return Err(Error::Invalid(FieldErrors::single("reason", "Tuliskan alasan pembatalan nomor.")));
     }
-    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
-        "UPDATE register SET status = 'batal', cancelled_reason = $1, cancelled_by = $2, cancelled_at = $3 \
-         WHERE id = $4 AND department_id = $5 AND status = 'terbit'",
+        "UPDATE register SET status = $6, cancelled_reason = $1, cancelled_by = $2, cancelled_at = $3 \
+         WHERE id = $4 AND department_id = $5 AND status = $7 AND letter_id IS NULL",
     )
     .bind(reason)
     .bind(actor.label())
     .bind(now())
     .bind(entry_id)
     .bind(department_id)
+    .bind(status::BATAL)
+    .bind(status::TERBIT)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -353,6 +410,99 @@ pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, entry_id: i64, r
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Inside the revocation transaction: the letter's line becomes `dicabut` with the
+/// reason, who and when (also a line already `diganti`: the revocation is what the
+/// public page shows). A signed letter without an issued line is refused, so the
+/// revocation does not happen without its register entry.
+pub async fn mark_revoked(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    department_id: i64,
+    letter_id: i64,
+    reason: &str,
+    at: i64,
+) -> Result<(), Error> {
+    let line: Option<(i64, String)> = sqlx::query_as::<Any, (i64, String)>(
+        "UPDATE register SET status = $1, revoked_reason = $2, revoked_by = $3, revoked_at = $4 \
+         WHERE department_id = $5 AND letter_id = $6 AND status IN ($7, $8) RETURNING id, number",
+    )
+    .bind(status::DICABUT)
+    .bind(reason)
+    .bind(actor.label())
+    .bind(at)
+    .bind(department_id)
+    .bind(letter_id)
+    .bind(status::TERBIT)
+    .bind(status::DIGANTI)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((entry_id, number)) = line else {
+        return Err(Error::Conflict(
+            "Nomor surat ini tidak tercatat terbit di agenda, sehingga pencabutannya tidak dapat dicatat. Hubungi administrator.".into(),
+        ));
+    };
+    audit::record(
+        conn,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "number.revoked",
+            subject: format!("register:{entry_id}"),
+            details: serde_json::json!({ "letter_id": letter_id, "number": number, "reason": reason }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inside the signing transaction of a correction or amending decree: the line of the
+/// letter it replaces becomes `diganti` with the new number (a revoked letter's line
+/// stays `dicabut` and gains the new number).
+pub async fn mark_superseded(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    department_id: i64,
+    old_letter_id: i64,
+    new_number: &str,
+    at: i64,
+) -> Result<(), Error> {
+    let line: Option<(i64, String, String)> = sqlx::query_as::<Any, (i64, String, String)>(
+        "UPDATE register SET superseded_by_number = $1, superseded_at = $2, \
+         status = CASE WHEN status = $3 THEN $4 ELSE status END \
+         WHERE department_id = $5 AND letter_id = $6 RETURNING id, number, status",
+    )
+    .bind(new_number)
+    .bind(at)
+    .bind(status::TERBIT)
+    .bind(status::DIGANTI)
+    .bind(department_id)
+    .bind(old_letter_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((entry_id, number, state)) = line else {
+        return Err(Error::Conflict(
+            "Surat yang diganti tidak tercatat di agenda, sehingga penggantiannya tidak dapat dicatat. Hubungi administrator.".into(),
+        ));
+    };
+    audit::record(
+        conn,
+        Event {
+            department_id: Some(department_id),
+            actor,
+            action: "number.superseded",
+            subject: format!("register:{entry_id}"),
+            details: serde_json::json!({
+                "letter_id": old_letter_id,
+                "number": number,
+                "superseded_by_number": new_number,
+                "status": state,
+            }),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -82,7 +82,7 @@ fn letter_paths() -> (Value, Value) {
             "/letters/{id}/classification": { "parameters": id_param(), "post": op("Pilih kode klasifikasi (pemegang tahap konsep atau ketik)", "surat", Some("Classification"), ("200", None)) },
             "/register": {
                 "get": {
-                    "summary": "Agenda surat keluar satu tahun: setiap nomor, terbit atau batal",
+                    "summary": "Agenda surat keluar satu tahun: setiap nomor, terbit, dicabut, diganti atau batal",
                     "tags": ["surat"],
                     "parameters": [{ "name": "year", "in": "query", "required": false, "schema": { "type": "integer" } }],
                     "responses": { "200": { "description": "Berhasil" } }

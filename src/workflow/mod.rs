@@ -395,6 +395,9 @@ impl Workflow {
         if done.rows_affected() != 1 {
             return Err(Error::Conflict("Surat ini sudah dicabut.".into()));
         }
+        // The register line follows in the same transaction: agenda, its exports and the
+        // public page never disagree.
+        numbering::mark_revoked(&mut tx, &user.actor(), letter.department_id, letter.id, reason, at).await?;
         audit::record(
             &mut tx,
             audit_event(
@@ -882,6 +885,10 @@ impl Workflow {
                 let number = self
                     .finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
                     .await?;
+                // A correction or amending decree replaces its original in the register too.
+                if let Some(original) = letter.corrects {
+                    numbering::mark_superseded(&mut tx, &user.actor(), letter.department_id, original, &number, at).await?;
+                }
                 set_state(&mut tx, letter.id, state::DITANDATANGANI).await?;
                 format!("{} nomor {number}", state::DITANDATANGANI)
             }

@@ -18,6 +18,7 @@ mod pades;
 mod pages;
 mod qr_scan;
 mod recipients;
+mod register;
 mod storage;
 mod tamper;
 mod verification;

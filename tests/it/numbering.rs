@@ -99,28 +99,18 @@ async fn two_hundred_concurrent_signings_leave_no_duplicate_and_no_gap() {
         eprintln!("{label}: {LETTERS} concurrent signings in {:?}", started.elapsed());
         assert_register_complete(&d.flow.db, d.department_id, &ids, label).await;
 
-        // A number is cancelled with its reason and who; the line stays, and it cannot be
-        // cancelled twice.
+        // The number of a signed letter cannot be cancelled: the letter is revoked
+        // instead ("Cabut surat"), and the register is left as it was.
         let entries = numbering::register(&d.flow.db, d.department_id, None).await.unwrap();
         let actor = Actor::System("test");
-        let short = numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "x").await;
-        assert!(matches!(short, Err(numbering::Error::Invalid(_))));
-        numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "Surat ditarik sebelum dikirim")
-            .await
-            .unwrap();
-        let again = numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "Surat ditarik lagi").await;
-        assert!(matches!(again, Err(numbering::Error::Conflict(_))));
-        let after = numbering::register(&d.flow.db, d.department_id, None).await.unwrap();
-        assert_eq!(after.len(), LETTERS);
-        let cancelled = after.iter().find(|e| e.id == entries[7].id).unwrap();
-        assert_eq!(
-            (
-                cancelled.status.as_str(),
-                cancelled.cancelled_reason.as_str(),
-                cancelled.cancelled_by.as_str()
-            ),
-            ("batal", "Surat ditarik sebelum dikirim", "system:test")
+        let refused = numbering::cancel(&d.flow.db, &actor, d.department_id, entries[7].id, "Surat ditarik sebelum dikirim").await;
+        assert!(
+            matches!(&refused, Err(numbering::Error::Conflict(m)) if m.contains("Cabut surat")),
+            "{label}: {refused:?}"
         );
+        let missing = numbering::cancel(&d.flow.db, &actor, d.department_id, i64::MAX, "Surat ditarik sebelum dikirim").await;
+        assert!(matches!(missing, Err(numbering::Error::NotFound)), "{label}: {missing:?}");
+        assert_register_complete(&d.flow.db, d.department_id, &ids, label).await;
     }
 }
 
@@ -227,7 +217,7 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
 }
 
 /// The register pages: the list with its filters, the CSV export with formula cells
-/// defused, cancelling a number (agendaris only), the numbering settings, and choosing
+/// defused, no cancelling of a signed letter's number, the numbering settings, and choosing
 /// a classification code while drafting.
 #[tokio::test]
 async fn register_and_numbering_pages() {
@@ -290,27 +280,26 @@ async fn register_and_numbering_pages() {
         StatusCode::FORBIDDEN
     );
 
+    // The agendaris is not offered, and refused, cancelling a signed letter's number.
     let mut agendaris = support::logged_in(&state, "agendaris").await;
+    assert!(
+        !agendaris.get("/agenda").await.body.contains("/batal\""),
+        "signed letters' numbers are not cancellable"
+    );
     let form = agendaris.get(&format!("/agenda/{}/batal", entries[0].id)).await;
-    let csrf = form.csrf();
-    let empty = agendaris
-        .post_form(&format!("/agenda/{}/batal", entries[0].id), &[("csrf", &csrf), ("reason", "")])
-        .await;
-    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains("Tuliskan alasan pembatalan nomor."));
-    let done = agendaris
+    assert_eq!(form.status, StatusCode::CONFLICT);
+    assert!(form.body.contains("Cabut surat"), "{}", form.body);
+    let csrf = agendaris.csrf_of("/agenda").await;
+    let refused = agendaris
         .post_form(
             &format!("/agenda/{}/batal", entries[0].id),
             &[("csrf", &csrf), ("reason", "Surat tidak jadi dikirim <karena salah alamat>")],
         )
         .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("Cabut surat"), "{}", refused.body);
     let list = agendaris.get("/agenda?status=batal").await.body;
-    assert!(
-        list.contains("batal: Surat tidak jadi dikirim &lt;karena salah alamat&gt;") || list.contains("&#60;karena"),
-        "{list}"
-    );
-    assert!(!list.contains("0002/Disnaker"), "the filter keeps only cancelled numbers");
+    assert!(list.contains("Belum ada data.") && !list.contains("0001/Disnaker"), "{list}");
 
     // Numbering settings: a format without the serial is refused; a new one is used by
     // the next signature.

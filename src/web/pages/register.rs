@@ -1,5 +1,6 @@
 //! The outgoing-letter register (agenda surat keluar): every number issued, with filters,
-//! a CSV export, and cancelling a number with its reason; and the numbering settings.
+//! CSV and XLSX exports, and cancelling a number with its reason (never a signed letter's:
+//! that letter is revoked on its own page); and the numbering settings.
 
 use axum::{
     Router,
@@ -14,7 +15,8 @@ use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, ren
 use crate::text::spreadsheet_safe;
 use crate::{
     accounts::Role,
-    numbering::{self, Entry},
+    departments::TimeZone,
+    numbering::{self, Entry, status},
     validation::FieldErrors,
     web::{
         AppState,
@@ -76,9 +78,25 @@ fn series_label(series: &str) -> &'static str {
     if series == "keputusan" { "Keputusan" } else { "Surat" }
 }
 
+/// A day of the department's calendar as the register writes it: `2026-11-21`.
+fn day(tz: TimeZone, at: Option<i64>) -> String {
+    at.map(|t| tz.date_of(t).format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+/// The status column of the page: the state with its reason, date or new number.
+fn status_text(e: &Entry, tz: TimeZone) -> String {
+    match e.status.as_str() {
+        status::BATAL => format!("batal: {}", e.cancelled_reason),
+        status::DICABUT => format!("dicabut {}: {}", day(tz, e.revoked_at), e.revoked_reason),
+        status::DIGANTI => format!("diganti dengan {} ({})", e.superseded_by_number, day(tz, e.superseded_at)),
+        other => other.to_string(),
+    }
+}
+
 async fn register_page(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
     let list = entries(&state, &user, &filter).await?;
     let may_cancel = user.user.has(Role::Agendaris) || user.user.has(Role::Administrator);
+    let tz = user.department.tz();
     let rows = list
         .iter()
         .map(|e| Row {
@@ -88,13 +106,9 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
                 series_label(&e.series).into(),
                 e.subject.clone(),
                 e.signer.clone(),
-                if e.status == "batal" {
-                    format!("batal: {}", e.cancelled_reason)
-                } else {
-                    "terbit".into()
-                },
+                status_text(e, tz),
             ],
-            edit_href: if may_cancel && e.status == "terbit" {
+            edit_href: if may_cancel && e.cancellable() {
                 format!("/agenda/{}/batal", e.id)
             } else {
                 e.letter_id.map(|id| format!("/surat/{id}")).unwrap_or_default()
@@ -124,7 +138,16 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
             Field::select(
                 "status",
                 "Status",
-                choices(&[("terbit", "Terbit"), ("batal", "Batal")], &filter.status, Some("Semua")),
+                choices(
+                    &[
+                        (status::TERBIT, "Terbit"),
+                        (status::DICABUT, "Dicabut"),
+                        (status::DIGANTI, "Diganti"),
+                        (status::BATAL, "Batal"),
+                    ],
+                    &filter.status,
+                    Some("Semua"),
+                ),
             ),
             Field::text("cari", "Cari nomor atau hal", &filter.cari),
         ],
@@ -135,7 +158,8 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
     let page = Page {
         heading: "Agenda surat keluar".into(),
         intro: format!(
-            "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, atau batal dengan alasannya.",
+            "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, dicabut atau diganti seperti di halaman verifikasi, \
+             atau batal dengan alasannya. Surat yang sudah ditandatangani dinyatakan tidak berlaku dengan \"Cabut surat\" di halaman suratnya.",
             list.len()
         ),
         links: vec![
@@ -156,7 +180,7 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
 }
 
 /// The register's columns, header and one line per entry, as the exports write them.
-const EXPORT_HEADER: [&str; 10] = [
+const EXPORT_HEADER: [&str; 14] = [
     "urut",
     "nomor",
     "tanggal",
@@ -167,9 +191,13 @@ const EXPORT_HEADER: [&str; 10] = [
     "status",
     "alasan_batal",
     "dibatalkan_oleh",
+    "alasan_cabut",
+    "tanggal_cabut",
+    "diganti_dengan",
+    "tanggal_diganti",
 ];
 
-fn export_row(e: &Entry) -> [String; 10] {
+fn export_row(e: &Entry, tz: TimeZone) -> [String; 14] {
     [
         e.serial.to_string(),
         e.number.clone(),
@@ -181,6 +209,10 @@ fn export_row(e: &Entry) -> [String; 10] {
         e.status.clone(),
         e.cancelled_reason.clone(),
         e.cancelled_by.clone(),
+        e.revoked_reason.clone(),
+        day(tz, e.revoked_at),
+        e.superseded_by_number.clone(),
+        day(tz, e.superseded_at),
     ]
 }
 
@@ -199,7 +231,7 @@ async fn register_xlsx(State(state): State<AppState>, user: SessionUser, Query(f
         sheet.write_number(row, 0, e.serial as f64).map_err(failed)?;
         // Text cells, never formulas; defused as in the CSV all the same, for whoever
         // copies them on.
-        for (col, cell) in export_row(e).iter().enumerate().skip(1) {
+        for (col, cell) in export_row(e, user.department.tz()).iter().enumerate().skip(1) {
             sheet.write_string(row, col as u16, spreadsheet_safe(cell)).map_err(failed)?;
         }
     }
@@ -227,7 +259,7 @@ async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(fi
     let failed = |e: csv::Error| Failure::Internal(e.to_string());
     out.write_record(EXPORT_HEADER).map_err(failed)?;
     for e in &list {
-        out.write_record(export_row(e).iter().map(|c| spreadsheet_safe(c)))
+        out.write_record(export_row(e, user.department.tz()).iter().map(|c| spreadsheet_safe(c)))
             .map_err(failed)?;
     }
     let bytes = out.into_inner().map_err(|e| Failure::Internal(e.to_string()))?;
@@ -274,6 +306,25 @@ async fn cancel_form(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let e = entry(state, user, id).await?;
+    if !e.cancellable() {
+        // The number of a signed letter is withdrawn by revoking the letter, on its page.
+        let (intro, links) = match e.letter_id {
+            Some(letter_id) => (
+                numbering::SIGNED_NUMBER_MESSAGE.to_string(),
+                vec![(format!("/surat/{letter_id}"), "Buka surat ini untuk mencabutnya".to_string())],
+            ),
+            None => ("Nomor ini sudah dibatalkan.".to_string(), Vec::new()),
+        };
+        let page = Page {
+            heading: format!("Nomor {} tidak dapat dibatalkan", e.number),
+            intro,
+            back_href: "/agenda".into(),
+            links,
+            ..Page::default()
+        };
+        let status = if status == StatusCode::OK { StatusCode::CONFLICT } else { status };
+        return Ok(render_page(status, Shell::for_user(user, "Batalkan nomor", "/agenda"), page));
+    }
     let page = Page {
         heading: format!("Batalkan nomor {}", e.number),
         intro: format!(
