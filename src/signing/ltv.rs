@@ -315,7 +315,13 @@ fn revision_is_validation_data(before: &[u8], after: &[u8]) -> bool {
             return false;
         }
         if id == new.root_id {
-            return same_except(&old.catalog, &new.catalog, &["/DSS", "/AcroForm"]);
+            // The form may only list fields (an /XFA or /NeedAppearances could change
+            // what readers show).
+            let form_is_plain = new
+                .catalog
+                .get("/AcroForm")
+                .is_none_or(|form| parse_dictionary(form.as_bytes()).is_some_and(|f| f.keys().all(|k| k == "/Fields" || k == "/SigFlags")));
+            return form_is_plain && same_except(&old.catalog, &new.catalog, &["/DSS", "/AcroForm"]);
         }
         if id == new.first_page_id {
             return same_except(&old.first_page, &new.first_page, &["/Annots"]);
@@ -421,6 +427,10 @@ mod tests {
         let rect = find(&visible, b"/Rect [0 0 0 0]", signed_end).unwrap();
         visible[rect..rect + 15].copy_from_slice(b"/Rect [9 9 9 9]");
         assert!(!only_validation_data_after(&visible, signed_end));
+        let mut xfa = archived.clone();
+        let flags = find(&xfa, b"/SigFlags 3", with_dss.len()).unwrap();
+        xfa[flags..flags + 11].copy_from_slice(b"/XFA 1 0 R ");
+        assert!(!only_validation_data_after(&xfa, signed_end), "an XFA form is a change");
         let mut restyled = with_dss.clone();
         restyled.extend_from_slice(&archived[with_dss.len()..]);
         let font = find(&restyled, b"/SigFlags 3", with_dss.len()).unwrap();

@@ -274,13 +274,11 @@ impl Augmenter {
             return Ok(None);
         }
         let attempts = job.attempts + 1;
-        let row: Option<(Option<Vec<u8>>, Option<String>, Option<String>)> =
-            sqlx::query_as::<Any, (Option<Vec<u8>>, Option<String>, Option<String>)>(
-                "SELECT final_pdf, final_sha256, signature_certificate FROM letters WHERE id = $1",
-            )
-            .bind(job.letter_id)
-            .fetch_optional(&self.db.pool)
-            .await?;
+        let row: Option<FinalFile> =
+            sqlx::query_as::<Any, FinalFile>("SELECT final_pdf, final_sha256, signature_certificate FROM letters WHERE id = $1")
+                .bind(job.letter_id)
+                .fetch_optional(&self.db.pool)
+                .await?;
         let Some((Some(original), Some(original_sha), certificate)) = row else {
             self.record(job, None, job.reached(), "failed", "surat tidak punya naskah akhir", attempts)
                 .await?;
@@ -493,6 +491,9 @@ impl Augmenter {
         }
     }
 }
+
+/// A letter's final PDF, its SHA-256 and the fingerprint of its signer's certificate.
+type FinalFile = (Option<Vec<u8>>, Option<String>, Option<String>);
 
 enum Outcome {
     Completed,
