@@ -33,6 +33,33 @@ pub struct Config {
     /// (0: no limit).
     pub public_rate_per_minute: u32,
     pub mail: MailConfig,
+    pub timestamp: TimestampConfig,
+}
+
+/// The timestamp authority (RFC 3161) whose timestamps make signatures long-term
+/// (PAdES B-T and beyond).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimestampConfig {
+    /// `http[s]://[user:password@]host/path` of the TSA; credentials, if any, go as HTTP
+    /// Basic. Empty: no timestamps, signatures stay PAdES B-B.
+    pub url: Secret,
+    /// One request may take this long.
+    pub timeout_seconds: u64,
+    /// The first retry after a failure waits this long; each next one twice as long,
+    /// up to an hour. A TSA that is down never blocks a signature, it only delays its
+    /// timestamp.
+    pub retry_base_seconds: i64,
+}
+
+impl Default for TimestampConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::default(),
+            timeout_seconds: 15,
+            retry_base_seconds: 60,
+        }
+    }
 }
 
 /// Outgoing e-mail for the distribution of signed letters.
@@ -120,6 +147,7 @@ impl Default for Config {
             login_throttle: ThrottleConfig::default(),
             public_rate_per_minute: 300,
             mail: MailConfig::default(),
+            timestamp: TimestampConfig::default(),
         }
     }
 }
@@ -251,6 +279,9 @@ impl Config {
                 "MAIL_FROM" => self.mail.from = value.clone(),
                 "MAIL_RETRY_BASE_SECONDS" => self.mail.retry_base_seconds = parse_number(value).map_err(bad)?,
                 "MAIL_MAX_ATTEMPTS" => self.mail.max_attempts = parse_number(value).map_err(bad)?,
+                "TSA_URL" => self.timestamp.url = Secret::new(value.clone()),
+                "TSA_TIMEOUT_SECONDS" => self.timestamp.timeout_seconds = parse_number(value).map_err(bad)?,
+                "TSA_RETRY_BASE_SECONDS" => self.timestamp.retry_base_seconds = parse_number(value).map_err(bad)?,
                 "SESSION_IDLE_MINUTES" => self.session.idle_minutes = parse_number(value).map_err(bad)?,
                 "SESSION_ABSOLUTE_HOURS" => self.session.absolute_hours = parse_number(value).map_err(bad)?,
                 "SECURE_COOKIES" => self.session.secure_cookies = parse_bool(value).map_err(bad)?,
@@ -286,6 +317,15 @@ impl Config {
             crate::distribution::mail::SmtpSettings::parse(self.mail.smtp_url.expose(), &self.mail.from)
                 .map_err(|e| ConfigError::Invalid(format!("mail.smtp_url / mail.from: {e}")))?;
         }
+        if self.timestamp.timeout_seconds == 0 || self.timestamp.retry_base_seconds < 1 {
+            return Err(ConfigError::Invalid(
+                "timestamp.timeout_seconds dan timestamp.retry_base_seconds minimal 1".into(),
+            ));
+        }
+        if !self.timestamp.url.is_empty() {
+            crate::signing::timestamp::HttpAuthority::new(self.timestamp.url.expose(), std::time::Duration::from_secs(1))
+                .map_err(|e| ConfigError::Invalid(format!("timestamp.url: {e}")))?;
+        }
         if url::Url::parse(&self.base_url).is_err() {
             return Err(ConfigError::Invalid(format!("base_url '{}' bukan alamat URL", self.base_url)));
         }
@@ -307,6 +347,9 @@ impl Config {
         shown.database_url = Secret::new(redact_url(&self.effective_database_url()));
         if !shown.mail.smtp_url.is_empty() {
             shown.mail.smtp_url = Secret::new(redact_url(self.mail.smtp_url.expose()));
+        }
+        if !shown.timestamp.url.is_empty() {
+            shown.timestamp.url = Secret::new(redact_url(self.timestamp.url.expose()));
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }

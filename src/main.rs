@@ -178,6 +178,19 @@ enum KeyAction {
         #[arg(long)]
         department: Option<String>,
     },
+    /// Issue the CRLs that are due (none yet, revocations not listed, or near expiry);
+    /// the running service does this every minute.
+    Crl,
+    /// Add the timestamps and validation data due now to signed PDFs (PAdES B-T/B-LT/
+    /// B-LTA, from `timestamp.url`); the running service does this continuously.
+    Timestamps,
+    /// Set the department's PAdES level: b-b, b-t, b-lt, b-lta, or `bawaan` (B-LT with a
+    /// timestamp authority configured, else B-B).
+    Level {
+        level: String,
+        #[arg(long)]
+        department: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -450,11 +463,37 @@ async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> 
             let o = official_for(&db, &official).await?;
             let passphrase = stdin_lines(1, "frasa sandi baru")?.remove(0);
             let key = keys::rotate(&db, &store, &actor, o.department_id, o.id, &passphrase).await?;
+            // The old key's certificates are revoked: publish them in the CRL now.
+            naskah::signing::revocation::refresh(&db, &store).await?;
             println!(
                 "Kunci baru {} untuk {}; kunci lama dipensiunkan dan tetap dapat memeriksa tanda tangan lama.",
                 key.key_id,
                 o.full_name()
             );
+        }
+        KeyAction::Crl => {
+            let issued = naskah::signing::revocation::refresh(&db, &store).await?;
+            println!("{issued} CRL diterbitkan.");
+        }
+        KeyAction::Timestamps => {
+            let augmenter = naskah::workflow::longterm::Augmenter::from_config(&db, &store, &config.timestamp)
+                .map_err(anyhow::Error::msg)?
+                .ok_or_else(|| anyhow::anyhow!("timestamp.url belum dikonfigurasi (NASKAH_TSA_URL)"))?;
+            let run = augmenter.run_once().await?;
+            println!("{} selesai, {} tertunda, {} gagal.", run.completed, run.delayed, run.failed);
+        }
+        KeyAction::Level { level, department } => {
+            let dept = department_for(&db, department.as_deref()).await?;
+            let chosen = match level.as_str() {
+                "bawaan" => None,
+                code => Some(
+                    naskah::signing::ltv::Level::parse(code)
+                        .ok_or_else(|| anyhow::anyhow!("tingkat tidak dikenal: {code} (pilih b-b, b-t, b-lt, b-lta atau bawaan)"))?,
+                ),
+            };
+            naskah::workflow::longterm::set_level(&db, &actor, dept.id, chosen).await?;
+            let now = naskah::workflow::longterm::level(&db, dept.id, !config.timestamp.url.is_empty()).await?;
+            println!("Tingkat tanda tangan {}: {}.", dept.name, now.label());
         }
         KeyAction::List { department } => {
             let dept = department_for(&db, department.as_deref()).await?;

@@ -120,6 +120,7 @@ pub async fn run(
         renderer,
         keys: store,
         base_url: base_url.into(),
+        timestamping: false,
     };
     let user = |name: &'static str| {
         let db = db.clone();

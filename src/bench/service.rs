@@ -74,6 +74,7 @@ impl Service {
             renderer,
             keys: store,
             base_url: "http://127.0.0.1".into(),
+            timestamping: false,
         };
         let user = |name: &'static str| {
             let db = db.clone();
@@ -198,6 +199,7 @@ pub async fn finalise(templates_dir: &Path, letters: usize) -> anyhow::Result<Fi
     let (signer, _) = crate::signing::authority::signer(
         &service.flow.db,
         &service.flow.keys,
+        &service.flow.base_url,
         &authority,
         &department,
         &official,

@@ -92,6 +92,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0013_register_withdrawal.sql"),
         postgres: include_str!("../../migrations/postgres/0013_register_withdrawal.sql"),
     },
+    Migration {
+        version: 14,
+        name: "long-term signatures",
+        sqlite: include_str!("../../migrations/sqlite/0014_long_term_signatures.sql"),
+        postgres: include_str!("../../migrations/postgres/0014_long_term_signatures.sql"),
+    },
 ];
 
 impl Migration {

@@ -210,6 +210,17 @@ async fn install_new_key(
         .bind(official_id)
         .fetch_all(&mut *tx)
         .await?;
+        // A retired key signs nothing more: its certificates are revoked (listed in the
+        // authority's next CRL, which the running service issues within a minute).
+        let revoked = sqlx::query(
+            "UPDATE official_certificates SET revoked_at = $1 WHERE revoked_at IS NULL AND key_id IN \
+             (SELECT key_id FROM official_keys WHERE official_id = $2 AND retired_at = $1)",
+        )
+        .bind(at)
+        .bind(official_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         sqlx::query("INSERT INTO official_keys (key_id, department_id, official_id, public_key, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(department_id)
@@ -228,6 +239,7 @@ async fn install_new_key(
                 details: serde_json::json!({
                     "key_id": id,
                     "retired": retired.into_iter().map(|(k,)| k).collect::<Vec<_>>(),
+                    "certificates_revoked": revoked,
                 }),
             },
         )

@@ -58,10 +58,11 @@ impl AuthorityInfo {
     }
 }
 
-/// A root with its private key, able to issue; opened only when a certificate is issued.
-struct Authority {
-    info: AuthorityInfo,
-    key: PrivateKey,
+/// A root with its private key, able to issue; opened only when a certificate or CRL
+/// is issued.
+pub(super) struct Authority {
+    pub info: AuthorityInfo,
+    pub key: PrivateKey,
 }
 
 impl KeyStore {
@@ -126,8 +127,8 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
         }
     };
     let name = Name {
-        common_name: format!("Otoritas Sertifikat {}", department.name),
-        organization: department.name.clone(),
+        common_name: format!("Otoritas Sertifikat {}", organization(department)),
+        organization: organization(department),
         title: None,
         serial_number: None,
     };
@@ -144,6 +145,7 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
             subject_key: &public,
             issuer_key_identifier: &public.key_identifier(),
             authority: true,
+            links: None,
         },
         &key,
     );
@@ -199,7 +201,32 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
     Ok((info, true))
 }
 
-fn open(store: &KeyStore, info: &AuthorityInfo) -> Result<Authority, Error> {
+/// The department as certificates name it: with its regency, so that two regencies'
+/// departments of the same name are told apart ("Dinas Tenaga Kerja Kabupaten Penajam
+/// Paser Utara").
+pub fn organization(department: &Department) -> String {
+    let regency = department.regency_name.trim();
+    if regency.is_empty() || department.name.contains(regency) {
+        department.name.clone()
+    } else {
+        format!("{} {regency}", department.name)
+    }
+}
+
+/// The public address of an authority's CRL (written into every certificate it issues).
+pub fn crl_address(base_url: &str, fingerprint: &str) -> String {
+    format!("{}/ca/{fingerprint}.crl", base_url.trim_end_matches('/'))
+}
+
+/// The public address of an authority's certificate (DER).
+pub fn certificate_address(base_url: &str, fingerprint: &str) -> String {
+    format!("{}/ca/{fingerprint}.crt", base_url.trim_end_matches('/'))
+}
+
+/// Certificates issued with the CRL distribution point and AIA.
+const PROFILE_WITH_LINKS: i64 = 2;
+
+pub(super) fn open(store: &KeyStore, info: &AuthorityInfo) -> Result<Authority, Error> {
     let path = store.authority_path(info.department_id, &info.fingerprint);
     let secret = read_secret(store, &path, &info.fingerprint)?;
     let corrupt = |reason: &str| Error::Corrupt {
@@ -225,9 +252,11 @@ struct IssuedRow {
 /// record in one transaction, when the official has no current one for this key,
 /// algorithm and root; only then are the root's key file and the official's position
 /// read).
+#[allow(clippy::too_many_arguments)]
 pub async fn signer(
     db: &Db,
     store: &KeyStore,
+    base_url: &str,
     authority: &AuthorityInfo,
     department: &Department,
     official: &Official,
@@ -240,12 +269,13 @@ pub async fn signer(
     let existing: Option<IssuedRow> = sqlx::query_as::<Any, IssuedRow>(
         "SELECT fingerprint, certificate FROM official_certificates \
          WHERE key_id = $1 AND algorithm = $2 AND authority = $3 AND not_before <= $4 AND not_after > $4 \
-         ORDER BY not_after DESC LIMIT 1",
+         AND profile = $5 AND revoked_at IS NULL ORDER BY not_after DESC LIMIT 1",
     )
     .bind(&key.info.key_id)
     .bind(algorithm.code())
     .bind(&authority.fingerprint)
     .bind(at)
+    .bind(PROFILE_WITH_LINKS)
     .fetch_optional(&db.pool)
     .await?;
     let chain = vec![authority.certificate.clone()];
@@ -271,7 +301,7 @@ pub async fn signer(
     let nip = official.nip.chars().filter(char::is_ascii_digit).collect::<String>();
     let subject = Name {
         common_name: official.full_name(),
-        organization: department.name.clone(),
+        organization: organization(department),
         title: position_title,
         serial_number: (!nip.is_empty()).then_some(nip),
     }
@@ -286,6 +316,10 @@ pub async fn signer(
             subject_key: &public,
             issuer_key_identifier: &root.public_key.key_identifier(),
             authority: false,
+            links: Some(x509::Links {
+                crl: &crl_address(base_url, &authority.info.fingerprint),
+                ca_issuers: &certificate_address(base_url, &authority.info.fingerprint),
+            }),
         },
         &authority.key,
     );
@@ -296,8 +330,8 @@ pub async fn signer(
     let fingerprint = parsed.fingerprint();
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "INSERT INTO official_certificates (fingerprint, key_id, algorithm, authority, certificate, not_before, not_after, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO official_certificates (fingerprint, key_id, algorithm, authority, certificate, not_before, not_after, created_at, profile) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&fingerprint)
     .bind(&key.info.key_id)
@@ -307,6 +341,7 @@ pub async fn signer(
     .bind(parsed.not_before)
     .bind(parsed.not_after)
     .bind(at)
+    .bind(PROFILE_WITH_LINKS)
     .execute(&mut *tx)
     .await?;
     audit::record(

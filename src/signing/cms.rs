@@ -199,3 +199,104 @@ pub fn check(encoded: &[u8], content: &[&[u8]]) -> Result<Checked, Malformed> {
         certificates,
     })
 }
+
+/// id-aa-signatureTimeStampToken (RFC 3161 appendix A): the unsigned attribute that
+/// carries a timestamp over the signature value.
+pub const OID_SIGNATURE_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.14";
+
+/// The pieces of a SignedData with one SignerInfo, as encoded, for rewriting its
+/// unsigned attributes.
+struct Parts<'a> {
+    /// Everything of the SignedData before signerInfos.
+    head: Vec<&'a [u8]>,
+    /// The SignerInfo's fields up to and including the signature value.
+    signer_fields: Vec<&'a [u8]>,
+    signature: &'a [u8],
+    /// The unsigned attributes already there (each an Attribute).
+    unsigned: Vec<&'a [u8]>,
+}
+
+fn parts(encoded: &[u8]) -> Result<Parts<'_>, Malformed> {
+    let mut info = Reader::new(encoded).nested(der::SEQUENCE)?;
+    if der::oid_text(info.expect(der::OID)?.content) != OID_SIGNED_DATA {
+        return Err(Malformed("bukan SignedData"));
+    }
+    let mut signed = Reader::new(info.expect(0xa0)?.content).nested(der::SEQUENCE)?;
+    let mut head = Vec::new();
+    while signed.peek_tag().is_some_and(|tag| tag != der::SET || head.len() < 2) {
+        head.push(signed.any()?.raw);
+    }
+    let mut signer_infos = signed.nested(der::SET)?;
+    let mut signer_info = signer_infos.nested(der::SEQUENCE)?;
+    if !signer_infos.is_empty() {
+        return Err(Malformed("lebih dari satu SignerInfo"));
+    }
+    let mut signer_fields = Vec::new();
+    let signature = loop {
+        let element = signer_info.any()?;
+        signer_fields.push(element.raw);
+        if element.tag == der::OCTET_STRING {
+            break element.content;
+        }
+    };
+    let mut unsigned = Vec::new();
+    if let Some(list) = signer_info.optional(0xa1)? {
+        let mut reader = Reader::new(list.content);
+        while !reader.is_empty() {
+            unsigned.push(reader.expect(der::SEQUENCE)?.raw);
+        }
+    }
+    Ok(Parts {
+        head,
+        signer_fields,
+        signature,
+        unsigned,
+    })
+}
+
+/// The signature value of a SignedData's only SignerInfo (what a signature timestamp
+/// is taken over).
+pub fn signature_value(encoded: &[u8]) -> Result<Vec<u8>, Malformed> {
+    Ok(parts(encoded)?.signature.to_vec())
+}
+
+/// The same SignedData with `value` as the unsigned attribute `oid` of its SignerInfo
+/// (replacing an earlier one of that type). The signed parts stay byte for byte.
+pub fn with_unsigned_attribute(encoded: &[u8], oid: &str, value: &[u8]) -> Result<Vec<u8>, Malformed> {
+    let parts = parts(encoded)?;
+    let wanted = der::oid(oid);
+    let mut unsigned: Vec<Vec<u8>> = parts
+        .unsigned
+        .iter()
+        .filter(|attribute| {
+            !Reader::new(attribute)
+                .nested(der::SEQUENCE)
+                .and_then(|mut a| a.any())
+                .is_ok_and(|id| id.raw == wanted.as_slice())
+        })
+        .map(|attribute| attribute.to_vec())
+        .collect();
+    unsigned.push(attribute(oid, value));
+    let unsigned_refs: Vec<&[u8]> = unsigned.iter().map(Vec::as_slice).collect();
+    let mut signer_fields = parts.signer_fields.clone();
+    let unsigned_set = der::implicit_constructed(1, &der::set_of(&unsigned_refs));
+    signer_fields.push(&unsigned_set);
+    let signer_info = der::sequence(&signer_fields);
+    let mut signed_fields = parts.head.clone();
+    let signer_infos = der::set_of(&[&signer_info]);
+    signed_fields.push(&signer_infos);
+    let signed = der::sequence(&signed_fields);
+    Ok(der::sequence(&[&der::oid(OID_SIGNED_DATA), &der::explicit(0, &signed)]))
+}
+
+/// The timestamp token in a SignedData's signature timestamp attribute, if it has one.
+pub fn signature_timestamp(encoded: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
+    let wanted = der::oid(OID_SIGNATURE_TIME_STAMP);
+    for attribute in parts(encoded)?.unsigned {
+        let mut reader = Reader::new(attribute).nested(der::SEQUENCE)?;
+        if reader.any()?.raw == wanted {
+            return Ok(Some(reader.nested(der::SET)?.any()?.raw.to_vec()));
+        }
+    }
+    Ok(None)
+}

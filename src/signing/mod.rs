@@ -5,9 +5,13 @@
 
 pub mod authority;
 pub mod cms;
+pub mod crl;
 pub mod der;
+pub mod ltv;
 pub mod pades;
 pub mod revisions;
+pub mod revocation;
+pub mod timestamp;
 pub mod x509;
 
 use sha2::{Digest, Sha256};
@@ -106,6 +110,7 @@ mod tests {
                 subject_key: &public,
                 issuer_key_identifier: &public.key_identifier(),
                 authority: true,
+                links: None,
             },
             &key,
         );
@@ -132,6 +137,7 @@ mod tests {
                 subject_key: &public,
                 issuer_key_identifier: &root.0.public().key_identifier(),
                 authority: false,
+                links: None,
             },
             &root.0,
         );
@@ -163,6 +169,30 @@ mod tests {
         }
         pdf.extend_from_slice(format!("trailer\n<</Size 5 /Root 1 0 R /ID [<01><01>]>>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
         pdf
+    }
+
+    /// A minimal PDF signed with P-256 under a test root.
+    pub(super) struct SignedSample {
+        pub pdf: Vec<u8>,
+        pub root: Vec<u8>,
+    }
+
+    pub(super) fn signed_minimal_pdf() -> SignedSample {
+        let root = authority(5);
+        let signer = signer(Algorithm::P256, &root);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:15:00+08:00").unwrap();
+        let pdf = pades::sign(
+            &minimal_pdf(),
+            &signer,
+            &pades::Details {
+                name: "Siti",
+                reason: "Uji",
+                location: "Tenggarong",
+                signed_at: at,
+            },
+        )
+        .unwrap();
+        SignedSample { pdf, root: root.1 }
     }
 
     #[test]

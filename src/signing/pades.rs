@@ -12,8 +12,10 @@ use super::{
 };
 
 /// Bytes reserved for the CMS SignedData: two certificates and a signature take about
-/// 1.3 KiB; the rest is room for a longer chain (a state CA) later.
-const CONTENTS_RESERVED: usize = 8192;
+/// 1.3 KiB; the rest is room for the signature timestamp added later (a token with the
+/// TSA's chain takes 2-6 KiB) and a longer chain (a state CA). A document timestamp
+/// reserves as much.
+const CONTENTS_RESERVED: usize = 16384;
 const BYTE_RANGE_PLACEHOLDER: &str = "/ByteRange [0 ********** ********** **********]";
 
 /// What the signature dictionary says besides the signature itself.
@@ -61,38 +63,55 @@ pub fn sign(pdf: &[u8], signer: &dyn DocumentSigner, details: &Details<'_>) -> R
     };
     page.push_str(&annots);
 
-    let mut out = Vec::with_capacity(pdf.len() + CONTENTS_RESERVED * 2 + 2048);
+    let signature_dictionary = signature_placeholder(
+        "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached",
+        &format!(
+            "/M {} /Name {} /Reason {} /Location {}",
+            text_string(&pdf_date(&details.signed_at)),
+            text_string(details.name),
+            text_string(details.reason),
+            text_string(details.location),
+        ),
+    );
+    let widget = format!(
+        "<</Type /Annot /Subtype /Widget /FT /Sig /F 132 /Rect [0 0 0 0] /P {} 0 R /T {} /V {signature_id} 0 R>>",
+        structure.first_page_id,
+        text_string("Tanda tangan elektronik"),
+    );
+    let mut out = append_update(
+        pdf,
+        &structure,
+        vec![
+            (structure.root_id, format!("<<{catalog}>>").into_bytes()),
+            (structure.first_page_id, format!("<<{page}>>").into_bytes()),
+            (widget_id, widget.into_bytes()),
+            (signature_id, signature_dictionary.into_bytes()),
+        ],
+        size,
+    );
+    let (contents_at, contents_end) = fill_byte_range(&mut out, structure.startxref)?;
+    let digest = cms::content_digest(signer.algorithm(), &[&out[..contents_at], &out[contents_end..]]);
+    let signed_data = cms::signed_data(signer, &digest)?;
+    write_contents(&mut out, contents_at, contents_end, &signed_data)?;
+    Ok(out)
+}
+
+/// Appends an incremental update to `pdf`: the given objects (new or replacing), a
+/// cross-reference section for them and a trailer pointing back to the previous one.
+pub(super) fn append_update(pdf: &[u8], structure: &Structure, objects: Vec<(u32, Vec<u8>)>, size: u32) -> Vec<u8> {
+    let body_len: usize = objects.iter().map(|(_, body)| body.len() + 32).sum();
+    let mut out = Vec::with_capacity(pdf.len() + body_len + 1024);
     out.extend_from_slice(pdf);
     if !pdf.ends_with(b"\n") {
         out.push(b'\n');
     }
     let mut offsets: Vec<(u32, usize)> = Vec::new();
-    let mut object = |out: &mut Vec<u8>, id: u32, body: &str| {
-        offsets.push((id, out.len()));
-        out.extend_from_slice(format!("{id} 0 obj\n{body}\nendobj\n").as_bytes());
-    };
-    object(&mut out, structure.root_id, &format!("<<{catalog}>>"));
-    object(&mut out, structure.first_page_id, &format!("<<{page}>>"));
-    object(
-        &mut out,
-        widget_id,
-        &format!(
-            "<</Type /Annot /Subtype /Widget /FT /Sig /F 132 /Rect [0 0 0 0] /P {} 0 R /T {} /V {signature_id} 0 R>>",
-            structure.first_page_id,
-            text_string("Tanda tangan elektronik"),
-        ),
-    );
-    let signature_dictionary = format!(
-        "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached {BYTE_RANGE_PLACEHOLDER} /Contents <{}> \
-         /M {} /Name {} /Reason {} /Location {}>>",
-        "0".repeat(CONTENTS_RESERVED * 2),
-        text_string(&pdf_date(&details.signed_at)),
-        text_string(details.name),
-        text_string(details.reason),
-        text_string(details.location),
-    );
-    object(&mut out, signature_id, &signature_dictionary);
-
+    for (id, body) in &objects {
+        offsets.push((*id, out.len()));
+        out.extend_from_slice(format!("{id} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
     let xref_at = out.len();
     offsets.sort();
     let mut xref = String::from("xref\n");
@@ -122,25 +141,45 @@ pub fn sign(pdf: &[u8], signer: &dyn DocumentSigner, details: &Details<'_>) -> R
     }
     write!(xref, ">>\nstartxref\n{xref_at}\n%%EOF\n").ok();
     out.extend_from_slice(xref.as_bytes());
+    out
+}
 
-    // Fill in the byte range, then sign everything but the hex string of /Contents.
-    let placeholder_at =
-        find(&out, BYTE_RANGE_PLACEHOLDER.as_bytes(), structure.startxref).ok_or(SignError::Pdf("tempat /ByteRange hilang"))?;
+/// Fills in the byte range of the signature dictionary written after `from` (every
+/// byte but the hex string of /Contents); returns where that string starts and ends.
+pub(super) fn fill_byte_range(out: &mut [u8], from: usize) -> Result<(usize, usize), SignError> {
+    let placeholder_at = find(out, BYTE_RANGE_PLACEHOLDER.as_bytes(), from).ok_or(SignError::Pdf("tempat /ByteRange hilang"))?;
     let contents_at = placeholder_at + BYTE_RANGE_PLACEHOLDER.len() + " /Contents ".len();
     let contents_end = contents_at + CONTENTS_RESERVED * 2 + 2;
+    if out.get(contents_at) != Some(&b'<') || out.get(contents_end - 1) != Some(&b'>') {
+        return Err(SignError::Pdf("tempat /Contents tidak sesuai"));
+    }
     let ranges = [0, contents_at, contents_end, out.len() - contents_end];
     let filled = format!("/ByteRange [{} {} {} {}]", ranges[0], ranges[1], ranges[2], ranges[3]);
     let padded = format!("{filled:<width$}", width = BYTE_RANGE_PLACEHOLDER.len());
     out[placeholder_at..placeholder_at + padded.len()].copy_from_slice(padded.as_bytes());
+    Ok((contents_at, contents_end))
+}
 
-    let digest = cms::content_digest(signer.algorithm(), &[&out[..contents_at], &out[contents_end..]]);
-    let signed_data = cms::signed_data(signer, &digest)?;
-    if signed_data.len() > CONTENTS_RESERVED {
-        return Err(SignError::Pdf("tanda tangan CMS melebihi ruang yang disediakan"));
+/// Writes `der` as hex into the /Contents string between `contents_at` and
+/// `contents_end` (the angle brackets included), padding with zeros.
+pub(super) fn write_contents(out: &mut [u8], contents_at: usize, contents_end: usize, der: &[u8]) -> Result<(), SignError> {
+    let room = (contents_end - contents_at - 2) / 2;
+    if der.len() > room {
+        return Err(SignError::Pdf("isi tanda tangan melebihi ruang yang disediakan"));
     }
-    let hex = hex::encode(&signed_data);
-    out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(out)
+    let mut hex = hex::encode(der).into_bytes();
+    hex.resize(room * 2, b'0');
+    out[contents_at + 1..contents_end - 1].copy_from_slice(&hex);
+    Ok(())
+}
+
+/// A signature dictionary with a /Contents placeholder of the reserved size and the
+/// byte range placeholder, for [`fill_byte_range`].
+pub(super) fn signature_placeholder(before: &str, after: &str) -> String {
+    format!(
+        "<<{before} {BYTE_RANGE_PLACEHOLDER} /Contents <{}> {after}>>",
+        "0".repeat(CONTENTS_RESERVED * 2)
+    )
 }
 
 /// One embedded signature as found in a PDF, checked.
@@ -152,8 +191,12 @@ pub struct Found {
     pub certificate_fingerprint: Option<String>,
     /// The signed bytes' digest matches and the signature verifies.
     pub intact: bool,
-    /// The signature covers the file up to its last byte (nothing appended since).
+    /// The signature covers the file up to its last byte, or what was appended since is
+    /// only long-term validation data (DSS, document timestamps).
     pub covers_whole_file: bool,
+    /// A document timestamp (PAdES B-LTA) rather than a signature: `intact` says its
+    /// token is over these bytes; the TSA's own signature is not checked here.
+    pub document_timestamp: bool,
     /// The signer's certificate was issued by one of the trusted authorities, is valid
     /// at the signing time and carries nonRepudiation.
     pub trusted: bool,
@@ -163,9 +206,6 @@ pub struct Found {
     /// its own /Contents).
     #[serde(skip)]
     pub signed_end: usize,
-    /// A document timestamp (/SubFilter /ETSI.RFC3161) rather than a signature; its
-    /// token is not checked here.
-    pub document_timestamp: bool,
     /// SHA-256 of the bytes the signature covers: equal for two files exactly when
     /// they carry the same signed revision (whatever was added to /Contents later).
     #[serde(skip)]
@@ -233,10 +273,10 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         certificate_fingerprint: None,
         intact: false,
         covers_whole_file: false,
+        document_timestamp: false,
         trusted: false,
         problem: None,
         signed_end: 0,
-        document_timestamp: false,
         covered_sha256: String::new(),
         reason: None,
     };
@@ -248,7 +288,7 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         result.problem = Some("rentang bita tanda tangan tidak sah".into());
         return result;
     }
-    result.covers_whole_file = second_end == pdf.len();
+    result.covers_whole_file = second_end == pdf.len() || super::ltv::only_validation_data_after(pdf, second_end);
     result.signed_end = second_end;
     result.covered_sha256 = {
         use sha2::{Digest, Sha256};
@@ -257,15 +297,10 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         hasher.update(&pdf[second_at..second_end]);
         hex::encode(hasher.finalize())
     };
-    let dictionary = signature_dictionary(pdf, first_len);
-    result.document_timestamp = dictionary.is_some_and(|d| find(d, b"/ETSI.RFC3161", 0).is_some());
-    result.reason = dictionary.and_then(|d| {
+    result.reason = signature_dictionary(pdf, first_len).and_then(|d| {
         let value = &d[find(d, b"/Reason <", 0)? + b"/Reason <".len()..];
         decode_text_hex(&value[..find(value, b">", 0)?])
     });
-    if result.document_timestamp {
-        return result;
-    }
     let gap = &pdf[first_len..second_at];
     let Some(hex_text) = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">")) else {
         result.problem = Some("isi tanda tangan tidak ditemukan di antara rentang bita".into());
@@ -282,6 +317,21 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
             return result;
         }
     };
+    if super::ltv::is_document_timestamp(pdf, first_len) {
+        result.document_timestamp = true;
+        let digest = super::timestamp::sha256(&[&pdf[..first_len], &pdf[second_at..second_end]]);
+        match super::timestamp::read_token(signed) {
+            Ok(token) => {
+                result.intact = token.imprint == digest;
+                result.signer = Some("stempel waktu dokumen".into());
+                if !result.intact {
+                    result.problem = Some("stempel waktu dokumen tidak cocok dengan isi PDF".into());
+                }
+            }
+            Err(e) => result.problem = Some(e.to_string()),
+        }
+        return result;
+    }
     let checked = match cms::check(signed, &[&pdf[..first_len], &pdf[second_at..second_end]]) {
         Ok(checked) => checked,
         Err(e) => {
@@ -359,7 +409,7 @@ fn signing_time(pdf: &[u8], contents_at: usize) -> Option<i64> {
     None
 }
 
-fn read_byte_range(after_key: &[u8]) -> Option<[usize; 4]> {
+pub(super) fn read_byte_range(after_key: &[u8]) -> Option<[usize; 4]> {
     let text = std::str::from_utf8(&after_key[..after_key.len().min(80)]).ok().or_else(|| {
         let cut = after_key.iter().take(80).position(|b| *b == b']')?;
         std::str::from_utf8(&after_key[..=cut]).ok()
@@ -372,7 +422,7 @@ fn read_byte_range(after_key: &[u8]) -> Option<[usize; 4]> {
 
 /// A PDF text string: UTF-16BE with a byte order mark, as hex, so that any name or
 /// city needs no escaping.
-fn text_string(text: &str) -> String {
+pub(super) fn text_string(text: &str) -> String {
     let mut out = String::from("<FEFF");
     for unit in text.encode_utf16() {
         write!(out, "{unit:04X}").ok();
@@ -419,7 +469,7 @@ fn parse_pdf_date(text: &str) -> Option<i64> {
     Some(local.and_utc().timestamp() - offset)
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+pub(super) fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     haystack
         .get(from..)?
         .windows(needle.len())
@@ -432,13 +482,13 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A dictionary's entries as written, without the outer `<<` `>>`.
-struct Dictionary {
+pub(super) struct Dictionary {
     entries: Vec<(String, String)>,
 }
 
 impl Dictionary {
     /// The entries except `keys`, re-joined, ready for more to be appended.
-    fn without(&self, keys: &[&str]) -> String {
+    pub fn without(&self, keys: &[&str]) -> String {
         let mut out = String::new();
         for (key, value) in &self.entries {
             if !keys.contains(&key.as_str()) {
@@ -448,27 +498,34 @@ impl Dictionary {
         out
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
-/// What the incremental update needs from the original file.
-struct Structure {
-    startxref: usize,
-    size: u32,
-    root_id: u32,
+/// Revisions followed back from the last one.
+const MAX_REVISIONS: usize = 16;
+
+/// What an incremental update needs from the file it extends.
+pub(super) struct Structure {
+    pub startxref: usize,
+    pub size: u32,
+    pub root_id: u32,
     info: Option<String>,
     id: Option<String>,
-    catalog: Dictionary,
-    first_page_id: u32,
-    first_page: Dictionary,
+    pub catalog: Dictionary,
+    pub first_page_id: u32,
+    pub first_page: Dictionary,
     /// The references inside the first page's /Annots array, when it has one.
-    first_page_annots: Option<String>,
+    pub first_page_annots: Option<String>,
 }
 
 impl Structure {
-    fn read(pdf: &[u8]) -> Result<Self, &'static str> {
+    pub fn read(pdf: &[u8]) -> Result<Self, &'static str> {
         let tail_from = pdf.len().saturating_sub(1024);
         let at = rfind(&pdf[tail_from..], b"startxref").ok_or("startxref tidak ditemukan")? + tail_from;
         let number = std::str::from_utf8(&pdf[at + 9..]).map_err(|_| "startxref rusak")?;
@@ -481,9 +538,25 @@ impl Structure {
         if !section.starts_with(b"xref") {
             return Err("PDF dengan aliran referensi silang tidak didukung");
         }
-        let offsets = read_xref_table(section)?;
+        let mut offsets = read_xref_table(section)?;
         let trailer_at = find(section, b"trailer", 0).ok_or("trailer tidak ditemukan")?;
         let trailer = parse_dictionary(&section[trailer_at + 7..]).ok_or("trailer rusak")?;
+        // Earlier revisions (our own incremental updates): an object keeps the offset of
+        // its newest revision. Bounded, so that a /Prev loop ends.
+        let mut previous = trailer.get("/Prev").and_then(|p| p.parse::<usize>().ok());
+        for _ in 0..MAX_REVISIONS {
+            let Some(at) = previous.take() else { break };
+            let earlier = pdf
+                .get(at..)
+                .filter(|s| s.starts_with(b"xref"))
+                .ok_or("/Prev tidak menunjuk tabel referensi silang")?;
+            for (id, offset) in read_xref_table(earlier)? {
+                offsets.entry(id).or_insert(offset);
+            }
+            let trailer_at = find(earlier, b"trailer", 0).ok_or("trailer tidak ditemukan")?;
+            let earlier_trailer = parse_dictionary(&earlier[trailer_at + 7..]).ok_or("trailer rusak")?;
+            previous = earlier_trailer.get("/Prev").and_then(|p| p.parse::<usize>().ok());
+        }
         let size: u32 = trailer.get("/Size").and_then(|s| s.parse().ok()).ok_or("/Size tidak ada")?;
         let root_id = reference(trailer.get("/Root").ok_or("/Root tidak ada")?).ok_or("/Root rusak")?;
         let object = |id: u32| -> Result<Dictionary, &'static str> {
@@ -533,7 +606,7 @@ fn reference(value: &str) -> Option<u32> {
     (parts.next()? == "0" && parts.next()? == "R").then_some(id)
 }
 
-fn read_xref_table(section: &[u8]) -> Result<std::collections::HashMap<u32, usize>, &'static str> {
+pub(super) fn read_xref_table(section: &[u8]) -> Result<std::collections::HashMap<u32, usize>, &'static str> {
     let text_end = find(section, b"trailer", 0).ok_or("trailer tidak ditemukan")?;
     let text = std::str::from_utf8(&section[4..text_end]).map_err(|_| "tabel referensi silang rusak")?;
     let mut offsets = std::collections::HashMap::new();
@@ -557,7 +630,7 @@ fn read_xref_table(section: &[u8]) -> Result<std::collections::HashMap<u32, usiz
 
 /// Reads the dictionary that starts (after whitespace) at the beginning of `input`:
 /// its keys and their values as written.
-fn parse_dictionary(input: &[u8]) -> Option<Dictionary> {
+pub(super) fn parse_dictionary(input: &[u8]) -> Option<Dictionary> {
     let start = input.iter().position(|b| !b.is_ascii_whitespace())?;
     let body = input[start..].strip_prefix(b"<<")?;
     let mut entries = Vec::new();

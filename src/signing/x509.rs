@@ -20,6 +20,9 @@ const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_KEY_USAGE: &str = "2.5.29.15";
 const OID_SUBJECT_KEY_ID: &str = "2.5.29.14";
 const OID_AUTHORITY_KEY_ID: &str = "2.5.29.35";
+const OID_CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
+const OID_AUTHORITY_INFO_ACCESS: &str = "1.3.6.1.5.5.7.1.1";
+const OID_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
 
 /// Key usage bits (RFC 5280 §4.2.1.3).
 pub const DIGITAL_SIGNATURE: u8 = 0;
@@ -228,6 +231,17 @@ pub struct Template<'a> {
     pub issuer_key_identifier: &'a [u8],
     /// A certification authority (root) rather than a signer.
     pub authority: bool,
+    /// Where validators find the issuer's CRL and certificate.
+    pub links: Option<Links<'a>>,
+}
+
+/// The public addresses written into an issued certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    /// The CRL distribution point (RFC 5280 §4.2.1.13).
+    pub crl: &'a str,
+    /// The issuer's certificate (authority information access, caIssuers).
+    pub ca_issuers: &'a str,
 }
 
 /// A fresh positive 128-bit serial number.
@@ -266,6 +280,15 @@ pub fn issue(template: &Template<'_>, issuer_key: &PrivateKey) -> Vec<u8> {
             der::sequence(&[&der::tlv(0x80, template.issuer_key_identifier)]),
         ),
     ];
+    let mut extensions = extensions.to_vec();
+    if let Some(links) = &template.links {
+        // DistributionPoint { distributionPoint [0] { fullName [0] { uniformResourceIdentifier [6] } } }
+        let uri = |address: &str| der::tlv(0x86, address.as_bytes());
+        let point = der::sequence(&[&der::tlv(0xa0, &der::tlv(0xa0, &uri(links.crl)))]);
+        extensions.push(extension(OID_CRL_DISTRIBUTION_POINTS, false, der::sequence(&[&point])));
+        let access = der::sequence(&[&der::oid(OID_CA_ISSUERS), &uri(links.ca_issuers)]);
+        extensions.push(extension(OID_AUTHORITY_INFO_ACCESS, false, der::sequence(&[&access])));
+    }
     let extension_refs: Vec<&[u8]> = extensions.iter().map(Vec::as_slice).collect();
     let signature_algorithm = issuer_key.algorithm().signature_identifier();
     let tbs = der::sequence(&[
@@ -387,6 +410,51 @@ impl<'a> Certificate<'a> {
     }
 }
 
+/// The CRL distribution point addresses (URIs) of any certificate, whatever its key
+/// type (a TSA's RSA certificate too): the fields before the extensions are skipped
+/// unread.
+pub fn crl_distribution_points(raw: &[u8]) -> Vec<String> {
+    let read = || -> Result<Vec<String>, Malformed> {
+        let mut certificate = Reader::new(raw).nested(der::SEQUENCE)?;
+        let mut fields = certificate.nested(der::SEQUENCE)?;
+        let mut addresses = Vec::new();
+        while !fields.is_empty() {
+            let element = fields.any()?;
+            if element.tag != 0xa3 {
+                continue;
+            }
+            let mut list = Reader::new(element.content).nested(der::SEQUENCE)?;
+            while !list.is_empty() {
+                let mut extension = list.nested(der::SEQUENCE)?;
+                let id = der::oid_text(extension.expect(der::OID)?.content);
+                extension.optional(der::BOOLEAN)?;
+                let value = extension.expect(der::OCTET_STRING)?.content;
+                if id == OID_CRL_DISTRIBUTION_POINTS {
+                    collect_uris(value, 0, &mut addresses)?;
+                }
+            }
+        }
+        Ok(addresses)
+    };
+    read().unwrap_or_default()
+}
+
+/// Every uniformResourceIdentifier ([6]) nested inside `input`, a few levels deep.
+fn collect_uris(input: &[u8], depth: usize, out: &mut Vec<String>) -> Result<(), Malformed> {
+    let mut reader = Reader::new(input);
+    while !reader.is_empty() && out.len() < 8 {
+        let element = reader.any()?;
+        if element.tag == 0x86 {
+            if let Ok(uri) = std::str::from_utf8(element.content) {
+                out.push(uri.to_string());
+            }
+        } else if element.tag & 0x20 != 0 && depth < 6 {
+            collect_uris(element.content, depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
 /// The signature algorithm an AlgorithmIdentifier names, if it is one we accept.
 pub fn signature_algorithm(identifier: Element<'_>) -> Option<Algorithm> {
     let mut reader = Reader::new(identifier.content);
@@ -410,7 +478,7 @@ fn read_named_bits(content: &[u8]) -> Vec<u8> {
     bits
 }
 
-fn read_time(element: Element<'_>) -> Result<i64, Malformed> {
+pub(super) fn read_time(element: Element<'_>) -> Result<i64, Malformed> {
     let text = std::str::from_utf8(element.content).map_err(|_| Malformed("waktu bukan ASCII"))?;
     let full = match element.tag {
         der::UTC_TIME => {
@@ -469,6 +537,7 @@ mod tests {
                 subject_key: &root_public,
                 issuer_key_identifier: &root_public.key_identifier(),
                 authority: true,
+                links: None,
             },
             &root_key,
         );
@@ -496,9 +565,15 @@ mod tests {
                     subject_key: &public,
                     issuer_key_identifier: &root_public.key_identifier(),
                     authority: false,
+                    links: Some(Links {
+                        crl: "https://naskah.example.go.id/ca/ab.crl",
+                        ca_issuers: "https://naskah.example.go.id/ca/ab.crt",
+                    }),
                 },
                 &root_key,
             );
+            assert_eq!(crl_distribution_points(&leaf), ["https://naskah.example.go.id/ca/ab.crl"]);
+            assert!(crl_distribution_points(&root).is_empty());
             let cert = Certificate::parse(&leaf).unwrap();
             assert_eq!(cert.public_key, public);
             assert!(cert.has_usage(NON_REPUDIATION) && cert.has_usage(DIGITAL_SIGNATURE) && !cert.authority);

@@ -4,6 +4,7 @@
 mod api;
 mod api_letters;
 pub mod auth;
+mod certificates;
 pub mod error;
 mod metrics;
 mod openapi;
@@ -77,6 +78,7 @@ impl AppState {
             catalogue: self.catalogue.clone(),
             keys: self.keys.clone(),
             base_url: self.config.base_url.clone(),
+            timestamping: !self.config.timestamp.url.is_empty(),
         }
     }
 }
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(public::router())
         .merge(receipts::router())
+        .merge(certificates::router())
         .nest("/api/v1", api::router().merge(api_letters::router()))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -202,6 +205,21 @@ pub async fn serve(
         Ok(None) => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
         Err(e) => tracing::error!(error = %e, "pengirim surel tidak dapat dijalankan"),
     }
+    // Timestamps and validation data for signed letters, while a TSA is configured;
+    // the authorities' CRLs always.
+    match crate::workflow::longterm::Augmenter::from_config(&state.db, &state.keys, &state.config.timestamp) {
+        Ok(Some(augmenter)) => {
+            tokio::spawn(augmenter.run(std::time::Duration::from_secs(2), stop_sender.subscribe()));
+        }
+        Ok(None) => tracing::info!("timestamp.url kosong: tanda tangan PDF tetap PAdES B-B"),
+        Err(e) => tracing::error!(error = %e, "antrean stempel waktu tidak dapat dijalankan"),
+    }
+    tokio::spawn(crate::signing::revocation::run(
+        state.db.clone(),
+        state.keys.clone(),
+        std::time::Duration::from_secs(60),
+        stop_sender.subscribe(),
+    ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop_sender.send(true);

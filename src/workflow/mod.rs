@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod chain;
 pub mod delegation;
+pub mod longterm;
 mod queries;
 pub mod report;
 pub mod statement;
@@ -262,6 +263,9 @@ pub struct Workflow {
     pub keys: KeyStore,
     /// Public address of the service, for the verification address in the QR code.
     pub base_url: String,
+    /// A timestamp authority is configured: signatures are made long-term after signing
+    /// (see [`longterm`]).
+    pub timestamping: bool,
 }
 
 /// How a user may act at a step: as the holder, or as Plh./Plt. of its position.
@@ -970,6 +974,8 @@ pub struct FinalInputs {
     /// The signer of the embedded PDF signature (key and certificate) and the
     /// certificate's fingerprint.
     pdf_signer: (crate::signing::LocalSigner, String),
+    /// The PAdES level the signed PDF is raised to after the transaction.
+    level: crate::signing::ltv::Level,
 }
 
 impl FinalInputs {
@@ -1051,8 +1057,13 @@ impl Workflow {
         // The certificate is issued (once per key, algorithm and root) outside the
         // signing transaction: it is a credential, not part of the letter, and the
         // transaction stays short.
-        let pdf_signer = crate::signing::authority::signer(&self.db, &self.keys, &authority, department, signer, key, algorithm).await?;
+        let pdf_signer =
+            crate::signing::authority::signer(&self.db, &self.keys, &self.base_url, &authority, department, signer, key, algorithm).await?;
+        let level = longterm::level(&self.db, department.id, self.timestamping)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(FinalInputs {
+            level,
             department_key,
             manifest,
             logo,
@@ -1150,6 +1161,9 @@ impl Workflow {
         .bind(certificate)
         .execute(&mut *conn)
         .await?;
+        // Timestamps and validation data come later, from the durable job: no network
+        // call while the number series is locked.
+        longterm::enqueue(conn, department.id, letter.id, inputs.level, &sha, at).await?;
         // A correction replaces the letter it corrects from the moment it is signed.
         sqlx::query("UPDATE letters SET superseded_by = $1 WHERE id = (SELECT corrects FROM letters WHERE id = $1)")
             .bind(letter.id)

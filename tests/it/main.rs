@@ -12,6 +12,7 @@ mod deliveries;
 mod drafting;
 mod incoming;
 mod letters;
+mod ltv;
 mod mail;
 mod numbering;
 mod pades;

@@ -173,6 +173,7 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
             renderer,
             keys: store,
             base_url: "https://naskah.example.go.id".into(),
+            timestamping: false,
         },
         department_id: 1,
         _keys: tempfile::tempdir().unwrap(),

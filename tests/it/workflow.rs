@@ -74,6 +74,7 @@ pub async fn demo(test_db: &TestDb) -> Demo {
         renderer,
         keys: KeyStore::new(keys_dir.path()),
         base_url: "https://naskah.example.go.id".into(),
+        timestamping: false,
     };
     let department_id = departments::list(&test_db.db).await.unwrap()[0].id;
     let demo = Demo {

@@ -180,6 +180,8 @@ pub struct LetterTemplate {
     pub warning: String,
     /// "Ditandatangani oleh …" once signed.
     pub signed_by: String,
+    /// Where the long-term signature stands ("Stempel waktu tertunda …"), once signed.
+    pub long_term: String,
     /// The letter's date as printed on it ("22 November 2026"), once signed.
     pub letter_date: String,
     /// The delivery log, once signed.
@@ -580,6 +582,13 @@ pub(super) async fn letter_page(
         }
         None => String::new(),
     };
+    let long_term = match workflow::longterm::of_letter(&state.db, letter.id).await {
+        Ok(job) => job.map(|j| j.summary()).unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "status stempel waktu tidak terbaca");
+            String::new()
+        }
+    };
     let letter_date = letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default();
     let log = super::distribution::letter_log(state, user, &letter, &manifest).await?;
     Ok(LetterTemplate {
@@ -590,6 +599,7 @@ pub(super) async fn letter_page(
         channels: crate::distribution::deliveries::CHANNELS.to_vec(),
         letter_date,
         signed_by,
+        long_term,
         shell: Shell::for_user(user, &letter.subject, "/surat"),
         template_title: manifest.title.clone(),
         waiting,

@@ -12,17 +12,20 @@ use axum::{
 use super::{Field, Form, FormData, Notice, Page, Shell, choices, render_page, settings::form_failure};
 use crate::{
     accounts::Role,
-    signing::{Algorithm, authority},
+    signing::{Algorithm, authority, ltv::Level},
     validation::FieldErrors,
     web::{
         AppState,
         auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
+    workflow::longterm,
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/pengaturan/tanda-tangan", get(show).post(save))
+    Router::new()
+        .route("/pengaturan/tanda-tangan", get(show).post(save))
+        .route("/pengaturan/tanda-tangan/tingkat", axum::routing::post(save_level))
 }
 
 async fn show(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
@@ -55,6 +58,32 @@ async fn form(
     };
     let mut shell = Shell::for_user(user, "Tanda tangan PDF", "/pengaturan");
     shell.notice = notice.into();
+    let timestamping = !state.config.timestamp.url.is_empty();
+    let level_setting = longterm::level_setting(&state.db, user.department.id)
+        .await
+        .map_err(level_failure)?;
+    let level_now = longterm::level(&state.db, user.department.id, timestamping)
+        .await
+        .map_err(level_failure)?;
+    let level_pairs = [
+        ("", "Bawaan: PAdES B-LT bila otoritas stempel waktu dikonfigurasi, B-B bila tidak"),
+        (Level::B.code(), "PAdES B-B: tanda tangan saja"),
+        (Level::T.code(), "PAdES B-T: dengan stempel waktu tanda tangan"),
+        (
+            Level::Lt.code(),
+            "PAdES B-LT: dengan stempel waktu dan data validasi (sertifikat, CRL)",
+        ),
+        (Level::Lta.code(), "PAdES B-LTA: B-LT ditambah stempel waktu dokumen"),
+    ];
+    let level_help = format!(
+        "Tingkat yang berlaku sekarang: {}. {}",
+        level_now.label(),
+        if timestamping {
+            "Otoritas stempel waktu dikonfigurasi (timestamp.url); stempel waktu ditambahkan sesaat setelah penandatanganan."
+        } else {
+            "Otoritas stempel waktu belum dikonfigurasi (timestamp.url): tingkat di atas B-B menunggu sampai dikonfigurasi."
+        }
+    );
     let pairs = [
         (
             Algorithm::P256.code(),
@@ -92,6 +121,20 @@ async fn form(
                 ],
             )
             .with_errors(&errors),
+            Form::new(
+                "Tanda tangan jangka panjang",
+                "/pengaturan/tanda-tangan/tingkat",
+                user.csrf(),
+                "Simpan",
+                vec![
+                    Field::select(
+                        "level",
+                        "Tingkat PAdES",
+                        choices(&level_pairs, level_setting.map_or("", Level::code), None),
+                    )
+                    .help(&level_help),
+                ],
+            ),
         ],
         ..Page::default()
     };
@@ -112,4 +155,28 @@ async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(data): 
             form(&state, &user, &chosen, errors, status, "").await
         }
     }
+}
+
+fn level_failure(e: longterm::Error) -> PageError {
+    Failure::Internal(e.to_string()).into()
+}
+
+async fn save_level(State(state): State<AppState>, user: SessionUser, CsrfForm(data): CsrfForm<FormData>) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let chosen = data.get("level");
+    let level = match chosen.as_str() {
+        "" => None,
+        code => match Level::parse(code) {
+            Some(level) => Some(level),
+            None => {
+                let errors = FieldErrors::single("level", "Pilih B-B, B-T, B-LT atau B-LTA.");
+                let current = authority::algorithm(&state.db, user.department.id).await.map_err(Failure::from)?;
+                return form(&state, &user, current.code(), errors, StatusCode::UNPROCESSABLE_ENTITY, "").await;
+            }
+        },
+    };
+    longterm::set_level(&state.db, &user.user.actor(), user.department.id, level)
+        .await
+        .map_err(level_failure)?;
+    Ok(Redirect::to("/pengaturan/tanda-tangan?ok=tersimpan").into_response())
 }
