@@ -86,6 +86,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0012_incoming.sql"),
         postgres: include_str!("../../migrations/postgres/0012_incoming.sql"),
     },
+    Migration {
+        version: 13,
+        name: "remote signatures",
+        sqlite: include_str!("../../migrations/sqlite/0013_remote_signatures.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_remote_signatures.sql"),
+    },
 ];
 
 impl Migration {
