@@ -199,15 +199,18 @@ impl FakeBsre {
     }
 }
 
-fn authorised(state: &FakeState, headers: &HeaderMap, path: &str) -> Result<(), Response> {
+/// The 401 answer for a request without the client's Basic credentials.
+fn unauthorised(state: &FakeState, headers: &HeaderMap, path: &str) -> Option<Response> {
     if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(state.authorization.as_str()) {
-        return Ok(());
+        return None;
     }
-    Err((
-        StatusCode::UNAUTHORIZED,
-        Json(json!({ "timestamp": "2026-12-03T10:00:00.000+00:00", "status": 401, "error": "Unauthorized", "path": path })),
+    Some(
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "timestamp": "2026-12-03T10:00:00.000+00:00", "status": 401, "error": "Unauthorized", "path": path })),
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 fn server_error(path: &str) -> Response {
@@ -219,7 +222,7 @@ fn server_error(path: &str) -> Response {
 }
 
 async fn check_status(State(state): State<Arc<FakeState>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    if let Err(refused) = authorised(&state, &headers, "/api/v2/user/check/status") {
+    if let Some(refused) = unauthorised(&state, &headers, "/api/v2/user/check/status") {
         return refused;
     }
     state.status_calls.fetch_add(1, Ordering::SeqCst);
@@ -234,7 +237,7 @@ async fn check_status(State(state): State<Arc<FakeState>>, headers: HeaderMap, J
 }
 
 async fn sign_pdf(State(state): State<Arc<FakeState>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    if let Err(refused) = authorised(&state, &headers, "/api/v2/sign/pdf") {
+    if let Some(refused) = unauthorised(&state, &headers, "/api/v2/sign/pdf") {
         return refused;
     }
     state.sign_calls.fetch_add(1, Ordering::SeqCst);
@@ -290,7 +293,7 @@ async fn sign_pdf(State(state): State<Arc<FakeState>>, headers: HeaderMap, Json(
 }
 
 async fn verify_pdf(State(state): State<Arc<FakeState>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    if let Err(refused) = authorised(&state, &headers, "/api/v2/verify/pdf") {
+    if let Some(refused) = unauthorised(&state, &headers, "/api/v2/verify/pdf") {
         return refused;
     }
     state.verify_calls.fetch_add(1, Ordering::SeqCst);
