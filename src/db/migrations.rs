@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0014_long_term_signatures.sql"),
         postgres: include_str!("../../migrations/postgres/0014_long_term_signatures.sql"),
     },
+    Migration {
+        version: 15,
+        name: "remote signatures",
+        sqlite: include_str!("../../migrations/sqlite/0015_remote_signatures.sql"),
+        postgres: include_str!("../../migrations/postgres/0015_remote_signatures.sql"),
+    },
 ];
 
 impl Migration {

@@ -1,6 +1,7 @@
 //! Departments (instansi) and their organisation: letterhead data, units (bidang,
 //! sub bagian), positions (jabatan) and the officials (pejabat) who hold them.
 
+pub mod identity;
 mod nip;
 mod org;
 

@@ -1,14 +1,17 @@
 //! The signature embedded in every final PDF (PAdES baseline B-B): the department's
 //! own certification authority, the officials' certificates, CMS and the incremental
-//! update. The signer sits behind [`DocumentSigner`] so that a remote signer (the state
-//! CA's signing service, BSrE) can take the place of the local key later.
+//! update. The signer sits behind [`DocumentSigner`]; a department may instead have the
+//! whole stamped PDF signed by the state CA's signing service (BSrE), a backend behind
+//! [`remote::RemoteSigner`].
 
 pub mod authority;
+pub mod bsre;
 pub mod cms;
 pub mod crl;
 pub mod der;
 pub mod ltv;
 pub mod pades;
+pub mod remote;
 pub mod revisions;
 pub mod revocation;
 pub mod timestamp;

@@ -210,6 +210,12 @@ struct DecisionBody {
     passphrase: String,
     #[serde(default)]
     accept_budget_warning: bool,
+    /// The signer's BSrE passphrase, for a department that signs through BSrE.
+    #[serde(default)]
+    passphrase_bsre: Option<String>,
+    /// Ask BSrE again after an unknown outcome (never done by itself).
+    #[serde(default)]
+    send_again: bool,
 }
 
 fn parse_decision(key: &str) -> Result<Decision, ApiError> {
@@ -223,7 +229,16 @@ async fn decide(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64
         expected_revision: body.revision,
         budget_warning_accepted: body.accept_budget_warning,
     };
-    let letter = state.workflow().decide(&user.user, id, &request, &body.passphrase).await?;
+    let letter = match body.passphrase_bsre {
+        Some(bsre) => {
+            let credential = crate::signing::remote::Credential::Passphrase(zeroize::Zeroizing::new(bsre));
+            state
+                .workflow()
+                .sign_remotely(&user.user, id, &request, &body.passphrase, &credential, body.send_again)
+                .await?
+        }
+        None => state.workflow().decide(&user.user, id, &request, &body.passphrase).await?,
+    };
     Ok(Json(json!({ "letter": letter })))
 }
 

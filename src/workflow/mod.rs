@@ -11,6 +11,7 @@ pub mod chain;
 pub mod delegation;
 pub mod longterm;
 mod queries;
+pub mod remote;
 pub mod report;
 pub mod statement;
 
@@ -572,6 +573,7 @@ impl Workflow {
     pub async fn submit(&self, user: &User, letter_id: i64, expected_version: i64) -> Result<Letter, Error> {
         let letter = get(&self.db, user.department_id, letter_id).await?;
         let step = self.drafting_step_of(user, &letter).await?;
+        self.check_next_signer(&letter).await?;
         let at = now();
         let mut tx = self.db.begin_write().await?;
         claim(&mut tx, &letter, expected_version, at).await?;
@@ -758,7 +760,7 @@ impl Workflow {
                 return Err(Error::Forbidden("Kunci yang dibuka bukan milik pejabat ini.".into()));
             }
             match self
-                .record_decision(user, &department, &letter, &step, &capacity, request, key)
+                .record_decision(user, &department, &letter, &step, &capacity, request, key, None)
                 .await
             {
                 Err(Error::Conflict(_)) if attempts == 1 => continue,
@@ -777,12 +779,19 @@ impl Workflow {
         capacity: &Capacity,
         request: &DecisionRequest,
         key: &Unlocked,
+        signed_remotely: Option<&remote::Completion>,
     ) -> Result<Letter, Error> {
+        // A remote backend's letter is stamped and signed in its own steps
+        // (`remote`); here it is only completed, or held if a number is stamped.
+        self.remote_guard(department, letter, request.decision, signed_remotely.is_some())
+            .await?;
         let rev = revision(&self.db, letter.id, letter.revision).await?;
         // What the final document needs is read before the transaction: inside it, the
         // signing holds its connection and must not wait for another from the pool.
         let finishing = match request.decision {
-            Decision::TandaTangan => Some(self.prepare_final(department, letter, &capacity.official, key).await?),
+            Decision::TandaTangan if signed_remotely.is_none() => {
+                Some(self.prepare_final(department, letter, &capacity.official, key).await?)
+            }
             _ => None,
         };
         // The distribution list is part of the signed letter: planned now, stored in the
@@ -885,10 +894,14 @@ impl Workflow {
                     .await
                     .map_err(distribution_error)?;
                 close_round(&mut tx, letter, at).await?;
-                let finishing = finishing.ok_or_else(|| Error::Internal("tanpa persiapan naskah akhir".into()))?;
-                let number = self
-                    .finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
-                    .await?;
+                let number = match signed_remotely {
+                    Some(completion) => remote::complete_in(&mut tx, letter, completion, at).await?,
+                    None => {
+                        let finishing = finishing.ok_or_else(|| Error::Internal("tanpa persiapan naskah akhir".into()))?;
+                        self.finalise(&mut tx, &finishing, department, letter, &rev, step, capacity, at)
+                            .await?
+                    }
+                };
                 // A correction or amending decree replaces its original in the register too.
                 if let Some(original) = letter.corrects {
                     numbering::mark_superseded(&mut tx, &user.actor(), letter.department_id, original, &number, at).await?;
@@ -972,8 +985,8 @@ pub struct FinalInputs {
     /// The {unit} of the number: the drafter's unit when each unit numbers on its own.
     unit: String,
     /// The signer of the embedded PDF signature (key and certificate) and the
-    /// certificate's fingerprint.
-    pdf_signer: (crate::signing::LocalSigner, String),
+    /// certificate's fingerprint; none when a remote backend signs the PDF.
+    pdf_signer: Option<(crate::signing::LocalSigner, String)>,
     /// The PAdES level the signed PDF is raised to after the transaction.
     level: crate::signing::ltv::Level,
 }
@@ -1035,6 +1048,21 @@ impl Workflow {
         signer: &departments::Official,
         key: &Unlocked,
     ) -> Result<FinalInputs, Error> {
+        let mut inputs = self.prepare_stamp(department, letter).await?;
+        let system = Actor::System("penandatanganan");
+        let (authority, _) = crate::signing::authority::ensure(&self.db, &self.keys, &system, department).await?;
+        let algorithm = crate::signing::authority::algorithm(&self.db, department.id).await?;
+        // The certificate is issued (once per key, algorithm and root) outside the
+        // signing transaction: it is a credential, not part of the letter, and the
+        // transaction stays short.
+        inputs.pdf_signer =
+            Some(crate::signing::authority::signer(&self.db, &self.keys, &self.base_url, &authority, department, signer, key, algorithm).await?);
+        Ok(inputs)
+    }
+
+    /// What stamping the final document needs (number settings, template, logo, the
+    /// department's QR key), without the PDF signer.
+    async fn prepare_stamp(&self, department: &Department, letter: &Letter) -> Result<FinalInputs, Error> {
         let manifest = self.catalogue.get(&letter.template_id)?.clone();
         let logo = departments::logo(&self.db, department.id).await?;
         let settings = numbering::settings(&self.db, department.id).await?;
@@ -1052,13 +1080,6 @@ impl Workflow {
         };
         let system = Actor::System("penandatanganan");
         let department_key = keys::department::ensure(&self.db, &self.keys, &system, department.id).await?;
-        let (authority, _) = crate::signing::authority::ensure(&self.db, &self.keys, &system, department).await?;
-        let algorithm = crate::signing::authority::algorithm(&self.db, department.id).await?;
-        // The certificate is issued (once per key, algorithm and root) outside the
-        // signing transaction: it is a credential, not part of the letter, and the
-        // transaction stays short.
-        let pdf_signer =
-            crate::signing::authority::signer(&self.db, &self.keys, &self.base_url, &authority, department, signer, key, algorithm).await?;
         let level = longterm::level(&self.db, department.id, self.timestamping)
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
@@ -1069,13 +1090,12 @@ impl Workflow {
             logo,
             settings,
             unit,
-            pdf_signer,
+            pdf_signer: None,
         })
     }
 
-    /// Inside the signing transaction: takes the next serial, formats the number, dates
-    /// the letter, renders the final PDF with number, date, QR code, signature block and
-    /// footer, stores it and writes the register line. Returns the number.
+    /// Inside the signing transaction: stamps the letter (see [`Workflow::stamp_final`]),
+    /// signs the PDF, stores it and writes the register line. Returns the number.
     #[allow(clippy::too_many_arguments)]
     async fn finalise(
         &self,
@@ -1088,6 +1108,75 @@ impl Workflow {
         capacity: &Capacity,
         at: i64,
     ) -> Result<String, Error> {
+        let stamped = self.stamp_final(conn, inputs, department, letter, rev, step, capacity, at).await?;
+        let Stamped {
+            number,
+            letter_date_text,
+            verification_id,
+            token,
+            signer,
+            ..
+        } = &stamped;
+        let (pdf_signer, certificate) = inputs
+            .pdf_signer
+            .as_ref()
+            .ok_or_else(|| Error::Internal("tanpa penanda tangan PDF".into()))?;
+        let signed_at = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .with_timezone(&department.tz().offset());
+        let pdf = crate::signing::pades::sign(
+            &stamped.pdf,
+            pdf_signer,
+            &crate::signing::pades::Details {
+                name: &signer.nama,
+                reason: &format!("Penandatanganan naskah dinas nomor {number}"),
+                location: &department.city,
+                signed_at,
+            },
+        )?;
+        let sha = sha256_hex(&pdf);
+        sqlx::query(
+            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7, \
+             signature_certificate = $9 WHERE id = $8",
+        )
+        .bind(number)
+        .bind(letter_date_text)
+        .bind(verification_id)
+        .bind(&pdf)
+        .bind(&sha)
+        .bind(at)
+        .bind(token)
+        .bind(letter.id)
+        .bind(certificate)
+        .execute(&mut *conn)
+        .await?;
+        // Timestamps and validation data come later, from the durable job: no network
+        // call while the number series is locked.
+        longterm::enqueue(conn, department.id, letter.id, inputs.level, &sha, at).await?;
+        // A correction replaces the letter it corrects from the moment it is signed.
+        sqlx::query("UPDATE letters SET superseded_by = $1 WHERE id = (SELECT corrects FROM letters WHERE id = $1)")
+            .bind(letter.id)
+            .execute(&mut *conn)
+            .await?;
+        register_number(conn, inputs, department, letter, &stamped).await?;
+        Ok(stamped.number)
+    }
+
+    /// Inside the signing transaction: takes the next serial, formats the number, dates
+    /// the letter, makes the QR token and renders the final PDF with number, date, QR
+    /// code, signature block and footer (not yet signed).
+    #[allow(clippy::too_many_arguments)]
+    async fn stamp_final(
+        &self,
+        conn: &mut AnyConnection,
+        inputs: &FinalInputs,
+        department: &Department,
+        letter: &Letter,
+        rev: &Revision,
+        step: &Step,
+        capacity: &Capacity,
+        at: i64,
+    ) -> Result<Stamped, Error> {
         use chrono::Datelike;
         let date = department.tz().date_of(at);
         let serial = numbering::next_serial(conn, department.id, &letter.document_kind, inputs.series_unit(), date.year()).await?;
@@ -1130,75 +1219,74 @@ impl Workflow {
             &slots,
             Some(verification_id.clone()),
         );
-        let rendered = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
-        let (pdf_signer, certificate) = &inputs.pdf_signer;
-        let signed_at = chrono::DateTime::from_timestamp(at, 0)
-            .unwrap_or_default()
-            .with_timezone(&department.tz().offset());
-        let pdf = crate::signing::pades::sign(
-            &rendered,
-            pdf_signer,
-            &crate::signing::pades::Details {
-                name: &signer.nama,
-                reason: &format!("Penandatanganan naskah dinas nomor {number}"),
-                location: &department.city,
-                signed_at,
-            },
-        )?;
-        let sha = sha256_hex(&pdf);
-        sqlx::query(
-            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7, \
-             signature_certificate = $9 WHERE id = $8",
-        )
-        .bind(&number)
-        .bind(&letter_date_text)
-        .bind(&verification_id)
-        .bind(&pdf)
-        .bind(&sha)
-        .bind(at)
-        .bind(&token)
-        .bind(letter.id)
-        .bind(certificate)
-        .execute(&mut *conn)
-        .await?;
-        // Timestamps and validation data come later, from the durable job: no network
-        // call while the number series is locked.
-        longterm::enqueue(conn, department.id, letter.id, inputs.level, &sha, at).await?;
-        // A correction replaces the letter it corrects from the moment it is signed.
-        sqlx::query("UPDATE letters SET superseded_by = $1 WHERE id = (SELECT corrects FROM letters WHERE id = $1)")
-            .bind(letter.id)
-            .execute(&mut *conn)
-            .await?;
-        let signer_line = match &signer.sebutan {
-            Some(sebutan) => format!("{} ({sebutan} {})", signer.nama, signer.jabatan),
-            None => format!("{} ({})", signer.nama, signer.jabatan),
-        };
-        numbering::record(
-            conn,
-            numbering::NewEntry {
-                department_id: department.id,
-                series: &letter.document_kind,
-                unit_code: inputs.series_unit(),
-                year: date.year(),
-                serial,
-                number: &number,
-                letter_id: letter.id,
-                letter_date: &letter_date_text,
-                subject: &letter.subject,
-                classification_code: &letter.classification_code,
-                signer: &signer_line,
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            numbering::Error::Db(db) if db.is_unique_violation() => Error::Unresolved(format!(
-                "Nomor {number} sudah pernah diberikan; format nomor dinas tidak membedakan nomor ini \
-                 (periksa Pengaturan dinas → Penomoran: sertakan {{urut}} dan {{tahun}})."
-            )),
-            other => other.into(),
-        })?;
-        Ok(number)
+        let pdf = letters::parts::render_pdf(&self.renderer, job).await?.pdf;
+        Ok(Stamped {
+            number,
+            serial,
+            date,
+            letter_date_text,
+            verification_id,
+            token,
+            signer,
+            pdf,
+        })
     }
+}
+
+/// A letter's number, date and QR token, taken in the signing transaction, and its
+/// final PDF rendered with them but not yet signed.
+struct Stamped {
+    number: String,
+    serial: i64,
+    date: NaiveDate,
+    letter_date_text: String,
+    verification_id: String,
+    token: String,
+    signer: letters::Signer,
+    pdf: Vec<u8>,
+}
+
+/// Writes the register (agenda) line of the number just stamped, inside the signing
+/// transaction.
+async fn register_number(
+    conn: &mut AnyConnection,
+    inputs: &FinalInputs,
+    department: &Department,
+    letter: &Letter,
+    stamped: &Stamped,
+) -> Result<(), Error> {
+    use chrono::Datelike;
+    let signer = &stamped.signer;
+    let number = &stamped.number;
+    let signer_line = match &signer.sebutan {
+        Some(sebutan) => format!("{} ({sebutan} {})", signer.nama, signer.jabatan),
+        None => format!("{} ({})", signer.nama, signer.jabatan),
+    };
+    numbering::record(
+        conn,
+        numbering::NewEntry {
+            department_id: department.id,
+            series: &letter.document_kind,
+            unit_code: inputs.series_unit(),
+            year: stamped.date.year(),
+            serial: stamped.serial,
+            number,
+            letter_id: letter.id,
+            letter_date: &stamped.letter_date_text,
+            subject: &letter.subject,
+            classification_code: &letter.classification_code,
+            signer: &signer_line,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        numbering::Error::Db(db) if db.is_unique_violation() => Error::Unresolved(format!(
+            "Nomor {number} sudah pernah diberikan; format nomor dinas tidak membedakan nomor ini \
+             (periksa Pengaturan dinas → Penomoran: sertakan {{urut}} dan {{tahun}})."
+        )),
+        other => other.into(),
+    })?;
+    Ok(())
 }
 
 impl Workflow {

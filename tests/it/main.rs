@@ -7,6 +7,7 @@ mod authz;
 mod batches;
 mod beneficiaries;
 mod browser;
+mod bsre;
 mod cli;
 mod deliveries;
 mod drafting;

@@ -25,6 +25,7 @@ use crate::{
     accounts::{self, Role},
     audit, departments,
     letters::{self, FieldType, Manifest},
+    signing::remote::Credential,
     validation::FieldErrors,
     web::{
         AppState,
@@ -473,6 +474,8 @@ pub(super) async fn letter_page(
             }
         }
     }
+    let signs_here = capacity.as_ref().is_some_and(|(step, _)| step.step_kind() == StepKind::TandaTangan);
+    let bsre = super::bsre::letter_extras(state, user, &letter, signs_here, &errors).await?;
     if let Some((step, capacity)) = capacity {
         let kind = step.step_kind();
         let mut decisions = Vec::new();
@@ -494,6 +497,7 @@ pub(super) async fn letter_page(
                 .required()
                 .help("Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja."),
         ];
+        fields.extend(bsre.decision_fields);
         if !warning.is_empty() {
             fields.push(Field::checkboxes(
                 "terima_peringatan",
@@ -521,6 +525,7 @@ pub(super) async fn letter_page(
         form.hidden = vec![("revisi".into(), letter.revision.to_string())];
         forms.push(form);
     }
+    forms.extend(bsre.forms);
 
     // The signer or an administrator may revoke a signed letter or start its correction.
     if workflow::check_withdraw(&user.user, &letter, &steps).is_ok() && letter.number.is_some() {
@@ -602,7 +607,7 @@ pub(super) async fn letter_page(
         long_term,
         shell: Shell::for_user(user, &letter.subject, "/surat"),
         template_title: manifest.title.clone(),
-        waiting,
+        waiting: [waiting, bsre.status_line].join(" ").trim().to_string(),
         overdue,
         preview_src: format!("/surat/{}/revisi/{}/halaman/{}", letter.id, letter.revision, page_number),
         pdf_href: format!("/surat/{}/revisi/{}/pdf", letter.id, letter.revision),
@@ -758,6 +763,23 @@ async fn decide(
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let outcome = match decision_request(&form) {
+        // A department that signs through BSrE: the form carries the BSrE passphrase.
+        Ok(request) if form.0.iter().any(|(name, _)| name == workflow::remote::CREDENTIAL_FIELD) => {
+            let credential = Credential::Passphrase(zeroize::Zeroizing::new(form.get(workflow::remote::CREDENTIAL_FIELD)));
+            state
+                .workflow()
+                .sign_remotely(
+                    &user.user,
+                    id,
+                    &request,
+                    &form.get("frasa_sandi"),
+                    &credential,
+                    form.get("kirim_ulang") == "ya",
+                )
+                .await
+                .map(|_| request.decision)
+                .map_err(Failure::from)
+        }
         Ok(request) => state
             .workflow()
             .decide(&user.user, id, &request, &form.get("frasa_sandi"))

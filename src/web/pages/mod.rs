@@ -5,6 +5,7 @@ mod account;
 mod approvals;
 mod batches;
 mod beneficiaries;
+mod bsre;
 mod distribution;
 mod drafting;
 mod incoming;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(approvals::router())
         .merge(register::router())
         .merge(signature::router())
+        .merge(bsre::router())
         .merge(recipients::router())
         .merge(batches::router())
         .merge(distribution::router())

@@ -40,6 +40,7 @@ pub fn tabs(current: &str) -> Vec<NavItem> {
         exact("/pengaturan/pejabat", "Pejabat"),
         exact("/pengaturan/penomoran", "Penomoran"),
         exact("/pengaturan/tanda-tangan", "Tanda tangan PDF"),
+        exact("/pengaturan/bsre", "BSrE"),
         exact("/pengaturan/bantuan", "Bantuan iuran"),
         exact("/pengaturan/rantai/surat", "Rantai surat"),
         exact("/pengaturan/rantai/keputusan", "Rantai keputusan"),
