@@ -15,6 +15,7 @@ mod letters;
 mod mail;
 mod numbering;
 mod pades;
+mod page_breaks;
 mod pages;
 mod recipients;
 mod storage;
