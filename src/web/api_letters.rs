@@ -210,6 +210,9 @@ struct DecisionBody {
     passphrase: String,
     #[serde(default)]
     accept_budget_warning: bool,
+    /// The signer knows a deadline of the letter is before its date.
+    #[serde(default)]
+    accept_deadline_warning: bool,
 }
 
 fn parse_decision(key: &str) -> Result<Decision, ApiError> {
@@ -222,6 +225,7 @@ async fn decide(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64
         note: body.note,
         expected_revision: body.revision,
         budget_warning_accepted: body.accept_budget_warning,
+        deadline_warning_accepted: body.accept_deadline_warning,
     };
     let letter = state.workflow().decide(&user.user, id, &request, &body.passphrase).await?;
     Ok(Json(json!({ "letter": letter })))
@@ -238,6 +242,9 @@ struct BulkBody {
     decision: String,
     letters: Vec<BulkLetter>,
     passphrase: String,
+    /// The signer knows that deadlines of these letters are before their date.
+    #[serde(default)]
+    accept_deadline_warning: bool,
 }
 
 async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
@@ -256,6 +263,7 @@ async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(bod
         note: String::new(),
         expected_revision: 0,
         budget_warning_accepted: false,
+        deadline_warning_accepted: body.accept_deadline_warning,
     };
     let results = state
         .workflow()

@@ -8,6 +8,7 @@ mod batches;
 mod beneficiaries;
 mod browser;
 mod cli;
+mod deadlines;
 mod deliveries;
 mod drafting;
 mod incoming;

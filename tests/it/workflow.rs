@@ -103,11 +103,12 @@ pub fn request(decision: Decision, revision: i64) -> DecisionRequest {
         note: String::new(),
         expected_revision: revision,
         budget_warning_accepted: false,
+        deadline_warning_accepted: false,
     }
 }
 
 fn letter_data(subject: &str) -> Value {
-    json!({ "hal": subject, "batas_waktu": "2026-11-28" })
+    json!({ "hal": subject, "batas_waktu": crate::support::days_from_today(14) })
 }
 
 /// Drafts a data-request letter and takes it through drafting and typing.
@@ -266,7 +267,7 @@ async fn the_sop_chain_runs_with_a_return_restarting_it() {
                 &konseptor,
                 letter.id,
                 letter.version,
-                &json!({ "hal": "Permohonan Data Calon Penerima BPU 2026", "batas_waktu": "2026-12-05" }),
+                &json!({ "hal": "Permohonan Data Calon Penerima BPU 2026", "batas_waktu": crate::support::days_from_today(21) }),
                 "batas waktu 14 hari",
             )
             .await
@@ -296,7 +297,7 @@ async fn the_sop_chain_runs_with_a_return_restarting_it() {
         let changes = workflow::compare(&d.flow.db, letter.id, 3, 4, &[]).await.unwrap();
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].field, "batas_waktu");
-        assert_eq!(changes[0].before, Some(json!("2026-11-28")));
+        assert_eq!(changes[0].before, Some(json!(crate::support::days_from_today(14))));
         assert_eq!(changes[0].after, Some(json!("2026-12-05")));
 
         // Nothing more can happen to a signed letter.
