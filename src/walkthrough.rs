@@ -196,10 +196,13 @@ pub async fn run(
     };
 
     // Steps 1–7: the data request to the agencies holding the registers.
+    // The data are asked for within a week of the letter's date: the example's fixed
+    // deadline would be past, and a letter asking for the past needs the signer's say-so.
     let template = "surat-permintaan-data";
-    let letter = flow
-        .create(&konseptor, template, &example(template)?, "walkthrough: konsep")
-        .await?;
+    let mut request = example(template)?;
+    let deadline = department.tz().today() + chrono::Days::new(7);
+    request["batas_waktu"] = Value::String(deadline.format("%Y-%m-%d").to_string());
+    let letter = flow.create(&konseptor, template, &request, "walkthrough: konsep").await?;
     let (letter, pdf) = through_chain(letter).await?;
     signed.push(record(letter, pdf, template).await?);
 
@@ -364,6 +367,7 @@ async fn village_letters(
             note: String::new(),
             expected_revision: 0,
             budget_warning_accepted: false,
+            deadline_warning_accepted: false,
         };
         for (id, outcome) in flow.decide_many(user, &all, &request, passphrase, |_, _| {}).await? {
             outcome.with_context(|| format!("surat {id}"))?;
@@ -395,6 +399,7 @@ async fn decide(
         note: String::new(),
         expected_revision: letter.revision,
         budget_warning_accepted: false,
+        deadline_warning_accepted: false,
     };
     Ok(flow.decide(user, letter.id, &request, passphrase).await?)
 }

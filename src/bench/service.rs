@@ -111,6 +111,9 @@ impl Service {
                 .context("the data-request letter's contoh.json is missing")?,
         )?;
         data["hal"] = Value::String(format!("Permohonan data calon penerima bantuan iuran (bench {serial})"));
+        // No deadline: the example's fixed date passes, and signing would then ask for a
+        // confirmation that the bench does not measure.
+        data["batas_waktu"] = Value::String(String::new());
         let letter = self.flow.create(&self.konseptor, "surat-permintaan-data", &data, "").await?;
         let letter = self.flow.submit(&self.konseptor, letter.id, letter.version).await?;
         let mut letter = self.flow.submit(&self.staf, letter.id, letter.version).await?;
@@ -138,6 +141,7 @@ fn request(decision: Decision, letter: &workflow::Letter) -> DecisionRequest {
         note: String::new(),
         expected_revision: letter.revision,
         budget_warning_accepted: false,
+        deadline_warning_accepted: false,
     }
 }
 

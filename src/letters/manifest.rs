@@ -151,6 +151,10 @@ pub struct FieldSpec {
     /// Prefilled value for a new draft.
     #[serde(default)]
     pub default: Option<toml::Value>,
+    /// A `date` field that is a deadline ("paling lambat"): drafting warns and signing
+    /// asks for confirmation when it is before the letter's date (see `letters::deadline`).
+    #[serde(default)]
+    pub deadline: bool,
 }
 
 impl Manifest {
@@ -220,6 +224,12 @@ fn check_spec(f: &FieldSpec, seen: &mut std::collections::HashSet<String>, in_ro
     }
     if !seen.insert(f.name.clone()) {
         return Err(format!("isian '{}' disebut dua kali", f.name));
+    }
+    if f.deadline && (f.kind != FieldType::Date || in_rows) {
+        return Err(format!(
+            "hanya isian tanggal di luar tabel yang dapat menjadi batas waktu ('{}')",
+            f.name
+        ));
     }
     if f.kind == FieldType::Choice && f.choices.is_empty() {
         return Err(format!("isian pilihan '{}' tidak punya daftar pilihan", f.name));

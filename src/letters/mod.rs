@@ -2,6 +2,7 @@
 //! each with a `manifest.toml`), the data a template receives, and the reserved slots
 //! that only finalisation fills.
 
+pub mod deadline;
 pub mod manifest;
 pub mod parts;
 

@@ -216,6 +216,9 @@ struct DecisionBody {
     /// Ask BSrE again after an unknown outcome (never done by itself).
     #[serde(default)]
     send_again: bool,
+    /// The signer knows a deadline of the letter is before its date.
+    #[serde(default)]
+    accept_deadline_warning: bool,
 }
 
 fn parse_decision(key: &str) -> Result<Decision, ApiError> {
@@ -228,6 +231,7 @@ async fn decide(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64
         note: body.note,
         expected_revision: body.revision,
         budget_warning_accepted: body.accept_budget_warning,
+        deadline_warning_accepted: body.accept_deadline_warning,
     };
     let letter = match body.passphrase_bsre {
         Some(bsre) => {
@@ -253,6 +257,9 @@ struct BulkBody {
     decision: String,
     letters: Vec<BulkLetter>,
     passphrase: String,
+    /// The signer knows that deadlines of these letters are before their date.
+    #[serde(default)]
+    accept_deadline_warning: bool,
 }
 
 async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
@@ -271,6 +278,7 @@ async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(bod
         note: String::new(),
         expected_revision: 0,
         budget_warning_accepted: false,
+        deadline_warning_accepted: body.accept_deadline_warning,
     };
     let results = state
         .workflow()

@@ -688,12 +688,40 @@ impl Workflow {
         let letter = get(&self.db, user.department_id, letter_id).await?;
         let department = self.department(letter.department_id).await?;
         let (step, capacity) = self.my_step(user, &letter, &department).await?;
-        check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
+        let deadlines = self.deadlines_for(&letter, &department, request.decision).await?;
+        check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter), &deadlines)?;
         Ok(step.id)
     }
 
     fn allocates_budget(&self, letter: &Letter) -> bool {
         self.catalogue.get(&letter.template_id).is_ok_and(|m| m.allocates_budget)
+    }
+
+    /// The deadlines of the letter's current revision that are before the date it would
+    /// carry if signed now (today in the department's time zone). Only a signature needs
+    /// them; other decisions get none.
+    async fn deadlines_for(&self, letter: &Letter, department: &Department, decision: Decision) -> Result<PassedDeadlines, Error> {
+        if decision != Decision::TandaTangan {
+            return Ok(PassedDeadlines::default());
+        }
+        self.passed_deadlines(letter, department).await
+    }
+
+    /// The deadlines of the letter's current revision that are before the date it would
+    /// carry if signed now: for the warning on its page and the signer's confirmation.
+    pub async fn passed_deadlines(&self, letter: &Letter, department: &Department) -> Result<PassedDeadlines, Error> {
+        let letter_date = department.tz().today();
+        let Ok(manifest) = self.catalogue.get(&letter.template_id) else {
+            return Ok(PassedDeadlines::default());
+        };
+        if !manifest.fields.iter().any(|f| f.deadline) {
+            return Ok(PassedDeadlines::default());
+        }
+        let data = queries::revision_data(&self.db, letter.id, letter.revision).await?;
+        Ok(PassedDeadlines {
+            passed: letters::deadline::passed(manifest, &data, letter_date),
+            letter_date,
+        })
     }
 
     /// The active approval step of the letter that the user may act on.
@@ -755,7 +783,8 @@ impl Workflow {
                 (Err(e), _) => return Err(e),
             };
             step_id = Some(step.id);
-            check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
+            let deadlines = self.deadlines_for(&letter, &department, request.decision).await?;
+            check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter), &deadlines)?;
             if capacity.official.id != key.info.official_id {
                 return Err(Error::Forbidden("Kunci yang dibuka bukan milik pejabat ini.".into()));
             }
@@ -956,6 +985,8 @@ impl Workflow {
                     "acting_as": capacity.acting_as,
                     "note": request.note.trim(),
                     "outcome": outcome,
+                    // Signed knowing that a deadline in it had passed (see check_decision).
+                    "deadline_warning_accepted": request.decision == Decision::TandaTangan && request.deadline_warning_accepted,
                 }),
             ),
         )
@@ -1385,6 +1416,9 @@ pub struct DecisionRequest {
     pub expected_revision: i64,
     /// The user saw and accepted the warning about a Plh./Plt. signing a budget decree.
     pub budget_warning_accepted: bool,
+    /// The signer knows that a deadline of the letter is before its date
+    /// ("Saya tahu batas waktu ... sudah lewat").
+    pub deadline_warning_accepted: bool,
 }
 
 fn check_decision(
@@ -1393,6 +1427,7 @@ fn check_decision(
     capacity: &Capacity,
     request: &DecisionRequest,
     allocates_budget: bool,
+    deadlines: &PassedDeadlines,
 ) -> Result<(), Error> {
     let kind = step.step_kind();
     match request.decision {
@@ -1433,7 +1468,20 @@ fn check_decision(
             capacity.acting_as, step.position_title
         )));
     }
+    if request.decision == Decision::TandaTangan && !deadlines.passed.is_empty() && !request.deadline_warning_accepted {
+        return Err(Error::NeedsConfirmation(letters::deadline::warning(
+            &deadlines.passed,
+            deadlines.letter_date,
+        )));
+    }
     Ok(())
+}
+
+/// The letter's deadlines before the date it would carry if signed now.
+#[derive(Debug, Clone, Default)]
+pub struct PassedDeadlines {
+    pub passed: Vec<letters::deadline::PassedDeadline>,
+    pub letter_date: NaiveDate,
 }
 
 /// Whether the user may revoke or correct a signed letter: its signer, or an

@@ -116,6 +116,17 @@ pub async fn revision(db: &Db, letter_id: i64, number: i64) -> Result<Revision, 
     .ok_or(Error::NotFound)
 }
 
+/// The fields of one revision, without reading its PDF.
+pub async fn revision_data(db: &Db, letter_id: i64, number: i64) -> Result<Value, Error> {
+    let data: String = sqlx::query_scalar("SELECT data FROM letter_revisions WHERE letter_id = $1 AND number = $2")
+        .bind(letter_id)
+        .bind(number)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+    serde_json::from_str(&data).map_err(|e| Error::Internal(format!("isian revisi {number} surat {letter_id} rusak: {e}")))
+}
+
 /// A revision without its PDF, for lists.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct RevisionSummary {

@@ -23,7 +23,7 @@ const TEMPLATE: &str = "surat-konfirmasi-desa";
 fn shared() -> Value {
     json!({
         "hal": "Konfirmasi Data Calon Penerima Bantuan Iuran",
-        "batas_waktu": "2026-12-07",
+        "batas_waktu": crate::support::days_from_today(14),
         "tembusan": [{ "nama": "Bupati Penajam Paser Utara (sebagai laporan)" }],
     })
 }

@@ -513,7 +513,7 @@ async fn a_batch_from_the_candidate_data_puts_each_on_its_village_list() {
         let table = manifest.field(&per_village.rows_field).unwrap();
         let rows = batches::rows_from_candidates(&waiting, table);
         let plan = batches::plan(db, 1, scope, rows).await.unwrap();
-        let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+        let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": crate::support::days_from_today(14) });
         let drafts = batches::drafts(&per_village, &plan, &shared, true);
         let new = NewBatch {
             template_id: manifest.id.clone(),

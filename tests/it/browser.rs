@@ -665,7 +665,10 @@ fn chain_flow(browser: Browser, app: support::App) -> i64 {
     s.log_in(&app, "konseptor", support::DEMO_PASSWORD);
     open_task(&s, id);
     assert!(s.body_text().contains("Cantumkan batas waktu 14 hari."), "the return note is shown");
-    s.script("document.querySelector('#f-batas_waktu').value = '2026-12-10'");
+    s.script(&format!(
+        "document.querySelector('#f-batas_waktu').value = '{}'",
+        support::days_from_today(14)
+    ));
     s.click(&format!("form[action=\"/surat/{id}/revisi\"] button[type=\"submit\"]"));
     notice(&s, "Revisi baru tersimpan");
     pass_on(&s, id);

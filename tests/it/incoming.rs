@@ -36,7 +36,7 @@ pub async fn batch_from_data(d: &Demo, scope: &str) -> (workflow::batch::Batch, 
     let plan = batches::plan(db, 1, scope, batches::rows_from_candidates(&waiting, table))
         .await
         .unwrap();
-    let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": "2026-12-07" });
+    let shared = serde_json::json!({ "hal": "Konfirmasi Data Calon Penerima", "batas_waktu": crate::support::days_from_today(14) });
     let new = NewBatch {
         template_id: manifest.id.clone(),
         scope: plan.scope.clone(),

@@ -29,7 +29,7 @@ async fn signed_letter(algorithm: Algorithm) -> Signed {
         .await
         .unwrap();
     let konseptor = d.user("konseptor").await;
-    let data = json!({ "hal": "Permohonan data calon penerima bantuan iuran", "batas_waktu": "2026-12-05" });
+    let data = json!({ "hal": "Permohonan data calon penerima bantuan iuran", "batas_waktu": crate::support::days_from_today(14) });
     let letter = d.flow.create(&konseptor, "surat-permintaan-data", &data, "").await.unwrap();
     let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
     let letter = d.flow.submit(&d.user("staf").await, letter.id, letter.version).await.unwrap();

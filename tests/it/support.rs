@@ -16,6 +16,14 @@ pub const DEMO_PASSWORD: &str = "kata-sandi-uji-1";
 /// The signing passphrase of the demo officials' keys in tests.
 pub const DEMO_PASSPHRASE: &str = "frasa sandi uji demo";
 
+/// A date `days` after today (UTC) as `YYYY-MM-DD`: a deadline that is not yet past
+/// whenever the tests run (signing a letter with a past deadline asks for confirmation).
+pub fn days_from_today(days: u64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 /// True when running under CI, where a missing service is a failure, never a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")

@@ -39,7 +39,7 @@ async fn the_public_page_of_a_signed_letter() {
     let letter = signed(
         &d,
         "surat-permintaan-data",
-        json!({ "hal": "Permohonan data calon penerima, rujukan NIK 6409015203900001", "batas_waktu": "2026-12-05" }),
+        json!({ "hal": "Permohonan data calon penerima, rujukan NIK 6409015203900001", "batas_waktu": crate::support::days_from_today(14) }),
     )
     .await;
     let id = letter.verification_id.clone().unwrap();

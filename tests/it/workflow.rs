@@ -104,11 +104,12 @@ pub fn request(decision: Decision, revision: i64) -> DecisionRequest {
         note: String::new(),
         expected_revision: revision,
         budget_warning_accepted: false,
+        deadline_warning_accepted: false,
     }
 }
 
 fn letter_data(subject: &str) -> Value {
-    json!({ "hal": subject, "batas_waktu": "2026-11-28" })
+    json!({ "hal": subject, "batas_waktu": crate::support::days_from_today(14) })
 }
 
 /// Drafts a data-request letter and takes it through drafting and typing.
@@ -267,7 +268,7 @@ async fn the_sop_chain_runs_with_a_return_restarting_it() {
                 &konseptor,
                 letter.id,
                 letter.version,
-                &json!({ "hal": "Permohonan Data Calon Penerima BPU 2026", "batas_waktu": "2026-12-05" }),
+                &json!({ "hal": "Permohonan Data Calon Penerima BPU 2026", "batas_waktu": crate::support::days_from_today(21) }),
                 "batas waktu 14 hari",
             )
             .await
@@ -297,8 +298,8 @@ async fn the_sop_chain_runs_with_a_return_restarting_it() {
         let changes = workflow::compare(&d.flow.db, letter.id, 3, 4, &[]).await.unwrap();
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].field, "batas_waktu");
-        assert_eq!(changes[0].before, Some(json!("2026-11-28")));
-        assert_eq!(changes[0].after, Some(json!("2026-12-05")));
+        assert_eq!(changes[0].before, Some(json!(crate::support::days_from_today(14))));
+        assert_eq!(changes[0].after, Some(json!(crate::support::days_from_today(21))));
 
         // Nothing more can happen to a signed letter.
         let r = d
@@ -951,8 +952,12 @@ async fn all_three_documents_through_the_api_and_a_parallel_stage() {
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
 
     for template in ["surat-permintaan-data", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"] {
-        let example: Value =
+        let mut example: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("letter_templates/{template}/contoh.json")).unwrap()).unwrap();
+        // The examples' fixed deadlines pass; a past one would ask the signer to confirm.
+        if example.get("batas_waktu").is_some() {
+            example["batas_waktu"] = json!(crate::support::days_from_today(14));
+        }
         let created = konseptor
             .json("POST", "/api/v1/letters", json!({ "template": template, "data": example }))
             .await;
@@ -1371,8 +1376,12 @@ async fn all_three_documents_through_the_pages() {
         pages.insert(username, support::logged_in(&state, username).await);
     }
     for template in ["surat-permintaan-data", "surat-konfirmasi-desa", "sk-penerima-bantuan-iuran"] {
-        let example: Value =
+        let mut example: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("letter_templates/{template}/contoh.json")).unwrap()).unwrap();
+        // The examples' fixed deadlines pass; a past one would ask the signer to confirm.
+        if example.get("batas_waktu").is_some() {
+            example["batas_waktu"] = json!(crate::support::days_from_today(14));
+        }
         let created = konseptor
             .json("POST", "/api/v1/letters", json!({ "template": template, "data": example }))
             .await

@@ -285,6 +285,8 @@ async fn resolve(
             note: String::new(),
             expected_revision: form.get("revisi").parse().unwrap_or(-1),
             budget_warning_accepted: true,
+            // The letter was stamped (after any warning was accepted) before BSrE was asked.
+            deadline_warning_accepted: true,
         };
         state
             .workflow()

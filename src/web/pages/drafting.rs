@@ -278,12 +278,20 @@ async fn preview(
             return form_again(&user, manifest, &data, Failure::from(e));
         }
     };
+    // A deadline before the day the letter would be signed (today) is pointed out now.
+    let today = user.department.tz().today();
+    let deadline_warning = letters::deadline::warning(&letters::deadline::passed(manifest, &data, today), today);
     let page = Page {
         heading: manifest.title.clone(),
         intro: format!(
-            "Pratinjau halaman {} dari {}. Nomor, tanggal dan tanda tangan diisi saat penandatanganan.",
+            "Pratinjau halaman {} dari {}. Nomor, tanggal dan tanda tangan diisi saat penandatanganan.{}",
             page_index + 1,
-            image.pages
+            image.pages,
+            if deadline_warning.is_empty() {
+                String::new()
+            } else {
+                format!(" Peringatan: {deadline_warning}")
+            }
         ),
         back_href: "/templat".into(),
         image_src: format!(

@@ -179,6 +179,8 @@ pub struct LetterTemplate {
     pub timeline: Vec<TimelineRow>,
     pub forms: Vec<Form>,
     pub warning: String,
+    /// A deadline of the unsigned letter before the date it would carry if signed today.
+    pub deadline_warning: String,
     /// "Ditandatangani oleh …" once signed.
     pub signed_by: String,
     /// Where the long-term signature stands ("Stempel waktu tertunda …"), once signed.
@@ -463,6 +465,16 @@ pub(super) async fn letter_page(
         }
         forms.push(form);
     }
+    // A deadline before the date the letter would carry if it were signed today: shown
+    // while it is drafted and approved, and the signer confirms it.
+    let deadlines = if letter.number.is_none() && (letter.state == workflow::state::KONSEP || letter.state == workflow::state::PROSES) {
+        flow.passed_deadlines(&letter, &user.department).await?
+    } else {
+        workflow::PassedDeadlines::default()
+    };
+    let deadline_warning = crate::letters::deadline::warning(&deadlines.passed, deadlines.letter_date);
+    // A refused signature repeats that warning: it is shown once, with its own box.
+    let warning = if warning == deadline_warning { String::new() } else { warning };
     // An approval step this user holds or acts for.
     let today = user.department.tz().today();
     let mut capacity = None;
@@ -498,6 +510,13 @@ pub(super) async fn letter_page(
                 .help("Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja."),
         ];
         fields.extend(bsre.decision_fields);
+        if kind == StepKind::TandaTangan && !deadlines.passed.is_empty() {
+            fields.push(Field::checkboxes(
+                "terima_batas_waktu",
+                "Batas waktu",
+                vec![Choice::new("ya", crate::letters::deadline::confirmation(&deadlines.passed), false)],
+            ));
+        }
         if !warning.is_empty() {
             fields.push(Field::checkboxes(
                 "terima_peringatan",
@@ -619,6 +638,7 @@ pub(super) async fn letter_page(
         timeline,
         forms,
         warning,
+        deadline_warning,
         letter,
     })
 }
@@ -753,6 +773,7 @@ fn decision_request(form: &FormData) -> Result<DecisionRequest, FieldErrors> {
         note: form.get("catatan"),
         expected_revision: form.get("revisi").parse().unwrap_or(-1),
         budget_warning_accepted: form.get("terima_peringatan") == "ya",
+        deadline_warning_accepted: form.get("terima_batas_waktu") == "ya",
     })
 }
 
@@ -1018,6 +1039,16 @@ async fn bulk_form_page(
                     vec![
                         Field::checkboxes("surat", "Surat", options),
                         Field::select("keputusan", "Keputusan", decisions).required(),
+                        Field::checkboxes(
+                            "terima_batas_waktu",
+                            "Batas waktu",
+                            vec![Choice::new(
+                                "ya",
+                                "Saya tahu batas waktu dalam sebagian surat sudah lewat dan tetap menandatanganinya.",
+                                false,
+                            )],
+                        )
+                        .help("Surat yang batas waktunya sudah lewat tidak ditandatangani tanpa tanda ini; alasannya disebutkan."),
                         Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off").required(),
                     ],
                 )
@@ -1083,6 +1114,7 @@ async fn bulk_start(State(state): State<AppState>, user: SessionUser, CsrfForm(f
         note: String::new(),
         expected_revision: 0,
         budget_warning_accepted: false,
+        deadline_warning_accepted: form.get("terima_batas_waktu") == "ya",
     };
     tokio::spawn(async move {
         let subjects: HashMap<i64, String> = {

@@ -460,7 +460,8 @@ impl Workflow {
                 "Tahap ini baru saja diputuskan; muat ulang untuk melihat keadaan surat sekarang.".into(),
             ));
         }
-        check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter))?;
+        let deadlines = self.deadlines_for(&letter, &department, request.decision).await?;
+        check_decision(&letter, &step, &capacity, request, self.allocates_budget(&letter), &deadlines)?;
         if capacity.official.id != key.info.official_id {
             return Err(Error::Forbidden("Kunci yang dibuka bukan milik pejabat ini.".into()));
         }
