@@ -1086,8 +1086,9 @@ impl Workflow {
         // The certificate is issued (once per key, algorithm and root) outside the
         // signing transaction: it is a credential, not part of the letter, and the
         // transaction stays short.
-        inputs.pdf_signer =
-            Some(crate::signing::authority::signer(&self.db, &self.keys, &self.base_url, &authority, department, signer, key, algorithm).await?);
+        inputs.pdf_signer = Some(
+            crate::signing::authority::signer(&self.db, &self.keys, &self.base_url, &authority, department, signer, key, algorithm).await?,
+        );
         Ok(inputs)
     }
 

@@ -115,7 +115,7 @@ pub fn rqrr_decode(png: &Path) -> Vec<String> {
     let channels = info.color_type.samples();
     let (width, height) = (info.width as usize, info.height as usize);
     let luma = |x: usize, y: usize| buffer[(y * width + x) * channels];
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| luma(x, y));
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, luma);
     image
         .detect_grids()
         .into_iter()
