@@ -102,6 +102,17 @@ fn dictionary<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Dictionar
     }
 }
 
+/// The array under `key`, written in place or as a reference; empty when absent.
+fn array(doc: &Document, d: &Dictionary, key: &[u8]) -> Vec<Object> {
+    d.get(key)
+        .ok()
+        .and_then(|a| match a {
+            Object::Reference(id) => doc.objects.get(id).and_then(|o| o.as_array().ok()).cloned(),
+            other => other.as_array().ok().cloned(),
+        })
+        .unwrap_or_default()
+}
+
 fn name_of<'a>(d: &'a Dictionary, key: &[u8]) -> Option<&'a [u8]> {
     d.get(key).ok().and_then(|o| o.as_name().ok())
 }
@@ -203,16 +214,7 @@ fn form_fields(
     let empty = Dictionary::new();
     let old = old.unwrap_or(&empty);
     only(&changed_keys(old, new), ACROFORM_KEYS, "formulir dokumen")?;
-    let fields = |doc: &Document, d: &Dictionary| -> Vec<Object> {
-        d.get(b"Fields")
-            .ok()
-            .and_then(|f| match f {
-                Object::Reference(id) => doc.objects.get(id).and_then(|o| o.as_array().ok()).cloned(),
-                other => other.as_array().ok().cloned(),
-            })
-            .unwrap_or_default()
-    };
-    let (old_fields, new_fields) = (fields(before, old), fields(after, new));
+    let (old_fields, new_fields) = (array(before, old, b"Fields"), array(after, new, b"Fields"));
     if old_fields.iter().any(|f| !new_fields.contains(f)) {
         return Err(Modification("kolom formulir dihapus setelah ditandatangani".into()));
     }
@@ -276,16 +278,7 @@ fn page_change(before: &Document, after: &Document, old: &Object, new: &Object, 
         return Err(Modification("halaman rusak".into()));
     };
     only(&changed_keys(old, new), &[b"Annots"], "halaman")?;
-    let annots = |doc: &Document, d: &Dictionary| -> Vec<Object> {
-        d.get(b"Annots")
-            .ok()
-            .and_then(|a| match a {
-                Object::Reference(id) => doc.objects.get(id).and_then(|o| o.as_array().ok()).cloned(),
-                other => other.as_array().ok().cloned(),
-            })
-            .unwrap_or_default()
-    };
-    let (old_annots, new_annots) = (annots(before, old), annots(after, new));
+    let (old_annots, new_annots) = (array(before, old, b"Annots"), array(after, new, b"Annots"));
     if old_annots.iter().any(|a| !new_annots.contains(a)) {
         return Err(Modification("anotasi halaman dihapus setelah ditandatangani".into()));
     }

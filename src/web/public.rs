@@ -363,7 +363,8 @@ async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, head
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
             (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}-salinan-umum.pdf\"")),
-            (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
+            // Revocation withdraws the copy at once: no shared cache may keep serving it.
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         pdf.as_ref().clone(),
     )

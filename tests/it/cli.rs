@@ -438,7 +438,10 @@ fn the_walkthrough_signs_the_three_documents() {
             hex::encode(sha2::Sha256::digest(&pdf))
         };
         assert_eq!(letter["sha256"], sha);
-        assert!(letter["verification_address"].as_str().unwrap().contains("/v/"));
+        assert!(
+            letter["verification_address"].as_str().unwrap().contains("/V/"),
+            "the compact QR address"
+        );
         assert!(
             letter["signer"]
                 .as_str()

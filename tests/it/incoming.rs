@@ -585,6 +585,11 @@ async fn from_the_candidate_files_to_a_signed_sk() {
         let copy = anon.get(&format!("/v/{v}/salinan-umum.pdf")).await;
         assert_eq!(copy.status, StatusCode::OK, "{label}");
         assert!(copy.bytes.starts_with(b"%PDF"));
+        assert_eq!(
+            copy.headers.get("cache-control").unwrap(),
+            "no-store",
+            "{label}: revocation must not leave the copy in a cache"
+        );
         if let Some(text) = crate::letters::pdf_text(&copy.bytes) {
             let nik = expected.iter().next().unwrap();
             assert!(!text.contains(nik.as_str()), "{label}: no full NIK in the public copy");
