@@ -85,7 +85,7 @@ fn locate_signature(pdf: &[u8]) -> Result<Located, SignError> {
         let Some([_, contents_at, contents_end, _]) = read_byte_range(&pdf[at + b"/ByteRange".len()..]) else {
             continue;
         };
-        if is_document_timestamp(pdf, contents_at) {
+        if super::pades::is_document_timestamp(pdf, contents_at) {
             continue;
         }
         let hex_text = pdf
@@ -106,15 +106,6 @@ fn locate_signature(pdf: &[u8]) -> Result<Located, SignError> {
         });
     }
     Err(SignError::Pdf("PDF belum bertanda tangan"))
-}
-
-/// Whether the signature dictionary whose /Contents starts at `contents_at` is a
-/// document timestamp (SubFilter ETSI.RFC3161).
-pub(super) fn is_document_timestamp(pdf: &[u8], contents_at: usize) -> bool {
-    let window_start = contents_at.saturating_sub(512);
-    let window = &pdf[window_start..contents_at.min(pdf.len())];
-    let dictionary_start = window.windows(2).rposition(|w| w == b"<<").unwrap_or(0);
-    find(&window[dictionary_start..], b"/ETSI.RFC3161", 0).is_some()
 }
 
 /// Whether the first signature already carries a signature timestamp.

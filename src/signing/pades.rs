@@ -288,7 +288,9 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         result.problem = Some("rentang bita tanda tangan tidak sah".into());
         return result;
     }
-    result.covers_whole_file = second_end == pdf.len() || super::ltv::only_validation_data_after(pdf, second_end);
+    // Appended validation data or document timestamps leave the signature covering
+    // what counts (revisions.rs judges the updates).
+    result.covers_whole_file = second_end == pdf.len() || super::revisions::judge(pdf, second_end).is_ok();
     result.signed_end = second_end;
     result.covered_sha256 = {
         use sha2::{Digest, Sha256};
@@ -317,7 +319,7 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
             return result;
         }
     };
-    if super::ltv::is_document_timestamp(pdf, first_len) {
+    if is_document_timestamp(pdf, first_len) {
         result.document_timestamp = true;
         let digest = super::timestamp::sha256(&[&pdf[..first_len], &pdf[second_at..second_end]]);
         match super::timestamp::read_token(signed) {
@@ -374,6 +376,15 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         None
     };
     result
+}
+
+/// Whether the signature dictionary whose /Contents starts at `contents_at` is a
+/// document timestamp (SubFilter ETSI.RFC3161).
+pub(super) fn is_document_timestamp(pdf: &[u8], contents_at: usize) -> bool {
+    let window_start = contents_at.saturating_sub(512);
+    let window = &pdf[window_start..contents_at.min(pdf.len())];
+    let dictionary_start = window.windows(2).rposition(|w| w == b"<<").unwrap_or(0);
+    find(&window[dictionary_start..], b"/ETSI.RFC3161", 0).is_some()
 }
 
 /// The signature dictionary around a /Contents that starts at `contents_at`, as
