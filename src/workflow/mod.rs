@@ -1380,7 +1380,9 @@ impl Workflow {
         }
         let department = self.department(letter.department_id).await?;
         let logo = departments::logo(&self.db, department.id).await?;
-        let job = letters::job(&manifest, &department, logo, &fields, &slots, letter.verification_id.clone());
+        let mut job = letters::job(&manifest, &department, logo, &fields, &slots, letter.verification_id.clone());
+        // Marked on every page, so that the copy is never taken for the signed original.
+        job.data["slot"]["salinan_umum"] = Value::Bool(true);
         Ok(Some(letters::parts::render_pdf(&self.renderer, job).await?.pdf))
     }
 

@@ -598,6 +598,11 @@ async fn from_the_candidate_files_to_a_signed_sk() {
                 "{label}: masked NIK listed"
             );
             assert!(text.contains(signed.number.as_deref().unwrap()), "{label}: the number");
+            let pages = lopdf::Document::load_mem(&copy.bytes).unwrap().get_pages().len();
+            assert!(
+                text.matches("SALINAN UNTUK UMUM").count() >= pages,
+                "{label}: every page says it is the public copy"
+            );
         }
         let official = workflow::final_pdf(db, signed.id).await.unwrap().unwrap();
         if let Some(text) = crate::letters::pdf_text(&official) {
