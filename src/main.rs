@@ -373,7 +373,7 @@ fn stdin_lines(wanted: usize, what: &str) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-/// The verification address or token inside a signed PDF (its keywords).
+/// `naskah verify --offline`: reads the keys and the file, prints the report.
 async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     use naskah::verification::offline::{self, Input};
     let path = std::path::Path::new(what);

@@ -21,22 +21,21 @@ pub struct Report {
 /// The first one in the file is the signed revision's.
 pub fn token_in_pdf(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
-    let v1 = text.find("?t=").map(|at| {
-        text[at + 3..]
+    // A version 1 token rides in `?t=`, a compact one follows `/V/` as 200 or more digits.
+    let v1 = text.match_indices("?t=").map(|(at, _)| {
+        let token: String = text[at + 3..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            .collect::<String>()
+            .collect();
+        (at, token)
     });
-    let v2 = text.match_indices("/V/").find_map(|(at, _)| {
-        let digits: String = text[at + 3..].chars().take_while(char::is_ascii_digit).collect();
-        (digits.len() >= 200).then_some((at, digits))
-    });
-    match (v1, v2) {
-        (Some(v1), Some((at, v2))) => Some(if text.find("?t=").is_some_and(|v1_at| v1_at < at) { v1 } else { v2 }),
-        (Some(v1), None) => Some(v1).filter(|t| !t.is_empty()),
-        (None, Some((_, v2))) => Some(v2),
-        (None, None) => None,
-    }
+    let v2 = text
+        .match_indices("/V/")
+        .map(|(at, _)| (at, text[at + 3..].chars().take_while(char::is_ascii_digit).collect()));
+    v1.filter(|(_, t)| !t.is_empty())
+        .chain(v2.filter(|(_, t): &(usize, String)| t.len() >= 200))
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, token)| token)
 }
 
 /// Checks `what` — a PDF's bytes, or an address or token — against the published keys
