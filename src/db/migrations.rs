@@ -104,6 +104,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0015_remote_signatures.sql"),
         postgres: include_str!("../../migrations/postgres/0015_remote_signatures.sql"),
     },
+    Migration {
+        version: 16,
+        name: "public copies",
+        sqlite: include_str!("../../migrations/sqlite/0016_public_copies.sql"),
+        postgres: include_str!("../../migrations/postgres/0016_public_copies.sql"),
+    },
 ];
 
 impl Migration {

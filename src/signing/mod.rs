@@ -14,6 +14,7 @@ pub mod pades;
 pub mod remote;
 pub mod revisions;
 pub mod revocation;
+pub mod seal;
 pub mod timestamp;
 pub mod x509;
 

@@ -72,18 +72,24 @@ pub fn check(what: Input<'_>, published: &serde_json::Value) -> Result<Report, S
             let roots = super::authorities_from_json(published);
             let judged = judge_file(pdf, &roots);
             match &judged.outcome {
-                FileOutcome::SameSignedRevision | FileOutcome::Identical => {
+                FileOutcome::SameSignedRevision | FileOutcome::Identical | FileOutcome::PublicCopy => {
                     let signature = judged.signatures.iter().find(|f| !f.document_timestamp);
-                    let named = signature
-                        .and_then(|s| s.reason.as_deref())
-                        .and_then(|r| r.rsplit_once("nomor "))
-                        .map(|(_, n)| n.to_string());
+                    let reason = signature.and_then(|s| s.reason.as_deref()).unwrap_or_default();
+                    let named = reason.rsplit_once("nomor ").map(|(_, n)| n.to_string());
                     number = number.or(named);
-                    Some(format!(
-                        "Tanda tangan di dalam PDF SAH: {} ({}), sertifikat dari otoritas sertifikat dinas; tidak ada perubahan setelah ditandatangani.",
-                        signature.and_then(|s| s.signer.as_deref()).unwrap_or("-"),
-                        signature.and_then(|s| s.algorithm).unwrap_or("-")
-                    ))
+                    let signer = signature.and_then(|s| s.signer.as_deref()).unwrap_or("-");
+                    let algorithm = signature.and_then(|s| s.algorithm).unwrap_or("-");
+                    // The department seals its public copy (NIKs masked) with its own
+                    // certificate and says so in the signed reason: a valid copy, not the original.
+                    if reason.starts_with(crate::signing::seal::PUBLIC_COPY_REASON) {
+                        Some(format!(
+                            "PDF ini SALINAN UNTUK UMUM (NIK disamarkan), bukan naskah asli: segel dinas di dalamnya SAH ({signer}, {algorithm}), sertifikat dari otoritas sertifikat dinas; tidak ada perubahan setelah disegel."
+                        ))
+                    } else {
+                        Some(format!(
+                            "Tanda tangan di dalam PDF SAH: {signer} ({algorithm}), sertifikat dari otoritas sertifikat dinas; tidak ada perubahan setelah ditandatangani."
+                        ))
+                    }
                 }
                 FileOutcome::Modified(why) => return Err(format!("TIDAK SAH: PDF diubah setelah ditandatangani: {why}")),
                 FileOutcome::BadSignature(why) => return Err(format!("TIDAK SAH: tanda tangan di dalam PDF: {why}")),

@@ -58,6 +58,10 @@ pub enum FileOutcome {
     /// The signed revision of the official file, with nothing added or only
     /// signatures, timestamps or validation data added after it.
     SameSignedRevision,
+    /// The department's own public copy of this letter (NIKs masked, sealed by the
+    /// department), with nothing added after the seal or only signatures, timestamps
+    /// or validation data.
+    PublicCopy,
     /// Signed by the department, but another letter.
     OtherLetter,
     /// The signed revision, changed afterwards (the reason names the change).
@@ -70,7 +74,10 @@ pub enum FileOutcome {
 
 impl FileOutcome {
     pub fn valid(&self) -> bool {
-        matches!(self, FileOutcome::Identical | FileOutcome::SameSignedRevision)
+        matches!(
+            self,
+            FileOutcome::Identical | FileOutcome::SameSignedRevision | FileOutcome::PublicCopy
+        )
     }
 }
 
@@ -136,6 +143,10 @@ impl UploadCheck {
                 "Berkas yang Anda periksa memuat naskah resmi yang ditandatangani, tanpa perubahan; sesudahnya hanya ditambahkan {}.",
                 additions_text(&self.additions)
             ),
+            FileOutcome::PublicCopy => "Berkas yang Anda periksa adalah salinan umum resmi dari naskah ini: NIK disamarkan, \
+                 disegel secara elektronik oleh dinas dan tidak diubah sesudahnya. Salinan ini bukan naskah asli; naskah asli \
+                 bertanda tangan pejabat disimpan dinas."
+                .into(),
             FileOutcome::OtherLetter => "Berkas ini ditandatangani dinas, tetapi bukan naskah ini.".into(),
             FileOutcome::Modified(why) => format!("Berkas ini telah diubah setelah ditandatangani: {why}."),
             FileOutcome::BadSignature(why) => format!("Tanda tangan elektronik di dalam berkas ini tidak sah: {why}."),
@@ -160,20 +171,37 @@ fn additions_text(additions: &[Addition]) -> String {
     }
 }
 
-/// Compares an upload with the official PDF (`official`, the stored file) and checks
-/// the signatures in it against `trusted_roots` (the department's root certificates).
-pub fn compare_upload(record: &PublicRecord, uploaded: &[u8], official: &[u8], trusted_roots: &[Vec<u8>]) -> UploadCheck {
+/// The covered-bytes hash of a file's own (first, not timestamp) signature.
+fn signed_revision_hash(pdf: &[u8], trusted_roots: &[Vec<u8>]) -> Option<String> {
+    pades::inspect(pdf, trusted_roots)
+        .into_iter()
+        .find(|f| !f.document_timestamp)
+        .map(|f| f.covered_sha256)
+}
+
+/// Compares an upload with the official PDF (`official`, the stored file) and, when one
+/// was made, the department's public copy of it (`public_copy`), and checks the
+/// signatures in it against `trusted_roots` (the department's root certificates).
+pub fn compare_upload(
+    record: &PublicRecord,
+    uploaded: &[u8],
+    official: &[u8],
+    public_copy: Option<&[u8]>,
+    trusted_roots: &[Vec<u8>],
+) -> UploadCheck {
     let uploaded_sha256 = crate::workflow::statement::sha256_hex(uploaded);
     let judged = judge_file(uploaded, trusted_roots);
     let outcome = if uploaded_sha256 == record.sha256 {
         FileOutcome::Identical
     } else if judged.outcome.valid() {
-        let official_covered = pades::inspect(official, trusted_roots)
-            .into_iter()
-            .find(|f| !f.document_timestamp)
-            .map(|f| f.covered_sha256);
-        if official_covered.is_some() && official_covered == judged.covered_sha256 {
+        let same_revision_as = |reference: &[u8]| {
+            let covered = signed_revision_hash(reference, trusted_roots);
+            covered.is_some() && covered == judged.covered_sha256
+        };
+        if same_revision_as(official) {
             FileOutcome::SameSignedRevision
+        } else if public_copy.is_some_and(same_revision_as) {
+            FileOutcome::PublicCopy
         } else {
             FileOutcome::OtherLetter
         }
@@ -181,7 +209,7 @@ pub fn compare_upload(record: &PublicRecord, uploaded: &[u8], official: &[u8], t
         judged.outcome
     };
     UploadCheck {
-        additions: if outcome == FileOutcome::SameSignedRevision {
+        additions: if matches!(outcome, FileOutcome::SameSignedRevision | FileOutcome::PublicCopy) {
             judged.additions
         } else {
             Vec::new()

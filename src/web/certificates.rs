@@ -35,18 +35,16 @@ async fn authority_file(State(state): State<AppState>, Path(file): Path<String>)
         Ok(None) => return (StatusCode::NOT_FOUND, "Otoritas sertifikat tidak dikenal.").into_response(),
         Err(e) => return unavailable(&e),
     };
-    let (body, content_type) = if kind == "crt" {
-        (info.certificate, "application/pkix-cert")
+    // A root's certificate never changes; its CRL changes when a key is revoked, so no
+    // cache may answer for it without asking again.
+    let (body, content_type, caching) = if kind == "crt" {
+        (info.certificate, "application/pkix-cert", "public, max-age=300")
     } else {
         // Issued here too when the background refresh has not run yet (a fresh install).
         match revocation::current(&state.db, &state.keys, &info).await {
-            Ok(crl) => (crl.crl, "application/pkix-crl"),
+            Ok(crl) => (crl.crl, "application/pkix-crl", "no-cache"),
             Err(e) => return unavailable(&e),
         }
     };
-    (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, caching)], body).into_response()
 }

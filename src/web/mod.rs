@@ -45,8 +45,6 @@ pub struct AppState {
     /// Progress of bulk decisions started from the pages, by job id.
     pub bulk_jobs: Arc<pages::BulkJobs>,
     pub import_jobs: Arc<pages::ImportJobs>,
-    /// Public copies (NIKs masked) of signed decrees, by letter id.
-    pub public_copies: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<Vec<u8>>>>>,
 }
 
 impl AppState {
@@ -64,7 +62,6 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             bulk_jobs: Arc::default(),
             import_jobs: Arc::default(),
-            public_copies: Arc::default(),
             public_limiter: Arc::default(),
             public_records: Arc::default(),
         })

@@ -198,6 +198,15 @@ async fn verification_page(
     if json {
         let mut body = serde_json::to_value(&record).unwrap_or_default();
         body["verdict"] = serde_json::to_value(verification::verdict::verdict(&record, &token_check, None)).unwrap_or_default();
+        // The public copy, once made: its address and hash, so a copy can be checked by hash.
+        if has_public_copy(state, &record).await
+            && let Ok(Some(sha256)) = workflow::public_copy::stored_sha256(&state.db, record.letter_id).await
+        {
+            body["salinan_umum"] = serde_json::json!({
+                "alamat": format!("/v/{}/salinan-umum.pdf", record.verification_id),
+                "sha256": sha256,
+            });
+        }
         let mut response = Json(body).into_response();
         no_store(&mut response);
         return response;
@@ -229,9 +238,10 @@ async fn published_keys(State(state): State<AppState>) -> Response {
     match verification::published_keys(&state.db).await {
         Ok(json) => {
             let mut response = Json(json).into_response();
+            // Retiring or revoking a key changes this document: caches must ask again.
             response
                 .headers_mut()
-                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=300"));
+                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
             response
         }
         Err(e) => {
@@ -300,23 +310,20 @@ async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, hea
     }
 }
 
-/// Whether a copy with masked NIKs can be made: a valid document with personal data
+/// Whether a copy with masked NIKs can be had: a valid document with personal data
 /// whose template can mask them (the SK).
 async fn has_public_copy(state: &AppState, record: &PublicRecord) -> bool {
     if !record.personal_data || !record.revoked_date.is_empty() {
         return false;
     }
     match workflow::get(&state.db, record.department_id, record.letter_id).await {
-        Ok(letter) => state
-            .catalogue
-            .get(&letter.template_id)
-            .is_ok_and(|m| m.field("tampilan_nik").is_some()),
+        Ok(letter) => state.workflow().has_public_form(&letter),
         Err(_) => false,
     }
 }
 
-/// The public's copy of a document with personal data (NIKs masked), rendered once per
-/// letter and kept in memory.
+/// The public's copy of a document with personal data (NIKs masked, sealed by the
+/// department), made once and stored; withdrawn at once by revocation.
 async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, peer: PeerAddr) -> Response {
     if limited(&state, &headers, &peer) {
         return too_many();
@@ -325,37 +332,16 @@ async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, head
         Ok(Some(record)) if record.personal_data && record.revoked_date.is_empty() => record,
         _ => return not_found(false),
     };
-    let cached = state
-        .public_copies
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&record.letter_id)
-        .cloned();
-    let pdf = match cached {
-        Some(pdf) => pdf,
-        None => {
-            let flow = state.workflow();
-            let made = match workflow::get(&state.db, record.department_id, record.letter_id).await {
-                Ok(letter) => flow.public_copy(&letter).await,
-                Err(e) => Err(e),
-            };
-            match made {
-                Ok(Some(pdf)) => {
-                    let pdf = std::sync::Arc::new(pdf);
-                    let mut copies = state.public_copies.lock().unwrap_or_else(|e| e.into_inner());
-                    // A handful of decrees a year: a small bound is plenty.
-                    if copies.len() >= 16 {
-                        copies.clear();
-                    }
-                    copies.insert(record.letter_id, pdf.clone());
-                    pdf
-                }
-                Ok(None) => return not_found(false),
-                Err(e) => {
-                    tracing::error!(error = %e, "salinan umum tidak dapat dibuat");
-                    return (StatusCode::SERVICE_UNAVAILABLE, "Salinan umum sedang tidak dapat dibuat.").into_response();
-                }
-            }
+    let made = match workflow::get(&state.db, record.department_id, record.letter_id).await {
+        Ok(letter) => state.workflow().public_copy(&letter).await,
+        Err(e) => Err(e),
+    };
+    let copy = match made {
+        Ok(Some(copy)) => copy,
+        Ok(None) => return not_found(false),
+        Err(e) => {
+            tracing::error!(error = %e, "salinan umum tidak dapat dibuat");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Salinan umum sedang tidak dapat dibuat.").into_response();
         }
     };
     let name = record.number.replace(['/', ' ', '"'], "-");
@@ -366,7 +352,7 @@ async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, head
             // Revocation withdraws the copy at once: no shared cache may keep serving it.
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        pdf.as_ref().clone(),
+        copy.pdf,
     )
         .into_response()
 }
@@ -421,13 +407,18 @@ async fn check_upload(
                     .await
                     .map(|all| all.into_iter().map(|a| a.certificate).collect())
                     .unwrap_or_default();
-                match workflow::final_pdf(&state.db, record.letter_id).await {
-                    Ok(Some(official)) => {
+                let official = workflow::final_pdf(&state.db, record.letter_id).await;
+                let copy = workflow::public_copy::stored(&state.db, record.letter_id).await;
+                match (official, copy) {
+                    (Ok(Some(official)), Ok(copy)) => {
                         // Hashing and checking a large file is CPU work: off the async threads.
                         let for_check = record.clone();
-                        tokio::task::spawn_blocking(move || verification::compare_upload(&for_check, &bytes, &official, &roots))
-                            .await
-                            .ok()
+                        tokio::task::spawn_blocking(move || {
+                            let copy = copy.map(|c| c.pdf);
+                            verification::compare_upload(&for_check, &bytes, &official, copy.as_deref(), &roots)
+                        })
+                        .await
+                        .ok()
                     }
                     _ => {
                         check_error = "Pemeriksaan berkas sedang tidak dapat dilakukan. Coba lagi sebentar lagi.".into();

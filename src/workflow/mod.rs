@@ -10,6 +10,7 @@ pub mod batch;
 pub mod chain;
 pub mod delegation;
 pub mod longterm;
+pub mod public_copy;
 mod queries;
 pub mod remote;
 pub mod report;
@@ -1359,31 +1360,6 @@ impl Workflow {
             footer: Some(electronic_signature_footer(&self.verification_url(verification_id))),
             verification_url: Some(qr_address),
         })
-    }
-
-    /// The copy for the public of a signed document whose template can mask NIKs (the
-    /// SK): the signed revision rendered again with `tampilan_nik` = "Disamarkan" and the
-    /// final number, date, QR code and signature block. It is not the signed PDF (that
-    /// one, with full NIKs, goes to BPJS and finance); its QR code leads to the record.
-    pub async fn public_copy(&self, letter: &Letter) -> Result<Option<Vec<u8>>, Error> {
-        let manifest = self.catalogue.get(&letter.template_id)?.clone();
-        if manifest.field("tampilan_nik").is_none() {
-            return Ok(None);
-        }
-        let Some(slots) = self.final_slots(letter).await? else {
-            return Ok(None);
-        };
-        let revision = revision(&self.db, letter.id, letter.revision).await?;
-        let mut fields = revision.fields();
-        if let Some(object) = fields.as_object_mut() {
-            object.insert("tampilan_nik".into(), Value::String("Disamarkan".into()));
-        }
-        let department = self.department(letter.department_id).await?;
-        let logo = departments::logo(&self.db, department.id).await?;
-        let mut job = letters::job(&manifest, &department, logo, &fields, &slots, letter.verification_id.clone());
-        // Marked on every page, so that the copy is never taken for the signed original.
-        job.data["slot"]["salinan_umum"] = Value::Bool(true);
-        Ok(Some(letters::parts::render_pdf(&self.renderer, job).await?.pdf))
     }
 
     /// The slots of a signed letter as its final PDF has them, so a page image can be

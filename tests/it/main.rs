@@ -20,6 +20,7 @@ mod numbering;
 mod pades;
 mod page_breaks;
 mod pages;
+mod public_copy;
 mod qr_scan;
 mod recipients;
 mod register;

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Drafts a letter of `template` with `data` and takes it through the whole chain.
-async fn signed(d: &Demo, template: &str, data: &Value) -> workflow::Letter {
+pub(crate) async fn signed(d: &Demo, template: &str, data: &Value) -> workflow::Letter {
     let konseptor = d.user("konseptor").await;
     let letter = d.flow.create(&konseptor, template, data, "").await.unwrap();
     typed_and_signed(d, letter, 1).await
@@ -29,7 +29,7 @@ async fn typed_and_signed(d: &Demo, letter: workflow::Letter, revision: i64) -> 
     d.through_chain(letter, revision, DEMO_PASSPHRASE).await
 }
 
-fn sk_example() -> Value {
+pub(crate) fn sk_example() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("letter_templates/sk-penerima-bantuan-iuran/contoh.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

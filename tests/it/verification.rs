@@ -20,7 +20,7 @@ async fn signed(d: &Demo, template: &str, data: serde_json::Value) -> workflow::
     d.through_chain(letter, 1, DEMO_PASSPHRASE).await
 }
 
-fn multipart(file: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "batasunggah";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"surat.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
