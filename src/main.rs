@@ -574,7 +574,15 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             walkthrough: Some(dir),
             candidates,
         } => {
-            let outcome = naskah::walkthrough::run(&dir, &config.templates_dir, &config.base_url, &config.mail, &candidates).await?;
+            let outcome = naskah::walkthrough::run(
+                &dir,
+                &config.templates_dir,
+                &config.base_url,
+                &config.mail,
+                &config.timestamp,
+                &candidates,
+            )
+            .await?;
             for i in &outcome.imports {
                 println!(
                     "Impor {} ({}): {} baris, {} sah, {} ditolak; {} orang baru, {} digabung. Laporan: {}",

@@ -22,7 +22,10 @@ use crate::{
     keys::KeyStore,
     letters::Catalogue,
     rendering::Renderer,
-    workflow::{self, Decision, DecisionRequest, Workflow},
+    workflow::{
+        self, Decision, DecisionRequest, Workflow,
+        longterm::{self, Augmenter},
+    },
 };
 
 /// One signed document in `summary.json`.
@@ -41,6 +44,8 @@ pub struct Signed {
     pub pdf_signature: String,
     /// SHA-256 fingerprint of the signer's certificate.
     pub certificate: String,
+    /// PAdES B-B, or B-LT/B-LTA when a timestamp authority is configured.
+    pub level: String,
 }
 
 /// The test exports of ../shared/testdata/candidates, the default candidate files.
@@ -93,6 +98,7 @@ pub async fn run(
     templates_dir: &Path,
     base_url: &str,
     mail: &crate::config::MailConfig,
+    timestamp: &crate::config::TimestampConfig,
     candidate_files: &[std::path::PathBuf],
 ) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("{} tidak dapat dibuat", dir.display()))?;
@@ -114,13 +120,17 @@ pub async fn run(
     demo::seed_keys(&db, &store, Some(&passphrase)).await?;
     let renderer =
         Renderer::load(templates_dir, 2).with_context(|| format!("templat di {} tidak dapat dimuat", templates_dir.display()))?;
+    // With a timestamp authority configured, each letter is made long-term (the durable
+    // job's pass, after its signing transaction) before its file is written.
+    let augmenter = Augmenter::from_config(&db, &store, timestamp).map_err(anyhow::Error::msg)?;
+    let augmenter = augmenter.as_ref();
     let flow = Workflow {
         db: db.clone(),
         catalogue: Arc::new(Catalogue::from_renderer(&renderer)?),
         renderer,
         keys: store,
         base_url: base_url.into(),
-        timestamping: false,
+        timestamping: augmenter.is_some(),
     };
     let user = |name: &'static str| {
         let db = db.clone();
@@ -155,10 +165,16 @@ pub async fn run(
                 .map(|s| format!("{}, {}", s.nama, s.jabatan))
                 .unwrap_or_default();
             let verification_id = letter.verification_id.clone().unwrap_or_default();
+            // The signer's signature, not a document timestamp added after it.
             let embedded = crate::signing::pades::inspect(&pdf, roots)
-                .pop()
+                .into_iter()
+                .find(|f| !f.document_timestamp)
                 .context("naskah akhir tanpa tanda tangan PDF")?;
             anyhow::ensure!(embedded.valid(), "tanda tangan PDF {file} tidak sah: {:?}", embedded.problem);
+            let level = match longterm::of_letter(db, letter.id).await? {
+                Some(job) => job.reached().label(),
+                None => crate::signing::ltv::Level::B.label(),
+            };
             anyhow::Ok(Signed {
                 template: template.into(),
                 title: manifest.title.clone(),
@@ -171,6 +187,7 @@ pub async fn run(
                 file,
                 pdf_signature: embedded.algorithm.unwrap_or_default().into(),
                 certificate: embedded.certificate_fingerprint.unwrap_or_default(),
+                level: level.into(),
             })
         }
     };
@@ -188,6 +205,9 @@ pub async fn run(
             for (who, decision) in [(kabid, Decision::Paraf), (sekdis, Decision::Paraf), (kadis, Decision::TandaTangan)] {
                 letter = decide(flow, who, &letter, decision, passphrase).await?;
             }
+            make_long_term(augmenter).await?;
+            // Read again: the long-term file replaced the official one and its hash.
+            let letter = workflow::get(&flow.db, letter.department_id, letter.id).await?;
             let pdf = workflow::final_pdf(&flow.db, letter.id)
                 .await?
                 .context("naskah akhir tidak tersimpan")?;
@@ -211,7 +231,8 @@ pub async fn run(
 
     // Step 16 of the SOP: the confirmation letter for every village of the demo regency,
     // drafted once, signed in one bulk action, and distributed.
-    let villages = village_letters(&flow, &department, &konseptor, &staf, [&kabid, &sekdis, &kadis], &passphrase, dir).await?;
+    let approvers = [&kabid, &sekdis, &kadis];
+    let villages = village_letters(&flow, augmenter, &department, &konseptor, &staf, approvers, &passphrase, dir).await?;
     let first = villages.first().context("tidak ada surat konfirmasi")?.clone();
     let pdf = workflow::final_pdf(&db, first.id).await?.context("naskah akhir tidak tersimpan")?;
     signed.push(record(first, pdf, "surat-konfirmasi-desa").await?);
@@ -318,8 +339,10 @@ pub async fn run(
 /// The confirmation letter for every village: demo addresses for the villages, the
 /// imported candidates, one batch, passed on and signed in bulk; each PDF written to
 /// `surat-desa/`.
+#[allow(clippy::too_many_arguments)]
 async fn village_letters(
     flow: &Workflow,
+    augmenter: Option<&Augmenter>,
     department: &crate::departments::Department,
     drafter: &User,
     typist: &User,
@@ -373,6 +396,7 @@ async fn village_letters(
             outcome.with_context(|| format!("surat {id}"))?;
         }
     }
+    make_long_term(augmenter).await?;
     let signed = workflow::batch_letters(&flow.db, department.id, batch.id).await?;
     let folder = dir.join("surat-desa");
     let _ = std::fs::remove_dir_all(&folder);
@@ -385,6 +409,23 @@ async fn village_letters(
         std::fs::write(folder.join(format!("{}.pdf", number.replace(['/', ' '], "-"))), pdf)?;
     }
     Ok(signed)
+}
+
+/// With a TSA configured: the long-term job's pass over the letters just signed
+/// (timestamp, validation data), so the files written are long-term. A TSA that does not
+/// answer leaves them B-B, as the service would until its next attempt.
+async fn make_long_term(augmenter: Option<&Augmenter>) -> anyhow::Result<()> {
+    let Some(augmenter) = augmenter else {
+        return Ok(());
+    };
+    let run = augmenter.run_once().await?;
+    if run.delayed + run.failed > 0 {
+        println!(
+            "Stempel waktu tertunda untuk {} naskah: otoritas stempel waktu tidak menjawab; PDF-nya ditulis tanpa stempel waktu.",
+            run.delayed + run.failed
+        );
+    }
+    Ok(())
 }
 
 async fn decide(

@@ -375,13 +375,21 @@ fn keys_and_audit_from_the_command_line() {
 
 /// The walkthrough signs the three SOP documents in a folder of its own: signed PDFs
 /// whose hashes are in summary.json and whose QR tokens check offline with the keys it
-/// writes; running it again starts afresh.
+/// writes; running it again starts afresh. With a local TSA configured, every signed
+/// PDF (the three documents and the 54 village letters) is PAdES B-LT: pyHanko validates
+/// each as a timestamped signature with its revocation data embedded, and pdfsig each
+/// P-256 signature.
 #[test]
 fn the_walkthrough_signs_the_three_documents() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("jalan");
+    let tsa = crate::ltv::start_tsa(&dir.path().join("tsa"), 0);
     for _ in 0..2 {
-        let (ok, out, err) = run(naskah(dir.path()).args(["demo", "--walkthrough"]).arg(&out_dir));
+        let mut command = naskah(dir.path());
+        if let Some(tsa) = &tsa {
+            command.env("NASKAH_TSA_URL", tsa.url());
+        }
+        let (ok, out, err) = run(command.args(["demo", "--walkthrough"]).arg(&out_dir));
         assert!(ok, "{err}");
         assert!(out.contains("summary.json"), "{out}");
     }
@@ -465,6 +473,12 @@ fn the_walkthrough_signs_the_three_documents() {
     village_pdfs.sort();
     pdfs.extend(village_pdfs);
     crate::qr_scan::assert_every_qr_code_reads(&pdfs);
+    if let Some(tsa) = &tsa {
+        for letter in letters {
+            assert_eq!(letter["level"], "PAdES B-LT", "{letter}");
+        }
+        crate::ltv::assert_long_term_in_pyhanko_and_pdfsig(&pdfs, &out_dir.join("otoritas-sertifikat.pem"), tsa);
+    }
     // The village letters: one per village, signed in one bulk action, each PDF written;
     // without an SMTP server their e-mails wait in the outbox, copies go by hand.
     let villages = &summary["village_letters"];

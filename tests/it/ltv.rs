@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// The test TSA, stopped when dropped.
-struct Tsa {
+pub(crate) struct Tsa {
     child: Child,
     port: u16,
     dir: PathBuf,
@@ -40,7 +40,7 @@ impl Drop for Tsa {
 }
 
 impl Tsa {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }
 
@@ -57,7 +57,7 @@ fn tool_missing(tool: &str, error: impl std::fmt::Display) -> Option<Tsa> {
 
 /// Starts the TSA on `port` (0: any) with its keys in `dir`; `None` (outside CI) when
 /// python3 or openssl is missing.
-fn start_tsa(dir: &Path, port: u16) -> Option<Tsa> {
+pub(crate) fn start_tsa(dir: &Path, port: u16) -> Option<Tsa> {
     if let Err(e) = Command::new("openssl").arg("version").output() {
         return tool_missing("openssl", e);
     }
@@ -109,6 +109,69 @@ fn pyhanko_ltv(dir: &Path, pdf: &[u8], root_pem: &str, tsa_root: &Path, at: Opti
     let out = command.output().unwrap();
     assert!(out.status.success(), "pyhanko_ltv.py: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every file in `pdfs` is a long-term signature for pyHanko (one process for all:
+/// the signature and its timestamp valid and trusted, revocation required and found in
+/// the DSS) and, for its P-256 signature, for pdfsig with the department's root trusted.
+pub(crate) fn assert_long_term_in_pyhanko_and_pdfsig(pdfs: &[PathBuf], root_pem: &Path, tsa: &Tsa) {
+    let pem = std::fs::read_to_string(root_pem).unwrap();
+    if pyhanko_available() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/pyhanko_ltv.py");
+        let out = Command::new("python3")
+            .arg(script)
+            .arg("--many")
+            .arg(root_pem)
+            .arg(tsa.root_pem())
+            .args(pdfs)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pyhanko_ltv.py --many: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report.len(), pdfs.len());
+        for file in &report {
+            assert!(
+                file["dss"]["crls"].as_i64().unwrap() >= 2,
+                "the department's and the TSA's CRL: {file}"
+            );
+            let signatures = file["signatures"].as_array().unwrap();
+            assert_eq!(signatures.len(), 1, "{file}");
+            let one = &signatures[0];
+            assert_eq!(one["bottom_line"], true, "{file}");
+            assert_eq!(one["timestamp"]["valid"], true, "{file}");
+            assert_eq!(one["timestamp"]["trusted"], true, "{file}");
+        }
+        eprintln!(
+            "pyHanko: {} of {} walkthrough PDFs valid long-term signatures",
+            report.len(),
+            pdfs.len()
+        );
+    }
+    let der = {
+        use base64::Engine;
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for pdf in pdfs {
+        let bytes = std::fs::read(pdf).unwrap();
+        if let Some(report) = crate::pades::pdfsig(dir.path(), &bytes, &der) {
+            assert!(
+                report.contains("Signature Validation: Signature is Valid."),
+                "{}: {report}",
+                pdf.display()
+            );
+            assert!(
+                report.contains("Certificate Validation: Certificate is Trusted."),
+                "{}: {report}",
+                pdf.display()
+            );
+        }
+    }
 }
 
 /// The demo with a TSA configured, the department set to `level` (`None`: default).

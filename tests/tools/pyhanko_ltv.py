@@ -3,6 +3,11 @@ department's root and the test TSA's root; prints one JSON object. Used by
 tests/it/ltv.rs.
 
     python3 pyhanko_ltv.py FILE.pdf DEPARTMENT_ROOT.pem TSA_ROOT.pem [ISO-TIME [CRL...]]
+    python3 pyhanko_ltv.py --many DEPARTMENT_ROOT.pem TSA_ROOT.pem FILE.pdf...
+
+With --many (the walkthrough's letters, in one process): for each file, the DSS and
+each person's signature with its timestamp, revocation required and taken from the DSS
+only (no fetching); prints a JSON list.
 
 - `signatures`: each person's signature checked with revocation required (hard-fail)
   and its signature timestamp;
@@ -35,39 +40,64 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 
+def read_dss(reader):
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS: a B-B or B-T file
+        dss = None
+    summary = {
+        "certificates": len(list(dss.load_certs())) if dss else 0,
+        "crls": len(dss.crls) if dss else 0,
+        "ocsps": len(dss.ocsps) if dss else 0,
+    }
+    return dss, summary
+
+
+def check_signature(signature, dss, roots) -> dict:
+    """One person's signature and its timestamp, revocation required, from the DSS only."""
+    settings = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
+    context = dss.as_validation_context(settings) if dss else ValidationContext(crls=[], **settings)
+    entry = {"field": signature.field_name}
+    try:
+        status = validate_pdf_signature(signature, context, ts_validation_context=context)
+        stamp = status.timestamp_validity
+        entry.update(
+            intact=status.intact, valid=status.valid, trusted=status.trusted,
+            bottom_line=status.bottom_line, coverage=status.coverage.name,
+            modification_level=status.modification_level.name if status.modification_level else None,
+            timestamp=None if stamp is None else {
+                "intact": stamp.intact, "valid": stamp.valid, "trusted": stamp.trusted,
+                "time": stamp.timestamp.isoformat(),
+            },
+        )
+    except Exception as error:
+        entry.update(error=f"{type(error).__name__}: {error}", bottom_line=False)
+    return entry
+
+
+def many(root_path: str, tsa_root_path: str, pdf_paths: list[str]) -> None:
+    roots = [load_cert_from_pemder(root_path), load_cert_from_pemder(tsa_root_path)]
+    out = []
+    for pdf_path in pdf_paths:
+        with open(pdf_path, "rb") as handle:
+            reader = PdfFileReader(handle, strict=False)
+            dss, summary = read_dss(reader)
+            out.append({
+                "file": pdf_path,
+                "dss": summary,
+                "signatures": [check_signature(s, dss, roots) for s in reader.embedded_regular_signatures],
+            })
+    print(json.dumps(out, default=str))
+
+
 def main(pdf_path: str, root_path: str, tsa_root_path: str, at: str | None, crl_paths: list[str]) -> None:
     roots = [load_cert_from_pemder(root_path), load_cert_from_pemder(tsa_root_path)]
     out = {"signatures": [], "document_timestamps": [], "ades": []}
     with open(pdf_path, "rb") as handle:
         reader = PdfFileReader(handle, strict=False)
-        try:
-            dss = DocumentSecurityStore.read_dss(reader)
-        except Exception:  # no DSS: a B-B or B-T file
-            dss = None
-        out["dss"] = {
-            "certificates": len(list(dss.load_certs())) if dss else 0,
-            "crls": len(dss.crls) if dss else 0,
-            "ocsps": len(dss.ocsps) if dss else 0,
-        }
+        dss, out["dss"] = read_dss(reader)
         for signature in reader.embedded_regular_signatures:
-            settings = {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
-            context = dss.as_validation_context(settings) if dss else ValidationContext(crls=[], **settings)
-            entry = {"field": signature.field_name}
-            try:
-                status = validate_pdf_signature(signature, context, ts_validation_context=context)
-                stamp = status.timestamp_validity
-                entry.update(
-                    intact=status.intact, valid=status.valid, trusted=status.trusted,
-                    bottom_line=status.bottom_line, coverage=status.coverage.name,
-                    modification_level=status.modification_level.name if status.modification_level else None,
-                    timestamp=None if stamp is None else {
-                        "intact": stamp.intact, "valid": stamp.valid, "trusted": stamp.trusted,
-                        "time": stamp.timestamp.isoformat(),
-                    },
-                )
-            except Exception as error:
-                entry.update(error=f"{type(error).__name__}: {error}", bottom_line=False)
-            out["signatures"].append(entry)
+            out["signatures"].append(check_signature(signature, dss, roots))
 
             policy = CertValidationPolicySpec(
                 trust_manager=SimpleTrustManager.build(trust_roots=roots),
@@ -111,4 +141,7 @@ def main(pdf_path: str, root_path: str, tsa_root_path: str, at: str | None, crl_
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--many":
+        many(sys.argv[2], sys.argv[3], sys.argv[4:])
+        sys.exit(0)
     main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None, sys.argv[5:])
