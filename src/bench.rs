@@ -30,6 +30,7 @@ mod html;
 mod import;
 mod peers;
 mod service;
+mod trust;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -171,13 +172,19 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", service::child(only, &options.templates_dir, options.quick)?);
             return Ok(());
         }
+        Some(only @ ("longterm" | "upload-check")) => {
+            println!("{}", trust::child(only, &options.templates_dir, options.quick)?);
+            return Ok(());
+        }
         Some(only) if only.starts_with("import-") => {
             let rows: usize = only["import-".len()..].parse().context("--only import-N: N rows")?;
             println!("{}", import::child(rows)?);
             return Ok(());
         }
         Some(other) => {
-            bail!("--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page' and 'import-N' are known")
+            bail!(
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check' and 'import-N' are known"
+            )
         }
         None => {}
     }
@@ -225,6 +232,20 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let verify_page: service::VerifyPageResult = in_child_quick(&options.templates_dir, "verify-page", options.quick)?;
     for run in &verify_page.runs {
         eprintln!("  {}: {:.0} req/s, p99 {:.2} ms", run.label, run.requests_per_second, run.p99_ms);
+    }
+
+    eprintln!("· finalising at B-LT with a local TSA, in a child process …");
+    let long_term: trust::LongTermResult = in_child_quick(&options.templates_dir, "longterm", options.quick)?;
+    for run in &long_term.runs {
+        eprintln!(
+            "  {}: median {:.1} ms in all, {:.1} ms without the TSA",
+            run.engine, run.total.median_ms, run.own.median_ms
+        );
+    }
+    eprintln!("· the public check of an uploaded signed PDF, in a child process …");
+    let upload_check: trust::UploadCheckResult = in_child_quick(&options.templates_dir, "upload-check", options.quick)?;
+    for run in &upload_check.runs {
+        eprintln!("  {}: median {:.1} ms", run.engine, run.check.median_ms);
     }
 
     eprintln!("· importing candidate files, in child processes …");
@@ -275,6 +296,8 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         ours_memory,
         finalise,
         verify_page,
+        long_term,
+        upload_check,
         imports,
         import_peers,
         import_elapsed,
@@ -901,6 +924,8 @@ struct Report {
     ours_memory: MemoryResult,
     finalise: service::FinaliseResult,
     verify_page: service::VerifyPageResult,
+    long_term: trust::LongTermResult,
+    upload_check: trust::UploadCheckResult,
     imports: Vec<import::ImportResult>,
     import_peers: Vec<Result<import::PeerResult, String>>,
     import_elapsed: Duration,
@@ -1042,6 +1067,7 @@ impl Report {
             yes(sk.peak_mib <= TARGET_SK_MIB)
         );
         o.push_str(&service::target_rows(&self.finalise, &self.verify_page));
+        o.push_str(&trust::target_rows(&self.long_term, &self.upload_check));
         o.push_str(&import::target_row(&self.imports));
         o.push('\n');
         let _ = writeln!(o, "## Side by side\n");
@@ -1292,6 +1318,7 @@ impl Report {
 
         o.push_str(&service::sections(&self.finalise, &self.verify_page));
         o.push_str(&import::section(7, &self.imports, &self.import_peers, self.import_elapsed));
+        o.push_str(&trust::sections(&self.long_term, &self.upload_check, 8));
 
         // How.
         let _ = writeln!(o, "## How it is measured\n");

@@ -33,10 +33,10 @@ use crate::{
 const PASSPHRASE: &str = "frasa sandi bench naskah";
 
 /// A scratch folder removed when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(pub(super) PathBuf);
 
 impl Scratch {
-    fn new(label: &str) -> anyhow::Result<Self> {
+    pub(super) fn new(label: &str) -> anyhow::Result<Self> {
         let dir = std::env::temp_dir().join(format!("naskah-bench-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).with_context(|| format!("{} cannot be created", dir.display()))?;
@@ -51,8 +51,8 @@ impl Drop for Scratch {
 }
 
 /// The demo department on a SQLite file in `dir`, with unlocked keys for its chain.
-struct Service {
-    flow: Workflow,
+pub(super) struct Service {
+    pub(super) flow: Workflow,
     database_url: String,
     konseptor: User,
     staf: User,
@@ -61,8 +61,13 @@ struct Service {
 }
 
 impl Service {
-    async fn open(dir: &Path, templates_dir: &Path) -> anyhow::Result<Self> {
+    pub(super) async fn open(dir: &Path, templates_dir: &Path) -> anyhow::Result<Self> {
         let database_url = format!("sqlite://{}?mode=rwc", dir.join("naskah.sqlite3").display());
+        Self::open_on(dir, templates_dir, database_url).await
+    }
+
+    /// The demo department on the (empty) database at `database_url`, keys in `dir`.
+    pub(super) async fn open_on(dir: &Path, templates_dir: &Path, database_url: String) -> anyhow::Result<Self> {
         let db = Db::open(&database_url, 5).await?;
         demo::seed(&db, Some(&accounts::generate_password())).await?;
         let store = KeyStore::new(dir.join("kunci"));
@@ -103,7 +108,7 @@ impl Service {
     }
 
     /// A data-request letter drafted, typed and initialled: waiting for the signature.
-    async fn at_signature(&self, serial: usize) -> anyhow::Result<workflow::Letter> {
+    pub(super) async fn at_signature(&self, serial: usize) -> anyhow::Result<workflow::Letter> {
         let mut data: Value = serde_json::from_slice(
             self.flow
                 .renderer
@@ -114,7 +119,12 @@ impl Service {
         // No deadline: the example's fixed date passes, and signing would then ask for a
         // confirmation that the bench does not measure.
         data["batas_waktu"] = Value::String(String::new());
-        let letter = self.flow.create(&self.konseptor, "surat-permintaan-data", &data, "").await?;
+        self.drafted_to_signature("surat-permintaan-data", &data).await
+    }
+
+    /// A letter of `template` with `data`, drafted, typed and initialled.
+    pub(super) async fn drafted_to_signature(&self, template: &str, data: &Value) -> anyhow::Result<workflow::Letter> {
+        let letter = self.flow.create(&self.konseptor, template, data, "").await?;
         let letter = self.flow.submit(&self.konseptor, letter.id, letter.version).await?;
         let mut letter = self.flow.submit(&self.staf, letter.id, letter.version).await?;
         for (who, key) in &self.chain {
@@ -126,7 +136,7 @@ impl Service {
         Ok(letter)
     }
 
-    async fn sign(&self, letter: &workflow::Letter) -> anyhow::Result<workflow::Letter> {
+    pub(super) async fn sign(&self, letter: &workflow::Letter) -> anyhow::Result<workflow::Letter> {
         let (kadis, key) = &self.kadis;
         Ok(self
             .flow
