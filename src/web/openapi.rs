@@ -25,8 +25,13 @@ fn op(summary: &str, tag: &str, body: Option<&str>, ok: (&str, Option<&str>)) ->
     o
 }
 
+/// An integer the server reads as i64: larger values are not ids but malformed requests.
+fn int64() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX })
+}
+
 fn id_param() -> Value {
-    json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }])
+    json!([{ "name": "id", "in": "path", "required": true, "schema": int64() }])
 }
 
 fn crud(tag: &str, item: &str, input: &str, label: &str) -> (Value, Value) {
@@ -68,15 +73,15 @@ fn letter_paths() -> (Value, Value) {
             "/letters/{id}": { "parameters": id_param(), "get": op("Satu surat dengan tahap-tahap rantai dan revisinya", "surat", None, ("200", None)) },
             "/letters/{id}/revisions": { "parameters": id_param(), "post": op("Simpan revisi (pemegang tahap konsep atau ketik)", "surat", Some("Revise"), ("200", None)) },
             "/letters/{id}/revisions/{number}": {
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "number", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": int64() }, { "name": "number", "in": "path", "required": true, "schema": int64() }],
                 "get": op("Data satu revisi", "surat", None, ("200", None))
             },
             "/letters/{id}/revisions/{number}/pdf": {
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "number", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": int64() }, { "name": "number", "in": "path", "required": true, "schema": int64() }],
                 "get": op("PDF konsep satu revisi", "surat", None, ("200", None))
             },
             "/letters/{id}/compare": {
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }, { "name": "a", "in": "query", "required": true, "schema": { "type": "integer" } }, { "name": "b", "in": "query", "required": true, "schema": { "type": "integer" } }],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": int64() }, { "name": "a", "in": "query", "required": true, "schema": int64() }, { "name": "b", "in": "query", "required": true, "schema": int64() }],
                 "get": op("Isian yang berbeda antara revisi a dan b", "surat", None, ("200", None))
             },
             "/letters/{id}/classification": { "parameters": id_param(), "post": op("Pilih kode klasifikasi (pemegang tahap konsep atau ketik)", "surat", Some("Classification"), ("200", None)) },
@@ -84,7 +89,7 @@ fn letter_paths() -> (Value, Value) {
                 "get": {
                     "summary": "Agenda surat keluar satu tahun: setiap nomor, terbit, dicabut, diganti atau batal",
                     "tags": ["surat"],
-                    "parameters": [{ "name": "year", "in": "query", "required": false, "schema": { "type": "integer" } }],
+                    "parameters": [{ "name": "year", "in": "query", "required": false, "schema": int64() }],
                     "responses": { "200": { "description": "Berhasil" } }
                 }
             },
@@ -114,7 +119,7 @@ fn letter_paths() -> (Value, Value) {
                 "Revoke": object(&["reason"], json!({ "reason": { "type": "string" } })),
                 "VersionOnly": object(&["version"], json!({ "version": { "type": "integer" } })),
                 "Decision": object(&["decision", "revision", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan", "kembalikan", "tolak"] }, "revision": { "type": "integer", "description": "revisi yang diperiksa" }, "passphrase": { "type": "string" }, "note": { "type": "string" }, "accept_budget_warning": { "type": "boolean" }, "passphrase_bsre": { "type": "string", "description": "passphrase BSrE penanda tangan (dinas yang menandatangani lewat BSrE)" }, "send_again": { "type": "boolean", "description": "kirim ulang ke BSrE setelah hasil tidak diketahui" }, "accept_deadline_warning": { "type": "boolean", "description": "penanda tangan tahu batas waktu dalam surat sudah lewat" } })),
-                "BulkDecision": object(&["decision", "letters", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan"] }, "passphrase": { "type": "string" }, "letters": { "type": "array", "items": object(&["id", "revision"], json!({ "id": { "type": "integer" }, "revision": { "type": "integer" } })) }, "accept_deadline_warning": { "type": "boolean" } })),
+                "BulkDecision": object(&["decision", "letters", "passphrase"], json!({ "decision": { "type": "string", "enum": ["paraf", "tanda_tangan"] }, "passphrase": { "type": "string" }, "letters": { "type": "array", "minItems": 1, "maxItems": 2000, "items": object(&["id", "revision"], json!({ "id": { "type": "integer" }, "revision": { "type": "integer" } })) }, "accept_deadline_warning": { "type": "boolean" } })),
                 "Chain": object(&["stages"], json!({ "stages": { "type": "array", "items": object(&["kind", "label", "standard_minutes"], json!({
                     "kind": { "type": "string", "enum": ["konsep", "ketik", "paraf", "paraf_koordinasi", "tanda_tangan"] },
                     "label": { "type": "string" },
@@ -267,5 +272,38 @@ pub fn document() -> Value {
             target.extend(extra);
         }
     }
+    document_common_errors(&mut doc);
     doc
+}
+
+/// Every authenticated operation may answer with the error body for a malformed request
+/// (400), a missing or revoked token (401), a role that may not (403), an unknown id
+/// (404), a conflict (409), data that does not pass the checks (422) or too many
+/// requests (429); one with a body also for a body over the limit (413).
+fn document_common_errors(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if method == "parameters" || operation.get("security").is_some_and(|s| s.as_array().is_some_and(Vec::is_empty)) {
+                continue;
+            }
+            let has_body = operation.get("requestBody").is_some();
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for code in ["400", "401", "403", "404", "409", "422", "429"]
+                .into_iter()
+                .chain(has_body.then_some("413"))
+            {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| json!({ "$ref": "#/components/responses/Error" }));
+            }
+        }
+    }
 }
