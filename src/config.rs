@@ -313,18 +313,10 @@ impl Config {
                 "mail.retry_base_seconds dan mail.max_attempts minimal 1".into(),
             ));
         }
-        if !self.mail.smtp_url.is_empty() {
-            crate::distribution::mail::SmtpSettings::parse(self.mail.smtp_url.expose(), &self.mail.from)
-                .map_err(|e| ConfigError::Invalid(format!("mail.smtp_url / mail.from: {e}")))?;
-        }
         if self.timestamp.timeout_seconds == 0 || self.timestamp.retry_base_seconds < 1 {
             return Err(ConfigError::Invalid(
                 "timestamp.timeout_seconds dan timestamp.retry_base_seconds minimal 1".into(),
             ));
-        }
-        if !self.timestamp.url.is_empty() {
-            crate::signing::timestamp::HttpAuthority::new(self.timestamp.url.expose(), std::time::Duration::from_secs(1))
-                .map_err(|e| ConfigError::Invalid(format!("timestamp.url: {e}")))?;
         }
         if url::Url::parse(&self.base_url).is_err() {
             return Err(ConfigError::Invalid(format!("base_url '{}' bukan alamat URL", self.base_url)));

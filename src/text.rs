@@ -124,6 +124,17 @@ pub fn terbilang_rupiah(amount: i64) -> String {
     format!("{} rupiah", terbilang(amount))
 }
 
+/// A column header as compared: lower case, anything not a letter or digit as one space
+/// (a byte-order mark dropped), so "No. NIK" and "no_nik" are the same column.
+pub fn normalise_header(h: &str) -> String {
+    h.trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A cell as a spreadsheet will read it: text that a spreadsheet would take for a
 /// formula (=, +, -, @, tab, carriage return at the start) is prefixed with a quote.
 pub fn spreadsheet_safe(cell: &str) -> String {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::{
     Error,
     candidates::{self, Candidate, Change, Status},
-    import::{self, Villages},
+    import::Villages,
     reader::Table,
 };
 use crate::{
@@ -118,7 +118,7 @@ pub struct Answer {
 /// Whether a status cell says "already a member" (`Some(true)`), "not a member"
 /// (`Some(false)`), or nothing known.
 fn insured(status: &str) -> Option<bool> {
-    let s = import::normalise_header(status);
+    let s = crate::text::normalise_header(status);
     if s.is_empty() {
         return None;
     }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyConnection, FromRow};
 
 use super::{Error, Settings, nik, reader::Table};
+use crate::text::normalise_header;
 use crate::{
     audit::{self, Actor, Event},
     db::{Db, now},
@@ -153,16 +154,6 @@ pub const PRESETS: [Preset; 2] = [
 
 /// Our field → the file's header.
 pub type Mapping = BTreeMap<String, String>;
-
-/// A header as compared: lower case, anything not a letter or digit as one space.
-pub fn normalise_header(h: &str) -> String {
-    h.trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// A mapping a department saved.
 #[derive(Debug, Clone, Serialize)]

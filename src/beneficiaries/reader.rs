@@ -144,7 +144,7 @@ impl Table {
     pub fn column(&self, names: &[&str]) -> Option<usize> {
         self.headers
             .iter()
-            .position(|h| names.contains(&super::import::normalise_header(h).as_str()))
+            .position(|h| names.contains(&crate::text::normalise_header(h).as_str()))
     }
 
     /// The records after the header.

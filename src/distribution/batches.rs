@@ -19,6 +19,7 @@ use crate::{
     beneficiaries::candidates::Candidate,
     db::Db,
     letters::{FieldSpec, FieldType, Manifest, manifest::PerVillage},
+    text::normalise_header,
     workflow::batch::BatchDraft,
 };
 
@@ -36,16 +37,6 @@ pub struct CandidateRow {
     pub cells: Map<String, Value>,
     /// The candidate the row shows, when it comes from the beneficiary data.
     pub candidate_id: Option<i64>,
-}
-
-/// A header as compared: lower case, anything not a letter or digit as one space.
-fn normalise_header(h: &str) -> String {
-    h.trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Other names the exports use for a column of ours.

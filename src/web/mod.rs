@@ -193,23 +193,29 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The SMTP and TSA settings are checked where their workers are built (the
+    // configuration knows neither protocol): a bad one stops the start, before the
+    // first request, as any other bad setting does.
+    let refused = |setting: &str, e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{setting}: {e}"));
+    let outbox = crate::distribution::mail::Outbox::from_config(&state.db, &state.config.mail, &state.config.base_url)
+        .map_err(|e| refused("mail.smtp_url / mail.from", e))?;
+    let augmenter = crate::workflow::longterm::Augmenter::from_config(&state.db, &state.keys, &state.config.timestamp)
+        .map_err(|e| refused("timestamp.url", e))?;
     // The e-mail sender runs beside the pages while an SMTP server is configured.
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
-    match crate::distribution::mail::Outbox::from_config(&state.db, &state.config.mail, &state.config.base_url) {
-        Ok(Some(outbox)) => {
+    match outbox {
+        Some(outbox) => {
             tokio::spawn(outbox.run(std::time::Duration::from_secs(2), stop));
         }
-        Ok(None) => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
-        Err(e) => tracing::error!(error = %e, "pengirim surel tidak dapat dijalankan"),
+        None => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
     }
     // Timestamps and validation data for signed letters, while a TSA is configured;
     // the authorities' CRLs always.
-    match crate::workflow::longterm::Augmenter::from_config(&state.db, &state.keys, &state.config.timestamp) {
-        Ok(Some(augmenter)) => {
+    match augmenter {
+        Some(augmenter) => {
             tokio::spawn(augmenter.run(std::time::Duration::from_secs(2), stop_sender.subscribe()));
         }
-        Ok(None) => tracing::info!("timestamp.url kosong: tanda tangan PDF tetap PAdES B-B"),
-        Err(e) => tracing::error!(error = %e, "antrean stempel waktu tidak dapat dijalankan"),
+        None => tracing::info!("timestamp.url kosong: tanda tangan PDF tetap PAdES B-B"),
     }
     tokio::spawn(crate::signing::revocation::run(
         state.db.clone(),

@@ -43,6 +43,28 @@ fn malformed_configuration_names_the_key() {
     assert!(!ok && err.contains("tidak-ada.toml"), "{err}");
 }
 
+/// The SMTP and TSA addresses are checked where their workers are built: a bad one stops
+/// `serve` before it listens, naming the setting, and never shows the secret in it.
+#[test]
+fn a_bad_smtp_or_tsa_address_stops_serve_and_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, setting) in [
+        ("NASKAH_SMTP_URL", "ftp://pengguna:sandi-rahasia@mail.example", "mail.smtp_url"),
+        ("NASKAH_TSA_URL", "tsa.example/tanpa-skema", "timestamp.url"),
+    ] {
+        let (ok, out, err) = run(naskah(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env(
+                "NASKAH_DATABASE_URL",
+                format!("sqlite://{}/naskah.sqlite3?mode=rwc", dir.path().display()),
+            )
+            .env(key, value));
+        assert!(!ok, "{out}");
+        assert!(err.contains(setting) && !err.contains("panicked"), "{err}");
+        assert!(!err.contains("sandi-rahasia") && !out.contains("sandi-rahasia"), "{err}");
+    }
+}
+
 #[test]
 fn config_prints_layers_with_secrets_hidden() {
     let dir = tempfile::tempdir().unwrap();
