@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use super::{
     AppState,
     error::{ApiError, Failure, PageError},
+    view::{NavItem, Shell},
 };
 use crate::{
     accounts::{self, Role, Session, User},
@@ -259,5 +260,43 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for PlainForm<T> {
         serde_urlencoded::from_bytes(&bytes)
             .map(PlainForm)
             .map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))
+    }
+}
+
+impl Shell {
+    /// The layout for a logged-in user: navigation shows only what the roles allow.
+    pub fn for_user(user: &SessionUser, title: &str, current: &str) -> Self {
+        let mut nav = vec![NavItem::new("/", "Tugas saya", current), NavItem::new("/surat", "Surat", current)];
+        if user.user.has(Role::Administrator) {
+            nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
+            nav.push(NavItem::new("/pengguna", "Pengguna", current));
+        }
+        nav.push(NavItem::new("/templat", "Templat", current));
+        if user.user.official_id.is_some() && (user.user.has(Role::Approver) || user.user.has(Role::Signer)) {
+            nav.push(NavItem::new("/kunci", "Kunci", current));
+        }
+        if user.user.has(Role::Administrator) {
+            nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
+        }
+        nav.push(NavItem::new("/agenda", "Agenda", current));
+        nav.push(NavItem::new("/surat-masuk", "Surat masuk", current));
+        if crate::beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
+            nav.push(NavItem::new("/calon", "Calon penerima", current));
+        }
+        nav.push(NavItem::new("/kumpulan", "Kumpulan", current));
+        nav.push(NavItem::new("/distribusi", "Distribusi", current));
+        nav.push(NavItem::new("/penerima", "Penerima", current));
+        nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
+        nav.push(NavItem::new("/akun", "Akun saya", current));
+        Shell {
+            title: title.into(),
+            department_name: format!("{} {}", user.department.name, user.department.regency_name),
+            department_id: user.department.id,
+            has_logo: user.department.has_logo(),
+            user_name: user.user.display_name.clone(),
+            csrf: user.csrf().into(),
+            nav,
+            notice: String::new(),
+        }
     }
 }

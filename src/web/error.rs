@@ -301,6 +301,6 @@ impl IntoResponse for PageError {
         if let Failure::Unauthenticated = self.0 {
             return Redirect::to("/masuk").into_response();
         }
-        super::pages::error_page(self.0.status(), &self.0.message())
+        super::view::error_page(self.0.status(), &self.0.message())
     }
 }

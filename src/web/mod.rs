@@ -11,6 +11,7 @@ mod openapi;
 mod pages;
 mod public;
 mod receipts;
+mod view;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -11,9 +11,7 @@ use axum::{
 };
 use zeroize::Zeroizing;
 
-use super::{
-    Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, letters, render_page, settings::form_failure,
-};
+use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, id_choices, letters, render_page, settings::form_failure};
 use crate::{
     accounts::Role,
     departments::{
@@ -27,11 +25,8 @@ use crate::{
         error::{Failure, PageError},
     },
     workflow::{
-        self, Decision, DecisionRequest,
-        remote::{
-            self, CREDENTIAL_FIELD,
-            settings::{self as signing_settings, BACKEND_BSRE, BACKEND_LOCAL, SettingsInput, SigningSettings},
-        },
+        Decision, DecisionRequest,
+        remote::settings::{self as signing_settings, BACKEND_BSRE, BACKEND_LOCAL, SettingsInput, SigningSettings},
     },
 };
 
@@ -194,78 +189,6 @@ async fn save_nik(State(state): State<AppState>, user: SessionUser, CsrfForm(for
             page(&state, &user, &current, FieldErrors::default(), errors, status, "").await
         }
     }
-}
-
-/// What the letter page adds for a department that signs through BSrE: the passphrase
-/// field (and the "send again" choice after an unknown outcome) for the decision form,
-/// a line on the stamped number's state, and the form to check a signed PDF.
-pub(super) struct LetterExtras {
-    pub decision_fields: Vec<Field>,
-    pub status_line: String,
-    pub forms: Vec<Form>,
-}
-
-pub(super) async fn letter_extras(
-    state: &AppState,
-    user: &SessionUser,
-    letter: &workflow::Letter,
-    signer_here: bool,
-    errors: &FieldErrors,
-) -> Result<LetterExtras, PageError> {
-    let mut extras = LetterExtras {
-        decision_fields: Vec::new(),
-        status_line: String::new(),
-        forms: Vec::new(),
-    };
-    let uses_bsre = signing_settings::load(&state.db, letter.department_id)
-        .await
-        .map_err(Failure::from)?
-        .uses_bsre();
-    let pending = remote::status_of(&state.db, letter.id).await.map_err(Failure::from)?;
-    if let Some(p) = pending.as_ref().filter(|p| p.status != remote::status::SELESAI) {
-        extras.status_line = format!("{} (nomor {}, percobaan {}).", p.label(), p.number, p.attempts);
-        if !p.last_error.is_empty() {
-            extras.status_line.push_str(&format!(" Terakhir: {}", p.last_error));
-        }
-    }
-    if !signer_here || !(uses_bsre || pending.is_some()) {
-        return Ok(extras);
-    }
-    extras.decision_fields.push(
-        Field::password(CREDENTIAL_FIELD, "Passphrase BSrE", "off")
-            .help("Passphrase sertifikat elektronik Anda di BSrE; dikirim ke BSrE untuk tanda tangan ini saja, tidak disimpan."),
-    );
-    if let Some(p) = pending.as_ref().filter(|p| p.outcome_unknown()) {
-        extras.decision_fields.push(Field::checkboxes(
-            "kirim_ulang",
-            "Hasil sebelumnya tidak diketahui",
-            vec![Choice::new(
-                "ya",
-                format!(
-                    "Saya sudah memeriksa dan tetap meminta BSrE menandatangani lagi (nomor {} tetap sama).",
-                    p.number
-                ),
-                false,
-            )],
-        ));
-        let mut form = Form::new(
-            "Periksa PDF bertanda tangan dari BSrE",
-            &format!("/surat/{}/bsre/periksa", letter.id),
-            user.csrf(),
-            "Periksa dan selesaikan",
-            vec![
-                Field::file("pdf", "PDF bertanda tangan", "application/pdf")
-                    .required()
-                    .help("PDF hasil BSrE untuk surat ini (mis. dari portal BSrE); diperiksa dengan layanan verifikasi BSrE."),
-                Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off").required(),
-            ],
-        )
-        .with_errors(errors);
-        form.multipart = true;
-        form.hidden = vec![("revisi".into(), letter.revision.to_string())];
-        extras.forms.push(form);
-    }
-    Ok(extras)
 }
 
 async fn resolve(

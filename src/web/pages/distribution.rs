@@ -14,19 +14,16 @@ use serde::Deserialize;
 
 use super::{FormData, Page, Row, Shell, Table, render, render_page};
 use crate::{
-    accounts::Role,
     distribution::{
-        deliveries::{self, Change, Delivery},
+        deliveries::{self, Change},
         list,
     },
-    letters::Manifest,
     validation::FieldErrors,
     web::{
         AppState,
         auth::{CsrfForm, SessionUser},
         error::{Failure, PageError},
     },
-    workflow::Letter,
 };
 
 pub fn router() -> Router<AppState> {
@@ -36,112 +33,13 @@ pub fn router() -> Router<AppState> {
         .route("/surat/{id}/daftar-pengiriman.pdf", get(letter_list))
 }
 
-/// Who records deliveries: the agendaris (who distributes in the SOP), the typist
-/// (the SOP's Staf) and administrators.
-pub fn may_distribute(user: &SessionUser) -> bool {
-    [Role::Agendaris, Role::Typist, Role::Administrator]
-        .iter()
-        .any(|r| user.user.has(*r))
-}
-
-/// One delivery as the letter page shows it.
-pub struct DeliveryRow {
-    pub id: i64,
-    pub role: &'static str,
-    pub name: String,
-    pub channel: String,
-    pub channel_label: &'static str,
-    pub address: String,
-    pub status: String,
-    pub status_label: &'static str,
-    pub receiver: String,
-    pub error: String,
-    pub times: String,
-}
-
-pub struct LetterLog {
-    pub rows: Vec<DeliveryRow>,
-    pub summary: String,
-    pub late: bool,
-}
-
-fn row(user: &SessionUser, d: &Delivery) -> DeliveryRow {
-    let tz = user.department.tz();
-    let mut times = vec![format!("diantre {}", tz.format_time(d.queued_at))];
-    for (label, at) in [
-        ("terkirim", d.sent_at),
-        ("diterima", d.delivered_at),
-        ("dikonfirmasi", d.acknowledged_at),
-        ("gagal", d.failed_at),
-    ] {
-        if let Some(at) = at {
-            times.push(format!("{label} {}", tz.format_time(at)));
-        }
-    }
-    let mut error = d.last_error.clone();
-    if d.status == "queued" && d.attempts > 0 {
-        let next = d.next_attempt_at.map(|at| tz.format_time(at)).unwrap_or_default();
-        error = format!("percobaan {} gagal: {}; dicoba lagi {next}", d.attempts, d.last_error);
-    }
-    DeliveryRow {
-        id: d.id,
-        role: d.role_label(),
-        name: d.name.clone(),
-        channel: d.channel.clone(),
-        channel_label: d.channel_label(),
-        address: d.address.clone(),
-        status: d.status.clone(),
-        status_label: d.status_label(),
-        receiver: d.receiver_name.clone(),
-        error,
-        times: times.join(" · "),
-    }
-}
-
-/// The delivery log of a letter and a sentence on where it stands against the SOP.
-pub async fn letter_log(state: &AppState, user: &SessionUser, letter: &Letter, manifest: &Manifest) -> Result<LetterLog, PageError> {
-    let list = deliveries::for_letter(&state.db, user.department.id, letter.id).await?;
-    let Some(signed_at) = letter.signed_at else {
-        return Ok(LetterLog {
-            rows: vec![],
-            summary: String::new(),
-            late: false,
-        });
-    };
-    let tz = user.department.tz();
-    let due = signed_at + manifest.distribution_days * 86_400;
-    let out = list.iter().filter(|d| d.is_out()).count();
-    let acknowledged = list.iter().filter(|d| d.status == "acknowledged").count();
-    let now = crate::db::now();
-    let distributed = !list.is_empty() && out == list.len();
-    let late = !distributed && now > due && letter.revoked_at.is_none();
-    let summary = format!(
-        "{out} dari {} penerima sudah dikirimi, {acknowledged} mengonfirmasi. Batas distribusi menurut SOP ({} hari): {}{}.",
-        list.len(),
-        manifest.distribution_days,
-        tz.format_time(due),
-        if late {
-            " — TERLAMBAT"
-        } else if distributed {
-            " — sudah terdistribusi"
-        } else {
-            ""
-        }
-    );
-    Ok(LetterLog {
-        rows: list.iter().map(|d| row(user, d)).collect(),
-        summary,
-        late,
-    })
-}
-
 async fn record(
     State(state): State<AppState>,
     user: SessionUser,
     Path((id, action)): Path<(i64, String)>,
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    if !may_distribute(&user) {
+    if !super::letter_sections::may_distribute(&user) {
         return Err(PageError(Failure::Denied(
             "Hanya agendaris, staf atau administrator yang mencatat pengiriman.".into(),
         )));

@@ -188,7 +188,7 @@ pub struct LetterTemplate {
     /// The letter's date as printed on it ("22 November 2026"), once signed.
     pub letter_date: String,
     /// The delivery log, once signed.
-    pub deliveries: Vec<super::distribution::DeliveryRow>,
+    pub deliveries: Vec<super::letter_sections::DeliveryRow>,
     /// Where distribution stands against the SOP's time.
     pub distribution_summary: String,
     pub distribution_late: bool,
@@ -487,7 +487,7 @@ pub(super) async fn letter_page(
         }
     }
     let signs_here = capacity.as_ref().is_some_and(|(step, _)| step.step_kind() == StepKind::TandaTangan);
-    let bsre = super::bsre::letter_extras(state, user, &letter, signs_here, &errors).await?;
+    let bsre = super::letter_sections::letter_extras(state, user, &letter, signs_here, &errors).await?;
     if let Some((step, capacity)) = capacity {
         let kind = step.step_kind();
         let mut decisions = Vec::new();
@@ -614,12 +614,12 @@ pub(super) async fn letter_page(
         }
     };
     let letter_date = letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default();
-    let log = super::distribution::letter_log(state, user, &letter, &manifest).await?;
+    let log = super::letter_sections::letter_log(state, user, &letter, &manifest).await?;
     Ok(LetterTemplate {
         deliveries: log.rows,
         distribution_summary: log.summary,
         distribution_late: log.late,
-        may_distribute: super::distribution::may_distribute(user),
+        may_distribute: super::letter_sections::may_distribute(user),
         channels: crate::distribution::deliveries::CHANNELS.to_vec(),
         letter_date,
         signed_by,

@@ -9,6 +9,7 @@ mod bsre;
 mod distribution;
 mod drafting;
 mod incoming;
+mod letter_sections;
 mod letters;
 mod organisation;
 mod recipients;
@@ -16,18 +17,18 @@ mod register;
 mod settings;
 mod signature;
 mod users;
-mod view;
 
 use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 
+pub use super::view::*;
 use super::{
     AppState,
     auth::{self, CsrfForm, SessionUser},
@@ -36,7 +37,6 @@ use super::{
 use crate::{accounts, departments};
 pub use beneficiaries::{ImportJobs, MAX_UPLOAD as CANDIDATE_UPLOAD_LIMIT};
 pub use letters::BulkJobs;
-pub use view::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -84,48 +84,6 @@ pub(super) async fn read_upload(
     }
     auth::check_csrf(user, &form.get("csrf"))?;
     Ok((form, file_name, bytes))
-}
-
-/// Renders an askama template, turning a template failure into a 500 page.
-pub fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "templat gagal dirender");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Terjadi kesalahan pada server.").into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTemplate {
-    shell: Shell,
-    heading: String,
-    message: String,
-}
-
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let heading = match status {
-        StatusCode::NOT_FOUND => "Halaman tidak ditemukan",
-        StatusCode::FORBIDDEN => "Akses ditolak",
-        StatusCode::PAYLOAD_TOO_LARGE => "Data terlalu besar",
-        StatusCode::TOO_MANY_REQUESTS => "Terlalu banyak percobaan",
-        s if s.is_server_error() => "Kesalahan server",
-        _ => "Permintaan tidak dapat diproses",
-    };
-    let shell = Shell {
-        title: heading.into(),
-        ..Shell::default()
-    };
-    render(
-        status,
-        &ErrorTemplate {
-            shell,
-            heading: heading.into(),
-            message: message.into(),
-        },
-    )
 }
 
 #[derive(Deserialize, Default)]

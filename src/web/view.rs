@@ -1,10 +1,14 @@
-//! The view model shared by all pages: the layout's shell, forms and tables.
+//! The view model shared by all pages: the layout's shell, forms and tables, rendering
+//! and the error page. It knows no session and no page: the error answers use it too.
 
 use askama::Template;
-use axum::{http::StatusCode, response::Response};
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
 use serde::Deserialize;
 
-use crate::{accounts::Role, validation::FieldErrors, web::auth::SessionUser};
+use crate::validation::FieldErrors;
 
 #[derive(Default)]
 pub struct Shell {
@@ -38,44 +42,6 @@ impl NavItem {
             href: href.into(),
             label: label.into(),
             active,
-        }
-    }
-}
-
-impl Shell {
-    /// The layout for a logged-in user: navigation shows only what the roles allow.
-    pub fn for_user(user: &SessionUser, title: &str, current: &str) -> Self {
-        let mut nav = vec![NavItem::new("/", "Tugas saya", current), NavItem::new("/surat", "Surat", current)];
-        if user.user.has(Role::Administrator) {
-            nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
-            nav.push(NavItem::new("/pengguna", "Pengguna", current));
-        }
-        nav.push(NavItem::new("/templat", "Templat", current));
-        if user.user.official_id.is_some() && (user.user.has(Role::Approver) || user.user.has(Role::Signer)) {
-            nav.push(NavItem::new("/kunci", "Kunci", current));
-        }
-        if user.user.has(Role::Administrator) {
-            nav.push(NavItem::new("/delegasi", "Plh./Plt.", current));
-        }
-        nav.push(NavItem::new("/agenda", "Agenda", current));
-        nav.push(NavItem::new("/surat-masuk", "Surat masuk", current));
-        if crate::beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
-            nav.push(NavItem::new("/calon", "Calon penerima", current));
-        }
-        nav.push(NavItem::new("/kumpulan", "Kumpulan", current));
-        nav.push(NavItem::new("/distribusi", "Distribusi", current));
-        nav.push(NavItem::new("/penerima", "Penerima", current));
-        nav.push(NavItem::new("/laporan/waktu", "Laporan waktu", current));
-        nav.push(NavItem::new("/akun", "Akun saya", current));
-        Shell {
-            title: title.into(),
-            department_name: format!("{} {}", user.department.name, user.department.regency_name),
-            department_id: user.department.id,
-            has_logo: user.department.has_logo(),
-            user_name: user.user.display_name.clone(),
-            csrf: user.csrf().into(),
-            nav,
-            notice: String::new(),
         }
     }
 }
@@ -305,7 +271,7 @@ pub struct PageTemplate {
 }
 
 pub fn render_page(status: StatusCode, shell: Shell, page: Page) -> Response {
-    super::render(status, &PageTemplate { shell, page })
+    render(status, &PageTemplate { shell, page })
 }
 
 /// A submitted form as name/value pairs (repeated names, e.g. check boxes, allowed).
@@ -331,4 +297,46 @@ impl FormData {
             .map(Some)
             .map_err(|_| FieldErrors::single(name, "Pilihan tidak valid."))
     }
+}
+
+/// Renders an askama template, turning a template failure into a 500 page.
+pub fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "templat gagal dirender");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Terjadi kesalahan pada server.").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    shell: Shell,
+    heading: String,
+    message: String,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Halaman tidak ditemukan",
+        StatusCode::FORBIDDEN => "Akses ditolak",
+        StatusCode::PAYLOAD_TOO_LARGE => "Data terlalu besar",
+        StatusCode::TOO_MANY_REQUESTS => "Terlalu banyak percobaan",
+        s if s.is_server_error() => "Kesalahan server",
+        _ => "Permintaan tidak dapat diproses",
+    };
+    let shell = Shell {
+        title: heading.into(),
+        ..Shell::default()
+    };
+    render(
+        status,
+        &ErrorTemplate {
+            shell,
+            heading: heading.into(),
+            message: message.into(),
+        },
+    )
 }
