@@ -212,6 +212,11 @@ pub struct Found {
     pub covered_sha256: String,
     /// The signature dictionary's /Reason ("Penandatanganan naskah dinas nomor …").
     pub reason: Option<String>,
+    /// What revisions.rs made of the bytes after the signed revision (what was added,
+    /// or why it is not allowed), judged once when the signature is read: a 10-page
+    /// PDF costs two full parses per judgement.
+    #[serde(skip)]
+    pub after_signing: Result<Vec<super::revisions::Addition>, String>,
 }
 
 impl Found {
@@ -234,13 +239,13 @@ pub enum Verdict<'a> {
 /// Judges a file by its first signature (the document's own; later ones may be
 /// document timestamps) and by what was added after the revision it signs, as PAdES
 /// validators do.
-pub fn verdict<'a>(pdf: &[u8], found: &'a [Found]) -> Verdict<'a> {
+pub fn verdict(found: &[Found]) -> Verdict<'_> {
     match found.iter().find(|f| !f.document_timestamp) {
         None => Verdict::Missing,
         Some(f) if !f.valid() => Verdict::Invalid(f),
-        Some(f) => match super::revisions::judge(pdf, f.signed_end) {
+        Some(f) => match f.after_signing.clone() {
             Ok(additions) => Verdict::Valid(f, additions),
-            Err(modification) => Verdict::Modified(f, modification.0),
+            Err(modification) => Verdict::Modified(f, modification),
         },
     }
 }
@@ -279,6 +284,7 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
         signed_end: 0,
         covered_sha256: String::new(),
         reason: None,
+        after_signing: Err("rentang bita tanda tangan tidak sah".into()),
     };
     let Some(second_end) = second_at.checked_add(second_len) else {
         result.problem = Some("rentang bita tanda tangan tidak sah".into());
@@ -290,7 +296,8 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
     }
     // Appended validation data or document timestamps leave the signature covering
     // what counts (revisions.rs judges the updates).
-    result.covers_whole_file = second_end == pdf.len() || super::revisions::judge(pdf, second_end).is_ok();
+    result.after_signing = super::revisions::judge(pdf, second_end).map_err(|m| m.0);
+    result.covers_whole_file = result.after_signing.is_ok();
     result.signed_end = second_end;
     result.covered_sha256 = {
         use sha2::{Digest, Sha256};

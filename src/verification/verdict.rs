@@ -95,7 +95,7 @@ pub struct FileJudgement {
 /// Judges `pdf` against the trusted root certificates.
 pub fn judge_file(pdf: &[u8], trusted_roots: &[Vec<u8>]) -> FileJudgement {
     let signatures = pades::inspect(pdf, trusted_roots);
-    let (outcome, additions, covered) = match pades::verdict(pdf, &signatures) {
+    let (outcome, additions, covered) = match pades::verdict(&signatures) {
         pades::Verdict::Missing => (FileOutcome::Unsigned, Vec::new(), None),
         pades::Verdict::Invalid(found) => (
             FileOutcome::BadSignature(found.problem.clone().unwrap_or_else(|| "tanda tangan tidak dapat diperiksa".into())),

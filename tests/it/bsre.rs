@@ -307,7 +307,7 @@ async fn verify_pdf(State(state): State<Arc<FakeState>>, headers: HeaderMap, Jso
         return server_error("/api/v2/verify/pdf");
     };
     let found = pades::inspect(&pdf, std::slice::from_ref(&state.root.1));
-    let conclusion = match pades::verdict(&pdf, &found) {
+    let conclusion = match pades::verdict(&found) {
         pades::Verdict::Valid(..) => "VALID",
         pades::Verdict::Missing => "NO_SIGNATURE",
         _ => "INVALID",

@@ -263,7 +263,7 @@ async fn a_signed_letter_becomes_b_lta_and_stays_valid_after_revocation_and_expi
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found[0].valid() && found[0].covers_whole_file, "{:?}", found[0]);
     assert!(found[1].document_timestamp && found[1].intact, "{:?}", found[1]);
-    assert!(matches!(pades::verdict(&pdf, &found), pades::Verdict::Valid(_, _)));
+    assert!(matches!(pades::verdict(&found), pades::Verdict::Valid(_, _)));
 
     // The certificate names the regency and points to the CRL and the root.
     let (fingerprint,): (String,) = sqlx::query_as::<Any, (String,)>("SELECT signature_certificate FROM letters WHERE id = $1")
