@@ -584,29 +584,29 @@ pub(super) fn sections(long_term: &LongTermResult, upload: &UploadCheckResult, f
     for run in &long_term.runs {
         let reference = run.total.median_ms;
         o.push_str(&format!(
-            "| {} {}",
+            "| {} | {}",
             run.engine,
             &timing_row("signature + B-LT, in all", &run.total, reference)[2..]
         ));
         o.push_str(&format!(
-            "| {} {}",
+            "| {} | {}",
             run.engine,
             &timing_row("naskah's own (without the TSA)", &run.own, reference)[2..]
         ));
         o.push_str(&format!(
-            "| {} {}",
+            "| {} | {}",
             run.engine,
             &timing_row("the TSA's round trip", &run.tsa, reference)[2..]
         ));
         o.push_str(&format!(
-            "| {} {}",
+            "| {} | {}",
             run.engine,
             &timing_row("the signature alone (B-B, its transaction)", &run.signature, reference)[2..]
         ));
     }
     if let Some(sqlite) = long_term.runs.first() {
         o.push_str(&format!(
-            "| – {}",
+            "| – | {}",
             &peer_row("peer: pyHanko", &long_term.pyhanko, sqlite.total.median_ms)[2..]
         ));
         o.push_str(&format!(
@@ -638,14 +638,14 @@ pub(super) fn sections(long_term: &LongTermResult, upload: &UploadCheckResult, f
     o.push_str("| engine | what | runs | median | p90 | min | vs naskah |\n|---|---|---:|---:|---:|---:|---:|\n");
     for run in &upload.runs {
         o.push_str(&format!(
-            "| {} {}",
+            "| {} | {}",
             run.engine,
             &timing_row("naskah's check", &run.check, run.check.median_ms)[2..]
         ));
     }
     if let Some(sqlite) = upload.runs.first() {
         o.push_str(&format!(
-            "| – {}",
+            "| – | {}",
             &peer_row("peer: pyHanko", &upload.pyhanko, sqlite.check.median_ms)[2..]
         ));
         o.push_str(&format!("\nnaskah's verdict on the file: \"{}\"\n\n", sqlite.verdict));
