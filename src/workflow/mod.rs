@@ -1480,7 +1480,9 @@ pub fn check_withdraw(user: &User, letter: &Letter, steps: &[Step]) -> Result<()
     ))
 }
 
-fn may_hold_drafting_step(user: &User, step: &Step) -> bool {
+/// Who holds a drafting step (konsep: its drafter; ketik: any typist, or the user it
+/// was assigned to): the one rule the domain, the letter page and the inbox share.
+pub fn may_hold_drafting_step(user: &User, step: &Step) -> bool {
     match step.step_kind() {
         StepKind::Konsep => step.assignee_user_id == Some(user.id) && user.has(Role::Drafter),
         StepKind::Ketik => user.has(Role::Typist) || step.assignee_user_id == Some(user.id),

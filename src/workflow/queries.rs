@@ -6,11 +6,7 @@ use serde_json::Value;
 use sqlx::Any;
 
 use super::{Error, Letter, Revision, Step, StepKind, state, statement, step_state};
-use crate::{
-    accounts::{Role, User},
-    db::Db,
-    keys,
-};
+use crate::{accounts::User, db::Db, keys};
 
 const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, \
      created_by, created_at, updated_at, classification_code, number, letter_date, verification_id, final_sha256, signed_at, \
@@ -377,8 +373,7 @@ pub async fn inbox(flow: &super::Workflow, user: &User, today: chrono::NaiveDate
     let mut tasks = Vec::new();
     for step in rows {
         let acting_as = match step.step_kind() {
-            StepKind::Konsep if step.assignee_user_id == Some(user.id) && user.has(Role::Drafter) => Some(String::new()),
-            StepKind::Ketik if user.has(Role::Typist) => Some(String::new()),
+            StepKind::Konsep | StepKind::Ketik if super::may_hold_drafting_step(user, &step) => Some(String::new()),
             StepKind::Konsep | StepKind::Ketik => None,
             _ => flow.capacity(user, &step, today).await?.map(|c| c.acting_as),
         };

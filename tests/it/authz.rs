@@ -311,3 +311,54 @@ async fn departments_are_isolated() {
     );
     assert!(departments::get_unit(&state.db, other.id, foreign_unit.id).await.is_ok());
 }
+
+/// Who holds a drafting step is one rule (`workflow::may_hold_drafting_step`): a user the
+/// typing step was assigned to, without the typist role, may edit the letter in the
+/// domain, so the letter page shows them the form and their inbox lists the letter; a
+/// user who holds nothing sees neither. On both engines.
+#[tokio::test]
+async fn the_page_and_the_inbox_follow_the_domain_on_who_may_edit_a_draft() {
+    for test_db in support::backends().await {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let d = crate::workflow::Demo::over(&state);
+        let konseptor = d.user("konseptor").await;
+        let kabid = d.user("kabid").await;
+        let data = json!({ "hal": "Undangan rapat", "batas_waktu": support::days_from_today(14) });
+        let letter = d.flow.create(&konseptor, "surat-permintaan-data", &data, "").await.unwrap();
+        let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
+        // The typing stage assigned to the Kepala Bidang, who is no typist.
+        assert!(!kabid.has(naskah::accounts::Role::Typist));
+        sqlx::query("UPDATE letter_steps SET assignee_user_id = $1 WHERE letter_id = $2 AND kind = 'ketik'")
+            .bind(kabid.id)
+            .bind(letter.id)
+            .execute(&state.db.pool)
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let tasks = naskah::workflow::inbox(&d.flow, &kabid, today).await.unwrap();
+        assert!(tasks.iter().any(|t| t.letter.id == letter.id), "{label}: in the assignee's inbox");
+        let mut page = support::logged_in(&state, "kabid").await;
+        let shown = page.get(&format!("/surat/{}", letter.id)).await;
+        assert!(shown.body.contains("Ubah konsep"), "{label}: the assignee is shown the form");
+        let mut changed = data.clone();
+        changed["hal"] = json!("Undangan rapat koordinasi");
+        let revised = d.flow.revise(&kabid, letter.id, letter.version, &changed, "diketik").await;
+        assert!(revised.is_ok(), "{label}: the domain lets the assignee edit: {revised:?}");
+
+        // The Sekretaris holds no step of it: no form, not in the inbox, refused below.
+        let sekdis = d.user("sekdis").await;
+        let tasks = naskah::workflow::inbox(&d.flow, &sekdis, today).await.unwrap();
+        assert!(!tasks.iter().any(|t| t.letter.id == letter.id), "{label}");
+        let mut other = support::logged_in(&state, "sekdis").await;
+        assert!(
+            !other.get(&format!("/surat/{}", letter.id)).await.body.contains("Ubah konsep"),
+            "{label}"
+        );
+        let current = naskah::workflow::get(&state.db, 1, letter.id).await.unwrap();
+        assert!(
+            d.flow.revise(&sekdis, letter.id, current.version, &data, "").await.is_err(),
+            "{label}"
+        );
+    }
+}

@@ -22,8 +22,7 @@ use super::{
     settings::form_failure,
 };
 use crate::{
-    accounts::{self, Role},
-    audit, departments,
+    accounts, audit, departments,
     letters::{self, FieldType, Manifest},
     signing::remote::Credential,
     validation::FieldErrors,
@@ -398,12 +397,7 @@ pub(super) async fn letter_page(
 
     let mut forms = Vec::new();
     // The drafting or typing step: edit and pass on.
-    let drafting_holder = letter.state == workflow::state::KONSEP
-        && active.iter().any(|s| match s.step_kind() {
-            StepKind::Konsep => s.assignee_user_id == Some(user.user.id) && user.user.has(Role::Drafter),
-            StepKind::Ketik => user.user.has(Role::Typist),
-            _ => false,
-        });
+    let drafting_holder = letter.state == workflow::state::KONSEP && active.iter().any(|s| workflow::may_hold_drafting_step(&user.user, s));
     let no_errors = FieldErrors::default();
     if drafting_holder {
         let shown = edited.cloned().unwrap_or_else(|| data.clone());
