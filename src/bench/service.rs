@@ -156,7 +156,7 @@ fn request(decision: Decision, letter: &workflow::Letter) -> DecisionRequest {
 }
 
 /// The bytes Typst wrote, before the signature's incremental update.
-fn unsigned_part(pdf: &[u8]) -> &[u8] {
+pub(super) fn unsigned_part(pdf: &[u8]) -> &[u8] {
     let end = pdf.windows(5).position(|w| w == b"%%EOF").map(|at| at + 5).unwrap_or(pdf.len());
     &pdf[..end]
 }

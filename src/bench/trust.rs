@@ -303,9 +303,8 @@ async fn long_term_on(
         .await?
         .map(|a| a.reached().label().to_string())
         .unwrap_or_default();
-    // The bytes Typst wrote, for the peer: up to the first %%EOF.
-    let end = pdf.windows(5).position(|w| w == b"%%EOF").map(|at| at + 5).unwrap_or(pdf.len());
-    let unsigned = pdf[..end].to_vec();
+    // The bytes Typst wrote, for the peer.
+    let unsigned = super::service::unsigned_part(&pdf).to_vec();
     service.flow.db.pool.close().await;
     Ok((
         LongTermRun {

@@ -74,21 +74,25 @@ impl DocumentSigner for LocalSigner {
 pub fn official_key(seed: &ed25519_dalek::SigningKey, algorithm: Algorithm) -> x509::PrivateKey {
     match algorithm {
         Algorithm::Ed25519 => x509::PrivateKey::Ed25519(seed.clone()),
-        Algorithm::P256 => {
-            let secret = zeroize::Zeroizing::new(seed.to_bytes());
-            for counter in 0u32.. {
-                let mut hasher = Sha256::new();
-                hasher.update(b"naskah/pades/p256/v1");
-                hasher.update(secret.as_slice());
-                hasher.update(counter.to_be_bytes());
-                let candidate = zeroize::Zeroizing::new(hasher.finalize());
-                if let Ok(key) = p256::ecdsa::SigningKey::from_slice(candidate.as_slice()) {
-                    return x509::PrivateKey::P256(key);
-                }
-            }
-            unreachable!("a 256-bit hash falls outside the P-256 order with probability 2^-32 per try")
+        Algorithm::P256 => derived_p256(b"naskah/pades/p256/v1", zeroize::Zeroizing::new(seed.to_bytes()).as_slice()),
+    }
+}
+
+/// A P-256 key derived from `secret` under a domain `label`: SHA-256 over the label,
+/// the secret and a counter, retried until it is a valid scalar. Nothing new has to be
+/// stored: the secret and the label give the key again.
+pub(crate) fn derived_p256(label: &[u8], secret: &[u8]) -> x509::PrivateKey {
+    for counter in 0u32.. {
+        let mut hasher = Sha256::new();
+        hasher.update(label);
+        hasher.update(secret);
+        hasher.update(counter.to_be_bytes());
+        let candidate = zeroize::Zeroizing::new(hasher.finalize());
+        if let Ok(key) = p256::ecdsa::SigningKey::from_slice(candidate.as_slice()) {
+            return x509::PrivateKey::P256(key);
         }
     }
+    unreachable!("a 256-bit hash falls outside the P-256 order with probability 2^-32 per try")
 }
 
 #[cfg(test)]

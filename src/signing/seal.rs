@@ -4,7 +4,6 @@
 //! issued by the department's root, with the same CRL and AIA links as an official's,
 //! and kept in `department_seals`.
 
-use sha2::{Digest, Sha256};
 use sqlx::{Any, FromRow};
 
 use super::{
@@ -34,24 +33,12 @@ pub fn seal_name(department: &Department) -> String {
     format!("Segel Elektronik {}", organization(department))
 }
 
-/// The seal's P-256 key: SHA-256 over a domain label, the root's secret and a counter,
-/// retried until it is a valid scalar.
+/// The seal's P-256 key, derived from the root's secret under its own label.
 fn seal_key(root: &PrivateKey) -> PrivateKey {
     let PrivateKey::P256(root) = root else {
         unreachable!("roots are P-256")
     };
-    let secret = zeroize::Zeroizing::new(root.to_bytes());
-    for counter in 0u32.. {
-        let mut hasher = Sha256::new();
-        hasher.update(b"naskah/seal/p256/v1");
-        hasher.update(secret.as_slice());
-        hasher.update(counter.to_be_bytes());
-        let candidate = zeroize::Zeroizing::new(hasher.finalize());
-        if let Ok(key) = p256::ecdsa::SigningKey::from_slice(candidate.as_slice()) {
-            return PrivateKey::P256(key);
-        }
-    }
-    unreachable!("a 256-bit hash falls outside the P-256 order with probability 2^-32 per try")
+    super::derived_p256(b"naskah/seal/p256/v1", zeroize::Zeroizing::new(root.to_bytes()).as_slice())
 }
 
 #[derive(FromRow)]
