@@ -1,4 +1,4 @@
-"""The straightforward import, as a peer for `naskah bench`: read a P3KE-layout CSV with
+"""The straightforward import, as a peer for `naskah-bench`: read a P3KE-layout CSV with
 the csv module, apply the same row checks as naskah (NIK structure and district, date
 with +40 for women, serial, sex agreement, age 18-64, empty name, duplicate in file,
 known village), and write the valid rows with their source rows to SQLite with

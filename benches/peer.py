@@ -1,4 +1,4 @@
-"""The peers' side of `naskah bench`: WeasyPrint and PyPI's `typst`, driven by the bench.
+"""The peers' side of `naskah-bench`: WeasyPrint and PyPI's `typst`, driven by the bench.
 
 Every mode prints one JSON object on standard output. Run by the venv's Python that
 benches/peers.sh sets up; the bench writes the documents it converts.

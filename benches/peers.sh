@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the peers that `naskah bench` measures against, and does nothing for those
+# Installs the peers that `naskah-bench` measures against, and does nothing for those
 # already there (the bench runs it first unless --no-install):
 #
 #   - a venv at $NASKAH_BENCH_VENV (default /var/tmp/naskah-bench-venv) with PyPI's

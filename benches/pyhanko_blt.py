@@ -1,4 +1,4 @@
-"""The long-term signing peer of `naskah bench`: pyHanko signs the same unsigned final
+"""The long-term signing peer of `naskah-bench`: pyHanko signs the same unsigned final
 PDF at PAdES B-LT (ECDSA P-256, SHA-256, incremental update) `runs` times in one
 process, with a key and certificate of its own, a signature timestamp from the same
 local TSA (RFC 3161 over HTTP) and the validation data embedded (the TSA's CRL fetched

@@ -1,4 +1,4 @@
-"""The PDF-signing peer of `naskah bench`: pyHanko signs the same unsigned final PDF
+"""The PDF-signing peer of `naskah-bench`: pyHanko signs the same unsigned final PDF
 (PAdES B-B, ECDSA P-256, SHA-256, incremental update) `runs` times in one process, with a
 key and certificate of its own; prints the times (ms) as JSON."""
 

@@ -1,4 +1,4 @@
-"""The file-check peer of `naskah bench`: pyHanko validates every signature embedded in
+"""The file-check peer of `naskah-bench`: pyHanko validates every signature embedded in
 the same signed PDF `runs` times in one process, trusting the department's root
 (revocation checking off: naskah's upload check fetches nothing either). Prints the
 times (ms) as JSON; exits non-zero when a signature does not validate, so a broken

@@ -131,6 +131,7 @@ pub async fn run(
         keys: store,
         base_url: base_url.into(),
         timestamping: augmenter.is_some(),
+        distribution: std::sync::Arc::new(crate::distribution::deliveries::DirectoryPlanner),
     };
     let user = |name: &'static str| {
         let db = db.clone();
@@ -150,7 +151,7 @@ pub async fn run(
 
     // The department's roots, which every signed PDF must verify against.
     let department = crate::departments::get_by_slug(&db, demo::DEMO_SLUG).await?;
-    let authorities = crate::signing::authority::all(&db, department.id).await?;
+    let authorities = crate::keys::authority::all(&db, department.id).await?;
     let roots: Vec<Vec<u8>> = authorities.iter().map(|r| r.certificate.clone()).collect();
     let mut signed = Vec::new();
     let record = |letter: workflow::Letter, pdf: Vec<u8>, template: &'static str| {
@@ -277,7 +278,7 @@ pub async fn run(
     let bpjs = bpjs_check(&db, &department, dir, &kabid).await?;
 
     // Step 15': the SK from the final list.
-    let template = "sk-penerima-bantuan-iuran";
+    let template = crate::beneficiaries::decree::SK_TEMPLATE;
     let mut base = example(template)?;
     if let Some(object) = base.as_object_mut() {
         object.remove("penerima");

@@ -1,7 +1,7 @@
 //! `naskah keys …`: the officials' signing keys, the department's keys and CA, CRLs,
 //! long-term signature jobs and the level.
 
-use naskah::{
+use crate::{
     audit::Actor,
     config::Config,
     departments,
@@ -22,12 +22,12 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
         } => {
             let dept = department_for(&db, department.as_deref()).await?;
             if let Some(code) = algorithm {
-                let algorithm = naskah::signing::Algorithm::parse(&code)
+                let algorithm = crate::signing::Algorithm::parse(&code)
                     .ok_or_else(|| anyhow::anyhow!("algoritme tanda tangan tidak dikenal: {code} (pilih p256 atau ed25519)"))?;
-                naskah::signing::authority::set_algorithm(&db, &actor, dept.id, algorithm).await?;
+                crate::keys::authority::set_algorithm(&db, &actor, dept.id, algorithm).await?;
             }
-            let (authority, created) = naskah::signing::authority::ensure(&db, &store, &actor, &dept).await?;
-            let algorithm = naskah::signing::authority::algorithm(&db, dept.id).await?;
+            let (authority, created) = crate::keys::authority::ensure(&db, &store, &actor, &dept).await?;
+            let algorithm = crate::keys::authority::algorithm(&db, dept.id).await?;
             println!(
                 "{} {}\n  sidik jari SHA-256: {}\n  berlaku {} s.d. {}\n  algoritme tanda tangan PDF: {}",
                 if created {
@@ -63,7 +63,7 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
             let passphrase = stdin_lines(1, "frasa sandi baru")?.remove(0);
             let key = keys::rotate(&db, &store, &actor, o.department_id, o.id, &passphrase).await?;
             // The old key's certificates are revoked: publish them in the CRL now.
-            naskah::signing::revocation::refresh(&db, &store).await?;
+            crate::keys::revocation::refresh(&db, &store).await?;
             println!(
                 "Kunci baru {} untuk {}; kunci lama dipensiunkan dan tetap dapat memeriksa tanda tangan lama.",
                 key.key_id,
@@ -71,11 +71,11 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
             );
         }
         KeyAction::Crl => {
-            let issued = naskah::signing::revocation::refresh(&db, &store).await?;
+            let issued = crate::keys::revocation::refresh(&db, &store).await?;
             println!("{issued} CRL diterbitkan.");
         }
         KeyAction::Timestamps => {
-            let augmenter = naskah::workflow::longterm::Augmenter::from_config(&db, &store, &config.timestamp)
+            let augmenter = crate::workflow::longterm::Augmenter::from_config(&db, &store, &config.timestamp)
                 .map_err(anyhow::Error::msg)?
                 .ok_or_else(|| anyhow::anyhow!("timestamp.url belum dikonfigurasi (NASKAH_TSA_URL)"))?;
             let run = augmenter.run_once().await?;
@@ -86,12 +86,12 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
             let chosen = match level.as_str() {
                 "bawaan" => None,
                 code => Some(
-                    naskah::signing::ltv::Level::parse(code)
+                    crate::signing::ltv::Level::parse(code)
                         .ok_or_else(|| anyhow::anyhow!("tingkat tidak dikenal: {code} (pilih b-b, b-t, b-lt, b-lta atau bawaan)"))?,
                 ),
             };
-            naskah::workflow::longterm::set_level(&db, &actor, dept.id, chosen).await?;
-            let now = naskah::workflow::longterm::level(&db, dept.id, !config.timestamp.url.is_empty()).await?;
+            crate::workflow::longterm::set_level(&db, &actor, dept.id, chosen).await?;
+            let now = crate::workflow::longterm::level(&db, dept.id, !config.timestamp.url.is_empty()).await?;
             println!("Tingkat tanda tangan {}: {}.", dept.name, now.label());
         }
         KeyAction::List { department } => {

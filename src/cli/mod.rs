@@ -1,18 +1,16 @@
 //! The command line: its arguments (clap) and what each command does. Commands with
-//! more than a few lines live in files of their own: `keys.rs` (signing keys, the CA,
+//! more than a few lines live in files of their own: `keys_command.rs` (signing keys, the CA,
 //! timestamps) and `verify.rs` (`verify --offline`).
 
 mod keys_command;
 mod verify;
 
-use std::{io::Read, path::PathBuf};
+use std::{io::Read, path::PathBuf, process::ExitCode};
 
-use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
-use naskah::{
+use crate::{
     accounts::{self, Role, UserInput},
     audit::Actor,
-    config::Config,
+    config::{Config, LogFormat},
     db::Db,
     demo, departments,
     keys::KeyStore,
@@ -21,8 +19,46 @@ use naskah::{
     web::{self, AppState},
     workflow,
 };
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 
 use keys_command::keys_command;
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// The whole command: arguments, configuration, logging, the runtime, the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("naskah: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("naskah: runtime tokio tidak dapat dimulai: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("naskah: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 use verify::verify_offline;
 
 #[derive(Parser)]
@@ -129,24 +165,6 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
-    },
-    /// Benchmarks against the Typst command line and WeasyPrint; writes BENCHMARKS.md.
-    Bench {
-        /// Smaller peer counts; prints the report instead of writing BENCHMARKS.md.
-        #[arg(long)]
-        quick: bool,
-        /// Where to write the report (default: BENCHMARKS.md for a full run).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Measure only naskah, not the peers.
-        #[arg(long)]
-        no_peers: bool,
-        /// Do not run benches/peers.sh to install missing peers first.
-        #[arg(long)]
-        no_install: bool,
-        /// Internal: measure only this in this process (`sk`, `sk-whole` or `letter`).
-        #[arg(long, hide = true)]
-        only: Option<String>,
     },
 }
 
@@ -343,20 +361,6 @@ fn stdin_lines(wanted: usize, what: &str) -> anyhow::Result<Vec<String>> {
 
 pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Bench {
-            quick,
-            out,
-            no_peers,
-            no_install,
-            only,
-        } => naskah::bench::run(&naskah::bench::Options {
-            templates_dir: config.templates_dir.clone(),
-            quick,
-            out,
-            peers: !no_peers,
-            install_peers: !no_install,
-            only,
-        }),
         Command::Serve { listen, demo: seed_demo } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -395,7 +399,7 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             walkthrough: Some(dir),
             candidates,
         } => {
-            let outcome = naskah::walkthrough::run(
+            let outcome = crate::walkthrough::run(
                 &dir,
                 &config.templates_dir,
                 &config.base_url,
@@ -471,7 +475,7 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             action: AuditAction::Verify,
         } => {
             let db = open_db(&config).await?;
-            let reports = naskah::audit::verify::verify_all(&db).await?;
+            let reports = crate::audit::verify::verify_all(&db).await?;
             let mut bad = 0;
             for r in &reports {
                 if r.holds() {
@@ -588,7 +592,7 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             println!("{n} wilayah diimpor dari {}.", file.display());
             // Every department whose regency is now known gets its villages as recipients.
             for department in departments::list(&db).await? {
-                let added = naskah::distribution::recipients::sync_from_regions(&db, &Actor::System("cli"), &department).await?;
+                let added = crate::distribution::recipients::sync_from_regions(&db, &Actor::System("cli"), &department).await?;
                 if added > 0 {
                     println!("{added} penerima ditambahkan ke daftar penerima {}.", department.name);
                 }
@@ -666,7 +670,7 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                     Some((demo::DEMO_LOGO_SVG.to_vec(), "image/svg+xml".to_string())),
                 ),
             };
-            let job = match letters::draft_job(manifest, &dept, logo, &letters::with_defaults(manifest, &given)) {
+            let job = match letters::draft_job(manifest, &dept.letterhead(), logo, &letters::with_defaults(manifest, &given)) {
                 Ok(job) => job,
                 Err(letters::Error::Invalid(errors)) => {
                     for e in &errors.0 {

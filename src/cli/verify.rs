@@ -1,21 +1,21 @@
-//! `naskah verify --offline`: the check itself is `naskah::verification::offline`; this
+//! `naskah verify --offline`: the check itself is `crate::verification::offline`; this
 //! reads the input and the keys document and prints the report.
 
+use crate::config::Config;
 use anyhow::Context;
-use naskah::config::Config;
 
 use super::open_db;
 
 /// `naskah verify --offline`: reads the keys and the file, prints the report.
 pub(super) async fn verify_offline(config: &Config, what: &str, keys_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use naskah::verification::offline::{self, Input};
+    use crate::verification::offline::{self, Input};
     let path = std::path::Path::new(what);
     let published = match keys_file {
         Some(file) => {
             serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{} tidak dapat dibaca", file.display()))?)
                 .with_context(|| format!("{} bukan JSON kunci naskah", file.display()))?
         }
-        None => naskah::verification::published_keys(&open_db(config).await?).await?,
+        None => crate::verification::published_keys(&open_db(config).await?).await?,
     };
     let bytes = if path.is_file() {
         Some(std::fs::read(path).with_context(|| format!("{} tidak dapat dibaca", path.display()))?)

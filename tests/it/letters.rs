@@ -80,7 +80,14 @@ fn render_with(renderer: &Renderer, id: &str, data: &Value, slots: &Slots) -> na
     let fields = manifest
         .validate(&letters::with_defaults(manifest, data))
         .unwrap_or_else(|e| panic!("{id}: {e}"));
-    let job = letters::job(manifest, &demo::department(), logo(), &fields, slots, Some(format!("uji-{id}")));
+    let job = letters::job(
+        manifest,
+        &demo::department().letterhead(),
+        logo(),
+        &fields,
+        slots,
+        Some(format!("uji-{id}")),
+    );
     renderer.render_pdf_blocking(&job).unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 
@@ -307,7 +314,13 @@ fn bad_data_is_reported_per_field_before_compiling() {
     let r = renderer();
     let catalogue = Catalogue::from_renderer(&r).unwrap();
     let manifest = catalogue.get("surat-dinas").unwrap();
-    let err = letters::draft_job(manifest, &demo::department(), logo(), &json!({ "sifat": "Kilat", "hal": "" })).unwrap_err();
+    let err = letters::draft_job(
+        manifest,
+        &demo::department().letterhead(),
+        logo(),
+        &json!({ "sifat": "Kilat", "hal": "" }),
+    )
+    .unwrap_err();
     let letters::Error::Invalid(errors) = err else { panic!("{err}") };
     for field in ["sifat", "hal", "penerima", "isi"] {
         assert!(errors.get(field).is_some(), "{field}: {errors:?}");

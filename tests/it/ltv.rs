@@ -14,7 +14,8 @@ use std::{
 
 use naskah::{
     audit::Actor,
-    signing::{authority, crl::Crl, ltv::Level, pades, timestamp::HttpAuthority, x509::Certificate},
+    keys::authority,
+    signing::{crl::Crl, ltv::Level, pades, timestamp::HttpAuthority, x509::Certificate},
     workflow::{self, Workflow, longterm},
 };
 use serde_json::{Value, json};
@@ -320,8 +321,8 @@ async fn a_signed_letter_becomes_b_lta_and_stays_valid_after_revocation_and_expi
     )
     .await
     .unwrap();
-    assert_eq!(naskah::signing::revocation::refresh(&state.db, &state.keys).await.unwrap(), 1);
-    let latest = naskah::signing::revocation::latest(&state.db, &root.fingerprint)
+    assert_eq!(naskah::keys::revocation::refresh(&state.db, &state.keys).await.unwrap(), 1);
+    let latest = naskah::keys::revocation::latest(&state.db, &root.fingerprint)
         .await
         .unwrap()
         .unwrap();

@@ -15,7 +15,7 @@ use naskah::{
     demo,
     keys::KeyStore,
     numbering,
-    workflow::{self, Decision, Workflow, statement::sha256_hex},
+    workflow::{self, Decision, statement::sha256_hex},
 };
 
 use crate::{
@@ -27,7 +27,7 @@ const LETTERS: usize = 200;
 
 /// `n` letters initialled by the Kepala Bidang and the Sekretaris, waiting for the
 /// Kepala Dinas' signature.
-async fn waiting_for_signature(d: &Demo, n: usize, passphrase: &str) -> Vec<i64> {
+pub async fn waiting_for_signature(d: &Demo, n: usize, passphrase: &str) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..n {
         ids.push(drafted_and_typed(d, &format!("Konfirmasi desa {i:03}")).await.id);
@@ -48,7 +48,7 @@ async fn waiting_for_signature(d: &Demo, n: usize, passphrase: &str) -> Vec<i64>
 /// The register holds exactly the signed letters: serials 1..=n once each, numbers
 /// unique, each the number its letter carries, each letter's final PDF stored with its
 /// hash.
-async fn assert_register_complete(db: &Db, department_id: i64, ids: &[i64], label: &str) {
+pub async fn assert_register_complete(db: &Db, department_id: i64, ids: &[i64], label: &str) {
     let entries = numbering::register(db, department_id, None).await.unwrap();
     assert_eq!(entries.len(), ids.len(), "{label}");
     let serials: Vec<i64> = entries.iter().map(|e| e.serial).collect();
@@ -115,9 +115,9 @@ async fn two_hundred_concurrent_signings_leave_no_duplicate_and_no_gap() {
 }
 
 /// One `naskah serve` process on the given database, stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -127,7 +127,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::path::Path) -> Server {
+pub fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
     for (key, _) in std::env::vars() {
@@ -165,19 +165,7 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
     let keys_dir = tempfile::tempdir().unwrap();
     let store = KeyStore::new(keys_dir.path());
     demo::seed_keys(&db, &store, Some(DEMO_PASSPHRASE)).await.unwrap();
-    let renderer = crate::workflow::renderer();
-    let d = Demo {
-        flow: Workflow {
-            db: db.clone(),
-            catalogue: Arc::new(naskah::letters::Catalogue::from_renderer(&renderer).unwrap()),
-            renderer,
-            keys: store,
-            base_url: "https://naskah.example.go.id".into(),
-            timestamping: false,
-        },
-        department_id: 1,
-        _keys: tempfile::tempdir().unwrap(),
-    };
+    let d = Demo::with_keys(&db, keys_dir.path());
     let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
     let kadis = d.user("kadis").await;
     let token = accounts::create_token(&db, &kadis, "uji dua proses").await.unwrap().secret;

@@ -4,7 +4,10 @@
 
 use std::{path::Path, process::Command};
 
-use naskah::signing::{Algorithm, authority, pades};
+use naskah::{
+    keys::authority,
+    signing::{Algorithm, pades},
+};
 use serde_json::{Value, json};
 
 use crate::{

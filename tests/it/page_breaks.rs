@@ -49,7 +49,14 @@ fn render(renderer: &Renderer, id: &str, data: &Value) -> Vec<u8> {
         .validate(&letters::with_defaults(manifest, data))
         .unwrap_or_else(|e| panic!("{id}: {e}"));
     let logo = Some((demo::DEMO_LOGO_SVG.to_vec(), "image/svg+xml".to_string()));
-    let job = letters::job(manifest, &demo::department(), logo, &fields, &signed(), Some(format!("uji-{id}")));
+    let job = letters::job(
+        manifest,
+        &demo::department().letterhead(),
+        logo,
+        &fields,
+        &signed(),
+        Some(format!("uji-{id}")),
+    );
     letters::parts::render_pdf_blocking(renderer, &job)
         .unwrap_or_else(|e| panic!("{id}: {e}"))
         .pdf

@@ -6,7 +6,7 @@
 
 use axum::http::StatusCode;
 use naskah::{
-    signing::authority,
+    keys::authority,
     verification::{self, offline},
     workflow,
 };

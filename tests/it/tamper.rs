@@ -60,10 +60,7 @@ async fn the_page_the_cli_and_pyhanko_judge_every_tampered_copy_alike() {
     let official = workflow::final_pdf(&state.db, letter.id).await.unwrap().unwrap();
     let id = letter.verification_id.clone().unwrap();
     let token = letter.qr_token.clone().unwrap();
-    let root = naskah::signing::authority::current(&state.db, d.department_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let root = naskah::keys::authority::current(&state.db, d.department_id).await.unwrap().unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("asli.pdf");

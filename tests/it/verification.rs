@@ -294,7 +294,7 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     let department = naskah::departments::get(&state.db, 1).await.unwrap();
     let logo = naskah::departments::logo(&state.db, 1).await.unwrap();
     let data = workflow::revision(&state.db, letter.id, 1).await.unwrap().fields();
-    let job = naskah::letters::job(manifest, &department, logo, &data, &slots, None);
+    let job = naskah::letters::job(manifest, &department.letterhead(), logo, &data, &slots, None);
     let image = state.renderer.render_png_blocking(&job, 0, 4.0).unwrap();
     let texts = qr_texts(&image.png);
     assert_eq!(texts.len(), 1, "one QR code on the page: {texts:?}");
@@ -334,9 +334,9 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
     // Offline: the published keys and the token, the address, or the signed PDF.
     let published = anon.get("/.well-known/naskah-keys.json").await;
     assert_eq!(published.status, StatusCode::OK);
-    let keys = naskah::verification::token::keys_from_json(&published.json());
+    let keys = naskah::signing::token::keys_from_json(&published.json());
     assert_eq!(keys.len(), 1);
-    let opened = naskah::verification::token::open(&token, &keys).unwrap();
+    let opened = naskah::signing::token::open(&token, &keys).unwrap();
     assert_eq!(opened.verification_id, id);
     assert_eq!(Some(opened.date.as_str()), letter.letter_date.as_deref());
     assert!(opened.names(
@@ -346,7 +346,7 @@ async fn the_qr_code_leads_to_the_page_and_checks_offline() {
         "Permohonan data untuk kode QR"
     ));
     assert!(!opened.names(&id, &opened.date, letter.number.as_deref().unwrap(), "Hal yang lain"));
-    assert!(naskah::verification::token::open(&bad, &keys).is_err());
+    assert!(naskah::signing::token::open(&bad, &keys).is_err());
 
     let dir = tempfile::tempdir().unwrap();
     let keys_file = dir.path().join("naskah-keys.json");

@@ -1,0 +1,258 @@
+//! HTTP at the edge: server-rendered pages in Indonesian, the JSON API under `/api/v1`,
+//! and the operations endpoints. Handlers parse, call one domain function, and render.
+
+mod api;
+mod api_letters;
+pub mod auth;
+mod certificates;
+pub mod error;
+mod metrics;
+mod openapi;
+mod pages;
+mod public;
+mod receipts;
+mod view;
+
+// The floors below, by the names the handlers use.
+pub(crate) use naskah_base::{audit, config, db, regions, text, validation};
+pub(crate) use naskah_domain::{
+    accounts, beneficiaries, departments, distribution, incoming, jobs, keys, numbering, verification, workflow,
+};
+pub(crate) use naskah_render::{letters, rendering};
+pub(crate) use naskah_signing as signing;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{config::Config, db::Db, keys::KeyStore, letters::Catalogue, rendering::Renderer, workflow::Workflow};
+use error::{ApiError, Failure, PageError};
+
+pub use metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub renderer: Renderer,
+    pub catalogue: Arc<Catalogue>,
+    pub keys: KeyStore,
+    /// Requests per address on the public verification pages.
+    pub public_limiter: Arc<public::RateLimiter>,
+    /// Public verification records already built.
+    pub public_records: Arc<crate::verification::RecordCache>,
+}
+
+impl AppState {
+    /// Loads the letter templates named by the configuration; a broken manifest stops start-up.
+    pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        let renderer = Renderer::load(&config.templates_dir, config.render_concurrency)
+            .with_context(|| format!("templat di {} tidak dapat dimuat", config.templates_dir.display()))?;
+        let catalogue = Catalogue::from_renderer(&renderer)?;
+        Ok(AppState {
+            db,
+            keys: KeyStore::new(&config.keys_dir),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+            renderer,
+            catalogue: Arc::new(catalogue),
+            public_limiter: Arc::default(),
+            public_records: Arc::default(),
+        })
+    }
+
+    /// The approval chain over this state's services.
+    pub fn workflow(&self) -> Workflow {
+        Workflow {
+            db: self.db.clone(),
+            renderer: self.renderer.clone(),
+            catalogue: self.catalogue.clone(),
+            keys: self.keys.clone(),
+            base_url: self.config.base_url.clone(),
+            timestamping: !self.config.timestamp.url.is_empty(),
+            distribution: Arc::new(crate::distribution::deliveries::DirectoryPlanner),
+        }
+    }
+}
+
+/// The whole application: pages, API, operations, static assets.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(pages::router())
+        .merge(public::router())
+        .merge(receipts::router())
+        .merge(certificates::router())
+        .nest("/api/v1", api::router().merge(api_letters::router()))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_endpoint))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_body_size))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+async fn not_found(request: Request) -> Response {
+    if wants_json(request.uri().path()) {
+        ApiError(Failure::NotFound).into_response()
+    } else {
+        PageError(Failure::NotFound).into_response()
+    }
+}
+
+/// Refuses a declared body over the limit before reading it; bodies without a length are
+/// cut by `DefaultBodyLimit` in the extractors.
+async fn guard_body_size(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    // A regency's candidate export is larger than any form: its import page takes more.
+    let limit = if request.uri().path() == "/calon/impor" {
+        state.config.max_body_bytes.max(pages::CANDIDATE_UPLOAD_LIMIT)
+    } else {
+        state.config.max_body_bytes
+    };
+    if declared.is_some_and(|n| n > limit) {
+        return if wants_json(request.uri().path()) {
+            ApiError(Failure::TooLarge).into_response()
+        } else {
+            PageError(Failure::TooLarge).into_response()
+        };
+    }
+    next.run(request).await
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
+    response
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let ready = match state.db.ping().await {
+        Err(e) => Err(format!("basis data tidak terjangkau: {e}")),
+        Ok(()) => match state.db.schema_state().await {
+            Ok(s) if s.is_current() => Ok(()),
+            Ok(s) => Err(format!("skema basis data versi {} sedangkan program versi {}", s.applied, s.known)),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match ready {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "siap" }))).into_response(),
+        Err(reason) => {
+            tracing::warn!(reason, "belum siap");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "belum siap", "alasan": reason })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_endpoint(State(state): State<AppState>) -> Response {
+    let pool = &state.db.pool;
+    let text = state
+        .metrics
+        .render(pool.size(), pool.num_idle(), state.config.database_max_connections);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // The SMTP and TSA settings are checked where their workers are built (the
+    // configuration knows neither protocol): a bad one stops the start, before the
+    // first request, as any other bad setting does.
+    let refused = |setting: &str, e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{setting}: {e}"));
+    let outbox = crate::distribution::mail::Outbox::from_config(&state.db, &state.config.mail, &state.config.base_url)
+        .map_err(|e| refused("mail.smtp_url / mail.from", e))?;
+    let augmenter = crate::workflow::longterm::Augmenter::from_config(&state.db, &state.keys, &state.config.timestamp)
+        .map_err(|e| refused("timestamp.url", e))?;
+    // The e-mail sender runs beside the pages while an SMTP server is configured.
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    match outbox {
+        Some(outbox) => {
+            tokio::spawn(outbox.run(std::time::Duration::from_secs(2), stop));
+        }
+        None => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
+    }
+    // Timestamps and validation data for signed letters, while a TSA is configured;
+    // the authorities' CRLs always.
+    match augmenter {
+        Some(augmenter) => {
+            tokio::spawn(augmenter.run(std::time::Duration::from_secs(2), stop_sender.subscribe()));
+        }
+        None => tracing::info!("timestamp.url kosong: tanda tangan PDF tetap PAdES B-B"),
+    }
+    tokio::spawn(crate::keys::revocation::run(
+        state.db.clone(),
+        state.keys.clone(),
+        std::time::Duration::from_secs(60),
+        stop_sender.subscribe(),
+    ));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_sender.send(true);
+    served
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("sinyal berhenti diterima; menyelesaikan permintaan yang sedang berjalan");
+}

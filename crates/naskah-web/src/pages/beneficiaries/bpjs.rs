@@ -1,0 +1,216 @@
+//! The BPJS membership check (the export for BPJS and its answer) and drafting the SK
+//! or its amendment from the candidates.
+
+use super::*;
+
+pub(super) async fn bpjs_page(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    bpjs_with(&state, &user, notice.text(), FieldErrors::default(), StatusCode::OK).await
+}
+
+pub(super) async fn bpjs_with(
+    state: &AppState,
+    user: &SessionUser,
+    notice: &str,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let counts = candidates::counts(&state.db, user.department.id).await?;
+    let count = |s: Status| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
+    let settings = beneficiaries::Settings::load(&state.db, user.department.id).await?;
+    let finals = count(Status::Final);
+    let incoming_letters = crate::incoming::list(&state.db, user.department.id, 200).await?;
+    let mut answer_form = Form::new(
+        "Jawaban BPJS Ketenagakerjaan",
+        "/calon/bpjs/jawaban",
+        user.csrf(),
+        "Catat jawaban",
+        vec![
+            Field::file("berkas", "Berkas jawaban (XLSX atau CSV)", ".xlsx,.csv,text/csv")
+                .required()
+                .help("Lembar yang diekspor di atas dengan STATUS_KEPESERTAAN terisi: TERDAFTAR atau TIDAK TERDAFTAR."),
+            Field::select(
+                "surat_masuk",
+                "Surat pengantar dari BPJS (bila sudah dicatat di surat masuk)",
+                crate::pages::id_choices(
+                    incoming_letters
+                        .iter()
+                        .map(|i| (i.id, format!("{} — {} ({})", i.agenda_number(), i.subject, i.sender))),
+                    None,
+                    "— tidak ada —",
+                ),
+            ),
+        ],
+    )
+    .with_errors(&errors);
+    answer_form.multipart = true;
+    let sk_form = Form::new(
+        "Susun SK dari daftar final",
+        "/calon/sk",
+        user.csrf(),
+        &format!("Buat konsep SK untuk {} penerima", text::thousands(finals)),
+        vec![],
+    );
+    let mut forms = vec![answer_form];
+    let current = beneficiaries::decree::current_sk(&state.db, user.department.id, beneficiaries::decree::SK_TEMPLATE).await?;
+    if finals > 0 && user.user.has(Role::Drafter) {
+        match &current {
+            None => forms.push(sk_form),
+            Some((_, number)) => forms.push(Form::new(
+                &format!("Keputusan perubahan atas SK {number}"),
+                "/calon/sk/perubahan",
+                user.csrf(),
+                "Buat konsep keputusan perubahan",
+                vec![Field::text("catatan", "Catatan", "").help(
+                    "Lampiran keputusan perubahan memuat daftar final saat ini; setelah ditandatangani, SK lama dinyatakan DIGANTI.",
+                )],
+            )),
+        }
+    }
+    let mut shell = Shell::for_user(user, "Pengecekan BPJS", "/calon");
+    shell.notice = notice.into();
+    let page = Page {
+        heading: "Pengecekan BPJS Ketenagakerjaan dan SK".into(),
+        intro: format!(
+            "{} calon dikonfirmasi desa menunggu pengecekan; {} sudah peserta (diganti); {} final. \
+             Bantuan iuran {} per orang per bulan selama {} bulan. Ekspor daftar untuk BPJS, lalu catat jawabannya: yang sudah \
+             menjadi peserta keluar dari daftar, yang belum menjadi penerima final untuk SK.",
+            text::thousands(count(Status::Confirmed)),
+            text::thousands(count(Status::Insured)),
+            text::thousands(finals),
+            text::rupiah(settings.monthly_rupiah),
+            settings.months
+        ),
+        links: vec![("/calon/bpjs.xlsx".into(), "Unduh daftar untuk BPJS (XLSX, NIK lengkap)".into())],
+        back_href: "/calon".into(),
+        forms,
+        ..Page::default()
+    };
+    Ok(render_page(status, shell, page))
+}
+
+pub(super) async fn bpjs_export(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    let list = beneficiaries::bpjs::awaiting_check(&state.db, user.department.id).await?;
+    let villages = import::Villages::load(
+        &state.db,
+        user.department.region_code.as_deref().unwrap_or_default(),
+        &user.department.regency_name,
+    )
+    .await?;
+    let stamp = format!(
+        "Diekspor oleh {} pada {}.",
+        user.user.display_name,
+        user.department.tz().format_time(crate::db::now())
+    );
+    let bytes = beneficiaries::bpjs::export_xlsx(&list, &villages, &stamp)?;
+    beneficiaries::bpjs::record_export(&state.db, &actor(&user), user.department.id, list.len()).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cek-kepesertaan-bpjs.xlsx\"".to_string(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub(super) async fn bpjs_answer(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    let (form, file_name, bytes) = crate::pages::read_upload(&user, multipart, "berkas").await?;
+    let incoming_id = form.id("surat_masuk").ok().flatten();
+    if bytes.is_empty() {
+        return bpjs_with(
+            &state,
+            &user,
+            "",
+            FieldErrors::single("berkas", "Pilih berkas jawaban BPJS."),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let waiting = beneficiaries::bpjs::answerable(&state.db, user.department.id).await?;
+    let outcome = match beneficiaries::bpjs::read_answer(&bytes, &waiting) {
+        Ok(answers) => {
+            beneficiaries::bpjs::apply_answer(&state.db, &actor(&user), &user.department, &file_name, &answers, incoming_id).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/calon/bpjs?ok=tersimpan").into_response()),
+        Err(Error::Invalid(errors)) => bpjs_with(&state, &user, "", errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(Error::Unreadable(message)) => {
+            bpjs_with(
+                &state,
+                &user,
+                "",
+                FieldErrors::single("berkas", format!("Berkas tidak dapat dibaca: {message}.")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The SK drafted from the final list: the template's defaults, this year's budget, the
+/// final list and the contribution settings; the drafter then edits it as any letter.
+pub(super) async fn draft_sk(
+    State(state): State<AppState>,
+    user: SessionUser,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    let manifest = state.catalogue.get(beneficiaries::decree::SK_TEMPLATE)?;
+    let mut base = manifest.defaults();
+    if let Some(object) = base.as_object_mut() {
+        object.insert(
+            "tahun_anggaran".into(),
+            serde_json::json!(chrono::Datelike::year(&user.department.tz().today())),
+        );
+    }
+    let (data, count) = beneficiaries::decree::sk_data(&state.db, &user.department, &base).await?;
+    let letter = state
+        .workflow()
+        .create(
+            &user.user,
+            &manifest.id,
+            &data,
+            &format!("disusun dari daftar final ({count} penerima)"),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
+}
+
+/// An amending decree of the SK in force, with the current final list.
+pub(super) async fn draft_amendment(
+    State(state): State<AppState>,
+    user: SessionUser,
+    CsrfForm(_): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    require_manager(&user)?;
+    let (sk_id, number) = beneficiaries::decree::current_sk(&state.db, user.department.id, beneficiaries::decree::SK_TEMPLATE)
+        .await?
+        .ok_or(PageError(Failure::Conflict("Belum ada SK yang berlaku untuk diubah.".into())))?;
+    let signed = crate::workflow::revision(
+        &state.db,
+        sk_id,
+        crate::workflow::get(&state.db, user.department.id, sk_id).await?.revision,
+    )
+    .await?
+    .fields();
+    let (data, _) = beneficiaries::decree::amendment_data(&state.db, &user.department, &signed, &number).await?;
+    let letter = state.workflow().start_amendment(&user.user, sk_id, &data).await?;
+    Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
+}

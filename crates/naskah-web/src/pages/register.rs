@@ -1,0 +1,477 @@
+//! The outgoing-letter register (agenda surat keluar): every number issued, with filters,
+//! CSV and XLSX exports, and cancelling a number with its reason (never a signed letter's:
+//! that letter is revoked on its own page); and the numbering settings.
+
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, form_failure, render_page};
+use crate::text::spreadsheet_safe;
+use crate::{
+    AppState,
+    accounts::Role,
+    auth::{CsrfForm, SessionUser},
+    departments::TimeZone,
+    error::{Failure, PageError},
+    numbering::{self, Entry, status},
+    validation::FieldErrors,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agenda", get(register_page))
+        .route("/agenda.csv", get(register_csv))
+        .route("/agenda.xlsx", get(register_xlsx))
+        .route("/agenda/{id}/batal", get(cancel_page).post(cancel_submit))
+        .route("/pengaturan/penomoran", get(settings_page).post(settings_save))
+}
+
+#[derive(Deserialize, Default)]
+struct Filter {
+    #[serde(default)]
+    tahun: String,
+    #[serde(default)]
+    jenis: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    cari: String,
+    #[serde(default)]
+    ok: String,
+}
+
+impl Filter {
+    fn year(&self, user: &SessionUser) -> Option<i32> {
+        use chrono::Datelike;
+        match self.tahun.trim() {
+            "" => Some(user.department.tz().today().year()),
+            "semua" => None,
+            text => text.parse().ok(),
+        }
+    }
+
+    fn keeps(&self, e: &Entry) -> bool {
+        let needle = self.cari.trim().to_lowercase();
+        (self.jenis.is_empty() || e.series == self.jenis)
+            && (self.status.is_empty() || e.status == self.status)
+            && (needle.is_empty() || e.number.to_lowercase().contains(&needle) || e.subject.to_lowercase().contains(&needle))
+    }
+}
+
+async fn entries(state: &AppState, user: &SessionUser, filter: &Filter) -> Result<Vec<Entry>, PageError> {
+    Ok(numbering::register(&state.db, user.department.id, filter.year(user))
+        .await?
+        .into_iter()
+        .filter(|e| filter.keeps(e))
+        .collect())
+}
+
+fn series_label(series: &str) -> &'static str {
+    if series == "keputusan" { "Keputusan" } else { "Surat" }
+}
+
+/// A day of the department's calendar as the register writes it: `2026-11-21`.
+fn day(tz: TimeZone, at: Option<i64>) -> String {
+    at.map(|t| tz.date_of(t).format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+/// The status column of the page: the state with its reason, date or new number.
+fn status_text(e: &Entry, tz: TimeZone) -> String {
+    match e.status.as_str() {
+        status::BATAL => format!("batal: {}", e.cancelled_reason),
+        status::DICABUT => format!("dicabut {}: {}", day(tz, e.revoked_at), e.revoked_reason),
+        status::DIGANTI => format!("diganti dengan {} ({})", e.superseded_by_number, day(tz, e.superseded_at)),
+        other => other.to_string(),
+    }
+}
+
+async fn register_page(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
+    let list = entries(&state, &user, &filter).await?;
+    let may_cancel = user.user.has(Role::Agendaris) || user.user.has(Role::Administrator);
+    let tz = user.department.tz();
+    let rows = list
+        .iter()
+        .map(|e| Row {
+            cells: vec![
+                e.number.clone(),
+                e.letter_date.clone(),
+                series_label(&e.series).into(),
+                e.subject.clone(),
+                e.signer.clone(),
+                status_text(e, tz),
+            ],
+            edit_href: if may_cancel && e.cancellable() {
+                format!("/agenda/{}/batal", e.id)
+            } else {
+                e.letter_id.map(|id| format!("/surat/{id}")).unwrap_or_default()
+            },
+            ..Row::default()
+        })
+        .collect();
+    let query = serde_urlencoded::to_string([
+        ("tahun", filter.tahun.as_str()),
+        ("jenis", filter.jenis.as_str()),
+        ("status", filter.status.as_str()),
+        ("cari", filter.cari.as_str()),
+    ])
+    .unwrap_or_default();
+    let mut form = Form::new(
+        "Saring",
+        "/agenda",
+        user.csrf(),
+        "Tampilkan",
+        vec![
+            Field::text("tahun", "Tahun", &filter.tahun).help("Kosong: tahun ini; \"semua\": semua tahun."),
+            Field::select(
+                "jenis",
+                "Jenis",
+                choices(&[("surat", "Surat"), ("keputusan", "Keputusan")], &filter.jenis, Some("Semua")),
+            ),
+            Field::select(
+                "status",
+                "Status",
+                choices(
+                    &[
+                        (status::TERBIT, "Terbit"),
+                        (status::DICABUT, "Dicabut"),
+                        (status::DIGANTI, "Diganti"),
+                        (status::BATAL, "Batal"),
+                    ],
+                    &filter.status,
+                    Some("Semua"),
+                ),
+            ),
+            Field::text("cari", "Cari nomor atau hal", &filter.cari),
+        ],
+    );
+    form.method_get = true;
+    let mut shell = Shell::for_user(&user, "Agenda surat keluar", "/agenda");
+    shell.notice = Notice { ok: filter.ok.clone() }.text().into();
+    let page = Page {
+        heading: "Agenda surat keluar".into(),
+        intro: format!(
+            "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, dicabut atau diganti seperti di halaman verifikasi, \
+             atau batal dengan alasannya. Surat yang sudah ditandatangani dinyatakan tidak berlaku dengan \"Cabut surat\" di halaman suratnya.",
+            list.len()
+        ),
+        links: vec![
+            (format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into()),
+            (format!("/agenda.xlsx?{query}"), "Unduh sebagai XLSX (Excel)".into()),
+        ],
+        table: Some(Table {
+            title: "Nomor".into(),
+            columns: ["Nomor", "Tanggal", "Jenis", "Hal", "Penandatangan", "Status"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }),
+        forms: vec![form],
+        ..Page::default()
+    };
+    Ok(render_page(StatusCode::OK, shell, page))
+}
+
+/// The register's columns, header and one line per entry, as the exports write them.
+const EXPORT_HEADER: [&str; 14] = [
+    "urut",
+    "nomor",
+    "tanggal",
+    "jenis",
+    "kode_klasifikasi",
+    "hal",
+    "penandatangan",
+    "status",
+    "alasan_batal",
+    "dibatalkan_oleh",
+    "alasan_cabut",
+    "tanggal_cabut",
+    "diganti_dengan",
+    "tanggal_diganti",
+];
+
+fn export_row(e: &Entry, tz: TimeZone) -> [String; 14] {
+    [
+        e.serial.to_string(),
+        e.number.clone(),
+        e.letter_date.clone(),
+        e.series.clone(),
+        e.classification_code.clone(),
+        e.subject.clone(),
+        e.signer.clone(),
+        e.status.clone(),
+        e.cancelled_reason.clone(),
+        e.cancelled_by.clone(),
+        e.revoked_reason.clone(),
+        day(tz, e.revoked_at),
+        e.superseded_by_number.clone(),
+        day(tz, e.superseded_at),
+    ]
+}
+
+async fn register_xlsx(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
+    let list = entries(&state, &user, &filter).await?;
+    let failed = |e: rust_xlsxwriter::XlsxError| PageError(Failure::Internal(e.to_string()));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Agenda surat keluar").map_err(failed)?;
+    for (col, title) in EXPORT_HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(failed)?;
+    }
+    for (i, e) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_number(row, 0, e.serial as f64).map_err(failed)?;
+        // Text cells, never formulas; defused as in the CSV all the same, for whoever
+        // copies them on.
+        for (col, cell) in export_row(e, user.department.tz()).iter().enumerate().skip(1) {
+            sheet.write_string(row, col as u16, spreadsheet_safe(cell)).map_err(failed)?;
+        }
+    }
+    sheet.autofit();
+    let bytes = workbook.save_to_buffer().map_err(failed)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"agenda-surat-keluar.xlsx\"".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
+    let list = entries(&state, &user, &filter).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| Failure::Internal(e.to_string());
+    out.write_record(EXPORT_HEADER).map_err(failed)?;
+    for e in &list {
+        out.write_record(export_row(e, user.department.tz()).iter().map(|c| spreadsheet_safe(c)))
+            .map_err(failed)?;
+    }
+    let bytes = out.into_inner().map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"agenda-surat-keluar.csv\"".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn entry(state: &AppState, user: &SessionUser, id: i64) -> Result<Entry, PageError> {
+    numbering::register(&state.db, user.department.id, None)
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or(PageError(Failure::NotFound))
+}
+
+fn require_registrar(user: &SessionUser) -> Result<(), PageError> {
+    if user.user.has(Role::Agendaris) || user.user.has(Role::Administrator) {
+        Ok(())
+    } else {
+        Err(PageError(Failure::Forbidden))
+    }
+}
+
+async fn cancel_page(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>) -> Result<Response, PageError> {
+    require_registrar(&user)?;
+    cancel_form(&state, &user, id, "", FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn cancel_form(
+    state: &AppState,
+    user: &SessionUser,
+    id: i64,
+    reason: &str,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let e = entry(state, user, id).await?;
+    if !e.cancellable() {
+        // The number of a signed letter is withdrawn by revoking the letter, on its page.
+        let (intro, links) = match e.letter_id {
+            Some(letter_id) => (
+                numbering::SIGNED_NUMBER_MESSAGE.to_string(),
+                vec![(format!("/surat/{letter_id}"), "Buka surat ini untuk mencabutnya".to_string())],
+            ),
+            None => ("Nomor ini sudah dibatalkan.".to_string(), Vec::new()),
+        };
+        let page = Page {
+            heading: format!("Nomor {} tidak dapat dibatalkan", e.number),
+            intro,
+            back_href: "/agenda".into(),
+            links,
+            ..Page::default()
+        };
+        let status = if status == StatusCode::OK { StatusCode::CONFLICT } else { status };
+        return Ok(render_page(status, Shell::for_user(user, "Batalkan nomor", "/agenda"), page));
+    }
+    let page = Page {
+        heading: format!("Batalkan nomor {}", e.number),
+        intro: format!(
+            "Hal: {}. Nomor yang dibatalkan tetap tercatat di agenda sebagai batal, dengan alasan dan nama Anda; nomor itu tidak akan diberikan lagi.",
+            e.subject
+        ),
+        back_href: "/agenda".into(),
+        forms: vec![
+            Form::new(
+                "Alasan",
+                &format!("/agenda/{id}/batal"),
+                user.csrf(),
+                "Batalkan nomor",
+                vec![
+                    Field {
+                        kind: "textarea",
+                        ..Field::text("reason", "Alasan pembatalan", reason)
+                    }
+                    .required(),
+                ],
+            )
+            .with_errors(&errors),
+        ],
+        ..Page::default()
+    };
+    Ok(render_page(status, Shell::for_user(user, "Batalkan nomor", "/agenda"), page))
+}
+
+async fn cancel_submit(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    require_registrar(&user)?;
+    let reason = form.get("reason");
+    match numbering::cancel(&state.db, &user.user.actor(), user.department.id, id, &reason).await {
+        Ok(()) => Ok(Redirect::to("/agenda?ok=tersimpan").into_response()),
+        Err(e) => {
+            let (errors, status) = form_failure(Failure::from(e))?;
+            cancel_form(&state, &user, id, &reason, errors, status).await
+        }
+    }
+}
+
+async fn settings_page(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let current = numbering::settings(&state.db, user.department.id).await?;
+    settings_form(&state, &user, &current, FieldErrors::default(), StatusCode::OK, notice.text()).await
+}
+
+async fn settings_form(
+    state: &AppState,
+    user: &SessionUser,
+    current: &numbering::Settings,
+    errors: FieldErrors,
+    status: StatusCode,
+    notice: &str,
+) -> Result<Response, PageError> {
+    let codes = numbering::codes(&state.db, user.department.id).await?;
+    let mut shell = Shell::for_user(user, "Penomoran", "/pengaturan");
+    shell.notice = notice.into();
+    let example = numbering::format_number(
+        &current.number_format,
+        &numbering::Parts {
+            classification_code: codes.first().map(|c| c.code.as_str()).unwrap_or("500.15.16"),
+            serial: 123,
+            unit: &current.number_unit,
+            year: 2026,
+            month: 11,
+        },
+    )
+    .unwrap_or_default();
+    let page = Page {
+        heading: "Penomoran".into(),
+        intro: format!(
+            "Nomor diberikan saat penandatanganan, berurutan per jenis naskah (surat dan keputusan terpisah) dan per tahun. Contoh dengan format sekarang: {example}. \
+             Kode klasifikasi: {}.",
+            codes
+                .iter()
+                .map(|c| format!("{} {}", c.code, c.name))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        tabs: super::settings_tabs("/pengaturan/penomoran"),
+        forms: vec![
+            Form::new(
+                "Format nomor",
+                "/pengaturan/penomoran",
+                user.csrf(),
+                "Simpan",
+                vec![
+                    Field::text("number_format", "Format nomor surat", &current.number_format)
+                        .required()
+                        .help("Bagian: {kode_klasifikasi}, {urut:04} (nomor urut, 4 angka), {unit}, {tahun}, {bulan}, {bulan_romawi}."),
+                    Field::text("number_format_keputusan", "Format nomor keputusan", &current.number_format_keputusan)
+                        .required()
+                        .help("Keputusan bernomor urut sendiri; formatnya harus berbeda dari format surat, contoh {kode_klasifikasi}/{urut:04}/Kep/{unit}/{tahun}."),
+                    Field::text("number_unit", "Kode unit ({unit})", &current.number_unit).help("Contoh: Disnaker"),
+                    Field::checkboxes(
+                        "number_per_unit",
+                        "Nomor urut per unit",
+                        vec![super::Choice::new(
+                            "ya",
+                            "Setiap unit kerja konseptor memiliki nomor urut sendiri dan kodenya dipakai sebagai {unit}",
+                            current.number_per_unit != 0,
+                        )],
+                    ),
+                ],
+            )
+            .with_errors(&errors),
+        ],
+        ..Page::default()
+    };
+    Ok(render_page(status, shell, page))
+}
+
+async fn settings_save(
+    State(state): State<AppState>,
+    user: SessionUser,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    user.require(Role::Administrator)?;
+    let typed = numbering::Settings {
+        number_format: form.get("number_format"),
+        number_format_keputusan: form.get("number_format_keputusan"),
+        number_unit: form.get("number_unit"),
+        number_per_unit: i64::from(form.get("number_per_unit") == "ya"),
+    };
+    match numbering::set_settings(&state.db, &user.user.actor(), user.department.id, &typed).await {
+        Ok(()) => Ok(Redirect::to("/pengaturan/penomoran?ok=tersimpan").into_response()),
+        Err(e) => {
+            let (errors, status) = form_failure(Failure::from(e))?;
+            settings_form(&state, &user, &typed, errors, status, "").await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::text::spreadsheet_safe;
+
+    #[test]
+    fn formula_cells_are_defused() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("+62"), "'+62");
+        assert_eq!(spreadsheet_safe("-1"), "'-1");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("500.15.16/0001/Disnaker/2026"), "500.15.16/0001/Disnaker/2026");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
+}
