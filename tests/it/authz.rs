@@ -312,13 +312,13 @@ async fn departments_are_isolated() {
     assert!(departments::get_unit(&state.db, other.id, foreign_unit.id).await.is_ok());
 }
 
-/// Who holds a drafting step is one rule (`workflow::may_hold_drafting_step`): a user the
-/// typing step was assigned to, without the typist role, may edit the letter in the
-/// domain, so the letter page shows them the form and their inbox lists the letter; a
-/// user who holds nothing sees neither. On both engines.
-#[tokio::test]
-async fn the_page_and_the_inbox_follow_the_domain_on_who_may_edit_a_draft() {
-    for test_db in support::backends().await {
+story! {
+    /// Who holds a drafting step is one rule (`workflow::may_hold_drafting_step`): a user the
+    /// typing step was assigned to, without the typist role, may edit the letter in the
+    /// domain, so the letter page shows them the form and their inbox lists the letter; a
+    /// user who holds nothing sees neither. On both engines.
+    #[tokio::test]
+    async fn the_page_and_the_inbox_follow_the_domain_on_who_may_edit_a_draft(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = crate::workflow::Demo::over(&state);

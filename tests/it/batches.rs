@@ -60,9 +60,9 @@ async fn count(d: &Demo, table: &str) -> i64 {
     n
 }
 
-#[tokio::test]
-async fn one_draft_becomes_a_signed_letter_for_every_village() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn one_draft_becomes_a_signed_letter_for_every_village(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

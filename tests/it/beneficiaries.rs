@@ -71,9 +71,9 @@ async fn assert_report_matches(db: &naskah::db::Db, import_id: i64, file: &str, 
     report.iter().filter(|p| p.refused).map(|p| p.line).collect()
 }
 
-#[tokio::test]
-async fn both_test_exports_are_checked_per_defect_class_imported_and_merged_by_nik() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn both_test_exports_are_checked_per_defect_class_imported_and_merged_by_nik(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let db = &state.db;
@@ -193,9 +193,9 @@ fn messy_p3ke() -> Vec<u8> {
     text.into_bytes()
 }
 
-#[tokio::test]
-async fn messy_files_xlsx_and_custom_mappings() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn messy_files_xlsx_and_custom_mappings(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let db = &state.db;
@@ -488,9 +488,9 @@ async fn the_import_pages_check_report_import_and_mask() {
     assert_eq!(denied.status, axum::http::StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn a_batch_from_the_candidate_data_puts_each_on_its_village_list() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_batch_from_the_candidate_data_puts_each_on_its_village_list(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = crate::workflow::Demo::over(&state);

@@ -400,9 +400,9 @@ async fn sign(d: &Demo, letter_id: i64, bsre: &str, send_again: bool) -> Result<
         .await
 }
 
-#[tokio::test]
-async fn a_certified_signature_keeps_its_number_through_refusals_and_validates() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_certified_signature_keeps_its_number_through_refusals_and_validates(test_db: support::TestDb) {
         let label = test_db.label;
         let (state, d, fake) = bsre_demo(&test_db).await;
         let letter = at_signature(&d, "Permohonan data calon penerima (BSrE)").await;
@@ -535,9 +535,9 @@ async fn a_certified_signature_keeps_its_number_through_refusals_and_validates()
     }
 }
 
-#[tokio::test]
-async fn a_late_answer_is_an_unknown_outcome_that_is_never_sent_again_by_itself() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_late_answer_is_an_unknown_outcome_that_is_never_sent_again_by_itself(test_db: support::TestDb) {
         let label = test_db.label;
         let (state, d, fake) = bsre_demo(&test_db).await;
         let letter = at_signature(&d, "Permohonan data (jawaban BSrE terlambat)").await;
@@ -609,9 +609,9 @@ async fn a_late_answer_is_an_unknown_outcome_that_is_never_sent_again_by_itself(
     }
 }
 
-#[tokio::test]
-async fn switching_to_bsre_and_reaching_the_signer_check_the_signer_at_bsre() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn switching_to_bsre_and_reaching_the_signer_check_the_signer_at_bsre(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

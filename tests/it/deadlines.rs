@@ -22,9 +22,9 @@ fn long_date(iso: &str) -> String {
     naskah::text::date_long_iso(iso)
 }
 
-#[tokio::test]
-async fn a_past_deadline_is_signed_only_with_the_signers_confirmation() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_past_deadline_is_signed_only_with_the_signers_confirmation(test_db: support::TestDb) {
         let d = demo(&test_db).await;
         let label = test_db.label;
         let (konseptor, staf) = (d.user("konseptor").await, d.user("staf").await);

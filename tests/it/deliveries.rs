@@ -49,9 +49,9 @@ async fn signed_request(d: &Demo) -> workflow::Letter {
     d.through_chain(letter, 1, DEMO_PASSPHRASE).await
 }
 
-#[tokio::test]
-async fn deliveries_are_planned_at_signature_and_recorded_with_history() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn deliveries_are_planned_at_signature_and_recorded_with_history(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

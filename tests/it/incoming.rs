@@ -77,9 +77,9 @@ pub async fn signed_confirmation(d: &Demo, scope: &str) -> workflow::Letter {
     d.through_chain(letter, 1, DEMO_PASSPHRASE).await
 }
 
-#[tokio::test]
-async fn a_village_reply_is_registered_disposed_and_applied() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_village_reply_is_registered_disposed_and_applied(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);
@@ -429,15 +429,15 @@ async fn the_incoming_pages_register_dispose_and_tick() {
     );
 }
 
-/// The SOP of the seed document from the two candidate files to a signed SK, for the
-/// villages of one kecamatan: import both files, one confirmation letter per village
-/// from the data, each signed; every village replies (one rejection with a replacement
-/// in the first), the replies applied; BPJS's answer (two already insured) applied;
-/// the SK drafted from the final list and signed. Its attachment lists exactly the
-/// valid, confirmed, not-insured candidates.
-#[tokio::test]
-async fn from_the_candidate_files_to_a_signed_sk() {
-    for test_db in support::backends().await {
+story! {
+    /// The SOP of the seed document from the two candidate files to a signed SK, for the
+    /// villages of one kecamatan: import both files, one confirmation letter per village
+    /// from the data, each signed; every village replies (one rejection with a replacement
+    /// in the first), the replies applied; BPJS's answer (two already insured) applied;
+    /// the SK drafted from the final list and signed. Its attachment lists exactly the
+    /// valid, confirmed, not-insured candidates.
+    #[tokio::test]
+    async fn from_the_candidate_files_to_a_signed_sk(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);
@@ -702,10 +702,10 @@ async fn from_the_candidate_files_to_a_signed_sk() {
     }
 }
 
-/// Agenda numbers of simultaneous registrations are all taken, none twice.
-#[tokio::test]
-async fn simultaneous_registrations_get_consecutive_agenda_numbers() {
-    for test_db in support::backends().await {
+story! {
+    /// Agenda numbers of simultaneous registrations are all taken, none twice.
+    #[tokio::test]
+    async fn simultaneous_registrations_get_consecutive_agenda_numbers(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

@@ -238,6 +238,7 @@ async fn a_killed_bulk_signature_is_told_and_finished(url: &str, label: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_bulk_signature_is_told_and_finished_sqlite() {
+    support::test_cost();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("naskah.sqlite3").display());
     a_killed_bulk_signature_is_told_and_finished(&url, "sqlite").await;

@@ -373,9 +373,9 @@ async fn a_signed_letter_becomes_b_lta_and_stays_valid_after_revocation_and_expi
     );
 }
 
-#[tokio::test]
-async fn a_tsa_that_is_down_delays_the_timestamp_and_never_the_signature() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn a_tsa_that_is_down_delays_the_timestamp_and_never_the_signature(test_db: support::TestDb) {
         let label = test_db.label;
         let (state, d) = demo_with_timestamps(&test_db, None).await;
         // Nobody listens on this port yet.

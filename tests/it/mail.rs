@@ -217,12 +217,12 @@ pub fn parts(message: &str) -> (String, Vec<u8>) {
     (text, base64::engine::general_purpose::STANDARD.decode(encoded).unwrap())
 }
 
-#[tokio::test]
-async fn village_letters_are_mailed_and_nothing_is_lost_across_an_outage() {
-    if !aiosmtpd_available() {
-        return;
-    }
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn village_letters_are_mailed_and_nothing_is_lost_across_an_outage(test_db: support::TestDb) {
+        if !aiosmtpd_available() {
+            return;
+        }
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

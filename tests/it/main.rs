@@ -1,5 +1,6 @@
 //! Integration tests: one binary, so the crate links once.
 
+#[macro_use]
 mod support;
 
 mod api;

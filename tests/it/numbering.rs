@@ -77,9 +77,9 @@ pub async fn assert_register_complete(db: &Db, department_id: i64, ids: &[i64], 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_hundred_concurrent_signings_leave_no_duplicate_and_no_gap() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_hundred_concurrent_signings_leave_no_duplicate_and_no_gap(test_db: support::TestDb) {
         let label = test_db.label;
         let d = demo(&test_db).await;
         let ids = waiting_for_signature(&d, LETTERS, PASSPHRASE).await;

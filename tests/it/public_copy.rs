@@ -29,9 +29,9 @@ async fn count(db: &naskah::db::Db, action: &str, subject: &str) -> i64 {
         .0
 }
 
-#[tokio::test]
-async fn the_public_copy_is_made_once_sealed_recognised_and_withdrawn_by_revocation() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn the_public_copy_is_made_once_sealed_recognised_and_withdrawn_by_revocation(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let db = &state.db;

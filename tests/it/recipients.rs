@@ -14,9 +14,9 @@ use naskah::{
 
 use crate::support;
 
-#[tokio::test]
-async fn the_directory_from_the_region_codes_with_edits_and_csv() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn the_directory_from_the_region_codes_with_edits_and_csv(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let db = &state.db;

@@ -183,9 +183,9 @@ async fn assert_agree(
     assert_eq!(seen.public_json.as_deref(), Some(public_of(status)), "{label}");
 }
 
-#[tokio::test]
-async fn register_exports_and_public_record_agree_in_every_state() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn register_exports_and_public_record_agree_in_every_state(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);
@@ -405,12 +405,12 @@ async fn register_exports_and_public_record_agree_in_every_state() {
     }
 }
 
-/// What today's main left behind is brought into agreement by the migration: a signed
-/// letter whose number was cancelled becomes revoked with that reason, a revoked letter's
-/// line `dicabut`, a superseded letter's line `diganti` with the new number.
-#[tokio::test]
-async fn the_migration_reconciles_earlier_disagreements() {
-    for test_db in support::backends().await {
+story! {
+    /// What today's main left behind is brought into agreement by the migration: a signed
+    /// letter whose number was cancelled becomes revoked with that reason, a revoked letter's
+    /// line `dicabut`, a superseded letter's line `diganti` with the new number.
+    #[tokio::test]
+    async fn the_migration_reconciles_earlier_disagreements(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);

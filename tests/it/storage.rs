@@ -16,9 +16,9 @@ fn actor() -> Actor {
     Actor::System("test")
 }
 
-#[tokio::test]
-async fn migrations_are_current_and_refuse_a_newer_schema() {
-    for t in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn migrations_are_current_and_refuse_a_newer_schema(t: support::TestDb) {
         let state = t.db.schema_state().await.unwrap();
         assert!(state.is_current(), "{}: {state:?}", t.label);
         assert!(t.db.migrate().await.unwrap().is_empty(), "{}: second run applies nothing", t.label);
@@ -70,9 +70,9 @@ async fn unreachable_database_is_a_clear_error() {
     assert!(matches!(err, DbError::UnsupportedUrl));
 }
 
-#[tokio::test]
-async fn department_organisation_story() {
-    for t in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn department_organisation_story(t: support::TestDb) {
         let db = &t.db;
         let dept = departments::create(db, &actor(), "dinsos-ppu", naskah::demo::letterhead())
             .await
@@ -230,9 +230,9 @@ async fn department_organisation_story() {
     }
 }
 
-#[tokio::test]
-async fn accounts_sessions_tokens_story() {
-    for t in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn accounts_sessions_tokens_story(t: support::TestDb) {
         let db = &t.db;
         support::demo_state(&t).await;
         let dept = departments::get_by_slug(db, naskah::demo::DEMO_SLUG).await.unwrap();
@@ -375,9 +375,9 @@ async fn accounts_sessions_tokens_story() {
     }
 }
 
-#[tokio::test]
-async fn audit_chain_survives_concurrency_and_detects_tampering() {
-    for t in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn audit_chain_survives_concurrency_and_detects_tampering(t: support::TestDb) {
         let db = &t.db;
         let dept = departments::create(db, &actor(), "audit", naskah::demo::letterhead())
             .await
@@ -413,9 +413,9 @@ async fn audit_chain_survives_concurrency_and_detects_tampering() {
     }
 }
 
-#[tokio::test]
-async fn regions_import_is_idempotent() {
-    for t in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn regions_import_is_idempotent(t: support::TestDb) {
         let parsed = regions::parse_csv(regions::DEMO_REGENCY_CSV).unwrap();
         assert_eq!(regions::import(&t.db, &parsed).await.unwrap(), 60);
         regions::import(&t.db, &parsed).await.unwrap();

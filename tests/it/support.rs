@@ -58,7 +58,14 @@ impl Drop for TestDb {
     }
 }
 
+/// Argon2 at its smallest cost for everything this test process hashes or seals: the
+/// tests create hundreds of accounts and keys, and the cost is not what they test.
+pub fn test_cost() {
+    naskah::accounts::password::use_test_cost();
+}
+
 pub async fn sqlite() -> TestDb {
+    test_cost();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("naskah.sqlite3").display());
     let db = Db::open(&url, 5).await.unwrap();
@@ -89,6 +96,7 @@ pub fn postgres_admin_url() -> Option<String> {
 
 /// A fresh, empty PostgreSQL database: its URL and the guard that drops it.
 pub async fn postgres_empty() -> Option<(String, TestDb)> {
+    test_cost();
     let admin_url = postgres_admin_url()?;
     let admin = Db::connect(&admin_url, 1)
         .await
@@ -120,18 +128,37 @@ pub async fn postgres() -> Option<TestDb> {
     Some(guard)
 }
 
-/// SQLite always, PostgreSQL when configured.
-pub async fn backends() -> Vec<TestDb> {
-    let mut all = vec![sqlite().await];
-    if let Some(pg) = postgres().await {
-        all.push(pg);
-    }
-    all
+/// A storage story told once per engine, each its own test (`NAME::sqlite` and
+/// `NAME::postgres`), so a failure on one engine never hides the other half. The
+/// PostgreSQL test is skipped without a server, except under CI (see
+/// [`postgres_admin_url`]).
+macro_rules! story {
+    ($(#[$attr:meta])* async fn $name:ident($db:ident: $ty:ty) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn story($db: $ty) $body
+
+            $(#[$attr])*
+            async fn sqlite() {
+                story($crate::support::sqlite().await).await
+            }
+
+            $(#[$attr])*
+            async fn postgres() {
+                if let Some(test_db) = $crate::support::postgres().await {
+                    story(test_db).await
+                }
+            }
+        }
+    };
 }
 
 /// The test configuration; keys go to a folder of their own under the system's temp
 /// folder, never to the repository's `keys/`.
 pub fn test_config() -> Config {
+    test_cost();
     let keys_dir = std::env::temp_dir().join(format!("naskah-test-keys-{}", naskah::accounts::random_token()));
     Config {
         max_body_bytes: 64 * 1024,

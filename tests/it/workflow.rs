@@ -158,9 +158,9 @@ pub async fn statement_count(d: &Demo, letter_id: i64) -> usize {
     workflow::statements(&d.flow.db, letter_id).await.unwrap().len()
 }
 
-#[tokio::test]
-async fn the_sop_chain_runs_with_a_return_restarting_it() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn the_sop_chain_runs_with_a_return_restarting_it(test_db: support::TestDb) {
         let d = demo(&test_db).await;
         let label = test_db.label;
         let (konseptor, staf, kabid, sekdis, kadis) = (
@@ -351,9 +351,9 @@ async fn the_sop_chain_runs_with_a_return_restarting_it() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_decisions_resolve_to_exactly_one() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn concurrent_decisions_resolve_to_exactly_one(test_db: support::TestDb) {
         let d = demo(&test_db).await;
         let label = test_db.label;
         let kabid = d.user("kabid").await;
@@ -512,9 +512,9 @@ async fn a_plh_signs_a_budget_decree_only_after_the_warning() {
     );
 }
 
-#[tokio::test]
-async fn bulk_paraf_and_signature_of_300_letters_with_one_failure_reported() {
-    for test_db in support::backends().await {
+story! {
+    #[tokio::test]
+    async fn bulk_paraf_and_signature_of_300_letters_with_one_failure_reported(test_db: support::TestDb) {
         let d = demo(&test_db).await;
         let label = test_db.label;
         let (kabid, sekdis, kadis) = (d.user("kabid").await, d.user("sekdis").await, d.user("kadis").await);

@@ -1,7 +1,7 @@
 //! Accounts: users of a department, their roles, passwords (Argon2id), login sessions
 //! with CSRF tokens, throttling of failed logins, and hashed API bearer tokens.
 
-mod password;
+pub mod password;
 mod sessions;
 mod tokens;
 

@@ -1,17 +1,45 @@
 //! Argon2id password hashing, run off the async runtime because it is deliberately slow.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use argon2::{
-    Argon2,
+    Argon2, Params,
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
+
+/// Set by tests only: new hashes and key files then take Argon2's smallest cost.
+static TEST_COST: AtomicBool = AtomicBool::new(false);
+
+/// Makes every new password hash and key file of this process cheap to derive: for
+/// test processes, which create hundreds. Verifying is unaffected (each hash and key
+/// file names its own parameters), so production hashes stay as strong as they were.
+pub fn use_test_cost() {
+    TEST_COST.store(true, Ordering::Relaxed);
+}
+
+/// Argon2id memory (KiB) and passes for new hashes and key files: OWASP's lowest
+/// recommended setting (19 MiB, 2 passes), or the test cost.
+pub fn cost() -> (u32, u32) {
+    if TEST_COST.load(Ordering::Relaxed) {
+        (Params::MIN_M_COST, Params::MIN_T_COST)
+    } else {
+        (19 * 1024, 2)
+    }
+}
+
+fn hasher() -> Argon2<'static> {
+    let (memory_kib, passes) = cost();
+    let params = Params::new(memory_kib, passes, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
 
 pub async fn hash_password(password: &str) -> String {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes(), &salt)
-            .expect("argon2 hashing with default parameters")
+            .expect("argon2 hashing with valid parameters")
             .to_string()
     })
     .await
@@ -33,7 +61,7 @@ pub async fn verify_password(password: &str, hash: &str) -> bool {
 /// so that the answer takes as long as for a known user.
 pub(crate) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    hasher()
         .hash_password(super::random_token().as_bytes(), &salt)
         .expect("argon2")
         .to_string()

@@ -17,10 +17,9 @@ use zeroize::Zeroizing;
 
 use super::Error;
 
-/// Argon2id cost of new files (OWASP's lowest recommended setting: 19 MiB, 2 passes).
-/// Stored in each file, so raising it later leaves old files readable.
-const KDF_MEMORY_KIB: u32 = 19 * 1024;
-const KDF_PASSES: u32 = 2;
+/// Argon2id lanes of new files; their memory and passes are the accounts' password cost
+/// (`accounts::password::cost`). All three are stored in each file, so raising the cost
+/// later leaves old files readable.
 const KDF_LANES: u32 = 1;
 const FORMAT: &str = "naskah-kunci-v1";
 
@@ -163,7 +162,8 @@ fn associated(department_id: i64, key_id: &str, official_id: i64) -> Vec<u8> {
 fn seal(department_id: i64, key_id: &str, official_id: i64, key: &SigningKey, passphrase: &str) -> Result<KeyFile, Error> {
     let salt: [u8; 16] = rand::random();
     let nonce: [u8; 24] = rand::random();
-    let derived = derive(passphrase, &salt, KDF_MEMORY_KIB, KDF_PASSES, KDF_LANES).map_err(|e| Error::Io {
+    let (memory_kib, passes) = crate::accounts::password::cost();
+    let derived = derive(passphrase, &salt, memory_kib, passes, KDF_LANES).map_err(|e| Error::Io {
         path: "argon2".into(),
         reason: e,
     })?;
@@ -190,8 +190,8 @@ fn seal(department_id: i64, key_id: &str, official_id: i64, key: &SigningKey, pa
         public_key: hex::encode(key.verifying_key().as_bytes()),
         kdf: Kdf {
             algorithm: "argon2id".into(),
-            memory_kib: KDF_MEMORY_KIB,
-            passes: KDF_PASSES,
+            memory_kib,
+            passes,
             lanes: KDF_LANES,
             salt: B64.encode(salt),
         },
