@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::{
     accounts::{self, User},
+    cases,
     db::Db,
     demo,
     keys::KeyStore,
@@ -386,15 +387,9 @@ async fn village_letters(
     }
     let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, l.revision)).collect();
     for (user, decision) in approvers.into_iter().zip([Decision::Paraf, Decision::Paraf, Decision::TandaTangan]) {
-        let request = DecisionRequest {
-            decision,
-            note: String::new(),
-            expected_revision: 0,
-            budget_warning_accepted: false,
-            deadline_warning_accepted: false,
-        };
-        for (id, outcome) in flow.decide_many(user, &all, &request, passphrase, |_, _| {}).await? {
-            outcome.with_context(|| format!("surat {id}"))?;
+        let outcome = cases::bulk::run(flow, user, &all, decision, false, passphrase).await?;
+        if let Some(failed) = outcome.failures().next() {
+            anyhow::bail!("surat {}: {}", failed.id, failed.message);
         }
     }
     make_long_term(augmenter).await?;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     support::{self, DEMO_PASSPHRASE},
-    workflow::{Demo, request},
+    workflow::Demo,
 };
 
 const TEMPLATE: &str = "surat-konfirmasi-desa";
@@ -137,12 +137,10 @@ story! {
             ("sekdis", Decision::Paraf),
             ("kadis", Decision::TandaTangan),
         ] {
-            let results = d
-                .flow
-                .decide_many(&d.user(username).await, &all, &request(decision, 1), DEMO_PASSPHRASE, |_, _| {})
+            let results = naskah::cases::bulk::run(&d.flow, &d.user(username).await, &all, decision, false, DEMO_PASSPHRASE)
                 .await
                 .unwrap();
-            assert!(results.iter().all(|(_, r)| r.is_ok()), "{label}: {username}");
+            assert!(results.failed.is_empty(), "{label}: {username}");
         }
         let signed = workflow::batch_letters(&d.flow.db, d.department_id, batch.id).await.unwrap();
         assert!(signed.iter().all(|l| l.state == workflow::state::DITANDATANGANI), "{label}");

@@ -3,7 +3,8 @@
 //! web layer or axum); what a crate boundary cannot see is checked here. Inside the
 //! domain each module uses only the modules below it, so the workflow never imports
 //! distribution or verification (it calls them through `DistributionPlanner`); no page
-//! imports another page; no source file is over 800 lines.
+//! imports another page; no request handler is over 40 lines; no source file is over
+//! 800 lines.
 
 use std::{
     collections::BTreeSet,
@@ -14,7 +15,7 @@ use std::{
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The domain's modules from the bottom up: each may use those before it.
-const DOMAIN_FLOORS: [&str; 11] = [
+const DOMAIN_FLOORS: [&str; 12] = [
     "numbering",
     "departments",
     "accounts",
@@ -25,10 +26,14 @@ const DOMAIN_FLOORS: [&str; 11] = [
     "distribution",
     "verification",
     "jobs",
+    "cases",
     "demo",
 ];
 
 const LONGEST_FILE: usize = 800;
+
+/// A request handler parses, calls one use case and renders: this many lines at most.
+const LONGEST_HANDLER: usize = 40;
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
@@ -179,6 +184,62 @@ fn no_source_file_is_over_800_lines() {
         })
         .collect();
     assert!(long.is_empty(), "files over {LONGEST_FILE} lines:\n{}", long.join("\n"));
+}
+
+/// The handlers of a source: every `async fn` that takes the app's `State`, with its
+/// length in lines from its first line to its closing brace.
+fn handlers(source: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let start = line
+            .trim_start_matches("pub ")
+            .trim_start_matches("pub(super) ")
+            .trim_start_matches("pub(crate) ");
+        if let Some(rest) = start.strip_prefix("async fn ") {
+            let end = (i..lines.len()).find(|&j| lines[j] == "}").unwrap_or(lines.len() - 1);
+            let signature = lines[i..=end]
+                .iter()
+                .take_while(|l| !l.ends_with('{'))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+                + lines[i..=end].iter().find(|l| l.ends_with('{')).copied().unwrap_or_default();
+            if signature.contains("State(") {
+                found.push((first_segment(rest), end - i + 1));
+            }
+            i = end;
+        }
+        i += 1;
+    }
+    found
+}
+
+#[test]
+fn every_handler_parses_calls_a_use_case_and_renders_in_40_lines() {
+    let mut files = Vec::new();
+    rust_files(&Path::new(ROOT).join("crates/naskah-web/src"), &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        let source = fs::read_to_string(file).unwrap();
+        for (name, lines) in handlers(source.split("#[cfg(test)]").next().unwrap_or_default()) {
+            if lines > LONGEST_HANDLER {
+                long.push(format!("{}: {name} {lines}", file.strip_prefix(ROOT).unwrap().display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "handlers over {LONGEST_HANDLER} lines:\n{}", long.join("\n"));
+}
+
+#[test]
+fn the_handler_check_measures_handlers_only() {
+    let source = "async fn page(State(s): State<AppState>) -> Response {\n    one();\n    two();\n}\n\
+                  fn helper(x: u8) -> u8 {\n    x\n}\n\
+                  pub(super) async fn long(\n    State(s): State<AppState>,\n) -> Response {\n    a();\n}\n\
+                  async fn no_state(db: &Db) {\n    a();\n}\n";
+    assert_eq!(handlers(source), [("page".to_string(), 4), ("long".to_string(), 5)]);
 }
 
 #[test]

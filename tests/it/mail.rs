@@ -29,7 +29,7 @@ use serde_json::json;
 
 use crate::{
     support::{self, DEMO_PASSPHRASE},
-    workflow::{Demo, request},
+    workflow::Demo,
 };
 
 /// The SMTP server of the tests; stopped (stdin closed, then killed) when dropped.
@@ -167,12 +167,10 @@ pub async fn signed_village_batch(d: &Demo) -> Vec<workflow::Letter> {
         ("sekdis", Decision::Paraf),
         ("kadis", Decision::TandaTangan),
     ] {
-        let results = d
-            .flow
-            .decide_many(&d.user(username).await, &all, &request(decision, 1), DEMO_PASSPHRASE, |_, _| {})
+        let results = naskah::cases::bulk::run(&d.flow, &d.user(username).await, &all, decision, false, DEMO_PASSPHRASE)
             .await
             .unwrap();
-        assert!(results.iter().all(|(_, r)| r.is_ok()));
+        assert!(results.failed.is_empty());
     }
     workflow::batch_letters(&d.flow.db, d.department_id, batch.id).await.unwrap()
 }

@@ -9,6 +9,7 @@ mod batches;
 mod beneficiaries;
 mod browser;
 mod bsre;
+mod cases;
 mod cli;
 mod deadlines;
 mod deliveries;

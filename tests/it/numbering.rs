@@ -35,12 +35,10 @@ pub async fn waiting_for_signature(d: &Demo, n: usize, passphrase: &str) -> Vec<
     let batch: Vec<(i64, i64)> = ids.iter().map(|id| (*id, 1)).collect();
     for approver in ["kabid", "sekdis"] {
         let user = d.user(approver).await;
-        let results = d
-            .flow
-            .decide_many(&user, &batch, &request(Decision::Paraf, 1), passphrase, |_, _| {})
+        let results = naskah::cases::bulk::run(&d.flow, &user, &batch, Decision::Paraf, false, passphrase)
             .await
             .unwrap();
-        assert!(results.iter().all(|(_, r)| r.is_ok()));
+        assert!(results.failed.is_empty());
     }
     ids
 }
@@ -224,12 +222,10 @@ async fn register_and_numbering_pages() {
         ("kadis", Decision::TandaTangan),
     ] {
         let user = d.user(username).await;
-        let results = d
-            .flow
-            .decide_many(&user, &batch, &request(decision, 1), DEMO_PASSPHRASE, |_, _| {})
+        let results = naskah::cases::bulk::run(&d.flow, &user, &batch, decision, false, DEMO_PASSPHRASE)
             .await
             .unwrap();
-        assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+        assert!(results.failed.is_empty(), "{results:?}");
     }
 
     let mut staff = support::logged_in(&state, "kabid").await;

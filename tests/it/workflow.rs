@@ -7,7 +7,7 @@ use std::sync::Arc;
 use naskah::{
     accounts::{self, User},
     audit::Actor,
-    demo, departments,
+    cases, demo, departments,
     keys::{self, KeyStore},
     letters::Catalogue,
     rendering::Renderer,
@@ -523,43 +523,37 @@ story! {
             ids.push(drafted_and_typed(&d, &format!("Konfirmasi desa {i:03}")).await.id);
         }
         let batch: Vec<(i64, i64)> = ids.iter().map(|id| (*id, 1)).collect();
-        let mut calls = 0;
-        let results = d
-            .flow
-            .decide_many(&kabid, &batch, &request(Decision::Paraf, 1), PASSPHRASE, |done, total| {
-                calls += 1;
-                assert_eq!(total, 300);
-                assert_eq!(done, calls);
-            })
+        let results = cases::bulk::run(&d.flow, &kabid, &batch, Decision::Paraf, false, PASSPHRASE)
             .await
             .unwrap();
-        assert_eq!(calls, 300);
-        assert!(results.iter().all(|(_, r)| r.is_ok()), "{label}");
+        // The job's stored progress counted every letter.
+        let job = cases::bulk::progress(&d.flow, &kabid, &results.job).await.unwrap().unwrap().job;
+        assert_eq!((job.done, job.total), (300, 300));
+        assert_eq!(results.done, 300);
+        assert!(results.failed.is_empty(), "{label}");
 
         // One letter is returned before the Sekretaris' bulk paraf reaches it.
         let mut back = request(Decision::Kembalikan, 1);
         back.note = "Nama desa salah.".into();
         d.flow.decide(&sekdis, ids[150], &back, PASSPHRASE).await.unwrap();
-        let results = d
-            .flow
-            .decide_many(&sekdis, &batch, &request(Decision::Paraf, 1), PASSPHRASE, |_, _| {})
+        let results = cases::bulk::run(&d.flow, &sekdis, &batch, Decision::Paraf, false, PASSPHRASE)
             .await
             .unwrap();
-        let failed: Vec<i64> = results.iter().filter(|(_, r)| r.is_err()).map(|(id, _)| *id).collect();
+        let failed: Vec<i64> = results.failed.iter().map(|f| f.id).collect();
         assert_eq!(failed, [ids[150]], "{label}: only the returned letter fails");
-        let results = d
-            .flow
-            .decide_many(&kadis, &batch, &request(Decision::TandaTangan, 1), PASSPHRASE, |_, _| {})
+        let results = cases::bulk::run(&d.flow, &kadis, &batch, Decision::TandaTangan, false, PASSPHRASE)
             .await
             .unwrap();
-        let signed = results
-            .iter()
-            .filter(|(_, r)| matches!(r, Ok(l) if l.state == state::DITANDATANGANI))
-            .count();
-        assert_eq!(signed, 299, "{label}");
-        let (id, failure) = results.iter().find(|(_, r)| r.is_err()).unwrap();
-        assert_eq!(*id, ids[150]);
-        assert!(failure.as_ref().unwrap_err().to_string().contains("konsep"), "{failure:?}");
+        let mut signed = 0;
+        for id in &ids {
+            if workflow::get(&d.flow.db, d.department_id, *id).await.unwrap().state == state::DITANDATANGANI {
+                signed += 1;
+            }
+        }
+        assert_eq!((signed, results.done), (299, 299), "{label}");
+        let failure = &results.failed[0];
+        assert_eq!((results.failed.len(), failure.id), (1, ids[150]));
+        assert!(failure.message.contains("konsep"), "{failure:?}");
         let returned = workflow::get(&d.flow.db, d.department_id, ids[150]).await.unwrap();
         assert_eq!((returned.state.as_str(), returned.round), (state::KONSEP, 2));
         for id in [ids[0], ids[299]] {
@@ -570,17 +564,11 @@ story! {
 
         // A wrong passphrase stops the whole batch before anything is done.
         let more = drafted_and_typed(&d, "Satu lagi").await;
-        let r = d
-            .flow
-            .decide_many(
-                &kabid,
-                &[(more.id, 1)],
-                &request(Decision::Paraf, 1),
-                "salah sama sekali",
-                |_, _| {},
-            )
-            .await;
-        assert!(matches!(r, Err(Error::Key(keys::Error::WrongPassphrase))));
+        let r = cases::bulk::run(&d.flow, &kabid, &[(more.id, 1)], Decision::Paraf, false, "salah sama sekali").await;
+        assert!(matches!(
+            r,
+            Err(cases::Error::Workflow(Error::Key(keys::Error::WrongPassphrase)))
+        ));
         assert_eq!(statement_count(&d, more.id).await, 0);
     }
 }

@@ -19,6 +19,15 @@ pub const MONTHS: [&str; 12] = [
 ];
 
 /// `month` is 1-based.
+/// A JSON value as plain text: a string as it is, nothing for null, anything else as JSON.
+pub fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 pub fn month_name(month: u32) -> &'static str {
     MONTHS.get(month.saturating_sub(1) as usize).copied().unwrap_or("")
 }

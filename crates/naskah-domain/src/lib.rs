@@ -5,12 +5,15 @@
 //! The modules, from the bottom up: numbering, departments, accounts, keys, incoming,
 //! beneficiaries, workflow, then distribution and verification (which the workflow
 //! calls only through [`workflow::DistributionPlanner`]), then the durable jobs that run
-//! long work of the workflow and the imports, then the demo department.
+//! long work of the workflow and the imports, then the use cases the pages and the API
+//! share ([`cases`]), then the demo department.
 
 /// Users, roles, passwords, sessions, API tokens.
 pub mod accounts;
 /// Candidate beneficiaries: import, NIK checks, life cycle up to the SK.
 pub mod beneficiaries;
+/// The use cases both front ends (pages and JSON API) call, returning view data.
+pub mod cases;
 /// The demo department used by `serve --demo` and the tests.
 pub mod demo;
 /// Departments, their letterhead, units, positions and officials.

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     accounts::Role,
+    cases,
     letters::DocumentKind,
     workflow::{self, Decision, DecisionRequest},
 };
@@ -94,11 +95,14 @@ async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(body): Api
     Ok((axum::http::StatusCode::CREATED, Json(json!({ "letter": letter }))).into_response())
 }
 
+/// The letter as its page shows it (the same use case), with the stored steps and
+/// what the caller may do with it now (`actions`).
 async fn one(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
-    let letter = workflow::get(&state.db, user.department.id, id).await?;
+    let view = cases::letter::view(&state.workflow(), &user.user, &user.department, id).await?;
     let steps = workflow::steps(&state.db, id).await?;
-    let revisions = workflow::revisions(&state.db, id).await?;
-    Ok(Json(json!({ "letter": letter, "steps": steps, "revisions": revisions })))
+    let mut body = serde_json::to_value(&view).map_err(|e| ApiError(Failure::Internal(e.to_string())))?;
+    body["steps"] = json!(steps);
+    Ok(Json(body))
 }
 
 #[derive(Deserialize)]
@@ -233,16 +237,11 @@ async fn decide(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64
         budget_warning_accepted: body.accept_budget_warning,
         deadline_warning_accepted: body.accept_deadline_warning,
     };
-    let letter = match body.passphrase_bsre {
-        Some(bsre) => {
-            let credential = crate::signing::remote::Credential::Passphrase(zeroize::Zeroizing::new(bsre));
-            state
-                .workflow()
-                .sign_remotely(&user.user, id, &request, &body.passphrase, &credential, body.send_again)
-                .await?
-        }
-        None => state.workflow().decide(&user.user, id, &request, &body.passphrase).await?,
-    };
+    let remote = body.passphrase_bsre.map(|bsre| cases::decision::RemoteSignature {
+        credential: crate::signing::remote::Credential::Passphrase(zeroize::Zeroizing::new(bsre)),
+        send_again: body.send_again,
+    });
+    let letter = cases::decision::decide(&state.workflow(), &user.user, id, &request, &body.passphrase, remote).await?;
     Ok(Json(json!({ "letter": letter })))
 }
 
@@ -262,6 +261,8 @@ struct BulkBody {
     accept_deadline_warning: bool,
 }
 
+/// Runs the bulk decision as a stored job to its end; the answer names the job, whose
+/// page shows the same outcome.
 async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<BulkBody>) -> ApiResult {
     let decision = parse_decision(&body.decision)?;
     if !matches!(decision, Decision::Paraf | Decision::TandaTangan) {
@@ -269,27 +270,23 @@ async fn bulk_decision(State(state): State<AppState>, user: ApiUser, ApiJson(bod
             "keputusan massal hanya paraf atau tanda_tangan.".into(),
         )));
     }
-    if body.letters.is_empty() || body.letters.len() > 2000 {
-        return Err(ApiError(Failure::BadRequest("sebutkan 1 sampai 2000 surat.".into())));
+    if body.letters.is_empty() || body.letters.len() > cases::bulk::MAX_LETTERS {
+        return Err(ApiError(Failure::BadRequest(format!(
+            "sebutkan 1 sampai {} surat.",
+            cases::bulk::MAX_LETTERS
+        ))));
     }
     let letters: Vec<(i64, i64)> = body.letters.iter().map(|l| (l.id, l.revision)).collect();
-    let request = DecisionRequest {
+    let outcome = cases::bulk::run(
+        &state.workflow(),
+        &user.user,
+        &letters,
         decision,
-        note: String::new(),
-        expected_revision: 0,
-        budget_warning_accepted: false,
-        deadline_warning_accepted: body.accept_deadline_warning,
-    };
-    let results = state
-        .workflow()
-        .decide_many(&user.user, &letters, &request, &body.passphrase, |_, _| {})
-        .await?;
-    let done = results.iter().filter(|(_, r)| r.is_ok()).count();
-    let failed: Vec<Value> = results
-        .iter()
-        .filter_map(|(id, r)| r.as_ref().err().map(|e| json!({ "id": id, "message": e.to_string() })))
-        .collect();
-    Ok(Json(json!({ "done": done, "failed": failed })))
+        body.accept_deadline_warning,
+        &body.passphrase,
+    )
+    .await?;
+    Ok(Json(json!(outcome)))
 }
 
 async fn verify_chain(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {

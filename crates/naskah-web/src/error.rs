@@ -202,6 +202,21 @@ impl From<crate::workflow::Error> for Failure {
     }
 }
 
+impl From<crate::cases::Error> for Failure {
+    fn from(e: crate::cases::Error) -> Self {
+        use crate::cases::Error;
+        match e {
+            Error::Workflow(e) => e.into(),
+            Error::Distribution(e) => e.into(),
+            Error::Accounts(e) => e.into(),
+            Error::Departments(e) => e.into(),
+            Error::Numbering(e) => e.into(),
+            Error::Beneficiaries(e) => e.into(),
+            Error::Denied(m) => Failure::Denied(m),
+        }
+    }
+}
+
 impl From<crate::distribution::Error> for Failure {
     fn from(e: crate::distribution::Error) -> Self {
         use crate::distribution::Error;

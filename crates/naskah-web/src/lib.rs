@@ -16,7 +16,7 @@ mod view;
 // The floors below, by the names the handlers use.
 pub(crate) use naskah_base::{audit, config, db, regions, text, validation};
 pub(crate) use naskah_domain::{
-    accounts, beneficiaries, departments, distribution, incoming, jobs, keys, numbering, verification, workflow,
+    accounts, beneficiaries, cases, departments, distribution, incoming, jobs, keys, numbering, verification, workflow,
 };
 pub(crate) use naskah_render::{letters, rendering};
 pub(crate) use naskah_signing as signing;

@@ -69,8 +69,8 @@ fn letter_paths() -> (Value, Value) {
                 "get": op("Surat dinas ini, yang terakhir berubah di atas", "surat", None, ("200", None)),
                 "post": op("Buat konsep surat dari templat (konseptor)", "surat", Some("NewLetter"), ("201", None))
             },
-            "/letters/bulk-decision": { "post": op("Paraf atau tanda tangan banyak surat dengan satu frasa sandi; yang gagal disebutkan alasannya", "surat", Some("BulkDecision"), ("200", None)) },
-            "/letters/{id}": { "parameters": id_param(), "get": op("Satu surat dengan tahap-tahap rantai dan revisinya", "surat", None, ("200", None)) },
+            "/letters/bulk-decision": { "post": op("Paraf atau tanda tangan banyak surat dengan satu frasa sandi, sebagai proses tersimpan (job); yang gagal disebutkan alasannya", "surat", Some("BulkDecision"), ("200", None)) },
+            "/letters/{id}": { "parameters": id_param(), "get": op("Satu surat seperti halamannya: isian, tahap rantai, riwayat, revisi, status tanda tangan dan pengiriman, serta tindakan yang boleh Anda lakukan sekarang (actions)", "surat", None, ("200", None)) },
             "/letters/{id}/revisions": { "parameters": id_param(), "post": op("Simpan revisi (pemegang tahap konsep atau ketik)", "surat", Some("Revise"), ("200", None)) },
             "/letters/{id}/revisions/{number}": {
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": int64() }, { "name": "number", "in": "path", "required": true, "schema": int64() }],

@@ -211,11 +211,34 @@ async fn verification_page(
         no_store(&mut response);
         return response;
     }
+    verify_page(state, headers, id, record, &token_check, token.unwrap_or_default(), None).await
+}
+
+/// The verification page: one verdict weighing the QR code's token and, when one was
+/// uploaded, the file (or why it could not be checked).
+async fn verify_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: String,
+    record: PublicRecord,
+    token_check: &verification::verdict::TokenCheck,
+    token: String,
+    upload: Option<Result<UploadCheck, String>>,
+) -> Response {
+    let status = match upload {
+        Some(Err(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let (check, check_error) = match upload {
+        Some(Ok(check)) => (Some(check), String::new()),
+        Some(Err(message)) => (None, message),
+        None => (None, String::new()),
+    };
     let may_download = !record.personal_data || is_staff(state, headers, &record).await;
     let public_copy = has_public_copy(state, &record).await;
-    let verdict = verification::verdict::verdict(&record, &token_check, None);
+    let verdict = verification::verdict::verdict(&record, token_check, check.as_ref());
     let mut response = render(
-        StatusCode::OK,
+        status,
         &VerifyTemplate {
             shell: shell(&format!("Verifikasi {}", record.number)),
             id,
@@ -223,9 +246,9 @@ async fn verification_page(
             verdict,
             may_download,
             public_copy,
-            check: None,
-            check_error: String::new(),
-            token: token.unwrap_or_default(),
+            check,
+            check_error,
+            token,
         },
     );
     no_store(&mut response);
@@ -359,12 +382,34 @@ async fn public_copy(State(state): State<AppState>, Path(id): Path<String>, head
 
 /// Compares an uploaded PDF with the official one, byte for byte (it changes nothing,
 /// so it needs no session or token).
+/// The token and the file of the check form; a file that cannot be read is a message.
+async fn read_check_form(mut multipart: Multipart) -> (String, Result<Vec<u8>, String>) {
+    let unreadable = || format!("Berkas tidak dapat dibaca (paling besar {} MB).", MAX_UPLOAD / 1024 / 1024);
+    let mut token = String::new();
+    let mut uploaded = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("t") => {
+                // A token is a few hundred characters; anything longer is not one.
+                token = field.text().await.unwrap_or_default().chars().take(1024).collect();
+            }
+            Ok(Some(field)) if field.name() == Some("berkas") => match field.bytes().await {
+                Ok(bytes) => uploaded = bytes.to_vec(),
+                Err(_) => return (token, Err(unreadable())),
+            },
+            Ok(Some(_)) => {}
+            Ok(None) => return (token, Ok(uploaded)),
+            Err(_) => return (token, Err(unreadable())),
+        }
+    }
+}
+
 async fn check_upload(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     peer: PeerAddr,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     if limited(&state, &headers, &peer) {
         return too_many();
@@ -373,90 +418,11 @@ async fn check_upload(
         Ok(Some(record)) => record,
         _ => return not_found(false),
     };
-    let mut uploaded: Option<Vec<u8>> = None;
-    let mut check_error = String::new();
-    let mut token = String::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("t") => {
-                // A token is a few hundred characters; anything longer is not one.
-                token = field.text().await.unwrap_or_default().chars().take(1024).collect();
-            }
-            Ok(Some(field)) if field.name() == Some("berkas") => match field.bytes().await {
-                Ok(bytes) => uploaded = Some(bytes.to_vec()),
-                Err(_) => {
-                    check_error = format!("Berkas tidak dapat dibaca (paling besar {} MB).", MAX_UPLOAD / 1024 / 1024);
-                    break;
-                }
-            },
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(_) => {
-                check_error = format!("Berkas tidak dapat dibaca (paling besar {} MB).", MAX_UPLOAD / 1024 / 1024);
-                break;
-            }
-        }
-    }
+    let (token, uploaded) = read_check_form(multipart).await;
     let check = match uploaded {
-        Some(bytes) if !bytes.is_empty() && check_error.is_empty() => {
-            if !bytes.starts_with(b"%PDF") {
-                check_error = "Berkas ini bukan PDF.".into();
-                None
-            } else {
-                let roots: Vec<Vec<u8>> = crate::keys::authority::all(&state.db, record.department_id)
-                    .await
-                    .map(|all| all.into_iter().map(|a| a.certificate).collect())
-                    .unwrap_or_default();
-                let official = workflow::final_pdf(&state.db, record.letter_id).await;
-                let copy = workflow::public_copy::stored(&state.db, record.letter_id).await;
-                match (official, copy) {
-                    (Ok(Some(official)), Ok(copy)) => {
-                        // Hashing and checking a large file is CPU work: off the async threads.
-                        let for_check = record.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let copy = copy.map(|c| c.pdf);
-                            verification::compare_upload(&for_check, &bytes, &official, copy.as_deref(), &roots)
-                        })
-                        .await
-                        .ok()
-                    }
-                    _ => {
-                        check_error = "Pemeriksaan berkas sedang tidak dapat dilakukan. Coba lagi sebentar lagi.".into();
-                        None
-                    }
-                }
-            }
-        }
-        _ => {
-            if check_error.is_empty() {
-                check_error = "Pilih berkas PDF yang akan diperiksa.".into();
-            }
-            None
-        }
+        Ok(bytes) => verification::verdict::check_upload(&state.db, &record, bytes).await,
+        Err(message) => Err(message),
     };
-    let may_download = !record.personal_data || is_staff(&state, &headers, &record).await;
-    let public_copy = has_public_copy(&state, &record).await;
     let token_check = check_token(&state.db, &record, Some(token.as_str())).await;
-    let verdict = verification::verdict::verdict(&record, &token_check, check.as_ref());
-    let status = if check.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut response = render(
-        status,
-        &VerifyTemplate {
-            shell: shell(&format!("Verifikasi {}", record.number)),
-            id,
-            record,
-            verdict,
-            may_download,
-            public_copy,
-            check,
-            check_error,
-            token,
-        },
-    );
-    no_store(&mut response);
-    response
+    verify_page(&state, &headers, id, record, &token_check, token, Some(check)).await
 }

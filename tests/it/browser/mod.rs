@@ -399,18 +399,10 @@ async fn signed_in_bulk(state: &naskah::web::AppState, batch_id: i64) -> Vec<nas
         ("sekdis", naskah::workflow::Decision::Paraf),
         ("kadis", naskah::workflow::Decision::TandaTangan),
     ] {
-        let results = d
-            .flow
-            .decide_many(
-                &d.user(username).await,
-                &all,
-                &crate::workflow::request(decision, 1),
-                support::DEMO_PASSPHRASE,
-                |_, _| {},
-            )
+        let results = naskah::cases::bulk::run(&d.flow, &d.user(username).await, &all, decision, false, support::DEMO_PASSPHRASE)
             .await
             .unwrap();
-        assert!(results.iter().all(|(_, r)| r.is_ok()));
+        assert!(results.failed.is_empty());
     }
     naskah::workflow::batch_letters(&state.db, 1, batch_id).await.unwrap()
 }

@@ -57,6 +57,15 @@ pub async fn list_of_letter(db: &Db, department_id: i64, letter_id: i64) -> Resu
     candidates::select(db, department_id, &filter, i64::MAX, 0).await
 }
 
+/// The list a village filled in and returned (`bytes`, the CSV it was given), read
+/// against the candidates of the confirmation letter and applied like answers typed in.
+pub async fn apply_filled_list(db: &Db, actor: &Actor, department: &Department, reply: &Incoming, bytes: &[u8]) -> Result<Applied, Error> {
+    let letter_id = reply.reply_to_letter_id.ok_or(Error::NotFound)?;
+    let on_list = list_of_letter(db, department.id, letter_id).await?;
+    let filled = read_filled_list(bytes, &on_list)?;
+    apply(db, actor, department, reply, &filled.answers, &filled.replacements).await
+}
+
 /// Applies a reply: every answer must be for a candidate of the answered letter, every
 /// rejection needs its reason, every replacement a rejected candidate and a sound row.
 /// All or nothing.

@@ -43,13 +43,9 @@ impl Progress {
     }
 }
 
-fn db_error(e: crate::db::DbError) -> Error {
-    Error::Db(e)
-}
-
-/// Starts a bulk decision on `letters` (each with the revision the user saw). The key is
-/// opened first, so a wrong passphrase is answered at once and starts nothing; then the
-/// job and its letters are stored and the work runs in this process.
+/// Starts a bulk decision on `letters` (each with the revision the user saw) and runs it
+/// in the background of this process; the job's page follows it. The key is opened
+/// first, so a wrong passphrase is answered at once and starts nothing.
 pub async fn start(
     flow: &Workflow,
     user: &User,
@@ -58,6 +54,39 @@ pub async fn start(
     deadline_warning_accepted: bool,
     passphrase: &str,
 ) -> Result<Job, Error> {
+    let (job, key) = create_job(flow, user, letters, decision, deadline_warning_accepted, passphrase).await?;
+    spawn(flow.clone(), user.clone(), job.clone(), key, false);
+    Ok(job)
+}
+
+/// The same bulk decision run to its end before returning (the API, the walkthrough):
+/// still a stored job, so one cut short by a stopped process shows on its page and can
+/// be continued there.
+pub async fn run_to_end(
+    flow: &Workflow,
+    user: &User,
+    letters: &[(i64, i64)],
+    decision: Decision,
+    deadline_warning_accepted: bool,
+    passphrase: &str,
+) -> Result<Progress, Error> {
+    let (job, key) = create_job(flow, user, letters, decision, deadline_warning_accepted, passphrase).await?;
+    {
+        let _alive = super::keep_alive(&flow.db, job.id);
+        run(flow, user, &job, &key, false).await?;
+    }
+    progress(flow, user, &job.public_id).await?.ok_or(Error::NotFound)
+}
+
+/// Checks the request, opens the key and stores the job with its letters.
+async fn create_job(
+    flow: &Workflow,
+    user: &User,
+    letters: &[(i64, i64)],
+    decision: Decision,
+    deadline_warning_accepted: bool,
+    passphrase: &str,
+) -> Result<(Job, Unlocked), Error> {
     if !matches!(decision, Decision::Paraf | Decision::TandaTangan) {
         return Err(Error::Invalid(FieldErrors::single("keputusan", "Pilih paraf atau tanda tangan.")));
     }
@@ -105,8 +134,7 @@ pub async fn start(
     .ok_or_else(|| Error::Conflict("Proses massal ini sudah berjalan.".into()))?;
     super::add_items(&mut tx, job.id, &items).await?;
     tx.commit().await?;
-    spawn(flow.clone(), user.clone(), job.clone(), key, false);
-    Ok(job)
+    Ok((job, key))
 }
 
 /// A bulk job of `user`'s, with its letters; `None` for a job that is not theirs.
@@ -160,16 +188,12 @@ fn spawn(flow: Workflow, user: User, job: Job, key: Unlocked, resuming: bool) {
 
 async fn run(flow: &Workflow, user: &User, job: &Job, key: &Unlocked, resuming: bool) -> Result<(), Error> {
     let input: Input = serde_json::from_str(&job.input).map_err(|e| Error::Internal(e.to_string()))?;
-    let items = super::items(&flow.db, job.id).await.map_err(db_error)?;
+    let items = super::items(&flow.db, job.id).await?;
     let mut done = items.iter().filter(|i| i.state != ITEM_PENDING).count() as i64;
     for item in items.iter().filter(|i| i.state == ITEM_PENDING) {
         // The process that stopped may have decided this letter and died before noting
         // it: its signed statement says so.
-        if resuming
-            && workflow::has_decided(&flow.db, item.target, item.version, input.decision, user.official_id)
-                .await
-                .map_err(db_error)?
-        {
+        if resuming && workflow::has_decided(&flow.db, item.target, item.version, input.decision, user.official_id).await? {
             super::set_item(&flow.db, job.id, item.seq, ITEM_DONE, "").await?;
         } else {
             let request = DecisionRequest {

@@ -180,6 +180,35 @@ fn signed_revision_hash(pdf: &[u8], trusted_roots: &[Vec<u8>]) -> Option<String>
         .map(|f| f.covered_sha256)
 }
 
+/// Checks an uploaded file against the letter of `record`: not a PDF, or a service
+/// that cannot read what it compares with, is a message for the person checking.
+pub async fn check_upload(db: &Db, record: &PublicRecord, uploaded: Vec<u8>) -> Result<UploadCheck, String> {
+    if uploaded.is_empty() {
+        return Err("Pilih berkas PDF yang akan diperiksa.".into());
+    }
+    if !uploaded.starts_with(b"%PDF") {
+        return Err("Berkas ini bukan PDF.".into());
+    }
+    let unavailable = || "Pemeriksaan berkas sedang tidak dapat dilakukan. Coba lagi sebentar lagi.".to_string();
+    let roots: Vec<Vec<u8>> = crate::keys::authority::all(db, record.department_id)
+        .await
+        .map(|all| all.into_iter().map(|a| a.certificate).collect())
+        .unwrap_or_default();
+    let official = crate::workflow::final_pdf(db, record.letter_id).await;
+    let copy = crate::workflow::public_copy::stored(db, record.letter_id).await;
+    let (Ok(Some(official)), Ok(copy)) = (official, copy) else {
+        return Err(unavailable());
+    };
+    // Hashing and checking a large file is CPU work: off the async threads.
+    let record = record.clone();
+    tokio::task::spawn_blocking(move || {
+        let copy = copy.map(|c| c.pdf);
+        compare_upload(&record, &uploaded, &official, copy.as_deref(), &roots)
+    })
+    .await
+    .map_err(|_| unavailable())
+}
+
 /// Compares an upload with the official PDF (`official`, the stored file) and, when one
 /// was made, the department's public copy of it (`public_copy`), and checks the
 /// signatures in it against `trusted_roots` (the department's root certificates).

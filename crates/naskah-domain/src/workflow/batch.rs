@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use super::{Error, Letter, NewLetter, Workflow, batch_letters, insert_new_letter, state};
 use crate::beneficiaries::candidates::{self, Change, Status};
 use crate::{
-    accounts::{Role, User},
+    accounts::User,
     audit,
     db::{Db, now},
     validation::FieldErrors,
@@ -106,9 +106,7 @@ impl Workflow {
     /// Checks and renders every draft, then stores the batch and all its letters in one
     /// transaction: either every village has its letter or none has.
     pub async fn create_batch(&self, user: &User, batch: &NewBatch, drafts: Vec<BatchDraft>) -> Result<(Batch, Vec<Letter>), Error> {
-        if !user.has(Role::Drafter) {
-            return Err(Error::Forbidden("Hanya konseptor yang dapat membuat konsep surat.".into()));
-        }
+        super::check_may_draft(user)?;
         if drafts.is_empty() {
             return Err(Error::Invalid(FieldErrors::single(
                 "_",

@@ -62,38 +62,6 @@ impl Workflow {
         self.decide_unlocked(user, letter_id, None, request, key).await
     }
 
-    /// The same decision on many letters with one passphrase entry; `letters` pairs each
-    /// letter with the revision the user saw. Each letter is its own transaction: one
-    /// failing leaves the others done and says why. `progress` is called after each
-    /// letter with (done, total).
-    pub async fn decide_many(
-        &self,
-        user: &User,
-        letters: &[(i64, i64)],
-        request: &DecisionRequest,
-        passphrase: &str,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Vec<(i64, Result<Letter, Error>)>, Error> {
-        if matches!(request.decision, Decision::Kembalikan | Decision::Tolak) && request.note.trim().is_empty() {
-            return Err(Error::Invalid(FieldErrors::single("note", "Catatan wajib diisi.")));
-        }
-        let key = self.unlock(user, passphrase).await?;
-        let mut results = Vec::with_capacity(letters.len());
-        for (i, &(id, revision)) in letters.iter().enumerate() {
-            let request = DecisionRequest {
-                expected_revision: revision,
-                ..request.clone()
-            };
-            let outcome = self.decide_unlocked(user, id, None, &request, &key).await;
-            if let Err(e) = &outcome {
-                tracing::info!(letter = id, error = %e, "keputusan massal: satu surat gagal");
-            }
-            results.push((id, outcome));
-            progress(i + 1, letters.len());
-        }
-        Ok(results)
-    }
-
     /// The step the user would decide on now, after checking the decision fits it.
     pub(super) async fn preflight(&self, user: &User, letter_id: i64, request: &DecisionRequest) -> Result<i64, Error> {
         let letter = get(&self.db, user.department_id, letter_id).await?;

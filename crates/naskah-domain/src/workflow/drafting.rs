@@ -26,9 +26,7 @@ impl Workflow {
     /// A drafter creates a letter from a template: revision 1 and the first round of its
     /// chain, waiting at the drafting stage with the drafter.
     pub async fn create(&self, user: &User, template_id: &str, data: &Value, note: &str) -> Result<Letter, Error> {
-        if !user.has(Role::Drafter) {
-            return Err(Error::Forbidden("Hanya konseptor yang dapat membuat konsep surat.".into()));
-        }
+        check_may_draft(user)?;
         let manifest = self.catalogue.get(template_id)?.clone();
         let code = manifest.kode_klasifikasi.clone();
         self.insert_letter(user, user.id, &manifest, data, note, &code, None).await
@@ -315,6 +313,15 @@ pub fn check_withdraw(user: &User, letter: &Letter, steps: &[Step]) -> Result<()
     Err(Error::Forbidden(
         "Hanya penandatangan surat ini atau administrator yang dapat mencabut atau meralatnya.".into(),
     ))
+}
+
+/// Who starts a draft, alone or for every village of a batch: a drafter (konseptor).
+pub fn check_may_draft(user: &User) -> Result<(), Error> {
+    if user.has(Role::Drafter) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("Hanya konseptor yang dapat membuat konsep surat.".into()))
+    }
 }
 
 /// Who holds a drafting step (konsep: its drafter; ketik: any typist, or the user it

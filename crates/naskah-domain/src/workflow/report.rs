@@ -38,6 +38,25 @@ pub fn median(sorted: &[f64]) -> f64 {
     }
 }
 
+/// The steps completed on the days `from` to `to` (both whole days in the department's
+/// time zone; stored times are UTC).
+pub async fn stage_times_on_days(
+    db: &Db,
+    department: &crate::departments::Department,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<StageTimes>, Error> {
+    let start_of = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_local_timezone(department.tz().offset())
+            .single()
+            .map(|t| t.timestamp())
+            .unwrap_or_default()
+    };
+    stage_times(db, department.id, start_of(from), start_of(to + chrono::Days::new(1))).await
+}
+
 /// Per stage (by label and kind, in chain order), the steps of the department
 /// completed with a decision between `from` and `to` (Unix seconds, `to` exclusive).
 pub async fn stage_times(db: &Db, department_id: i64, from: i64, to: i64) -> Result<Vec<StageTimes>, Error> {

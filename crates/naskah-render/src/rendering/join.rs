@@ -207,3 +207,34 @@ fn strip_tags(frame: &mut Frame) {
         _ => true,
     });
 }
+
+/// Pages of a PDF we rendered, by counting its page objects (`/Type /Page`, with or
+/// without the space Typst leaves out; `/Pages` is the tree, not a page).
+pub fn page_count(pdf: &[u8]) -> usize {
+    let mut count = 0;
+    let mut rest = pdf;
+    while let Some(at) = rest.windows(5).position(|w| w == b"/Type") {
+        let after = &rest[at + 5..];
+        let skipped = after.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let value = &after[skipped..];
+        if value.starts_with(b"/Page") && !value.get(5).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            count += 1;
+        }
+        rest = after;
+    }
+    count.max(1)
+}
+
+#[cfg(test)]
+mod page_count_tests {
+    use super::page_count;
+
+    #[test]
+    fn pages_are_counted_with_or_without_the_space() {
+        assert_eq!(
+            page_count(b"<</Type/Pages/Kids[1 0 R 2 0 R]>> <</Type/Page>> <</Type /Page /Parent 3 0 R>>"),
+            2
+        );
+        assert_eq!(page_count(b"<</Type/Catalog>>"), 1);
+    }
+}

@@ -61,6 +61,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
 pub use fonts::{FONT_FILES, families};
+pub use join::page_count;
 
 use world::{JobWorld, TemplateFile, Templates};
 

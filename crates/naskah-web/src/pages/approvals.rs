@@ -433,39 +433,44 @@ struct Period {
 }
 
 async fn times_report(State(state): State<AppState>, user: SessionUser, Query(period): Query<Period>) -> Result<Response, PageError> {
-    let tz = user.department.tz();
-    let today = tz.today();
-    let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let mut errors = FieldErrors::default();
-    let from = if period.dari.is_empty() {
-        today - chrono::Days::new(30)
-    } else {
-        parse(&period.dari).unwrap_or_else(|| {
-            errors.add("dari", "Tanggal tidak sah (TTTT-BB-HH).");
-            today - chrono::Days::new(30)
-        })
-    };
-    let to = if period.sampai.is_empty() {
-        today
-    } else {
-        parse(&period.sampai).unwrap_or_else(|| {
-            errors.add("sampai", "Tanggal tidak sah (TTTT-BB-HH).");
-            today
-        })
-    };
-    if to < from {
-        errors.add("sampai", "Tanggal akhir sebelum tanggal awal.");
+    let (from, to, errors) = period.dates(user.department.tz().today());
+    let stages = report::stage_times_on_days(&state.db, &user.department, from, to).await?;
+    Ok(render_page(
+        StatusCode::OK,
+        Shell::for_user(&user, "Laporan waktu", "/laporan/waktu"),
+        times_page(&user, from, to, &errors, &stages),
+    ))
+}
+
+impl Period {
+    /// The period asked for (the last 30 days when not given), with what was wrong in it.
+    fn dates(&self, today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate, FieldErrors) {
+        let mut errors = FieldErrors::default();
+        let mut date = |field: &str, text: &str, default: chrono::NaiveDate| {
+            if text.is_empty() {
+                return default;
+            }
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
+                errors.add(field, "Tanggal tidak sah (TTTT-BB-HH).");
+                default
+            })
+        };
+        let from = date("dari", &self.dari, today - chrono::Days::new(30));
+        let to = date("sampai", &self.sampai, today);
+        if to < from {
+            errors.add("sampai", "Tanggal akhir sebelum tanggal awal.");
+        }
+        (from, to, errors)
     }
-    // Whole days in the department's timezone, stored times are UTC.
-    let start_of = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_local_timezone(tz.offset())
-            .single()
-            .map(|t| t.timestamp())
-            .unwrap_or_default()
-    };
-    let stages = report::stage_times(&state.db, user.department.id, start_of(from), start_of(to + chrono::Days::new(1))).await?;
+}
+
+fn times_page(
+    user: &SessionUser,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    errors: &FieldErrors,
+    stages: &[report::StageTimes],
+) -> Page {
     let rows = stages
         .iter()
         .map(|s| Row {
@@ -496,9 +501,9 @@ async fn times_report(State(state): State<AppState>, user: SessionUser, Query(pe
             },
         ],
     )
-    .with_errors(&errors);
+    .with_errors(errors);
     form.method_get = true;
-    let page = Page {
+    Page {
         heading: "Waktu baku dan waktu nyata".into(),
         intro: format!(
             "Tahap yang selesai dari {} sampai {}: median dan persentil ke-90 lama pengerjaan dibanding waktu baku SOP.",
@@ -514,12 +519,7 @@ async fn times_report(State(state): State<AppState>, user: SessionUser, Query(pe
         }),
         forms: vec![form],
         ..Page::default()
-    };
-    Ok(render_page(
-        StatusCode::OK,
-        Shell::for_user(&user, "Laporan waktu", "/laporan/waktu"),
-        page,
-    ))
+    }
 }
 
 // ---------------------------------------------------------------- chains

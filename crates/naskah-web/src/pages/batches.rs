@@ -3,8 +3,6 @@
 //! uploaded file. The batch's page lists its letters, passes them on together and
 //! leads to the bulk paraf and signature.
 
-use std::collections::HashMap;
-
 use axum::{
     Router,
     extract::{Multipart, Path, Query, State},
@@ -18,20 +16,13 @@ use serde_json::Value;
 use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, data_from_form, form_failure, manifest_fields, render_page};
 use crate::{
     AppState,
-    accounts::Role,
     auth::{CsrfForm, SessionUser},
-    distribution::{
-        self, batches, list,
-        recipients::{self, Filter},
-    },
+    cases::batches::{self, BatchView, Request, Source, Template},
+    distribution::list,
     error::{Failure, PageError},
-    letters::{self, Manifest, manifest::PerVillage},
     validation::FieldErrors,
-    workflow::{
-        self,
-        batch::{self as batch_flow, NewBatch},
-        state,
-    },
+    workflow::batch::Batch,
+    workflow::{self, batch as batch_flow, state},
 };
 
 /// Largest attachment file accepted (the candidates of a whole regency fit easily).
@@ -49,62 +40,40 @@ pub fn router() -> Router<AppState> {
         .route("/kumpulan/{id}/daftar-pengiriman.pdf", get(delivery_list))
 }
 
-/// The templates that can be drafted once for many villages.
-fn per_village_templates(state: &AppState) -> Vec<&Manifest> {
-    state.catalogue.templates.iter().filter(|t| t.per_village.is_some()).collect()
-}
-
-fn template<'a>(state: &'a AppState, id: &str) -> Result<(&'a Manifest, &'a PerVillage), PageError> {
-    let manifest = state.catalogue.get(id)?;
-    let per_village = manifest.per_village.as_ref().ok_or(PageError(Failure::NotFound))?;
-    Ok((manifest, per_village))
-}
-
-/// The template with only the fields typed once.
-fn shared_manifest(manifest: &Manifest, per_village: &PerVillage) -> Manifest {
-    let own = per_village.own_fields();
-    Manifest {
-        fields: manifest
-            .fields
-            .iter()
-            .filter(|f| !own.contains(&f.name.as_str()))
-            .cloned()
-            .collect(),
-        per_village: None,
-        ..manifest.clone()
-    }
-}
-
 async fn list_page(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
-    let batches = batch_flow::list_batches(&state.db, user.department.id, 200).await?;
+    let flow = state.workflow();
+    let batches = batches::list(&flow, &user.department).await?;
+    let mut shell = Shell::for_user(&user, "Kumpulan surat", "/kumpulan");
+    shell.notice = notice.text().into();
+    Ok(render_page(StatusCode::OK, shell, list_content(&user, &flow, &batches)))
+}
+
+fn list_content(user: &SessionUser, flow: &workflow::Workflow, batches: &[(Batch, Vec<(String, i64)>)]) -> Page {
     let tz = user.department.tz();
-    let mut rows = Vec::new();
-    for b in &batches {
-        let states = batch_flow::batch_states(&state.db, b.id).await?;
-        rows.push(Row {
+    let rows: Vec<Row> = batches
+        .iter()
+        .map(|(b, states)| Row {
             cells: vec![
                 tz.format_time(b.created_at),
                 b.subject.clone(),
                 b.scope_label.clone(),
-                states_text(&states),
+                states_text(states),
             ],
             edit_href: format!("/kumpulan/{}", b.id),
             edit_label: "Buka".into(),
             ..Row::default()
-        });
-    }
+        })
+        .collect();
     let mut links = Vec::new();
-    if user.user.has(Role::Drafter) {
-        for t in per_village_templates(&state) {
+    if workflow::check_may_draft(&user.user).is_ok() {
+        for t in batches::templates(flow) {
             links.push((
                 format!("/kumpulan/baru?templat={}", t.id),
                 format!("Buat kumpulan baru: {}", t.title),
             ));
         }
     }
-    let mut shell = Shell::for_user(&user, "Kumpulan surat", "/kumpulan");
-    shell.notice = notice.text().into();
-    let page = Page {
+    Page {
         heading: "Kumpulan surat per desa".into(),
         intro: "Satu konsep untuk semua desa/kelurahan sekecamatan atau sekabupaten: setiap desa mendapat suratnya sendiri \
                 dengan lampiran calon penerima di wilayahnya, nomor dan kode QR sendiri."
@@ -120,8 +89,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(notic
             rows,
         }),
         ..Page::default()
-    };
-    Ok(render_page(StatusCode::OK, shell, page))
+    }
 }
 
 /// "54 Konsep, 2 Ditandatangani", in the order of the workflow.
@@ -142,96 +110,59 @@ struct NewQuery {
     templat: String,
 }
 
-fn require_drafter(user: &SessionUser) -> Result<(), PageError> {
-    if user.user.has(Role::Drafter) {
-        Ok(())
-    } else {
-        Err(PageError(Failure::Denied(
-            "Hanya konseptor yang dapat membuat konsep surat.".into(),
-        )))
-    }
-}
-
 async fn new_page(State(state): State<AppState>, user: SessionUser, Query(query): Query<NewQuery>) -> Result<Response, PageError> {
-    require_drafter(&user)?;
-    let id = if query.templat.is_empty() {
-        per_village_templates(&state)
-            .first()
-            .map(|t| t.id.clone())
-            .ok_or(PageError(Failure::NotFound))?
-    } else {
-        query.templat.clone()
+    workflow::check_may_draft(&user.user)?;
+    let flow = state.workflow();
+    let template = batches::template(&flow, &query.templat)?;
+    let data = template.shared.defaults();
+    let entered = Entered {
+        data: &data,
+        scope: "",
+        copy_to_camat: true,
     };
-    let (manifest, per_village) = template(&state, &id)?;
-    let shared = shared_manifest(manifest, per_village);
-    form_page(
-        &state,
-        &user,
-        manifest,
-        &shared,
-        &shared.defaults(),
-        "",
-        true,
-        FieldErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    form_page(&state, &user, &template, &entered, FieldErrors::default(), StatusCode::OK).await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the user typed into the form, shown again after a failure.
+struct Entered<'a> {
+    data: &'a Value,
+    scope: &'a str,
+    copy_to_camat: bool,
+}
+
 async fn form_page(
     state: &AppState,
     user: &SessionUser,
-    manifest: &Manifest,
-    shared: &Manifest,
-    data: &Value,
-    scope: &str,
-    copy_to_camat: bool,
+    template: &Template<'_>,
+    entered: &Entered<'_>,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let districts = recipients::list(
-        &state.db,
-        user.department.id,
-        &Filter {
-            kind: "kecamatan".into(),
-            ..Filter::default()
-        },
-    )
-    .await?;
-    let mut scopes = vec![Choice::new("", "Semua desa/kelurahan di kabupaten", scope.is_empty())];
-    scopes.extend(districts.iter().filter_map(|d| {
+    let offer = batches::offer(&state.workflow(), &user.user, &user.department).await?;
+    let manifest = template.manifest;
+    let mut scopes = vec![Choice::new("", "Semua desa/kelurahan di kabupaten", entered.scope.is_empty())];
+    scopes.extend(offer.districts.iter().filter_map(|d| {
         let code = d.region_code.clone()?;
-        let selected = code == scope;
+        let selected = code == entered.scope;
         Some(Choice::new(code, format!("Semua desa/kelurahan di {}", d.name), selected))
     }));
     let mut fields =
         vec![Field::select("cakupan", "Cakupan", scopes).required().help(
             "Setiap desa/kelurahan aktif dalam daftar penerima di cakupan ini yang punya calon dalam berkas mendapat suratnya sendiri.",
         )];
-    fields.extend(manifest_fields(shared, data));
-    if !per_village_copies(manifest).is_empty() {
+    fields.extend(manifest_fields(&template.shared, entered.data));
+    if template.offers_camat_copy() {
         fields.push(Field::checkboxes(
             "tembusan_camat",
             "Tembusan",
             vec![Choice::new(
                 "ya",
                 "Tambahkan Camat setempat ke tembusan setiap surat",
-                copy_to_camat,
+                entered.copy_to_camat,
             )],
         ));
     }
-    let table = manifest
-        .per_village
-        .as_ref()
-        .and_then(|p| manifest.field(&p.rows_field))
-        .map(|t| t.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(", "))
-        .unwrap_or_default();
-    let waiting = crate::beneficiaries::candidates::counts(&state.db, user.department.id)
-        .await?
-        .into_iter()
-        .find(|(s, _)| *s == crate::beneficiaries::candidates::Status::Candidate)
-        .map_or(0, |(_, n)| n);
+    let waiting = offer.candidates_waiting;
     fields.push(
         Field::select(
             "lampiran",
@@ -249,9 +180,10 @@ async fn form_page(
         .help("Dari data calon: setiap calon yang sudah diperiksa masuk daftar sementara desanya dan tercatat di riwayatnya."),
     );
     fields.push(Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv").help(&format!(
-        "Satu baris per calon dengan kolom {table}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
+        "Satu baris per calon dengan kolom {}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
          atau nama desa/kelurahan dan kecamatan. Ekspor P3KE dan DTKS dapat diunggah langsung; pemisah koma atau titik koma. \
-         Bila ada baris yang salah, tidak ada surat yang dibuat dan setiap kesalahan disebutkan."
+         Bila ada baris yang salah, tidak ada surat yang dibuat dan setiap kesalahan disebutkan.",
+        template.table_columns().join(", ")
     )));
     let mut form = Form::new(
         "Konsep bersama",
@@ -274,124 +206,37 @@ async fn form_page(
     Ok(render_page(status, Shell::for_user(user, "Kumpulan baru", "/kumpulan"), page))
 }
 
-fn per_village_copies(manifest: &Manifest) -> &str {
-    manifest.per_village.as_ref().map(|p| p.copies_field.as_str()).unwrap_or_default()
-}
-
-/// A file's problems as form errors: one line on the file field, each row in the summary.
-fn file_errors(error: distribution::Error) -> Result<FieldErrors, PageError> {
-    let failed = |message: String| FieldErrors::single("berkas", message);
-    Ok(match error {
-        distribution::Error::Rows(problems) => {
-            let mut errors = failed(format!(
-                "Berkas memuat {} kesalahan; tidak ada surat yang dibuat. Perbaiki lalu pilih berkasnya lagi.",
-                problems.len()
-            ));
-            for problem in problems.iter().take(30) {
-                errors.add("_", problem.clone());
-            }
-            if problems.len() > 30 {
-                errors.add("_", format!("… dan {} kesalahan lain.", problems.len() - 30));
-            }
-            errors
-        }
-        distribution::Error::Csv(message) => failed(format!("Berkas tidak dapat dipakai: {message}.")),
-        distribution::Error::Conflict(message) => FieldErrors::single("cakupan", message),
-        other => return Err(PageError(Failure::from(other))),
-    })
-}
-
 async fn create(
     State(state): State<AppState>,
     user: SessionUser,
     Query(query): Query<NewQuery>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    require_drafter(&user)?;
+    // Refused before the upload is read.
+    workflow::check_may_draft(&user.user)?;
     let (form, file_name, bytes) = super::read_upload(&user, multipart, "berkas").await?;
-    let (manifest, per_village) = template(&state, &query.templat)?;
-    let shared_spec = shared_manifest(manifest, per_village);
-    let shared = data_from_form(&shared_spec, &form);
+    let flow = state.workflow();
+    let template = batches::template(&flow, &query.templat)?;
+    let shared = data_from_form(&template.shared, &form);
     let scope = form.get("cakupan");
     let copy_to_camat = form.get("tembusan_camat") == "ya";
-    let again = |errors: FieldErrors, status: StatusCode| {
-        let (state, user, shared_spec, shared, scope) = (&state, &user, &shared_spec, &shared, &scope);
-        async move { form_page(state, user, manifest, shared_spec, shared, scope, copy_to_camat, errors, status).await }
+    let request = Request {
+        template_id: template.manifest.id.clone(),
+        shared: shared.clone(),
+        scope: scope.clone(),
+        copy_to_camat,
+        source: Source::chosen(&form.get("lampiran"), file_name, bytes),
     };
-
-    // The shared fields first, so a missing "hal" is said once and not once per village.
-    if let Err(errors) = shared_spec.validate(&letters::with_defaults(&shared_spec, &shared)) {
-        return again(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let Some(table) = manifest.field(&per_village.rows_field) else {
-        return Err(PageError(Failure::Internal("tabel lampiran tidak ada".into())));
-    };
-    // The candidates of the beneficiary data not yet on a list, unless a file is given.
-    let from_data = match form.get("lampiran").as_str() {
-        "data" => true,
-        "berkas" => false,
-        _ => bytes.is_empty(),
-    };
-    let (planned, source_name) = if from_data {
-        let waiting = crate::beneficiaries::candidates::awaiting_list(&state.db, user.department.id, &scope).await?;
-        if waiting.is_empty() {
-            return again(
-                FieldErrors::single(
-                    "lampiran",
-                    "Tidak ada calon penerima di cakupan ini yang belum masuk daftar sementara. Impor data calon dulu, atau unggah berkas.",
-                ),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-        let rows = batches::rows_from_candidates(&waiting, table);
-        (
-            batches::plan(&state.db, user.department.id, &scope, rows).await,
-            "data calon penerima".to_string(),
-        )
-    } else {
-        let text = match String::from_utf8(bytes) {
-            Ok(text) if !text.trim().is_empty() => text,
-            Ok(_) => {
-                return again(
-                    FieldErrors::single("berkas", "Pilih berkas CSV lampiran."),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            Err(_) => {
-                return again(
-                    FieldErrors::single("berkas", "Berkas bukan teks CSV (UTF-8); simpan ulang sebagai CSV UTF-8."),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-        };
-        let planned = match batches::parse_candidates(&text, table) {
-            Ok(rows) => batches::plan(&state.db, user.department.id, &scope, rows).await,
-            Err(e) => Err(e),
-        };
-        (planned, file_name)
-    };
-    let plan = match planned {
-        Ok(plan) => plan,
-        Err(e) => return again(file_errors(e)?, StatusCode::UNPROCESSABLE_ENTITY).await,
-    };
-    let drafts = batches::drafts(per_village, &plan, &shared, copy_to_camat);
-    let new = NewBatch {
-        template_id: manifest.id.clone(),
-        scope: plan.scope.clone(),
-        scope_label: plan.scope_label.clone(),
-        shared_data: shared.clone(),
-        source_name,
-        source_rows: plan.total_rows as i64,
-        rows_used: plan.letters.iter().map(|l| l.rows.len() as i64).sum(),
-    };
-    match state.workflow().create_batch(&user.user, &new, drafts).await {
-        Ok((batch, _)) => Ok(Redirect::to(&format!("/kumpulan/{}?ok=kumpulan", batch.id)).into_response()),
+    match batches::create(&flow, &user.user, &user.department, request).await {
+        Ok(batch) => Ok(Redirect::to(&format!("/kumpulan/{}?ok=kumpulan", batch.id)).into_response()),
         Err(e) => {
             let (errors, status) = form_failure(Failure::from(e))?;
-            again(errors, status).await
+            let entered = Entered {
+                data: &shared,
+                scope: &scope,
+                copy_to_camat,
+            };
+            form_page(&state, &user, &template, &entered, errors, status).await
         }
     }
 }
@@ -413,58 +258,33 @@ async fn detail(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let batch = batch_flow::get_batch(&state.db, user.department.id, id).await?;
-    let letters = workflow::batch_letters(&state.db, user.department.id, batch.id).await?;
-    let directory: HashMap<i64, recipients::Recipient> = recipients::list(&state.db, user.department.id, &Filter::default())
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    let rows_field = state
-        .catalogue
-        .get(&batch.template_id)
-        .ok()
-        .and_then(|m| m.per_village.as_ref())
-        .map(|p| p.rows_field.clone())
-        .unwrap_or_default();
-    let attachment_sizes = workflow::batch_row_counts(&state.db, batch.id, &rows_field).await?;
-    let rows: Vec<Row> = letters
+    let view = batches::view(&state.workflow(), &user.department, id).await?;
+    let mut shell = Shell::for_user(user, "Kumpulan surat", "/kumpulan");
+    shell.notice = notice.into();
+    Ok(render_page(status, shell, detail_content(user, view, &errors)))
+}
+
+fn detail_content(user: &SessionUser, view: BatchView, errors: &FieldErrors) -> Page {
+    let batch = &view.batch;
+    let rows: Vec<Row> = view
+        .letters
         .iter()
-        .map(|l| {
-            let recipient = l.recipient_id.and_then(|r| directory.get(&r));
-            Row {
-                cells: vec![
-                    recipient.map(|r| r.name.clone()).unwrap_or_default(),
-                    recipient.and_then(|r| r.region_code.clone()).unwrap_or_default(),
-                    attachment_sizes.get(&l.id).copied().unwrap_or_default().to_string(),
-                    l.state_label().to_string(),
-                    l.number.clone().unwrap_or_else(|| "—".into()),
-                ],
-                edit_href: format!("/surat/{}", l.id),
-                edit_label: "Buka".into(),
-                ..Row::default()
-            }
+        .map(|l| Row {
+            cells: vec![
+                l.village.clone(),
+                l.region_code.clone(),
+                l.attachment_rows.to_string(),
+                l.letter.state_label().to_string(),
+                l.letter.number.clone().unwrap_or_else(|| "—".into()),
+            ],
+            edit_href: format!("/surat/{}", l.letter.id),
+            edit_label: "Buka".into(),
+            ..Row::default()
         })
         .collect();
-    let states = batch_flow::batch_states(&state.db, batch.id).await?;
-    // Villages in scope that got no letter: the file had no rows for them.
-    let with_letter: std::collections::HashSet<i64> = letters.iter().filter_map(|l| l.recipient_id).collect();
-    let scope_prefix = if batch.scope.is_empty() {
-        String::new()
-    } else {
-        format!("{}.", batch.scope)
-    };
-    let mut without: Vec<&str> = directory
-        .values()
-        .filter(|r| r.active == 1 && (r.kind == "desa" || r.kind == "kelurahan"))
-        .filter(|r| r.region_code.as_deref().is_some_and(|c| c.starts_with(&scope_prefix)))
-        .filter(|r| !with_letter.contains(&r.id))
-        .map(|r| r.name.as_str())
-        .collect();
-    without.sort_unstable();
     let mut intro = format!(
         "{} surat untuk {}, dari berkas {} ({} dari {} baris dipakai{}). Keadaan: {}.",
-        letters.len(),
+        view.letters.len(),
         batch.scope_label,
         if batch.source_name.is_empty() {
             "tanpa nama"
@@ -478,13 +298,16 @@ async fn detail(
         } else {
             ""
         },
-        states_text(&states),
+        states_text(&view.states),
     );
-    if !without.is_empty() {
-        intro.push_str(&format!(" Tanpa calon sehingga tidak mendapat surat: {}.", without.join(", ")));
+    if !view.villages_without_letter.is_empty() {
+        intro.push_str(&format!(
+            " Tanpa calon sehingga tidak mendapat surat: {}.",
+            view.villages_without_letter.join(", ")
+        ));
     }
     let mut forms = Vec::new();
-    if letters.iter().any(|l| l.state == state::KONSEP || l.state == state::PROSES) {
+    if view.any_under_way() {
         forms.push(
             Form::new(
                 "Teruskan semua",
@@ -493,14 +316,14 @@ async fn detail(
                 "Teruskan semua surat yang menunggu saya",
                 vec![],
             )
-            .with_errors(&errors),
+            .with_errors(errors),
         );
     }
     let mut links = vec![(
         format!("/surat/massal?kumpulan={}", batch.id),
         "Paraf atau tanda tangani surat kumpulan ini sekaligus".to_string(),
     )];
-    if letters.iter().any(|l| l.signed_at.is_some()) {
+    if view.any_signed() {
         links.push((format!("/distribusi?kumpulan={}", batch.id), "Distribusi kumpulan ini".into()));
         links.push((
             format!("/kumpulan/{}/daftar-pengiriman.pdf", batch.id),
@@ -511,9 +334,7 @@ async fn detail(
             "Daftar pengiriman semua saluran (PDF)".into(),
         ));
     }
-    let mut shell = Shell::for_user(user, "Kumpulan surat", "/kumpulan");
-    shell.notice = notice.into();
-    let page = Page {
+    Page {
         heading: batch.subject.clone(),
         intro,
         links,
@@ -527,8 +348,7 @@ async fn detail(
         }),
         forms,
         ..Page::default()
-    };
-    Ok(render_page(status, shell, page))
+    }
 }
 
 async fn submit_all(

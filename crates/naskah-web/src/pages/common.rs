@@ -157,13 +157,7 @@ pub fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
     }
 }
 
-pub fn plain(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+pub use crate::text::plain;
 
 /// The form's fields, generated from the manifest.
 pub fn manifest_fields(manifest: &Manifest, data: &Value) -> Vec<Field> {

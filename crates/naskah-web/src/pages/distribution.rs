@@ -42,6 +42,14 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
     let catalogue = state.catalogue.clone();
     let days = |template: &str| catalogue.get(template).map(|m| m.distribution_days).unwrap_or(1);
     let all = deliveries::progress(&state.db, user.department.id, query.kumpulan, 1000, days).await?;
+    Ok(render_page(
+        StatusCode::OK,
+        Shell::for_user(&user, "Distribusi", "/distribusi"),
+        dashboard_content(&user, &query, &all),
+    ))
+}
+
+fn dashboard_content(user: &SessionUser, query: &DashboardQuery, all: &[deliveries::Progress]) -> Page {
     let now = crate::db::now();
     let tz = user.department.tz();
     let undistributed = all.iter().filter(|p| !p.distributed()).count();
@@ -108,7 +116,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
     } else {
         links.push((format!("{base}{join}semua=1"), "Tampilkan juga yang sudah selesai".into()));
     }
-    let page = Page {
+    Page {
         heading: "Distribusi surat".into(),
         intro: format!(
             "{} surat ditandatangani{}: {undistributed} belum terdistribusi ke semua penerima, {late} melewati batas SOP \
@@ -139,12 +147,7 @@ async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query
             rows,
         }),
         ..Page::default()
-    };
-    Ok(render_page(
-        StatusCode::OK,
-        Shell::for_user(&user, "Distribusi", "/distribusi"),
-        page,
-    ))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

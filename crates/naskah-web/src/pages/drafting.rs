@@ -118,45 +118,50 @@ async fn preview(
     let manifest = manifest(&state, &id)?;
     let data = data_from_form(manifest, &form);
     if form.get("format") == "simpan" {
-        let note = "konsep awal";
-        return match state.workflow().create(&user.user, &manifest.id, &data, note).await {
+        return match state.workflow().create(&user.user, &manifest.id, &data, "konsep awal").await {
             Ok(letter) => Ok(axum::response::Redirect::to(&format!("/surat/{}", letter.id)).into_response()),
             Err(e) => form_again(&user, manifest, &data, e.into()),
         };
     }
     let logo = departments::logo(&state.db, user.department.id).await?;
-    let shell = Shell::for_user(&user, &manifest.title, "/templat");
     let job = match letters::draft_job(manifest, &user.department.letterhead(), logo, &data) {
         Ok(job) => job,
-        Err(e) => {
-            return form_again(&user, manifest, &data, e.into());
-        }
+        Err(e) => return form_again(&user, manifest, &data, e.into()),
     };
     if form.get("format") == "pdf" {
         let rendered = letters::parts::render_pdf(&state.renderer, job).await.map_err(Failure::from)?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"konsep-{}.pdf\"", manifest.id),
-                ),
-            ],
-            rendered.pdf,
-        )
-            .into_response());
+        let disposition = format!("inline; filename=\"konsep-{}.pdf\"", manifest.id);
+        let headers = [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ];
+        return Ok((headers, rendered.pdf).into_response());
     }
     let page_index = form.get("halaman").parse::<usize>().unwrap_or(1).max(1) - 1;
     let image = match letters::parts::render_png(&state.renderer, job, page_index, 1.5).await {
         Ok(image) => image,
-        Err(e) => {
-            return form_again(&user, manifest, &data, Failure::from(e));
-        }
+        Err(e) => return form_again(&user, manifest, &data, Failure::from(e)),
     };
+    let shell = Shell::for_user(&user, &manifest.title, "/templat");
+    Ok(render_page(
+        StatusCode::OK,
+        shell,
+        preview_content(&user, manifest, &data, page_index, &image),
+    ))
+}
+
+/// The preview of one page of the draft, with the form to go on editing.
+fn preview_content(
+    user: &SessionUser,
+    manifest: &Manifest,
+    data: &Value,
+    page_index: usize,
+    image: &crate::rendering::RenderedPng,
+) -> Page {
     // A deadline before the day the letter would be signed (today) is pointed out now.
     let today = user.department.tz().today();
-    let deadline_warning = letters::deadline::warning(&letters::deadline::passed(manifest, &data, today), today);
-    let page = Page {
+    let deadline_warning = letters::deadline::warning(&letters::deadline::passed(manifest, data, today), today);
+    Page {
         heading: manifest.title.clone(),
         intro: format!(
             "Pratinjau halaman {} dari {}. Nomor, tanggal dan tanda tangan diisi saat penandatanganan.{}",
@@ -175,8 +180,7 @@ async fn preview(
         ),
         image_alt: format!("Pratinjau konsep {}, halaman {}", manifest.title, page_index + 1),
         image_class: "preview".into(),
-        forms: vec![draft_form(&user, manifest, &data, &FieldErrors::default())],
+        forms: vec![draft_form(user, manifest, data, &FieldErrors::default())],
         ..Page::default()
-    };
-    Ok(render_page(StatusCode::OK, shell, page))
+    }
 }

@@ -483,13 +483,9 @@ async fn answers(
     }
 }
 
-async fn replacement(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
-) -> Result<Response, PageError> {
-    let letter = reply_letter(&state, &user, id).await?;
+/// A replacement typed into the form, and the rejection of the candidate it replaces
+/// when a reason is given (a candidate still on the list is rejected with it).
+fn typed_replacement(form: &FormData) -> (Replacement, Vec<(i64, Answer)>) {
     let typed = Replacement {
         replaces: form.id("menggantikan").ok().flatten().unwrap_or_default(),
         nik: form.get("nik"),
@@ -499,13 +495,23 @@ async fn replacement(
         address: form.get("alamat"),
         occupation: form.get("pekerjaan"),
     };
-    // A candidate still on the list is rejected with the reason given here.
     let reason = form.get("alasan");
-    let answers: Vec<(i64, Answer)> = if reason.trim().is_empty() {
+    let answers = if reason.trim().is_empty() {
         Vec::new()
     } else {
         vec![(typed.replaces, Answer::Rejected(reason))]
     };
+    (typed, answers)
+}
+
+async fn replacement(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let letter = reply_letter(&state, &user, id).await?;
+    let (typed, answers) = typed_replacement(&form);
     match replies::apply(
         &state.db,
         &actor(&user),
@@ -518,16 +524,8 @@ async fn replacement(
     {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),
         Err(beneficiaries::Error::Invalid(errors)) => {
-            detail(
-                &state,
-                &user,
-                id,
-                "",
-                FieldErrors::default(),
-                Some((typed, errors)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let (no_errors, typed) = (FieldErrors::default(), Some((typed, errors)));
+            detail(&state, &user, id, "", no_errors, typed, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(other) => Err(other.into()),
     }
@@ -541,36 +539,13 @@ async fn filled_list(
 ) -> Result<Response, PageError> {
     let letter = reply_letter(&state, &user, id).await?;
     let (_, _, bytes) = super::read_upload(&user, multipart, "berkas").await?;
-    let letter_id = letter.reply_to_letter_id.ok_or(PageError(Failure::NotFound))?;
-    let on_list = replies::list_of_letter(&state.db, user.department.id, letter_id).await?;
-    let outcome = match replies::read_filled_list(&bytes, &on_list) {
-        Ok(filled) => {
-            replies::apply(
-                &state.db,
-                &actor(&user),
-                &user.department,
-                &letter,
-                &filled.answers,
-                &filled.replacements,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    let outcome = replies::apply_filled_list(&state.db, &actor(&user), &user.department, &letter, &bytes).await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),
         Err(beneficiaries::Error::Invalid(errors)) => detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(beneficiaries::Error::Unreadable(message)) => {
-            detail(
-                &state,
-                &user,
-                id,
-                "",
-                FieldErrors::single("_", format!("Berkas tidak dapat dibaca: {message}.")),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let errors = FieldErrors::single("_", format!("Berkas tidak dapat dibaca: {message}."));
+            detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(other) => Err(other.into()),
     }
@@ -583,45 +558,14 @@ async fn blank_list(State(state): State<AppState>, user: SessionUser, Path(id): 
     let letter_id = letter.reply_to_letter_id.ok_or(PageError(Failure::NotFound))?;
     let on_list = replies::list_of_letter(&state.db, user.department.id, letter_id).await?;
     beneficiaries::candidates::record_export(&state.db, &actor(&user), user.department.id, "daftar-isian", on_list.len()).await?;
-    let failed = |e: csv::Error| PageError(Failure::Internal(e.to_string()));
-    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-    out.write_record([format!(
+    let title = format!(
         "Daftar isian {} ({}), diunduh oleh {} pada {}. Data pribadi: jangan disebarkan.",
         letter.agenda_number(),
         letter.sender,
         user.user.display_name,
         user.department.tz().format_time(crate::db::now())
-    )])
-    .map_err(failed)?;
-    out.write_record([
-        "No",
-        "NIK",
-        "Nama",
-        "Hasil",
-        "Alasan",
-        "Menggantikan NIK",
-        "Jenis Kelamin",
-        "Tanggal Lahir",
-        "Pekerjaan",
-        "Alamat",
-    ])
-    .map_err(failed)?;
-    for (i, c) in on_list.iter().enumerate() {
-        out.write_record([
-            (i + 1).to_string(),
-            c.nik.clone(),
-            text::spreadsheet_safe(&c.name),
-            String::new(),
-            String::new(),
-            String::new(),
-            c.sex.clone(),
-            c.birth_date.clone(),
-            text::spreadsheet_safe(&c.occupation),
-            text::spreadsheet_safe(&c.address),
-        ])
-        .map_err(failed)?;
-    }
-    let bytes = out.into_inner().map_err(|e| PageError(Failure::Internal(e.to_string())))?;
+    );
+    let bytes = blank_list_csv(&title, &on_list).map_err(|e| PageError(Failure::Internal(e.to_string())))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -634,4 +578,37 @@ async fn blank_list(State(state): State<AppState>, user: SessionUser, Path(id): 
         bytes,
     )
         .into_response())
+}
+
+/// The list a village fills in: its candidates, with empty columns for the outcome.
+fn blank_list_csv(title: &str, on_list: &[beneficiaries::candidates::Candidate]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    out.write_record([title])?;
+    out.write_record([
+        "No",
+        "NIK",
+        "Nama",
+        "Hasil",
+        "Alasan",
+        "Menggantikan NIK",
+        "Jenis Kelamin",
+        "Tanggal Lahir",
+        "Pekerjaan",
+        "Alamat",
+    ])?;
+    for (i, c) in on_list.iter().enumerate() {
+        out.write_record([
+            (i + 1).to_string(),
+            c.nik.clone(),
+            text::spreadsheet_safe(&c.name),
+            String::new(),
+            String::new(),
+            String::new(),
+            c.sex.clone(),
+            c.birth_date.clone(),
+            text::spreadsheet_safe(&c.occupation),
+            text::spreadsheet_safe(&c.address),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }

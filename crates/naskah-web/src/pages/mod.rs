@@ -127,6 +127,23 @@ struct LoginForm {
     csrf: String,
 }
 
+/// Into the service with a new session (to the account page first when the password
+/// must be changed); the login form's CSRF cookie is no longer needed.
+fn logged_in(state: &AppState, token: &str, must_change_password: bool) -> Response {
+    let target = if must_change_password { "/akun?ok=ganti-sandi" } else { "/" };
+    let mut response = Redirect::to(target).into_response();
+    let max_age = state.config.session.absolute_hours * 3600;
+    for cookie in [
+        auth::set_cookie(state, auth::SESSION_COOKIE, token, max_age),
+        auth::set_cookie(state, auth::LOGIN_CSRF_COOKIE, "", 0),
+    ] {
+        if let Ok(v) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
 async fn login_submit(
     State(state): State<AppState>,
     auth::PeerAddr(peer): auth::PeerAddr,
@@ -139,12 +156,8 @@ async fn login_submit(
         return login_response(&state, StatusCode::FORBIDDEN, &form.username, Some(Failure::Csrf.message()));
     }
     if form.username.trim().is_empty() || form.password.is_empty() {
-        return login_response(
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form.username,
-            Some("Isi nama pengguna dan kata sandi.".into()),
-        );
+        let message = "Isi nama pengguna dan kata sandi.".to_string();
+        return login_response(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.username, Some(message));
     }
     let address = auth::client_address(&headers, peer, state.config.login_throttle.trust_forwarded_for);
     match accounts::login(
@@ -157,26 +170,10 @@ async fn login_submit(
     )
     .await
     {
-        Ok((token, _session, user)) => {
-            let target = if user.must_change_password { "/akun?ok=ganti-sandi" } else { "/" };
-            let mut response = Redirect::to(target).into_response();
-            let max_age = state.config.session.absolute_hours * 3600;
-            for cookie in [
-                auth::set_cookie(&state, auth::SESSION_COOKIE, &token, max_age),
-                auth::set_cookie(&state, auth::LOGIN_CSRF_COOKIE, "", 0),
-            ] {
-                if let Ok(v) = cookie.parse() {
-                    response.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            response
+        Ok((token, _session, user)) => logged_in(&state, &token, user.must_change_password),
+        Err(e @ accounts::LoginError::InvalidCredentials) => {
+            login_response(&state, StatusCode::UNAUTHORIZED, &form.username, Some(e.to_string()))
         }
-        Err(accounts::LoginError::InvalidCredentials) => login_response(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &form.username,
-            Some(accounts::LoginError::InvalidCredentials.to_string()),
-        ),
         Err(e @ accounts::LoginError::Throttled { .. }) => {
             login_response(&state, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(e.to_string()))
         }

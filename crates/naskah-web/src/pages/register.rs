@@ -17,6 +17,7 @@ use crate::{
     AppState,
     accounts::Role,
     auth::{CsrfForm, SessionUser},
+    cases,
     departments::TimeZone,
     error::{Failure, PageError},
     numbering::{self, Entry, status},
@@ -93,7 +94,13 @@ fn status_text(e: &Entry, tz: TimeZone) -> String {
 
 async fn register_page(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
     let list = entries(&state, &user, &filter).await?;
-    let may_cancel = user.user.has(Role::Agendaris) || user.user.has(Role::Administrator);
+    let mut shell = Shell::for_user(&user, "Agenda surat keluar", "/agenda");
+    shell.notice = Notice { ok: filter.ok.clone() }.text().into();
+    Ok(render_page(StatusCode::OK, shell, register_content(&user, &filter, &list)))
+}
+
+fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page {
+    let may_cancel = cases::register::may_cancel(&user.user);
     let tz = user.department.tz();
     let rows = list
         .iter()
@@ -151,9 +158,7 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
         ],
     );
     form.method_get = true;
-    let mut shell = Shell::for_user(&user, "Agenda surat keluar", "/agenda");
-    shell.notice = Notice { ok: filter.ok.clone() }.text().into();
-    let page = Page {
+    Page {
         heading: "Agenda surat keluar".into(),
         intro: format!(
             "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, dicabut atau diganti seperti di halaman verifikasi, \
@@ -173,8 +178,7 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
         }),
         forms: vec![form],
         ..Page::default()
-    };
-    Ok(render_page(StatusCode::OK, shell, page))
+    }
 }
 
 /// The register's columns, header and one line per entry, as the exports write them.
@@ -283,7 +287,7 @@ async fn entry(state: &AppState, user: &SessionUser, id: i64) -> Result<Entry, P
 }
 
 fn require_registrar(user: &SessionUser) -> Result<(), PageError> {
-    if user.user.has(Role::Agendaris) || user.user.has(Role::Administrator) {
+    if cases::register::may_cancel(&user.user) {
         Ok(())
     } else {
         Err(PageError(Failure::Forbidden))
@@ -357,9 +361,8 @@ async fn cancel_submit(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
-    require_registrar(&user)?;
     let reason = form.get("reason");
-    match numbering::cancel(&state.db, &user.user.actor(), user.department.id, id, &reason).await {
+    match cases::register::cancel(&state.db, &user.user, id, &reason).await {
         Ok(()) => Ok(Redirect::to("/agenda?ok=tersimpan").into_response()),
         Err(e) => {
             let (errors, status) = form_failure(Failure::from(e))?;

@@ -99,50 +99,37 @@ pub(super) async fn imports_with(
 pub(super) async fn upload(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_manager(&user)?;
     let (form, file_name, bytes) = crate::pages::read_upload(&user, multipart, "berkas").await?;
-    if bytes.is_empty() {
-        return imports_with(
-            &state,
-            &user,
-            "",
-            FieldErrors::single("berkas", "Pilih berkas CSV atau XLSX."),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
+    let (source, manual) = upload_choices(&form);
+    let upload = Upload {
+        file_name: &file_name,
+        bytes: &bytes,
+        source: &source,
+        // An empty mapping leaves the file unmapped, for the mapping form.
+        mapping: manual.then(|| ("Pemetaan sendiri".to_string(), Mapping::new())),
+    };
+    let message = if bytes.is_empty() {
+        "Pilih berkas CSV atau XLSX.".to_string()
+    } else {
+        match import::check(&state.db, &actor(&user), &user.department, upload).await {
+            Ok(import) => return Ok(Redirect::to(&format!("/calon/impor/{}", import.id)).into_response()),
+            Err(Error::Unreadable(message)) => format!("Berkas tidak dapat dibaca: {message}."),
+            Err(other) => return Err(other.into()),
+        }
+    };
+    let errors = FieldErrors::single("berkas", message);
+    imports_with(&state, &user, "", errors, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// The register the file comes from (none when unknown) and whether the user maps its
+/// columns by hand.
+fn upload_choices(form: &FormData) -> (String, bool) {
     let source = form.get("sumber");
     let source = if SOURCES.iter().any(|(k, _)| *k == source) {
         source
     } else {
         String::new()
     };
-    let manual = form.get("pemetaan") == "baru";
-    let outcome = import::check(
-        &state.db,
-        &actor(&user),
-        &user.department,
-        Upload {
-            file_name: &file_name,
-            bytes: &bytes,
-            source: &source,
-            // An empty mapping leaves the file unmapped, for the mapping form.
-            mapping: manual.then(|| ("Pemetaan sendiri".to_string(), Mapping::new())),
-        },
-    )
-    .await;
-    match outcome {
-        Ok(import) => Ok(Redirect::to(&format!("/calon/impor/{}", import.id)).into_response()),
-        Err(Error::Unreadable(message)) => {
-            imports_with(
-                &state,
-                &user,
-                "",
-                FieldErrors::single("berkas", format!("Berkas tidak dapat dibaca: {message}.")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
-    }
+    (source, form.get("pemetaan") == "baru")
 }
 
 #[derive(Template)]
@@ -280,6 +267,17 @@ pub(super) async fn import_view(
     Ok(render(status, &template))
 }
 
+/// The column chosen for each field of the mapping form.
+fn mapping_from_form(form: &FormData) -> Mapping {
+    FIELDS
+        .iter()
+        .filter_map(|f| {
+            let header = form.get(&format!("kolom_{}", f.key));
+            (!header.is_empty()).then(|| (f.key.to_string(), header))
+        })
+        .collect()
+}
+
 pub(super) async fn remap(
     State(state): State<AppState>,
     user: SessionUser,
@@ -287,13 +285,7 @@ pub(super) async fn remap(
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     require_manager(&user)?;
-    let mapping: Mapping = FIELDS
-        .iter()
-        .filter_map(|f| {
-            let header = form.get(&format!("kolom_{}", f.key));
-            (!header.is_empty()).then(|| (f.key.to_string(), header))
-        })
-        .collect();
+    let mapping = mapping_from_form(&form);
     let source = form.get("sumber");
     let save_as = form.get("simpan_sebagai");
     let save_as = save_as.trim();
@@ -310,10 +302,10 @@ pub(super) async fn remap(
     {
         Ok(_) => Ok(Redirect::to(&format!("/calon/impor/{id}")).into_response()),
         Err(Error::Mapping(problems)) => {
-            let mut errors = FieldErrors::default();
-            for p in problems {
+            let errors = problems.iter().fold(FieldErrors::default(), |mut errors, p| {
                 errors.add("_", format!("{}{}.", p[..1].to_uppercase(), &p[1..]));
-            }
+                errors
+            });
             import_view(&state, &user, id, Some((mapping, source, errors)), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(Error::Invalid(errors)) => {

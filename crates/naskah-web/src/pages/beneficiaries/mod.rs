@@ -148,8 +148,38 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
     };
     let page_number = query.hal.max(0);
     let (rows, total) = candidates::list(&state.db, department_id, &filter, PAGE_SIZE, page_number * PAGE_SIZE).await?;
-    let counts = candidates::counts(&state.db, department_id).await?;
-    let rules = import::rules(&state.db, &user.department).await?;
+    let found = Found {
+        counts: candidates::counts(&state.db, department_id).await?,
+        rules: import::rules(&state.db, &user.department).await?,
+        regions: region_choices(&state, &user, &query.wilayah).await?,
+        rows,
+        total,
+    };
+    Ok(render_page(
+        StatusCode::OK,
+        Shell::for_user(&user, "Calon penerima", "/calon"),
+        list_content(&user, &query, found),
+    ))
+}
+
+/// One page of candidates with what the list page shows around it.
+struct Found {
+    rows: Vec<candidates::Candidate>,
+    total: i64,
+    counts: Vec<(Status, i64)>,
+    rules: import::Rules,
+    regions: Vec<Choice>,
+}
+
+fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
+    let Found {
+        rows,
+        total,
+        counts,
+        rules,
+        regions,
+    } = found;
+    let page_number = query.hal.max(0);
     let today = user.department.tz().today();
     let table_rows = rows
         .iter()
@@ -188,7 +218,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
         "Tampilkan",
         vec![
             Field::select("status", "Status", choices(&status_refs, &query.status, Some("Semua status"))),
-            Field::select("wilayah", "Wilayah", region_choices(&state, &user, &query.wilayah).await?),
+            Field::select("wilayah", "Wilayah", regions),
             Field::text("cari", "Nama atau NIK lengkap", &query.cari),
         ],
     );
@@ -219,7 +249,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
     }
     let first = if total == 0 { 0 } else { page_number * PAGE_SIZE + 1 };
     let last = (page_number * PAGE_SIZE + rows.len() as i64).min(total);
-    let page = Page {
+    Page {
         heading: "Calon penerima bantuan iuran".into(),
         intro: format!(
             "{} orang dari data P3KE, DTKS dan DTSEN, digabung menurut NIK. NIK disamarkan; buka data seseorang untuk \
@@ -244,12 +274,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
         }),
         forms: vec![filter_form],
         ..Page::default()
-    };
-    Ok(render_page(
-        StatusCode::OK,
-        Shell::for_user(&user, "Calon penerima", "/calon"),
-        page,
-    ))
+    }
 }
 
 #[derive(Template)]

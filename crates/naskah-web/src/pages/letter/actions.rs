@@ -1,7 +1,6 @@
 //! What the letter page's forms post: a new revision, passing the draft on, the
 //! classification, revocation and correction, and the paraf or signature decision.
 
-use super::*;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -12,8 +11,10 @@ use super::letter_page;
 use crate::{
     AppState,
     auth::{CsrfForm, SessionUser},
+    cases,
     error::{Failure, PageError},
     pages::{FormData, data_from_form, form_failure, render},
+    signing::remote::Credential,
     validation::FieldErrors,
     workflow::{self, Decision, DecisionRequest},
 };
@@ -128,6 +129,17 @@ fn decision_request(form: &FormData) -> Result<DecisionRequest, FieldErrors> {
     })
 }
 
+/// A department that signs through BSrE: the form carries the BSrE passphrase.
+fn remote(form: &FormData) -> Option<cases::decision::RemoteSignature> {
+    form.0
+        .iter()
+        .any(|(name, _)| name == workflow::remote::CREDENTIAL_FIELD)
+        .then(|| cases::decision::RemoteSignature {
+            credential: Credential::Passphrase(zeroize::Zeroizing::new(form.get(workflow::remote::CREDENTIAL_FIELD))),
+            send_again: form.get("kirim_ulang") == "ya",
+        })
+}
+
 pub(super) async fn decide(
     State(state): State<AppState>,
     user: SessionUser,
@@ -135,26 +147,7 @@ pub(super) async fn decide(
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let outcome = match decision_request(&form) {
-        // A department that signs through BSrE: the form carries the BSrE passphrase.
-        Ok(request) if form.0.iter().any(|(name, _)| name == workflow::remote::CREDENTIAL_FIELD) => {
-            let credential = Credential::Passphrase(zeroize::Zeroizing::new(form.get(workflow::remote::CREDENTIAL_FIELD)));
-            state
-                .workflow()
-                .sign_remotely(
-                    &user.user,
-                    id,
-                    &request,
-                    &form.get("frasa_sandi"),
-                    &credential,
-                    form.get("kirim_ulang") == "ya",
-                )
-                .await
-                .map(|_| request.decision)
-                .map_err(Failure::from)
-        }
-        Ok(request) => state
-            .workflow()
-            .decide(&user.user, id, &request, &form.get("frasa_sandi"))
+        Ok(request) => cases::decision::decide(&state.workflow(), &user.user, id, &request, &form.get("frasa_sandi"), remote(&form))
             .await
             .map(|_| request.decision)
             .map_err(Failure::from),

@@ -14,19 +14,14 @@ use super::actions::{denied_as_message, form_field_names};
 use crate::{
     AppState,
     auth::{CsrfForm, SessionUser},
+    cases,
     db::now,
     error::{Failure, PageError},
     jobs::{self, bulk::Progress},
     pages::{Choice, Field, Form, FormData, Page, Shell, form_failure, render, render_page},
     validation::FieldErrors,
-    workflow::{self, Decision, StepKind},
+    workflow::Decision,
 };
-
-/// The letters waiting on the user at a paraf or signature step.
-async fn approval_tasks(state: &AppState, user: &SessionUser) -> Result<Vec<workflow::Task>, PageError> {
-    let tasks = workflow::inbox(&state.workflow(), &user.user, user.department.tz().today()).await?;
-    Ok(tasks.into_iter().filter(|t| t.step.step_kind().is_signed()).collect())
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct BulkQuery {
@@ -50,12 +45,11 @@ async fn bulk_form_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let mut tasks = approval_tasks(state, user).await?;
-    if let Some(batch) = batch {
-        tasks.retain(|t| t.letter.batch_id == Some(batch));
-    }
-    let can_sign = tasks.iter().any(|t| t.step.step_kind() == StepKind::TandaTangan);
-    let can_paraf = tasks.iter().any(|t| t.step.step_kind() != StepKind::TandaTangan);
+    let cases::bulk::Offer {
+        tasks,
+        can_sign,
+        can_paraf,
+    } = cases::bulk::offer(&state.workflow(), &user.user, &user.department, batch).await?;
     let mut decisions = Vec::new();
     if can_paraf {
         decisions.push(Choice::new("paraf", "Paraf semua yang dipilih", !can_sign));
@@ -120,6 +114,15 @@ async fn bulk_form_page(
     Ok(render_page(status, Shell::for_user(user, "Massal", "/surat"), page))
 }
 
+/// The letters ticked, each with the revision the user saw ("id:revision").
+fn chosen_letters(form: &FormData) -> Vec<(i64, i64)> {
+    form.all("surat")
+        .iter()
+        .filter_map(|v| v.split_once(':'))
+        .filter_map(|(id, rev)| Some((id.parse().ok()?, rev.parse().ok()?)))
+        .collect()
+}
+
 pub(super) async fn bulk_start(
     State(state): State<AppState>,
     user: SessionUser,
@@ -136,14 +139,9 @@ pub(super) async fn bulk_start(
         )
         .await;
     };
-    let letters: Vec<(i64, i64)> = form
-        .all("surat")
-        .iter()
-        .filter_map(|v| v.split_once(':'))
-        .filter_map(|(id, rev)| Some((id.parse().ok()?, rev.parse().ok()?)))
-        .collect();
+    let letters = chosen_letters(&form);
     let deadline_accepted = form.get("terima_batas_waktu") == "ya";
-    match jobs::bulk::start(
+    match cases::bulk::start(
         &state.workflow(),
         &user.user,
         &letters,
@@ -224,7 +222,7 @@ pub(super) async fn bulk_progress(
     user: SessionUser,
     Path(job_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let progress = jobs::bulk::progress(&state.workflow(), &user.user, &job_id)
+    let progress = cases::bulk::progress(&state.workflow(), &user.user, &job_id)
         .await?
         .ok_or(Failure::NotFound)?;
     Ok(render(StatusCode::OK, &bulk_view(&user, progress, &FieldErrors::default())))
@@ -238,12 +236,12 @@ pub(super) async fn bulk_resume(
     CsrfForm(form): CsrfForm<FormData>,
 ) -> Result<Response, PageError> {
     let flow = state.workflow();
-    match jobs::bulk::resume(&flow, &user.user, &job_id, &form.get("frasa_sandi")).await {
+    match cases::bulk::resume(&flow, &user.user, &job_id, &form.get("frasa_sandi")).await {
         Ok(job) => Ok(Redirect::to(&format!("/surat/massal/{}", job.public_id)).into_response()),
         Err(e) => {
             let (mut errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
             form_field_names(&mut errors);
-            let progress = jobs::bulk::progress(&flow, &user.user, &job_id).await?.ok_or(Failure::NotFound)?;
+            let progress = cases::bulk::progress(&flow, &user.user, &job_id).await?.ok_or(Failure::NotFound)?;
             Ok(render(status, &bulk_view(&user, progress, &errors)))
         }
     }

@@ -1,7 +1,7 @@
 //! A change to a delivery recorded from the letter page (handed over, sent, confirmed,
 //! failed, sent again, another channel).
 
-use crate::distribution::deliveries::{self, Change};
+use crate::distribution::deliveries::Change;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -12,27 +12,15 @@ use super::letter_page;
 use crate::{
     AppState,
     auth::{CsrfForm, SessionUser},
+    cases,
     error::{Failure, PageError},
     pages::{FormData, render},
     validation::FieldErrors,
 };
 
-fn messages(errors: &FieldErrors) -> String {
-    errors.0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
-}
-
-pub(super) async fn record(
-    State(state): State<AppState>,
-    user: SessionUser,
-    Path((id, action)): Path<(i64, String)>,
-    CsrfForm(form): CsrfForm<FormData>,
-) -> Result<Response, PageError> {
-    if !crate::distribution::may_distribute(&user.user) {
-        return Err(PageError(Failure::Denied(
-            "Hanya agendaris, staf atau administrator yang mencatat pengiriman.".into(),
-        )));
-    }
-    let change = match action.as_str() {
+/// The change a form asks for, by the action in its address.
+fn change(action: &str, form: &FormData) -> Option<Change> {
+    Some(match action {
         "diterima" => Change::Delivered {
             receiver: form.get("penerima"),
             at: None,
@@ -47,28 +35,23 @@ pub(super) async fn record(
             channel: form.get("saluran"),
             address: form.get("alamat"),
         },
-        _ => return Err(PageError(Failure::NotFound)),
+        _ => return None,
+    })
+}
+
+pub(super) async fn record(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(form): CsrfForm<FormData>,
+) -> Result<Response, PageError> {
+    let change = change(&action, &form).ok_or(PageError(Failure::NotFound))?;
+    let recorded = cases::deliveries::record(&state.db, &user.user, id, change).await?;
+    let delivery = recorded.delivery;
+    let Some(message) = recorded.refused else {
+        return Ok(Redirect::to(&format!("/surat/{}?ok=pengiriman#pengiriman", delivery.letter_id)).into_response());
     };
-    let delivery = deliveries::get(&state.db, user.department.id, id).await?;
-    match deliveries::change(&state.db, &user.user.actor(), user.department.id, id, change).await {
-        Ok(_) => Ok(Redirect::to(&format!("/surat/{}?ok=pengiriman#pengiriman", delivery.letter_id)).into_response()),
-        Err(e) => {
-            let message = match e {
-                crate::distribution::Error::Invalid(errors) => messages(&errors),
-                crate::distribution::Error::Conflict(m) => m,
-                other => return Err(PageError(Failure::from(other))),
-            };
-            let page = letter_page(
-                &state,
-                &user,
-                delivery.letter_id,
-                1,
-                None,
-                FieldErrors::default(),
-                format!("Pengiriman kepada {}: {message}", delivery.name),
-            )
-            .await?;
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
-        }
-    }
+    let warning = format!("Pengiriman kepada {}: {message}", delivery.name);
+    let page = letter_page(&state, &user, delivery.letter_id, 1, None, FieldErrors::default(), warning).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

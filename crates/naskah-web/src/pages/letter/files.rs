@@ -1,7 +1,6 @@
 //! A letter's files: the signed PDF, a revision's PDF and page images, and the
 //! comparison of two revisions.
 
-use super::*;
 use axum::{
     extract::{Path, Query, State},
     http::{StatusCode, header},
@@ -9,29 +8,17 @@ use axum::{
 };
 use serde::Deserialize;
 
+use serde_json::Value;
+
 use crate::{
     AppState,
     auth::SessionUser,
+    cases, departments,
     error::{Failure, PageError},
+    letters::{self, Manifest},
+    pages::{Page, Row, Shell, Table, render_page},
     workflow::{self},
 };
-
-/// Pages of a PDF we rendered, by counting its page objects (`/Type /Page`, with or
-/// without the space Typst leaves out; `/Pages` is the tree, not a page).
-pub(super) fn pdf_page_count(pdf: &[u8]) -> usize {
-    let mut count = 0;
-    let mut rest = pdf;
-    while let Some(at) = rest.windows(5).position(|w| w == b"/Type") {
-        let after = &rest[at + 5..];
-        let skipped = after.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let value = &after[skipped..];
-        if value.starts_with(b"/Page") && !value.get(5).is_some_and(|b| b.is_ascii_alphanumeric()) {
-            count += 1;
-        }
-        rest = after;
-    }
-    count.max(1)
-}
 
 /// The final, signed PDF: the bytes stored at signature, never rendered again.
 pub(super) async fn final_pdf(State(state): State<AppState>, user: SessionUser, Path(id): Path<i64>) -> Result<Response, PageError> {
@@ -115,15 +102,29 @@ pub(super) async fn compare(
     let manifest = state.catalogue.get(&letter.template_id)?;
     let order: Vec<String> = manifest.fields.iter().map(|f| f.name.clone()).collect();
     let changes = workflow::compare(&state.db, letter.id, q.a, q.b, &order).await?;
-    let show = |name: &str, v: &Option<Value>| v.as_ref().map(|v| field_summary(manifest, name, v)).unwrap_or_else(|| "—".into());
+    let shell = Shell::for_user(&user, "Perbandingan revisi", "/surat");
+    Ok(render_page(StatusCode::OK, shell, compare_content(&letter, manifest, &q, &changes)))
+}
+
+/// The fields that differ between two revisions, each before and after.
+fn compare_content(letter: &workflow::Letter, manifest: &Manifest, q: &CompareQuery, changes: &[workflow::FieldChange]) -> Page {
+    let show = |name: &str, v: &Option<Value>| {
+        v.as_ref()
+            .map(|v| cases::letter::field_text(manifest, name, v))
+            .unwrap_or_else(|| "—".into())
+    };
     let rows = changes
         .iter()
         .map(|c| Row {
-            cells: vec![field_label(manifest, &c.field), show(&c.field, &c.before), show(&c.field, &c.after)],
+            cells: vec![
+                cases::letter::field_label(manifest, &c.field),
+                show(&c.field, &c.before),
+                show(&c.field, &c.after),
+            ],
             ..Row::default()
         })
         .collect();
-    let page = Page {
+    Page {
         heading: format!("Perbandingan revisi {} dan {}", q.a, q.b),
         intro: if changes.is_empty() {
             "Kedua revisi berisi data yang sama.".into()
@@ -137,24 +138,5 @@ pub(super) async fn compare(
             rows,
         }),
         ..Page::default()
-    };
-    Ok(render_page(
-        StatusCode::OK,
-        Shell::for_user(&user, "Perbandingan revisi", "/surat"),
-        page,
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pdf_page_count;
-
-    #[test]
-    fn pages_are_counted_with_or_without_the_space() {
-        assert_eq!(
-            pdf_page_count(b"<</Type/Pages/Kids[1 0 R 2 0 R]>> <</Type/Page>> <</Type /Page /Parent 3 0 R>>"),
-            2
-        );
-        assert_eq!(pdf_page_count(b"<</Type/Catalog>>"), 1);
     }
 }

@@ -22,15 +22,17 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
-    AppState, accounts, audit,
+    AppState,
     auth::SessionUser,
-    departments,
+    cases::{
+        self,
+        letter::{DecisionOffer, LetterView, StepLine},
+    },
     error::PageError,
-    letters::{self, FieldType, Manifest},
-    pages::{Choice, Field, Form, Notice, Page, Row, Shell, Table, duration_text, manifest_fields, plain, render, render_page, time},
-    signing::remote::Credential,
+    letters::Manifest,
+    pages::{Choice, Field, Form, Notice, Page, Row, Shell, Table, duration_text, manifest_fields, render, render_page, time},
     validation::FieldErrors,
-    workflow::{self, Decision, Letter, StepKind, step_state},
+    workflow::{self, Decision, Letter, step_state},
 };
 
 pub fn router() -> Router<AppState> {
@@ -83,36 +85,6 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
         ..Page::default()
     };
     Ok(render_page(StatusCode::OK, Shell::for_user(&user, "Surat", "/surat"), page))
-}
-
-/// A field's value as one line of text for the letter page.
-fn field_summary(manifest: &Manifest, name: &str, value: &Value) -> String {
-    let spec = manifest.fields.iter().find(|f| f.name == name);
-    match (spec.map(|s| s.kind), value) {
-        (Some(FieldType::Rows), Value::Array(rows)) => format!("{} baris", rows.len()),
-        (Some(FieldType::Recipients), Value::Array(items)) => items
-            .iter()
-            .map(|i| i.get("nama").map(plain).unwrap_or_else(|| plain(i)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        (_, v) => {
-            let text = plain(v);
-            if text.chars().count() > 400 {
-                format!("{}…", text.chars().take(400).collect::<String>())
-            } else {
-                text
-            }
-        }
-    }
-}
-
-fn field_label(manifest: &Manifest, name: &str) -> String {
-    manifest
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .map(|f| f.label.clone())
-        .unwrap_or_else(|| name.to_string())
 }
 
 pub struct StepRow {
@@ -178,19 +150,6 @@ pub struct LetterTemplate {
     pub channels: Vec<(&'static str, &'static str)>,
 }
 
-fn action_label(action: &str) -> &'static str {
-    match action {
-        "letter.created" => "Konsep dibuat",
-        "letter.revised" => "Revisi disimpan",
-        "letter.submitted" => "Diteruskan",
-        "letter.initialled" => "Diparaf",
-        "letter.signed" => "Ditandatangani",
-        "letter.returned" => "Dikembalikan untuk perbaikan",
-        "letter.rejected" => "Ditolak",
-        _ => "Perubahan",
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct ViewQuery {
     #[serde(default)]
@@ -232,391 +191,289 @@ pub(crate) async fn letter_page(
     errors: FieldErrors,
     warning: String,
 ) -> Result<LetterTemplate, PageError> {
-    let flow = state.workflow();
-    let letter = workflow::get(&state.db, user.department.id, id).await?;
-    let manifest = state.catalogue.get(&letter.template_id)?.clone();
-    let current = workflow::revision(&state.db, letter.id, letter.revision).await?;
-    let data = current.fields();
-    let pages = files::pdf_page_count(&current.pdf);
-    let page_number = page_number.clamp(1, pages.max(1));
+    let view = cases::letter::view(&state.workflow(), &user.user, &user.department, id).await?;
+    let manifest = state.catalogue.get(&view.letter.template_id)?;
+    Ok(letter_template(user, view, manifest, page_number, edited, &errors, warning))
+}
 
-    let steps = workflow::steps(&state.db, letter.id).await?;
-    let users = accounts::list(&state.db, user.department.id).await?;
-    let officials = departments::list_officials(&state.db, user.department.id).await?;
-    let name_of_user = |id: Option<i64>| {
-        id.and_then(|id| users.iter().find(|u| u.id == id))
-            .map(|u| u.display_name.clone())
-            .unwrap_or_default()
-    };
-    let name_of_official = |id: Option<i64>| id.and_then(|id| officials.iter().find(|o| o.id == id)).map(|o| o.full_name());
-    let now = crate::db::now();
-    let active: Vec<&workflow::Step> = steps
-        .iter()
-        .filter(|s| s.round == letter.round && s.stage == letter.stage && s.state == step_state::AKTIF)
-        .collect();
-    let (waiting, overdue) = match active.first() {
-        Some(step) if letter.state == workflow::state::KONSEP || letter.state == workflow::state::PROSES => {
-            let who: Vec<String> = active
-                .iter()
-                .map(|s| match s.step_kind() {
-                    StepKind::Konsep => name_of_user(s.assignee_user_id),
-                    StepKind::Ketik => "staf pengetik".into(),
-                    _ => s.position_title.clone(),
-                })
-                .collect();
-            let since = step.started_at.map(|t| time(user, t)).unwrap_or_default();
-            let waiting = format!(
-                "Menunggu {} ({}) sejak {since}; waktu baku {}.",
-                step.label,
-                who.join(", "),
-                duration_text(step.standard_minutes)
-            );
-            let overdue = step
-                .overdue_minutes(now)
-                .map(|m| format!("Melewati waktu baku {}.", duration_text(m)))
-                .unwrap_or_default();
-            (waiting, overdue)
-        }
-        _ => (String::new(), String::new()),
-    };
-
-    let step_rows = steps
-        .iter()
-        .map(|s| {
-            let actor = name_of_official(s.acted_by_official).unwrap_or_else(|| name_of_user(s.acted_by_user));
-            let who = if !actor.is_empty() {
-                if s.acting_as.is_empty() {
-                    actor
-                } else {
-                    format!("{actor} ({} {})", s.acting_as, s.position_title)
-                }
-            } else {
-                match s.step_kind() {
-                    StepKind::Konsep => name_of_user(s.assignee_user_id),
-                    StepKind::Ketik => "staf pengetik".into(),
-                    _ => s.position_title.clone(),
-                }
-            };
-            let duration = match (s.started_at, s.completed_at) {
-                (Some(a), Some(b)) => duration_text((b - a) / 60),
-                (Some(a), None) if s.state == step_state::AKTIF => format!("{} (berjalan)", duration_text((now - a) / 60)),
-                _ => String::new(),
-            };
-            StepRow {
-                label: format!("{} · putaran {}", s.label, s.round),
-                who,
-                state: match s.state.as_str() {
-                    step_state::MENUNGGU => "menunggu giliran",
-                    step_state::AKTIF => "sedang menunggu",
-                    step_state::SELESAI => "selesai",
-                    step_state::BATAL => "dibatalkan",
-                    step_state::DILEWATI => "dilewati",
-                    _ => "",
-                }
-                .into(),
-                started: s.started_at.map(|t| time(user, t)).unwrap_or_default(),
-                completed: s.completed_at.map(|t| time(user, t)).unwrap_or_default(),
-                duration,
-                overdue: s.overdue_minutes(now).is_some() && s.started_at.is_some(),
-                decision: s
-                    .decision
-                    .as_deref()
-                    .and_then(Decision::parse)
-                    .map(|d| d.label().to_string())
-                    .or_else(|| (s.decision.as_deref() == Some("teruskan")).then(|| "Diteruskan".to_string()))
-                    .unwrap_or_default(),
-                note: s.note.clone(),
-                current: s.state == step_state::AKTIF,
-            }
-        })
-        .collect();
-
-    let timeline = audit::for_subject(&state.db, user.department.id, &format!("letter:{}", letter.id))
-        .await?
-        .into_iter()
-        .map(|e| {
-            let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
-            let who = e
-                .actor
-                .split(':')
-                .nth(1)
-                .and_then(|id| id.parse::<i64>().ok())
-                .map(|id| name_of_user(Some(id)))
-                .unwrap_or_else(|| e.actor.clone());
-            let mut detail = Vec::new();
-            for key in ["step", "stage", "revision", "note", "acting_as", "outcome", "to"] {
-                if let Some(v) = details.get(key).map(plain).filter(|v| !v.is_empty()) {
-                    let label = match key {
-                        "step" | "stage" => "tahap",
-                        "revision" => "revisi",
-                        "note" => "catatan",
-                        "acting_as" => "sebagai",
-                        "outcome" | "to" => "lanjut ke",
-                        _ => key,
-                    };
-                    detail.push(format!("{label}: {v}"));
-                }
-            }
-            TimelineRow {
-                when: time(user, e.at),
-                who,
-                what: action_label(&e.action).into(),
-                detail: detail.join("; "),
-            }
-        })
-        .collect();
-
-    let revisions = workflow::revisions(&state.db, letter.id)
-        .await?
-        .into_iter()
-        .map(|r| RevisionRow {
-            number: r.number,
-            author: r.author,
-            when: time(user, r.created_at),
-            note: r.note,
-        })
-        .collect();
-
-    let mut forms = Vec::new();
-    // The drafting or typing step: edit and pass on.
-    let drafting_holder = letter.state == workflow::state::KONSEP && active.iter().any(|s| workflow::may_hold_drafting_step(&user.user, s));
-    let no_errors = FieldErrors::default();
-    if drafting_holder {
-        let shown = edited.cloned().unwrap_or_else(|| data.clone());
-        let mut edit_fields = manifest_fields(&manifest, &shown);
-        edit_fields.push(
-            Field {
-                kind: "textarea",
-                ..Field::text("catatan_revisi", "Catatan revisi", "")
-            }
-            .help("Apa yang diubah, untuk riwayat revisi."),
-        );
-        let mut form = Form::new(
-            "Ubah konsep",
-            &format!("/surat/{}/revisi", letter.id),
-            user.csrf(),
-            "Simpan revisi",
-            edit_fields,
-        )
-        .with_errors(if edited.is_some() { &errors } else { &no_errors });
-        form.hidden = vec![("versi".into(), letter.version.to_string())];
-        forms.push(form);
-        let codes = crate::numbering::codes(&state.db, user.department.id).await?;
-        let mut options: Vec<Choice> = Vec::new();
-        if letter.classification_code.is_empty() {
-            options.push(Choice::new("", "— pilih —", true));
-        }
-        options.extend(codes.iter().map(|c| {
-            Choice::new(
-                c.code.clone(),
-                format!("{} {}", c.code, c.name),
-                c.code == letter.classification_code,
+/// The page of a letter's view: the use case decided what the user may do, this only
+/// turns it into forms and text.
+fn letter_template(
+    user: &SessionUser,
+    view: LetterView,
+    manifest: &Manifest,
+    page_number: usize,
+    edited: Option<&Value>,
+    errors: &FieldErrors,
+    warning: String,
+) -> LetterTemplate {
+    let letter = &view.letter;
+    let page_number = page_number.clamp(1, view.pages.max(1));
+    let waiting = view
+        .waiting
+        .as_ref()
+        .map(|w| {
+            format!(
+                "Menunggu {} ({}) sejak {}; waktu baku {}.",
+                w.step,
+                w.who.join(", "),
+                w.since.map(|t| time(user, t)).unwrap_or_default(),
+                duration_text(w.standard_minutes)
             )
-        }));
-        let mut form = Form::new(
-            "Kode klasifikasi",
-            &format!("/surat/{}/klasifikasi", letter.id),
-            user.csrf(),
-            "Simpan kode",
-            vec![Field::select("kode_klasifikasi", "Kode klasifikasi (bagian awal nomor surat)", options).required()],
-        );
-        form.hidden = vec![("versi".into(), letter.version.to_string())];
-        forms.push(form);
-        let next = steps
-            .iter()
-            .filter(|s| s.round == letter.round && s.stage > letter.stage && s.state == step_state::MENUNGGU)
-            .map(|s| s.label.clone())
-            .next()
-            .unwrap_or_default();
-        let mut form = Form::new(
-            "Teruskan",
-            &format!("/surat/{}/teruskan", letter.id),
-            user.csrf(),
-            &format!("Teruskan ke {next}"),
-            vec![],
-        );
-        form.hidden = vec![("versi".into(), letter.version.to_string())];
-        if edited.is_none() {
-            form = form.with_errors(&errors);
-        }
-        forms.push(form);
-    }
-    // A deadline before the date the letter would carry if it were signed today: shown
-    // while it is drafted and approved, and the signer confirms it.
-    let deadlines = if letter.number.is_none() && (letter.state == workflow::state::KONSEP || letter.state == workflow::state::PROSES) {
-        flow.passed_deadlines(&letter, &user.department).await?
-    } else {
-        workflow::PassedDeadlines::default()
-    };
-    let deadline_warning = crate::letters::deadline::warning(&deadlines.passed, deadlines.letter_date);
-    // A refused signature repeats that warning: it is shown once, with its own box.
-    let warning = if warning == deadline_warning { String::new() } else { warning };
-    // An approval step this user holds or acts for.
-    let today = user.department.tz().today();
-    let mut capacity = None;
-    if letter.state == workflow::state::PROSES {
-        for s in &active {
-            if let Some(c) = flow.capacity(&user.user, s, today).await? {
-                capacity = Some(((*s).clone(), c));
-                break;
-            }
-        }
-    }
-    let signs_here = capacity.as_ref().is_some_and(|(step, _)| step.step_kind() == StepKind::TandaTangan);
-    let bsre = sections::letter_extras(state, user, &letter, signs_here, &errors).await?;
-    if let Some((step, capacity)) = capacity {
-        let kind = step.step_kind();
-        let mut decisions = Vec::new();
-        if kind == StepKind::TandaTangan {
-            decisions.push(Choice::new("tanda_tangan", "Tanda tangani", true));
-        } else {
-            decisions.push(Choice::new("paraf", "Paraf (setujui)", true));
-        }
-        decisions.push(Choice::new("kembalikan", "Kembalikan untuk perbaikan", false));
-        decisions.push(Choice::new("tolak", "Tolak", false));
-        let mut fields = vec![
-            Field::select("keputusan", "Keputusan", decisions).required(),
-            Field {
-                kind: "textarea",
-                ..Field::text("catatan", "Catatan", "")
-            }
-            .help("Wajib bila surat dikembalikan atau ditolak."),
-            Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off")
-                .required()
-                .help("Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja."),
-        ];
-        fields.extend(bsre.decision_fields);
-        if kind == StepKind::TandaTangan && !deadlines.passed.is_empty() {
-            fields.push(Field::checkboxes(
-                "terima_batas_waktu",
-                "Batas waktu",
-                vec![Choice::new("ya", crate::letters::deadline::confirmation(&deadlines.passed), false)],
-            ));
-        }
-        if !warning.is_empty() {
-            fields.push(Field::checkboxes(
-                "terima_peringatan",
-                "Peringatan",
-                vec![Choice::new(
-                    "ya",
-                    "Saya sudah membaca peringatan di atas dan tetap menandatangani.",
-                    false,
-                )],
-            ));
-        }
-        let title = if capacity.acting_as.is_empty() {
-            format!("{} — keputusan Anda", step.label)
-        } else {
-            format!("{} — sebagai {} {}", step.label, capacity.acting_as, step.position_title)
-        };
-        let mut form = Form::new(
-            &title,
-            &format!("/surat/{}/keputusan", letter.id),
-            user.csrf(),
-            "Kirim keputusan",
-            fields,
-        )
-        .with_errors(&errors);
-        form.hidden = vec![("revisi".into(), letter.revision.to_string())];
-        forms.push(form);
-    }
-    forms.extend(bsre.forms);
-
-    // The signer or an administrator may revoke a signed letter or start its correction.
-    if workflow::check_withdraw(&user.user, &letter, &steps).is_ok() && letter.number.is_some() {
-        if letter.revoked_at.is_none() {
-            forms.push(
-                Form::new(
-                    "Cabut surat",
-                    &format!("/surat/{}/cabut", letter.id),
-                    user.csrf(),
-                    "Cabut surat ini",
-                    vec![
-                        Field {
-                            kind: "textarea",
-                            ..Field::text("alasan", "Alasan pencabutan", "")
-                        }
-                        .required()
-                        .help("Ditampilkan di halaman verifikasi publik."),
-                    ],
-                )
-                .with_errors(&errors),
-            );
-        }
-        forms.push(Form::new(
-            "Ralat",
-            &format!("/surat/{}/ralat", letter.id),
-            user.csrf(),
-            "Buat ralat surat ini",
-            vec![],
-        ));
-    }
-
-    let fields: Vec<(String, String)> = data
-        .as_object()
-        .map(|o| {
-            manifest
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    o.get(&f.name)
-                        .map(|v| (field_label(&manifest, &f.name), field_summary(&manifest, &f.name, v)))
-                })
-                .collect()
         })
         .unwrap_or_default();
-
-    let signed_by = match workflow::signer_block(&state.db, &letter).await? {
-        Some(signer) => {
-            let mut line = format!("Ditandatangani oleh {}, ", signer.nama);
-            if let Some(an) = &signer.atas_nama {
-                line.push_str(&format!("a.n. {an}, "));
-            }
-            if let Some(sebutan) = &signer.sebutan {
-                line.push_str(sebutan);
-                line.push(' ');
-            }
-            line.push_str(&signer.jabatan);
-            line.push('.');
-            line
-        }
-        None => String::new(),
-    };
-    let long_term = match workflow::longterm::of_letter(&state.db, letter.id).await {
-        Ok(job) => job.map(|j| j.summary()).unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "status stempel waktu tidak terbaca");
-            String::new()
-        }
-    };
-    let letter_date = letter.letter_date.as_deref().map(crate::text::date_long_iso).unwrap_or_default();
-    let log = sections::letter_log(state, user, &letter, &manifest).await?;
-    Ok(LetterTemplate {
+    let overdue = view
+        .waiting
+        .as_ref()
+        .and_then(|w| w.overdue_minutes)
+        .map(|m| format!("Melewati waktu baku {}.", duration_text(m)))
+        .unwrap_or_default();
+    // A refused signature repeats the deadline warning: it is shown once, with its own box.
+    let warning = if warning == view.deadline_warning { String::new() } else { warning };
+    let bsre = sections::letter_extras(user, &view, errors);
+    let mut forms = Vec::new();
+    if view.actions.edit_draft {
+        forms.extend(drafting_forms(user, &view, manifest, edited, errors));
+    }
+    if let Some(offer) = &view.actions.decide {
+        forms.push(decision_form(user, &view, offer, bsre.decision_fields, &warning, errors));
+    }
+    forms.extend(bsre.forms);
+    forms.extend(withdrawal_forms(user, &view, errors));
+    let log = sections::letter_log(user, view.distribution.as_ref());
+    LetterTemplate {
         deliveries: log.rows,
         distribution_summary: log.summary,
         distribution_late: log.late,
-        may_distribute: crate::distribution::may_distribute(&user.user),
+        may_distribute: view.actions.record_deliveries,
         channels: crate::distribution::deliveries::CHANNELS.to_vec(),
-        letter_date,
-        signed_by,
-        long_term,
         shell: Shell::for_user(user, &letter.subject, "/surat"),
-        template_title: manifest.title.clone(),
         waiting: [waiting, bsre.status_line].join(" ").trim().to_string(),
         overdue,
         preview_src: format!("/surat/{}/revisi/{}/halaman/{}", letter.id, letter.revision, page_number),
         pdf_href: format!("/surat/{}/revisi/{}/pdf", letter.id, letter.revision),
         page_number,
-        pages,
-        fields,
-        revisions,
-        steps: step_rows,
-        timeline,
+        pages: view.pages,
+        fields: view.fields.iter().map(|f| (f.label.clone(), f.text.clone())).collect(),
+        revisions: view
+            .revisions
+            .iter()
+            .map(|r| RevisionRow {
+                number: r.number,
+                author: r.author.clone(),
+                when: time(user, r.created_at),
+                note: r.note.clone(),
+            })
+            .collect(),
+        steps: view.chain.iter().map(|s| step_row(user, s)).collect(),
+        timeline: view
+            .timeline
+            .iter()
+            .map(|e| TimelineRow {
+                when: time(user, e.at),
+                who: e.who.clone(),
+                what: e.what.clone(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
         forms,
         warning,
-        deadline_warning,
-        letter,
-    })
+        deadline_warning: view.deadline_warning,
+        signed_by: view.signed_by,
+        long_term: view.long_term,
+        letter_date: view.letter_date_text,
+        template_title: view.template_title,
+        letter: view.letter,
+    }
 }
 
-// ---------------------------------------------------------------- bulk
+fn step_row(user: &SessionUser, s: &StepLine) -> StepRow {
+    StepRow {
+        label: format!("{} · putaran {}", s.label, s.round),
+        who: s.who.clone(),
+        state: match s.state.as_str() {
+            step_state::MENUNGGU => "menunggu giliran",
+            step_state::AKTIF => "sedang menunggu",
+            step_state::SELESAI => "selesai",
+            step_state::BATAL => "dibatalkan",
+            step_state::DILEWATI => "dilewati",
+            _ => "",
+        }
+        .into(),
+        started: s.started_at.map(|t| time(user, t)).unwrap_or_default(),
+        completed: s.completed_at.map(|t| time(user, t)).unwrap_or_default(),
+        duration: match s.duration_minutes {
+            Some(m) if s.running => format!("{} (berjalan)", duration_text(m)),
+            Some(m) => duration_text(m),
+            None => String::new(),
+        },
+        overdue: s.overdue,
+        decision: s.decision.clone(),
+        note: s.note.clone(),
+        current: s.running,
+    }
+}
+
+/// The drafting or typing step's forms: edit, classify, pass on.
+fn drafting_forms(user: &SessionUser, view: &LetterView, manifest: &Manifest, edited: Option<&Value>, errors: &FieldErrors) -> Vec<Form> {
+    let letter = &view.letter;
+    let version = vec![("versi".to_string(), letter.version.to_string())];
+    let no_errors = FieldErrors::default();
+    let mut edit_fields = manifest_fields(manifest, edited.unwrap_or(&view.data));
+    edit_fields.push(
+        Field {
+            kind: "textarea",
+            ..Field::text("catatan_revisi", "Catatan revisi", "")
+        }
+        .help("Apa yang diubah, untuk riwayat revisi."),
+    );
+    let mut edit = Form::new(
+        "Ubah konsep",
+        &format!("/surat/{}/revisi", letter.id),
+        user.csrf(),
+        "Simpan revisi",
+        edit_fields,
+    )
+    .with_errors(if edited.is_some() { errors } else { &no_errors });
+    edit.hidden = version.clone();
+    let mut options: Vec<Choice> = Vec::new();
+    if letter.classification_code.is_empty() {
+        options.push(Choice::new("", "— pilih —", true));
+    }
+    options.extend(view.actions.classification_codes.iter().map(|c| {
+        Choice::new(
+            c.code.clone(),
+            format!("{} {}", c.code, c.name),
+            c.code == letter.classification_code,
+        )
+    }));
+    let mut classify = Form::new(
+        "Kode klasifikasi",
+        &format!("/surat/{}/klasifikasi", letter.id),
+        user.csrf(),
+        "Simpan kode",
+        vec![Field::select("kode_klasifikasi", "Kode klasifikasi (bagian awal nomor surat)", options).required()],
+    );
+    classify.hidden = version.clone();
+    let next = view.actions.submit_to.clone().unwrap_or_default();
+    let mut submit = Form::new(
+        "Teruskan",
+        &format!("/surat/{}/teruskan", letter.id),
+        user.csrf(),
+        &format!("Teruskan ke {next}"),
+        vec![],
+    );
+    submit.hidden = version;
+    if edited.is_none() {
+        submit = submit.with_errors(errors);
+    }
+    vec![edit, classify, submit]
+}
+
+/// The paraf or signature form of the step the user holds or acts for.
+fn decision_form(
+    user: &SessionUser,
+    view: &LetterView,
+    offer: &DecisionOffer,
+    bsre_fields: Vec<Field>,
+    warning: &str,
+    errors: &FieldErrors,
+) -> Form {
+    let decisions = offer
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let label = match d {
+                Decision::TandaTangan => "Tanda tangani",
+                Decision::Paraf => "Paraf (setujui)",
+                other => other.label(),
+            };
+            Choice::new(d.key(), label, i == 0)
+        })
+        .collect();
+    let mut fields = vec![
+        Field::select("keputusan", "Keputusan", decisions).required(),
+        Field {
+            kind: "textarea",
+            ..Field::text("catatan", "Catatan", "")
+        }
+        .help("Wajib bila surat dikembalikan atau ditolak."),
+        Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off")
+            .required()
+            .help("Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja."),
+    ];
+    fields.extend(bsre_fields);
+    if offer.confirm_deadlines {
+        fields.push(Field::checkboxes(
+            "terima_batas_waktu",
+            "Batas waktu",
+            vec![Choice::new(
+                "ya",
+                crate::letters::deadline::confirmation(&view.deadlines.passed),
+                false,
+            )],
+        ));
+    }
+    if !warning.is_empty() {
+        fields.push(Field::checkboxes(
+            "terima_peringatan",
+            "Peringatan",
+            vec![Choice::new(
+                "ya",
+                "Saya sudah membaca peringatan di atas dan tetap menandatangani.",
+                false,
+            )],
+        ));
+    }
+    let title = if offer.acting_as.is_empty() {
+        format!("{} — keputusan Anda", offer.step_label)
+    } else {
+        format!("{} — sebagai {} {}", offer.step_label, offer.acting_as, offer.position_title)
+    };
+    let mut form = Form::new(
+        &title,
+        &format!("/surat/{}/keputusan", view.letter.id),
+        user.csrf(),
+        "Kirim keputusan",
+        fields,
+    )
+    .with_errors(errors);
+    form.hidden = vec![("revisi".into(), view.letter.revision.to_string())];
+    form
+}
+
+/// Revoking a signed letter and starting its correction, for its signer or an administrator.
+fn withdrawal_forms(user: &SessionUser, view: &LetterView, errors: &FieldErrors) -> Vec<Form> {
+    let id = view.letter.id;
+    let mut forms = Vec::new();
+    if view.actions.revoke {
+        forms.push(
+            Form::new(
+                "Cabut surat",
+                &format!("/surat/{id}/cabut"),
+                user.csrf(),
+                "Cabut surat ini",
+                vec![
+                    Field {
+                        kind: "textarea",
+                        ..Field::text("alasan", "Alasan pencabutan", "")
+                    }
+                    .required()
+                    .help("Ditampilkan di halaman verifikasi publik."),
+                ],
+            )
+            .with_errors(errors),
+        );
+    }
+    if view.actions.correct {
+        forms.push(Form::new(
+            "Ralat",
+            &format!("/surat/{id}/ralat"),
+            user.csrf(),
+            "Buat ralat surat ini",
+            vec![],
+        ));
+    }
+    forms
+}

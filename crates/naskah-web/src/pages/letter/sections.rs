@@ -1,21 +1,14 @@
-//! The sections other areas add to a letter's page, kept apart from those areas' own
-//! pages so that the letter page and the pages that show it again after a failed form
-//! (distribution, BSrE) do not import each other: the letter's delivery log with its
-//! SOP deadline, and for a department that signs through BSrE, the remote signature's
-//! state and forms.
+//! The sections other areas add to a letter's page, rendered from the letter's view
+//! ([`crate::cases::letter`]): the delivery log with its SOP deadline, and for a
+//! department that signs through BSrE, the remote signature's state and forms.
 
 use crate::{
-    AppState,
     auth::SessionUser,
-    distribution::deliveries::{self, Delivery},
-    error::{Failure, PageError},
-    letters::Manifest,
+    cases::letter::{DistributionState, LetterView},
+    distribution::deliveries::Delivery,
     validation::FieldErrors,
     view::{Choice, Field, Form},
-    workflow::{
-        self,
-        remote::{self, CREDENTIAL_FIELD, settings as signing_settings},
-    },
+    workflow::remote::{CREDENTIAL_FIELD, status as remote_status},
 };
 
 /// One delivery as the letter page shows it.
@@ -72,46 +65,35 @@ fn row(user: &SessionUser, d: &Delivery) -> DeliveryRow {
     }
 }
 
-/// The delivery log of a letter and a sentence on where it stands against the SOP.
-pub async fn letter_log(
-    state: &AppState,
-    user: &SessionUser,
-    letter: &workflow::Letter,
-    manifest: &Manifest,
-) -> Result<LetterLog, PageError> {
-    let list = deliveries::for_letter(&state.db, user.department.id, letter.id).await?;
-    let Some(signed_at) = letter.signed_at else {
-        return Ok(LetterLog {
+/// The delivery log of a signed letter and a sentence on where it stands against the SOP.
+pub fn letter_log(user: &SessionUser, distribution: Option<&DistributionState>) -> LetterLog {
+    let Some(d) = distribution else {
+        return LetterLog {
             rows: vec![],
             summary: String::new(),
             late: false,
-        });
+        };
     };
-    let tz = user.department.tz();
-    let due = signed_at + manifest.distribution_days * 86_400;
-    let out = list.iter().filter(|d| d.is_out()).count();
-    let acknowledged = list.iter().filter(|d| d.status == "acknowledged").count();
-    let now = crate::db::now();
-    let distributed = !list.is_empty() && out == list.len();
-    let late = !distributed && now > due && letter.revoked_at.is_none();
     let summary = format!(
-        "{out} dari {} penerima sudah dikirimi, {acknowledged} mengonfirmasi. Batas distribusi menurut SOP ({} hari): {}{}.",
-        list.len(),
-        manifest.distribution_days,
-        tz.format_time(due),
-        if late {
+        "{} dari {} penerima sudah dikirimi, {} mengonfirmasi. Batas distribusi menurut SOP ({} hari): {}{}.",
+        d.sent,
+        d.deliveries.len(),
+        d.acknowledged,
+        d.distribution_days,
+        user.department.tz().format_time(d.due_at),
+        if d.late {
             " — TERLAMBAT"
-        } else if distributed {
+        } else if d.distributed {
             " — sudah terdistribusi"
         } else {
             ""
         }
     );
-    Ok(LetterLog {
-        rows: list.iter().map(|d| row(user, d)).collect(),
+    LetterLog {
+        rows: d.deliveries.iter().map(|delivery| row(user, delivery)).collect(),
         summary,
-        late,
-    })
+        late: d.late,
+    }
 }
 
 /// What the letter page adds for a department that signs through BSrE: the passphrase
@@ -123,52 +105,38 @@ pub struct LetterExtras {
     pub forms: Vec<Form>,
 }
 
-pub async fn letter_extras(
-    state: &AppState,
-    user: &SessionUser,
-    letter: &workflow::Letter,
-    signer_here: bool,
-    errors: &FieldErrors,
-) -> Result<LetterExtras, PageError> {
+pub fn letter_extras(user: &SessionUser, view: &LetterView, errors: &FieldErrors) -> LetterExtras {
     let mut extras = LetterExtras {
         decision_fields: Vec::new(),
         status_line: String::new(),
         forms: Vec::new(),
     };
-    let uses_bsre = signing_settings::load(&state.db, letter.department_id)
-        .await
-        .map_err(Failure::from)?
-        .uses_bsre();
-    let pending = remote::status_of(&state.db, letter.id).await.map_err(Failure::from)?;
-    if let Some(p) = pending.as_ref().filter(|p| p.status != remote::status::SELESAI) {
+    if let Some(p) = view.remote.as_ref().filter(|p| p.status != remote_status::SELESAI) {
         extras.status_line = format!("{} (nomor {}, percobaan {}).", p.label(), p.number, p.attempts);
         if !p.last_error.is_empty() {
             extras.status_line.push_str(&format!(" Terakhir: {}", p.last_error));
         }
     }
-    if !signer_here || !(uses_bsre || pending.is_some()) {
-        return Ok(extras);
-    }
+    let Some(offer) = view.actions.decide.as_ref().filter(|o| o.bsre_passphrase) else {
+        return extras;
+    };
     extras.decision_fields.push(
         Field::password(CREDENTIAL_FIELD, "Passphrase BSrE", "off")
             .help("Passphrase sertifikat elektronik Anda di BSrE; dikirim ke BSrE untuk tanda tangan ini saja, tidak disimpan."),
     );
-    if let Some(p) = pending.as_ref().filter(|p| p.outcome_unknown()) {
+    if let Some(number) = &offer.send_again_number {
         extras.decision_fields.push(Field::checkboxes(
             "kirim_ulang",
             "Hasil sebelumnya tidak diketahui",
             vec![Choice::new(
                 "ya",
-                format!(
-                    "Saya sudah memeriksa dan tetap meminta BSrE menandatangani lagi (nomor {} tetap sama).",
-                    p.number
-                ),
+                format!("Saya sudah memeriksa dan tetap meminta BSrE menandatangani lagi (nomor {number} tetap sama)."),
                 false,
             )],
         ));
         let mut form = Form::new(
             "Periksa PDF bertanda tangan dari BSrE",
-            &format!("/surat/{}/bsre/periksa", letter.id),
+            &format!("/surat/{}/bsre/periksa", view.letter.id),
             user.csrf(),
             "Periksa dan selesaikan",
             vec![
@@ -180,8 +148,8 @@ pub async fn letter_extras(
         )
         .with_errors(errors);
         form.multipart = true;
-        form.hidden = vec![("revisi".into(), letter.revision.to_string())];
+        form.hidden = vec![("revisi".into(), view.letter.revision.to_string())];
         extras.forms.push(form);
     }
-    Ok(extras)
+    extras
 }
