@@ -627,3 +627,32 @@ async fn the_programme_rules_are_settings_used_by_the_checks() {
     let mut staff = support::logged_in(&state, "staf").await;
     assert_eq!(staff.get("/pengaturan/bantuan").await.status, axum::http::StatusCode::FORBIDDEN);
 }
+
+/// A file past the reader's limits is refused on the form with the reason, quickly, and
+/// nothing of it is kept (the reader's own tests hold the workbook bombs).
+#[tokio::test]
+async fn a_hostile_table_is_refused_on_the_form_and_nothing_is_kept() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut staff = support::logged_in(&state, "konseptor").await;
+    let csrf = staff.csrf_of("/calon/impor").await;
+    let wide = "kolom,".repeat(1_000_000);
+    let long_rows = format!("NIK\n{}", "6409014205668780\n".repeat(1_048_576));
+    for (name, file, reason) in [
+        ("lebar.csv", wide.as_str(), "paling banyak 256 kolom"),
+        ("panjang.csv", long_rows.as_str(), "lebih dari 1.048.576 baris"),
+    ] {
+        let (content_type, body) = multipart(&[("csrf", &csrf)], name, file.as_bytes());
+        let started = std::time::Instant::now();
+        let reply = staff.send("POST", "/calon/impor", Some(&content_type), body, &[]).await;
+        assert_eq!(reply.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(reply.body.contains(reason), "{name}: {}", reply.body);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+        let list = staff.get("/calon/impor").await;
+        assert!(!list.body.contains(name), "{name} was kept");
+    }
+}

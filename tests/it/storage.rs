@@ -430,3 +430,48 @@ story! {
         );
     }
 }
+
+story! {
+    #[tokio::test]
+    async fn api_tokens_end_with_a_password_change_a_reset_and_deactivation(t: support::TestDb) {
+        let db = &t.db;
+        support::demo_state(&t).await;
+        let kabid = accounts::find_by_username(db, "kabid").await.unwrap().unwrap();
+        let alive = |secret: String| async move { accounts::token_user(db, &secret).await.unwrap().is_some() };
+
+        // The user changes their own password: the token taken before ends.
+        let before = accounts::create_token(db, &kabid, "integrasi").await.unwrap().secret;
+        assert!(alive(before.clone()).await);
+        accounts::change_own_password(db, &kabid, DEMO_PASSWORD, "sandi-baru-yang-panjang", None)
+            .await
+            .unwrap();
+        assert!(!alive(before).await, "{}: a password change", t.label);
+
+        // An administrator resets it: the same.
+        let before = accounts::create_token(db, &kabid, "integrasi").await.unwrap().secret;
+        accounts::set_password(db, &actor(), &kabid, "sandi-atur-ulang-1", true, None)
+            .await
+            .unwrap();
+        assert!(!alive(before).await, "{}: a reset", t.label);
+
+        // Deactivation ends the tokens, and reactivation does not bring them back.
+        let before = accounts::create_token(db, &kabid, "integrasi").await.unwrap().secret;
+        let input = |active: bool| UserInput {
+            username: kabid.username.clone(),
+            display_name: kabid.display_name.clone(),
+            email: kabid.email.clone(),
+            roles: kabid.roles.clone(),
+            official_id: kabid.official_id,
+            active: Some(active),
+        };
+        accounts::update(db, &actor(), kabid.department_id, kabid.id, input(false)).await.unwrap();
+        accounts::update(db, &actor(), kabid.department_id, kabid.id, input(true)).await.unwrap();
+        assert!(!alive(before).await, "{}: deactivation", t.label);
+        let listed = accounts::list_tokens(db, kabid.id).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        assert!(listed.iter().all(|token| token.revoked_at.is_some()), "{}: {listed:?}", t.label);
+        // A token made afterwards works.
+        let after = accounts::create_token(db, &kabid, "baru").await.unwrap().secret;
+        assert!(alive(after).await, "{}", t.label);
+    }
+}

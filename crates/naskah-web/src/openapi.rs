@@ -173,7 +173,7 @@ pub fn document() -> Value {
         "security": [{ "bearer": [] }],
         "paths": {
             "/me": { "get": op("Pengguna yang sedang masuk dan dinasnya", "akun", None, ("200", None)) },
-            "/me/password": { "post": op("Ganti kata sandi sendiri", "akun", Some("PasswordChange"), ("204", None)) },
+            "/me/password": { "post": op("Ganti kata sandi sendiri; sesi lain dan semua token API (termasuk yang dipakai) diakhiri", "akun", Some("PasswordChange"), ("204", None)) },
             "/department": {
                 "get": op("Data kop surat dan pengaturan dinas", "dinas", None, ("200", Some("Department"))),
                 "put": op("Ubah kop surat dan pengaturan (administrator)", "dinas", Some("DepartmentInput"), ("200", Some("Department")))
@@ -195,7 +195,7 @@ pub fn document() -> Value {
                 "post": op("Tambah pengguna (administrator); tanpa password, kata sandi awal dibuat dan dikembalikan sekali", "pengguna", Some("NewUser"), ("201", Some("User")))
             },
             "/users/{id}": user_one,
-            "/users/{id}/password": { "parameters": id_param(), "post": op("Atur ulang kata sandi (administrator)", "pengguna", None, ("200", None)) },
+            "/users/{id}/password": { "parameters": id_param(), "post": op("Atur ulang kata sandi (administrator); semua sesi dan token API pengguna diakhiri", "pengguna", None, ("200", None)) },
             "/tokens": {
                 "get": op("Token API milik sendiri", "akun", None, ("200", Some("ApiTokenList"))),
                 "post": op("Buat token API; rahasianya dikembalikan sekali", "akun", Some("TokenRequest"), ("201", None))

@@ -396,6 +396,7 @@ pub async fn update(db: &Db, actor: &Actor, department_id: i64, id: i64, input: 
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        tokens::end_all(&mut tx, id).await?;
     }
     audit::record(
         &mut tx,
@@ -413,7 +414,7 @@ pub async fn update(db: &Db, actor: &Actor, department_id: i64, id: i64, input: 
 }
 
 /// Sets a new password chosen by an administrator (the user must change it at next login)
-/// or by the user; ends the user's other sessions.
+/// or by the user; ends the user's other sessions and every API token.
 pub async fn set_password(
     db: &Db,
     actor: &Actor,
@@ -438,6 +439,7 @@ pub async fn set_password(
         .bind(&keep)
         .execute(&mut *tx)
         .await?;
+    let tokens_ended = tokens::end_all(&mut tx, user.id).await?;
     audit::record(
         &mut tx,
         Event {
@@ -449,7 +451,7 @@ pub async fn set_password(
                 "user.password_change"
             },
             subject: format!("user:{}", user.id),
-            details: serde_json::json!({}),
+            details: serde_json::json!({ "api_tokens_ended": tokens_ended }),
         },
     )
     .await?;

@@ -109,6 +109,20 @@ pub async fn revoke_token(db: &Db, actor: &User, owner: &User, id: i64) -> Resul
     Ok(())
 }
 
+/// Ends every API token of a user (a password changed or reset, an account
+/// deactivated): a token taken with the old password must not outlive it. Returns how
+/// many were ended.
+pub(super) async fn end_all(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<u64, Error> {
+    Ok(
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(user_id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// The active user behind a bearer token, if the token is valid and not revoked.
 pub async fn token_user(db: &Db, secret: &str) -> Result<Option<User>, Error> {
     if !secret.starts_with(TOKEN_PREFIX) {

@@ -2,6 +2,11 @@
 //! UTF-16 or Windows-1252, with `,` `;` tab or `|` between cells, any line ends and
 //! quoted line breaks; or an XLSX workbook (first sheet), read cell by cell. Both end up
 //! as one UTF-8 CSV text, read record by record, so the checks see one kind of table.
+//!
+//! A file is hostile until read: the limits below are decided before reading and
+//! enforced while reading, so no file up to the upload limit can make the process hold
+//! more than a bounded amount (an XLSX is a ZIP whose parts can inflate a thousandfold;
+//! one cell far away must not make rows or columns appear in between).
 
 use std::io::Cursor;
 
@@ -48,13 +53,23 @@ impl Layout {
 pub struct Table {
     pub layout: Layout,
     pub headers: Vec<String>,
-    text: Arc<[u8]>,
+    text: Text,
+}
+
+/// The table's CSV text, shared by its readers without copies.
+#[derive(Clone)]
+struct Text(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Text {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// The data records of a table, each with the row number a spreadsheet shows (the
 /// header is row 1).
 pub struct Records {
-    reader: csv::Reader<Cursor<Arc<[u8]>>>,
+    reader: csv::Reader<Cursor<Text>>,
     record: csv::StringRecord,
     index: usize,
 }
@@ -76,6 +91,91 @@ impl Records {
 }
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// What a table may hold; past any of these the file is refused with the reason.
+pub mod limits {
+    /// Rows, the header included: a spreadsheet's own maximum.
+    pub const ROWS: usize = 1_048_576;
+    /// Columns: far more than any register export has.
+    pub const COLUMNS: usize = 256;
+    /// Characters in one cell: a spreadsheet's own maximum.
+    pub const CELL_CHARS: usize = 32_767;
+    /// The table as CSV text, after decoding (the same as the largest upload).
+    pub const TEXT_BYTES: usize = 32 * 1024 * 1024;
+    /// A workbook's parts once inflated: the shared strings (held whole while reading),
+    /// any one part, all parts together, and how many parts.
+    pub const SHARED_STRINGS_BYTES: u64 = 32 * 1024 * 1024;
+    pub const PART_BYTES: u64 = 256 * 1024 * 1024;
+    pub const WORKBOOK_BYTES: u64 = 512 * 1024 * 1024;
+    pub const PARTS: usize = 10_000;
+}
+
+/// "A", "Z", "AA", …, "XFD": the column's name as a spreadsheet shows it.
+pub fn column_name(index: usize) -> String {
+    let mut n = index + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        name.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+fn too_large(what: String) -> Error {
+    Error::Unreadable(format!("{what}; simpan ulang hanya kolom dan baris yang diperlukan"))
+}
+
+fn thousands(n: usize) -> String {
+    crate::text::thousands(n as i64)
+}
+
+/// A row number past a worksheet's own maximum.
+fn check_line(line: usize) -> Result<(), Error> {
+    if line > limits::ROWS {
+        return Err(too_large(format!(
+            "berkas memuat lebih dari {} baris, batas sebuah lembar kerja",
+            thousands(limits::ROWS)
+        )));
+    }
+    Ok(())
+}
+
+/// A cell past the column limit or too long (`line` and `column` as a spreadsheet shows them).
+fn check_cell(line: usize, column: usize, cell: &str) -> Result<(), Error> {
+    if column >= limits::COLUMNS {
+        return Err(too_large(format!(
+            "sel {}{line} ada di luar {} kolom pertama",
+            column_name(column),
+            limits::COLUMNS
+        )));
+    }
+    // Bytes bound characters from above: count only when it could matter.
+    if cell.len() > limits::CELL_CHARS && cell.chars().count() > limits::CELL_CHARS {
+        return Err(too_large(format!(
+            "sel {}{line} memuat lebih dari {} karakter",
+            column_name(column),
+            thousands(limits::CELL_CHARS)
+        )));
+    }
+    Ok(())
+}
+
+/// Checks one record of a CSV text against the limits.
+fn check_record(line: usize, record: &csv::StringRecord) -> Result<(), Error> {
+    check_line(line)?;
+    if record.len() > limits::COLUMNS {
+        return Err(too_large(format!(
+            "baris {line} memuat {} kolom; paling banyak {} kolom",
+            thousands(record.len()),
+            limits::COLUMNS
+        )));
+    }
+    record
+        .iter()
+        .enumerate()
+        .try_for_each(|(column, cell)| check_cell(line, column, cell))
+}
 
 impl Table {
     pub fn open(bytes: &[u8]) -> Result<Table, Error> {
@@ -101,6 +201,13 @@ impl Table {
             "LF"
         };
         let delimiter = sniff_delimiter(&text);
+        if text.len() > limits::TEXT_BYTES {
+            return Err(too_large(format!(
+                "berkas lebih dari {} MB setelah dibaca sebagai teks",
+                limits::TEXT_BYTES / 1024 / 1024
+            )));
+        }
+        check_csv(&text, delimiter)?;
         let mut table = Table {
             layout: Layout {
                 format: "csv",
@@ -111,13 +218,13 @@ impl Table {
                 sheet: String::new(),
             },
             headers: Vec::new(),
-            text: Arc::from(text.as_bytes()),
+            text: Text(Arc::new(text.into_owned().into_bytes())),
         };
         table.headers = table.read_headers()?;
         Ok(table)
     }
 
-    fn reader(&self) -> csv::Reader<Cursor<Arc<[u8]>>> {
+    fn reader(&self) -> csv::Reader<Cursor<Text>> {
         csv::ReaderBuilder::new()
             .delimiter(self.layout.delimiter)
             .flexible(true)
@@ -158,6 +265,23 @@ impl Table {
             index: 0,
         }
     }
+}
+
+/// Every record of a CSV text against the limits, before anything else reads it.
+fn check_csv(text: &str, delimiter: u8) -> Result<(), Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let mut line = 0;
+    // A record that cannot be read is reported row by row later, with its line.
+    while let Ok(true) = reader.read_record(&mut record) {
+        line += 1;
+        check_record(line, &record)?;
+    }
+    Ok(())
 }
 
 /// The text of a CSV file and the name of its encoding.
@@ -212,6 +336,7 @@ fn sniff_delimiter(text: &str) -> u8 {
 /// and written out as CSV. Rows the sheet skips are kept as empty records, so the row
 /// numbers of the report are those of the sheet.
 fn open_workbook(bytes: &[u8]) -> Result<Table, Error> {
+    check_inflated_sizes(bytes)?;
     let unreadable = |e: calamine::XlsxError| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}"));
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let sheet = workbook
@@ -231,6 +356,16 @@ fn open_workbook(bytes: &[u8]) -> Result<Table, Error> {
             let text = cell_text(cell.get_value());
             if text.is_empty() {
                 continue;
+            }
+            // Refused before any row or column in between is made.
+            let (line, column) = (r as usize + 1, c as usize);
+            check_line(line)?;
+            check_cell(line, column, &text)?;
+            if out.get_ref().len() > limits::TEXT_BYTES {
+                return Err(too_large(format!(
+                    "lembar \"{sheet}\" lebih dari {} MB sebagai teks",
+                    limits::TEXT_BYTES / 1024 / 1024
+                )));
             }
             if row_index != Some(r) {
                 if let Some(previous) = row_index {
@@ -274,10 +409,40 @@ fn open_workbook(bytes: &[u8]) -> Result<Table, Error> {
             sheet,
         },
         headers: Vec::new(),
-        text: text.into(),
+        text: Text(Arc::new(text)),
     };
     table.headers = table.read_headers()?;
     Ok(table)
+}
+
+/// Inflates every part of the workbook into nothing, counting, and stops at the first
+/// part past its limit: the sizes a ZIP declares can lie, the inflated bytes cannot.
+fn check_inflated_sizes(bytes: &[u8]) -> Result<(), Error> {
+    let unreadable = |e: zip::result::ZipError| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    if archive.len() > limits::PARTS {
+        return Err(too_large(format!("berkas XLSX memuat {} bagian", thousands(archive.len()))));
+    }
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let part = archive.by_index(index).map_err(unreadable)?;
+        let name = part.name().to_string();
+        let limit = if name.ends_with("sharedStrings.xml") {
+            limits::SHARED_STRINGS_BYTES
+        } else {
+            limits::PART_BYTES
+        };
+        let inflated = std::io::copy(&mut std::io::Read::take(part, limit + 1), &mut std::io::sink())
+            .map_err(|e| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}")))?;
+        total += inflated;
+        if inflated > limit || total > limits::WORKBOOK_BYTES {
+            return Err(too_large(format!(
+                "berkas XLSX mengembang menjadi lebih dari {} MB ({name})",
+                limit.min(limits::WORKBOOK_BYTES) / 1024 / 1024
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A cell as text. Dates become YYYY-MM-DD. A number too long to be held exactly by a
@@ -380,5 +545,125 @@ mod tests {
         assert_eq!(rows[0], (2, vec!["6409014205668780".into(), "NUR".into(), "1966-05-02".into()]));
         assert_eq!(rows[1].0, 4);
         assert!(rows[1].1[0].contains("E+15"), "{:?}", rows[1]);
+    }
+
+    /// A workbook written by hand, so a test can hold what no spreadsheet writes: a cell
+    /// far away, a part that inflates past its limit.
+    fn workbook(sheet_rows: &str, shared_strings: Option<&[u8]>, padding: u64) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
+            .large_file(padding > u32::MAX as u64 / 2);
+        let parts: [(&str, &str); 4] = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#)
+            .unwrap();
+        zip.write_all(sheet_rows.as_bytes()).unwrap();
+        // Whitespace between rows: what a bomb inflates to.
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..padding / (1 << 20) {
+            zip.write_all(&block).unwrap();
+        }
+        zip.write_all(b"</sheetData></worksheet>").unwrap();
+        if let Some(strings) = shared_strings {
+            zip.start_file("xl/sharedStrings.xml", options).unwrap();
+            zip.write_all(strings).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn inline(cell: &str, text: &str) -> String {
+        format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        match Table::open(bytes) {
+            Ok(_) => panic!("a hostile file was read"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_hand_written_workbook_is_read() {
+        let sheet = format!(
+            r#"<row r="1">{}</row><row r="3">{}</row>"#,
+            inline("A1", "NIK"),
+            inline("A3", "6409014205668780")
+        );
+        let table = Table::open(&workbook(&sheet, None, 0)).unwrap();
+        assert_eq!(table.headers, ["NIK"]);
+        assert_eq!(rows(&table), [(3, vec!["6409014205668780".to_string()])]);
+    }
+
+    #[test]
+    fn a_cell_far_down_or_far_right_is_refused_not_filled_in() {
+        let far_down = format!(
+            r#"<row r="1">{}</row><row r="200000000">{}</row>"#,
+            inline("A1", "NIK"),
+            inline("A200000000", "x")
+        );
+        assert!(refusal(&workbook(&far_down, None, 0)).contains("1.048.576 baris"));
+        let far_right = format!(
+            r#"<row r="1">{}</row><row r="2">{}</row>"#,
+            inline("A1", "NIK"),
+            inline("XFD2", "x")
+        );
+        let message = refusal(&workbook(&far_right, None, 0));
+        assert!(message.contains("sel XFD2") && message.contains("256 kolom"), "{message}");
+    }
+
+    #[test]
+    fn parts_that_inflate_past_their_limit_are_refused() {
+        let header = format!(r#"<row r="1">{}</row>"#, inline("A1", "NIK"));
+        let sheet_bomb = workbook(&header, None, limits::PART_BYTES + (1 << 20));
+        // A few MB on the wire, a hundred times that inflated.
+        assert!(sheet_bomb.len() < 4 * 1024 * 1024, "{}", sheet_bomb.len());
+        assert!(refusal(&sheet_bomb).contains("mengembang"));
+        let mut strings = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#.to_vec();
+        strings.resize(strings.len() + limits::SHARED_STRINGS_BYTES as usize, b'x');
+        strings.extend_from_slice(b"</t></si></sst>");
+        let message = refusal(&workbook(&header, Some(&strings), 0));
+        assert!(message.contains("sharedStrings.xml"), "{message}");
+    }
+
+    #[test]
+    fn csv_past_the_columns_rows_or_cell_length_is_refused() {
+        let wide = "a,".repeat(1_000_000);
+        assert!(refusal(wide.as_bytes()).contains("paling banyak 256 kolom"));
+        let long = format!("NIK\n1\n{}", "1\n".repeat(limits::ROWS));
+        assert!(refusal(long.as_bytes()).contains("1.048.576 baris"));
+        let cell = format!("NIK,Nama\n1,{}\n", "x".repeat(limits::CELL_CHARS + 1));
+        assert!(refusal(cell.as_bytes()).contains("sel B2"));
+        // Up to the limits is fine.
+        let wide_enough = format!("{}\n", vec!["k"; limits::COLUMNS].join(","));
+        assert_eq!(Table::open(wide_enough.as_bytes()).unwrap().headers.len(), limits::COLUMNS);
+    }
+
+    #[test]
+    fn columns_are_named_as_a_spreadsheet_names_them() {
+        assert_eq!([0, 25, 26, 255, 16_383].map(column_name), ["A", "Z", "AA", "IV", "XFD"]);
     }
 }

@@ -68,7 +68,7 @@ async fn render(
             Field::password("current_password", "Kata sandi saat ini", "current-password").required(),
             Field::password("password", "Kata sandi baru", "new-password")
                 .required()
-                .help("Minimal 10 karakter."),
+                .help("Minimal 10 karakter. Sesi lain dan semua token API Anda diakhiri."),
             Field::password("password_again", "Ulangi kata sandi baru", "new-password").required(),
         ],
     )

@@ -27,7 +27,7 @@ impl Notice {
             "tersimpan" => "Perubahan tersimpan.",
             "dibuat" => "Data ditambahkan.",
             "dihapus" => "Data dihapus.",
-            "sandi" => "Kata sandi Anda sudah diganti.",
+            "sandi" => "Kata sandi Anda sudah diganti. Sesi lain dan semua token API Anda diakhiri; buat token baru bila perlu.",
             "dicabut" => "Token dicabut.",
             "logo" => "Logo tersimpan.",
             "diimpor" => "Daftar penerima diimpor.",
@@ -64,7 +64,8 @@ pub async fn read_upload(
         let name = field.name().unwrap_or_default().to_string();
         if name == file_field {
             file_name = field.file_name().unwrap_or_default().chars().take(200).collect();
-            bytes = field.bytes().await.map_err(failed)?.to_vec();
+            // The collected upload becomes the Vec without a second copy.
+            bytes = Vec::from(field.bytes().await.map_err(failed)?);
         } else {
             form.0.push((name, field.text().await.map_err(failed)?));
         }

@@ -178,7 +178,11 @@ async fn render_edit(
         "Status",
         vec![
             Choice::new("1", "Aktif", input.active.unwrap_or(true)),
-            Choice::new("0", "Nonaktif (tidak dapat masuk)", !input.active.unwrap_or(true)),
+            Choice::new(
+                "0",
+                "Nonaktif (tidak dapat masuk; sesi dan token API-nya diakhiri)",
+                !input.active.unwrap_or(true),
+            ),
         ],
     ));
     let action = format!("/pengguna/{}", target.id);
@@ -187,7 +191,7 @@ async fn render_edit(
         back_href: "/pengguna".into(),
         secret: secret.clone().unwrap_or_default(),
         secret_label: if secret.is_some() {
-            "Kata sandi baru (pengguna wajib menggantinya saat masuk):".into()
+            "Kata sandi baru (pengguna wajib menggantinya saat masuk; semua sesi dan token API-nya sudah diakhiri):".into()
         } else {
             String::new()
         },

@@ -66,10 +66,14 @@ pub(super) async fn imports_with(
                 ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
             .required()
-            .help(
+            .help(&format!(
                 "Ekspor P3KE, DTKS atau DTSEN apa adanya: pemisah koma, titik koma atau tab; UTF-8 atau ANSI; XLSX lembar pertama. \
-                       Berkas diperiksa dulu; tidak ada data yang berubah sebelum Anda menekan Impor.",
-            ),
+                 Paling besar {} MB, {} kolom dan {} baris; ekspor sekabupaten yang lebih besar dapat dibagi per kecamatan. \
+                 Berkas diperiksa dulu; tidak ada data yang berubah sebelum Anda menekan Impor.",
+                super::MAX_UPLOAD / 1024 / 1024,
+                crate::beneficiaries::reader::limits::COLUMNS,
+                crate::text::thousands(crate::beneficiaries::reader::limits::ROWS as i64),
+            )),
             Field::select("sumber", "Sumber data", source_choices("", Some("Menurut susunan kolom berkas"))),
             Field::select("pemetaan", "Pemetaan kolom", mapping_choices),
         ],
