@@ -362,3 +362,50 @@ story! {
         );
     }
 }
+
+/// Staff pages, exports, the API and errors are never cached (a shared computer, a proxy);
+/// only what its handler marks as public is: the stylesheet, the icon, the published keys.
+#[tokio::test]
+async fn staff_content_is_not_stored_and_public_assets_may_be() {
+    let t = support::sqlite().await;
+    let state = support::demo_state(&t).await;
+    let mut staff = support::logged_in(&state, "agendaris").await;
+    let mut drafter = support::logged_in(&state, "konseptor").await;
+    let mut checked = 0;
+    for (drafts, path) in [
+        (false, "/"),
+        (false, "/agenda"),
+        (false, "/agenda.csv"),
+        (false, "/agenda.xlsx"),
+        (false, "/penerima"),
+        (false, "/penerima.csv"),
+        (false, "/surat-masuk"),
+        (false, "/pengguna"),
+        (false, "/surat/999999"),
+        (true, "/calon"),
+        (true, "/calon/impor"),
+        (true, "/calon/bpjs"),
+        (true, "/calon/bpjs.xlsx"),
+        (true, "/masuk"),
+    ] {
+        let client = if drafts { &mut drafter } else { &mut staff };
+        let reply = client.get(path).await;
+        let caching = reply.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(caching.contains("no-store"), "{path} ({}): cache-control {caching:?}", reply.status);
+        checked += 1;
+    }
+    let mut api = support::api_client(&state, "kabid").await;
+    for path in ["/api/v1/me", "/api/v1/letters", "/api/v1/users/1"] {
+        let reply = api.get(path).await;
+        assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store", "{path}");
+    }
+    let mut anyone = Client::new(&state);
+    for path in ["/static/naskah.css", "/static/favicon.svg"] {
+        let reply = anyone.get(path).await;
+        assert!(
+            reply.headers.get("cache-control").unwrap().to_str().unwrap().starts_with("public"),
+            "{path}"
+        );
+    }
+    assert_eq!(checked, 14);
+}

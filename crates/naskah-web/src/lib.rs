@@ -147,6 +147,10 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };
+    // Nothing is cached unless its handler says it may be (the stylesheet, the published
+    // keys, the CA's files): staff pages, exports, scans and the API carry personal data
+    // or staff-only content, and a route added later is safe by default.
+    set(h, "cache-control", "no-store");
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
