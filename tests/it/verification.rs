@@ -75,9 +75,14 @@ async fn the_public_page_of_a_signed_letter() {
         "internal ids stay inside"
     );
 
-    // A letter without personal data: anyone downloads the official PDF, byte for byte.
+    // Its subject cites a full NIK, so its PDF stays with staff whatever the template says
+    // (the page above shows it masked); staff download the official PDF, byte for byte.
     let official = workflow::final_pdf(&state.db, letter.id).await.unwrap().unwrap();
+    assert!(!page.body.contains(&format!("href=\"/v/{id}/pdf\"")), "no public download link");
     let pdf = anon.send("GET", &format!("/v/{id}/pdf"), None, vec![], &[]).await;
+    assert_eq!(pdf.status, StatusCode::FORBIDDEN, "no full NIK in a public PDF");
+    let mut staff = support::logged_in(&state, "kabid").await;
+    let pdf = staff.send("GET", &format!("/v/{id}/pdf"), None, vec![], &[]).await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.bytes, official, "the download is the stored official PDF");
 

@@ -73,6 +73,12 @@ pub fn well_formed(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// Whether a text holds a run of exactly 16 digits: what a NIK looks like, whether or not
+/// its region and date check out (a mistyped NIK is still someone's).
+pub fn holds_nik(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 16)
+}
+
 /// Masks every run of 16 or more digits (a NIK, a NIP) to its first four and last four
 /// digits: `6409********0001` (DOMAIN.md §9).
 pub fn mask_nik(text: &str) -> String {
@@ -218,6 +224,10 @@ pub async fn lookup(
     } else {
         "SAH"
     };
+    // A template flagged for personal data, or a letter whose fields hold a NIK whatever
+    // its template (a subject citing one, a table of people): its PDF stays with staff.
+    let fields = workflow::revision_data(db, letter.id, letter.revision).await.map_err(failed)?;
+    let personal_data = catalogue.get(&row.template_id).is_ok_and(|m| m.personal_data) || holds_nik(&fields.to_string());
     let record = PublicRecord {
         status,
         department: format!("{} {}", department.name, department.regency_name),
@@ -228,7 +238,7 @@ pub async fn lookup(
         signer_position,
         paraf,
         sha256: letter.final_sha256.clone().unwrap_or_default(),
-        personal_data: catalogue.get(&row.template_id).is_ok_and(|m| m.personal_data),
+        personal_data,
         revoked_reason: mask_nik(&row.revoked_reason),
         revoked_date: row.revoked_at.map(|t| crate::text::date_long(tz.date_of(t))).unwrap_or_default(),
         superseded_by,
@@ -314,6 +324,16 @@ mod tests {
         assert_eq!(mask_nik("500.15.16/0001/Disnaker/2026"), "500.15.16/0001/Disnaker/2026");
         assert_eq!(mask_nik("NIP 197005121998031004"), "NIP 1970**********1004");
         assert_eq!(mask_nik(""), "");
+    }
+
+    #[test]
+    fn a_nik_anywhere_in_the_fields_is_found() {
+        assert!(holds_nik(r#"{"hal":"rujukan NIK 6409015203900001"}"#));
+        assert!(holds_nik(r#"{"rows":[{"nik":"1234567890123456"}]}"#));
+        assert!(!holds_nik(
+            r#"{"hal":"Nomor 500.15.16/0001/Disnaker/2026, NIP 197005121998031004"}"#
+        ));
+        assert!(!holds_nik("640901520390000"));
     }
 
     #[test]
