@@ -14,6 +14,7 @@ mod cli;
 mod deadlines;
 mod deliveries;
 mod drafting;
+mod faults;
 mod floors;
 mod incoming;
 mod jobs;

@@ -29,6 +29,8 @@ pub enum Failure {
     TooLarge,
     Throttled(String),
     Csrf,
+    /// The database cannot be reached now; nothing was changed.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -44,6 +46,7 @@ impl Failure {
             Failure::Conflict(_) => StatusCode::CONFLICT,
             Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +64,7 @@ impl Failure {
             Failure::Unprocessable(_) => "unprocessable",
             Failure::TooLarge => "too_large",
             Failure::Throttled(_) => "throttled",
+            Failure::Unavailable(_) => "unavailable",
             Failure::Internal(_) => "internal",
         }
     }
@@ -83,26 +87,41 @@ impl Failure {
             | Failure::Denied(m)
             | Failure::NeedsConfirmation(m) => m.clone(),
             Failure::TooLarge => "Data yang dikirim terlalu besar.".into(),
+            Failure::Unavailable(_) => "Basis data sedang tidak dapat dihubungi, jadi tidak ada yang disimpan. \
+                                        Coba lagi sebentar lagi; bila berulang, hubungi administrator."
+                .into(),
             Failure::Internal(_) => "Terjadi kesalahan pada server. Coba lagi; bila berulang, hubungi administrator.".into(),
         }
     }
 
     fn log(&self) {
-        if let Failure::Internal(detail) = self {
-            tracing::error!(detail = %detail, "kesalahan internal");
+        match self {
+            Failure::Internal(detail) => tracing::error!(detail = %detail, "kesalahan internal"),
+            Failure::Unavailable(detail) => tracing::warn!(detail = %detail, "basis data tidak terjangkau"),
+            _ => {}
         }
     }
 }
 
 impl From<DbError> for Failure {
     fn from(e: DbError) -> Self {
-        Failure::Internal(e.to_string())
+        match e {
+            DbError::Sqlx(e) => e.into(),
+            DbError::Unreachable { .. } => Failure::Unavailable(e.to_string()),
+            other => Failure::Internal(other.to_string()),
+        }
     }
 }
 
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Self {
-        Failure::Internal(e.to_string())
+        // No connection to be had, or the one in hand broke: the database is away, not wrong.
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Failure::Unavailable(e.to_string())
+            }
+            other => Failure::Internal(other.to_string()),
+        }
     }
 }
 

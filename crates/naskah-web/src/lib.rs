@@ -166,15 +166,22 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers within a second with the schema this binary expects:
+/// a load balancer must not wait on the pool's own, longer timeout.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let ready = match state.db.ping().await {
-        Err(e) => Err(format!("basis data tidak terjangkau: {e}")),
-        Ok(()) => match state.db.schema_state().await {
-            Ok(s) if s.is_current() => Ok(()),
-            Ok(s) => Err(format!("skema basis data versi {} sedangkan program versi {}", s.applied, s.known)),
-            Err(e) => Err(e.to_string()),
-        },
+    let check = async {
+        match state.db.ping().await {
+            Err(e) => Err(format!("basis data tidak terjangkau: {e}")),
+            Ok(()) => match state.db.schema_state().await {
+                Ok(s) if s.is_current() => Ok(()),
+                Ok(s) => Err(format!("skema basis data versi {} sedangkan program versi {}", s.applied, s.known)),
+                Err(e) => Err(e.to_string()),
+            },
+        }
     };
+    let ready = tokio::time::timeout(std::time::Duration::from_millis(900), check)
+        .await
+        .unwrap_or_else(|_| Err("basis data tidak menjawab dalam 1 detik".into()));
     match ready {
         Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "siap" }))).into_response(),
         Err(reason) => {
