@@ -148,3 +148,125 @@ async fn an_unreachable_database_is_a_clear_503_and_the_service_recovers() {
     assert_eq!(ready.status, StatusCode::OK, "not ready {took:?} after the host answered again");
     assert_eq!(staff.get("/surat").await.status, StatusCode::OK);
 }
+
+/// One request over a fresh connection; the status line, or what went wrong.
+async fn status_line(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return "no connection".into();
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: naskah\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return "write refused".into();
+    }
+    let mut answer = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await {
+        Ok(_) => String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or("closed without an answer")
+            .to_string(),
+        Err(_) => "no answer in 5 s".into(),
+    }
+}
+
+/// How long until the server closes `stream` (reads end or fail), at most `within`.
+async fn closed_after(mut stream: TcpStream, drip: bool, within: Duration) -> Option<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = Instant::now();
+    let mut buffer = [0u8; 256];
+    while started.elapsed() < within {
+        if drip && stream.write_all(b"X").await.is_err() {
+            return Some(started.elapsed());
+        }
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            // An answer (a 408, say) before the close: keep reading.
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_silent_connections_are_closed_while_the_service_answers() {
+    use tokio::io::AsyncWriteExt;
+    let test_db = support::sqlite().await;
+    support::demo_state(&test_db).await;
+    let mut config = support::test_config();
+    config.http.header_timeout_seconds = 1;
+    config.http.request_timeout_seconds = 2;
+    config.http.max_connections = 30;
+    let state = AppState::new(test_db.db.clone(), config).unwrap();
+    let app = support::spawn_app(state).await;
+    assert!(status_line(app.addr, "/healthz").await.contains("200"));
+
+    // Thirty silent connections take every slot: one more is closed at once.
+    let mut silent = Vec::new();
+    for _ in 0..30 {
+        silent.push(TcpStream::connect(app.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let extra = TcpStream::connect(app.addr).await.unwrap();
+    let refused = closed_after(extra, false, Duration::from_millis(900)).await;
+    assert!(refused.is_some(), "a connection over the bound was kept");
+    // The silent ones are closed after the header timeout, and the slots free again.
+    let closes = futures_join(silent.into_iter().map(|s| closed_after(s, false, Duration::from_secs(5)))).await;
+    assert!(closes.iter().all(Option::is_some), "silent connections kept open: {closes:?}");
+    assert!(status_line(app.addr, "/healthz").await.contains("200"));
+
+    // Twenty clients dripping a header one byte at a time: closed, while others are served.
+    let mut drips = Vec::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: naskah\r\nX-Pelan: ").await.unwrap();
+        drips.push(tokio::spawn(closed_after(stream, true, Duration::from_secs(6))));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        status_line(app.addr, "/healthz").await.contains("200"),
+        "the service answers meanwhile"
+    );
+    for drip in drips {
+        let closed = drip.await.unwrap();
+        assert!(
+            closed.is_some_and(|t| t < Duration::from_secs(4)),
+            "a dripping client was kept: {closed:?}"
+        );
+    }
+
+    // A body dripped after quick headers: the request's own time runs out, 408.
+    use tokio::io::AsyncReadExt;
+    let mut slow_body = TcpStream::connect(app.addr).await.unwrap();
+    slow_body
+        .write_all(
+            b"POST /masuk HTTP/1.1\r\nHost: naskah\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nu",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = [0u8; 64];
+    let read = loop {
+        let _ = slow_body.write_all(b"x").await;
+        if let Ok(read) = tokio::time::timeout(Duration::from_millis(200), slow_body.read(&mut answer)).await {
+            break read.unwrap_or(0);
+        }
+        assert!(started.elapsed() < Duration::from_secs(6), "no answer to a slow body");
+    };
+    let status = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+/// Awaits every future, concurrently.
+async fn futures_join<F: std::future::Future + Send + 'static>(all: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = all.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}

@@ -34,6 +34,32 @@ pub struct Config {
     pub public_rate_per_minute: u32,
     pub mail: MailConfig,
     pub timestamp: TimestampConfig,
+    pub http: HttpConfig,
+}
+
+/// What one connection may take of the service: a client that is slow on purpose (or
+/// silent) is closed, and the number of connections is bounded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// A request's headers must arrive within this long; a connection waiting for its
+    /// next request is closed after it too.
+    pub header_timeout_seconds: u64,
+    /// One request, its body included, may take this long (an upload from a village on
+    /// a slow line included); then 408.
+    pub request_timeout_seconds: u64,
+    /// Connections at the same time; more are refused until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout_seconds: 10,
+            request_timeout_seconds: 300,
+            max_connections: 1024,
+        }
+    }
 }
 
 /// The timestamp authority (RFC 3161) whose timestamps make signatures long-term
@@ -148,6 +174,7 @@ impl Default for Config {
             public_rate_per_minute: 300,
             mail: MailConfig::default(),
             timestamp: TimestampConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -267,6 +294,9 @@ impl Config {
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
                 "PUBLIC_RATE_PER_MINUTE" => self.public_rate_per_minute = parse_number(value).map_err(bad)?,
                 "DATABASE_MAX_CONNECTIONS" => self.database_max_connections = parse_number(value).map_err(bad)?,
+                "HTTP_HEADER_TIMEOUT_SECONDS" => self.http.header_timeout_seconds = parse_number(value).map_err(bad)?,
+                "HTTP_REQUEST_TIMEOUT_SECONDS" => self.http.request_timeout_seconds = parse_number(value).map_err(bad)?,
+                "HTTP_MAX_CONNECTIONS" => self.http.max_connections = parse_number(value).map_err(bad)?,
                 "LOG_FORMAT" => {
                     self.log.format = match value.as_str() {
                         "text" => LogFormat::Text,
@@ -297,6 +327,11 @@ impl Config {
         if self.session.idle_minutes <= 0 || self.session.absolute_hours <= 0 {
             return Err(ConfigError::Invalid(
                 "session.idle_minutes dan session.absolute_hours harus lebih dari 0".into(),
+            ));
+        }
+        if self.http.header_timeout_seconds == 0 || self.http.request_timeout_seconds == 0 || self.http.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "http.header_timeout_seconds, http.request_timeout_seconds dan http.max_connections harus lebih dari 0".into(),
             ));
         }
         if self.max_body_bytes < 1024 {

@@ -11,6 +11,7 @@ mod openapi;
 mod pages;
 mod public;
 mod receipts;
+mod server;
 mod view;
 
 // The floors below, by the names the handlers use.
@@ -21,9 +22,10 @@ pub(crate) use naskah_domain::{
 pub(crate) use naskah_render::{letters, rendering};
 pub(crate) use naskah_signing as signing;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
+use tower_http::timeout::TimeoutLayer;
 
 use axum::{
     Router,
@@ -102,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard_body_size))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(security_headers))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(state.config.http.request_timeout_seconds),
+        ))
         .with_state(state)
 }
 
@@ -239,8 +245,8 @@ pub async fn serve(
         std::time::Duration::from_secs(60),
         stop_sender.subscribe(),
     ));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = state.config.http.clone();
+    let served = server::run(router(state), listener, &limits, shutdown).await;
     let _ = stop_sender.send(true);
     served
 }
