@@ -1,6 +1,8 @@
 //! Storage tests: the same story against SQLite always and PostgreSQL when
 //! `NASKAH_TEST_POSTGRES_URL` is set (CI sets it and fails without it).
 
+use std::sync::Arc;
+
 use naskah::{
     accounts::{self, LoginError, Role, UserInput},
     audit::{self, Actor},
@@ -473,5 +475,74 @@ story! {
         // A token made afterwards works.
         let after = accounts::create_token(db, &kabid, "baru").await.unwrap().secret;
         assert!(alive(after).await, "{}", t.label);
+    }
+}
+
+story! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn forty_parallel_wrong_attempts_test_at_most_the_limit(t: support::TestDb) {
+        let state = support::demo_state(&t).await;
+        let db = t.db.clone();
+        let throttle = ThrottleConfig {
+            per_account: 5,
+            per_address: 20,
+            window_minutes: 15,
+            trust_forwarded_for: false,
+        };
+        // Forty wrong passwords at once from one address: each attempt is counted before
+        // Argon2 tests it, so no more than the limit are tested.
+        let start = Arc::new(tokio::sync::Barrier::new(40));
+        let mut logins = Vec::new();
+        for _ in 0..40 {
+            let (db, throttle, start) = (db.clone(), throttle.clone(), start.clone());
+            logins.push(tokio::spawn(async move {
+                start.wait().await;
+                accounts::login(&db, &throttle, &SessionConfig::default(), "kadis", "salah-salah-salah", "10.6.6.6").await
+            }));
+        }
+        let mut tested = 0;
+        for login in logins {
+            match login.await.unwrap() {
+                Err(LoginError::InvalidCredentials) => tested += 1,
+                Err(LoginError::Throttled { .. }) => {}
+                other => panic!("{}: {other:?}", t.label),
+            }
+        }
+        assert!((1..=5).contains(&tested), "{}: {tested} passwords tested", t.label);
+        // The stranger locked kadis out of 10.6.6.6 only: from the office it works.
+        assert!(
+            accounts::login(&db, &throttle, &SessionConfig::default(), "kadis", DEMO_PASSWORD, "10.6.6.6").await.is_err(),
+            "{}",
+            t.label
+        );
+        accounts::login(&db, &throttle, &SessionConfig::default(), "kadis", DEMO_PASSWORD, "10.0.0.1")
+            .await
+            .unwrap_or_else(|e| panic!("{}: the owner is locked out: {e}", t.label));
+
+        // Forty wrong signing passphrases at once: the same for the key.
+        let kabid = accounts::find_by_username(&db, "kabid").await.unwrap().unwrap();
+        let official = kabid.official_id.unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(40));
+        let mut unlocks = Vec::new();
+        for _ in 0..40 {
+            let (db, keys, start) = (db.clone(), state.keys.clone(), start.clone());
+            unlocks.push(tokio::spawn(async move {
+                start.wait().await;
+                naskah::keys::unlock(&db, &keys, official, "frasa-yang-salah-sekali").await.map(|_| ())
+            }));
+        }
+        let mut tested = 0;
+        for unlock in unlocks {
+            match unlock.await.unwrap() {
+                Err(naskah::keys::Error::WrongPassphrase) => tested += 1,
+                Err(naskah::keys::Error::Throttled { .. }) => {}
+                other => panic!("{}: {other:?}", t.label),
+            }
+        }
+        assert!(
+            (1..=naskah::keys::PASSPHRASE_LIMIT).contains(&tested),
+            "{}: {tested} passphrases tested",
+            t.label
+        );
     }
 }

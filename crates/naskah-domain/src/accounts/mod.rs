@@ -3,6 +3,7 @@
 
 pub mod password;
 mod sessions;
+mod throttle;
 mod tokens;
 
 use serde::{Deserialize, Serialize};
@@ -15,8 +16,8 @@ use crate::{
 };
 
 pub use password::{hash_password, verify_password};
-pub(crate) use sessions::throttled;
 pub use sessions::{LoginError, Session, end_session, login, session_user, touch_session};
+pub(crate) use throttle::{Counter, Reservation, fail as fail_attempt, release as release_attempt, reserve as reserve_attempt};
 pub use tokens::{ApiToken, NewToken, create_token, list_tokens, revoke_token, token_user};
 
 #[derive(Debug, thiserror::Error)]

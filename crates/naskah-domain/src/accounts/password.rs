@@ -33,9 +33,21 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
+/// Argon2 derivations at the same time in this process: each holds its memory cost
+/// (19 MiB by default), and more at once than there are cores finish no sooner.
+const DERIVATIONS_AT_ONCE: usize = 4;
+static DERIVATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DERIVATIONS_AT_ONCE);
+
+/// Runs one blocking Argon2 derivation (a password, a signing key's passphrase) when a
+/// place is free, so 32 signatures in flight hold 4 derivations' memory, not 32.
+pub async fn derive<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
+    let _place = DERIVATIONS.acquire().await.expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work).await
+}
+
 pub async fn hash_password(password: &str) -> String {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || {
+    derive(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.as_bytes(), &salt)
@@ -48,7 +60,7 @@ pub async fn hash_password(password: &str) -> String {
 
 pub async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || {
+    derive(move || {
         PasswordHash::new(&hash)
             .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false)

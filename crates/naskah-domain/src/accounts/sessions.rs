@@ -4,7 +4,10 @@
 use sha2::{Digest, Sha256};
 use sqlx::{Any, FromRow};
 
-use super::{Error, User, password};
+use super::{
+    Error, User, password,
+    throttle::{self, Counter},
+};
 use crate::{
     audit::{self, Actor, Event},
     config::{SessionConfig, ThrottleConfig},
@@ -49,24 +52,9 @@ pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Minutes until a key leaves the lock, or `None` when it may try: `limit` failures of
-/// `kind` for `key` (recorded in `login_failures`) within the window lock it for the rest
-/// of the window. Used for logins and for signing passphrases.
-pub(crate) async fn throttled(db: &Db, kind: &str, key: &str, limit: i64, window_minutes: i64) -> Result<Option<i64>, DbError> {
-    let since = now() - window_minutes * 60;
-    let (count, oldest): (i64, Option<i64>) =
-        sqlx::query_as::<Any, (i64, Option<i64>)>("SELECT COUNT(*), MIN(at) FROM login_failures WHERE kind = $1 AND key = $2 AND at > $3")
-            .bind(kind)
-            .bind(key)
-            .bind(since)
-            .fetch_one(&db.pool)
-            .await?;
-    if count >= limit {
-        let free_at = oldest.unwrap_or_else(now) + window_minutes * 60;
-        return Ok(Some(((free_at - now()) as f64 / 60.0).ceil().max(1.0) as i64));
-    }
-    Ok(None)
-}
+/// An account guessed at from many addresses is locked after this many times the
+/// per-address failures.
+const ACCOUNT_TOTAL_FACTOR: i64 = 10;
 
 /// Checks the credentials and opens a session. Returns the secret cookie token.
 pub async fn login(
@@ -78,15 +66,34 @@ pub async fn login(
     address: &str,
 ) -> Result<(String, Session, User), LoginError> {
     let account_key = username.trim().to_lowercase();
-    for (kind, key, limit) in [
-        ("account", account_key.as_str(), throttle.per_account),
-        ("address", address, throttle.per_address),
-    ] {
-        if let Some(minutes) = throttled(db, kind, key, limit, throttle.window_minutes).await? {
-            tracing::warn!(kind, "login ditahan karena terlalu banyak kegagalan");
+    // Failures lock an account only for the address they come from, so a stranger
+    // cannot lock the Kepala Dinas out of their own office; an account guessed at from
+    // many addresses is still stopped, later, by its total.
+    let account_here = format!("{account_key}@{address}");
+    let counters = [
+        Counter {
+            kind: "account",
+            key: &account_here,
+            limit: throttle.per_account,
+        },
+        Counter {
+            kind: "account_total",
+            key: &account_key,
+            limit: throttle.per_account * ACCOUNT_TOTAL_FACTOR,
+        },
+        Counter {
+            kind: "address",
+            key: address,
+            limit: throttle.per_address,
+        },
+    ];
+    let reservation = match throttle::reserve(db, &counters, throttle.window_minutes).await? {
+        Ok(reservation) => reservation,
+        Err(minutes) => {
+            tracing::warn!("login ditahan karena terlalu banyak kegagalan");
             return Err(LoginError::Throttled { minutes });
         }
-    }
+    };
     let user = super::find_by_username(db, &account_key).await?;
     let stored_hash = match &user {
         Some(_) => {
@@ -102,16 +109,9 @@ pub async fn login(
     let user = match user {
         Some(user) if password_ok && user.active => user,
         other => {
+            throttle::fail(db, reservation).await?;
             let at = now();
             let mut tx = db.begin_write().await?;
-            for (kind, key) in [("account", account_key.as_str()), ("address", address)] {
-                sqlx::query("INSERT INTO login_failures (kind, key, at) VALUES ($1, $2, $3)")
-                    .bind(kind)
-                    .bind(key)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-            }
             sqlx::query("DELETE FROM login_failures WHERE at < $1")
                 .bind(at - throttle.window_minutes * 120)
                 .execute(&mut *tx)
@@ -131,6 +131,7 @@ pub async fn login(
             return Err(LoginError::InvalidCredentials);
         }
     };
+    throttle::release(db, reservation).await?;
     let token = super::random_token();
     let at = now();
     let record = Session {

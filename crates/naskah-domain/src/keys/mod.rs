@@ -192,12 +192,13 @@ async fn install_new_key(
     let id = key_id(&public);
     let file_store = store.clone();
     let (file_id, passphrase_owned) = (id.clone(), passphrase.to_string());
-    let path = tokio::task::spawn_blocking(move || file_store.write(department_id, &file_id, official_id, &signing, &passphrase_owned))
-        .await
-        .map_err(|e| Error::Io {
-            path: store.dir().display().to_string(),
-            reason: e.to_string(),
-        })??;
+    let path =
+        crate::accounts::password::derive(move || file_store.write(department_id, &file_id, official_id, &signing, &passphrase_owned))
+            .await
+            .map_err(|e| Error::Io {
+                path: store.dir().display().to_string(),
+                reason: e.to_string(),
+            })??;
 
     let at = now();
     let result: Result<KeyInfo, Error> = async {
@@ -265,7 +266,7 @@ pub async fn change_passphrase(
 ) -> Result<KeyInfo, Error> {
     check_passphrase("new_passphrase", new_passphrase)?;
     let key = active_key(db, official_id).await?.ok_or(Error::NoKey)?;
-    throttle_check(db, official_id).await?;
+    let attempt = reserve_attempt(db, official_id).await?;
     let (file_store, id, old, new) = (
         store.clone(),
         key.key_id.clone(),
@@ -273,16 +274,26 @@ pub async fn change_passphrase(
         new_passphrase.to_string(),
     );
     let department_id = key.department_id;
-    let outcome = tokio::task::spawn_blocking(move || file_store.rewrap(department_id, &id, &old, &new))
+    let outcome = crate::accounts::password::derive(move || file_store.rewrap(department_id, &id, &old, &new))
         .await
         .map_err(|e| Error::Io {
             path: store.dir().display().to_string(),
             reason: e.to_string(),
         })?;
-    if let Err(Error::WrongPassphrase) = outcome {
-        record_failure(db, official_id).await?;
+    match outcome {
+        Err(Error::WrongPassphrase) => {
+            crate::accounts::fail_attempt(db, attempt).await?;
+            return Err(Error::WrongPassphrase);
+        }
+        Err(other) => {
+            crate::accounts::release_attempt(db, attempt).await?;
+            return Err(other);
+        }
+        Ok(()) => {
+            crate::accounts::release_attempt(db, attempt).await?;
+            clear_failures(db, official_id).await?;
+        }
     }
-    outcome?;
     let mut tx = db.begin_write().await?;
     audit::record(
         &mut tx,
@@ -309,10 +320,10 @@ pub struct Unlocked {
 /// towards the lock and changes nothing else.
 pub async fn unlock(db: &Db, store: &KeyStore, official_id: i64, passphrase: &str) -> Result<Unlocked, Error> {
     let info = active_key(db, official_id).await?.ok_or(Error::NoKey)?;
-    throttle_check(db, official_id).await?;
+    let attempt = reserve_attempt(db, official_id).await?;
     let (file_store, id, pass) = (store.clone(), info.key_id.clone(), passphrase.to_string());
     let department_id = info.department_id;
-    let outcome = tokio::task::spawn_blocking(move || file_store.read(department_id, &id, &pass))
+    let outcome = crate::accounts::password::derive(move || file_store.read(department_id, &id, &pass))
         .await
         .map_err(|e| Error::Io {
             path: store.dir().display().to_string(),
@@ -321,19 +332,25 @@ pub async fn unlock(db: &Db, store: &KeyStore, official_id: i64, passphrase: &st
     match outcome {
         Ok(signing) => {
             if key_id(&signing.verifying_key()) != info.key_id {
+                crate::accounts::release_attempt(db, attempt).await?;
                 return Err(Error::Corrupt {
                     path: store.path(department_id, &info.key_id).display().to_string(),
                     reason: "kunci di berkas tidak cocok dengan kunci publik yang terdaftar".into(),
                 });
             }
+            crate::accounts::release_attempt(db, attempt).await?;
             clear_failures(db, official_id).await?;
             Ok(Unlocked { info, signing })
         }
         Err(Error::WrongPassphrase) => {
-            record_failure(db, official_id).await?;
+            crate::accounts::fail_attempt(db, attempt).await?;
+            tracing::warn!(official_id, "frasa sandi salah");
             Err(Error::WrongPassphrase)
         }
-        Err(other) => Err(other),
+        Err(other) => {
+            crate::accounts::release_attempt(db, attempt).await?;
+            Err(other)
+        }
     }
 }
 
@@ -341,29 +358,18 @@ fn throttle_key(official_id: i64) -> String {
     format!("official:{official_id}")
 }
 
-async fn throttle_check(db: &Db, official_id: i64) -> Result<(), Error> {
-    match crate::accounts::throttled(
-        db,
-        "passphrase",
-        &throttle_key(official_id),
-        PASSPHRASE_LIMIT,
-        PASSPHRASE_WINDOW_MINUTES,
-    )
-    .await?
-    {
-        Some(minutes) => Err(Error::Throttled { minutes }),
-        None => Ok(()),
-    }
-}
-
-async fn record_failure(db: &Db, official_id: i64) -> Result<(), Error> {
-    sqlx::query("INSERT INTO login_failures (kind, key, at) VALUES ('passphrase', $1, $2)")
-        .bind(throttle_key(official_id))
-        .bind(now())
-        .execute(&db.pool)
-        .await?;
-    tracing::warn!(official_id, "frasa sandi salah");
-    Ok(())
+/// Counts this passphrase attempt before the key's decryption tests it (see
+/// `accounts::throttle`), or says how long the lock lasts.
+async fn reserve_attempt(db: &Db, official_id: i64) -> Result<crate::accounts::Reservation, Error> {
+    let key = throttle_key(official_id);
+    let counter = crate::accounts::Counter {
+        kind: "passphrase",
+        key: &key,
+        limit: PASSPHRASE_LIMIT,
+    };
+    crate::accounts::reserve_attempt(db, &[counter], PASSPHRASE_WINDOW_MINUTES)
+        .await?
+        .map_err(|minutes| Error::Throttled { minutes })
 }
 
 async fn clear_failures(db: &Db, official_id: i64) -> Result<(), Error> {
