@@ -270,3 +270,36 @@ where
     }
     out
 }
+
+/// `/metrics` is not the world's: with a token only for its bearer, without one only for
+/// a direct request from this machine, never through a proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_answer_only_the_token_or_this_machine() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn status(addr: SocketAddr, extra: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: naskah\r\nConnection: close\r\n{extra}\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
+    }
+    let test_db = support::sqlite().await;
+    support::demo_state(&test_db).await;
+    let open = support::spawn_app(AppState::new(test_db.db.clone(), support::test_config()).unwrap()).await;
+    assert!(status(open.addr, "").await.contains("200"), "from this machine");
+    assert!(
+        status(open.addr, "X-Forwarded-For: 203.0.113.9\r\n").await.contains("404"),
+        "through a proxy"
+    );
+    let mut config = support::test_config();
+    config.metrics_token = naskah::config::Secret::new("rahasia-pemantauan-panjang");
+    let guarded = support::spawn_app(AppState::new(test_db.db.clone(), config).unwrap()).await;
+    assert!(status(guarded.addr, "").await.contains("404"));
+    assert!(status(guarded.addr, "Authorization: Bearer salah\r\n").await.contains("404"));
+    assert!(
+        status(guarded.addr, "Authorization: Bearer rahasia-pemantauan-panjang\r\n")
+            .await
+            .contains("200")
+    );
+}

@@ -35,6 +35,9 @@ pub struct Config {
     pub mail: MailConfig,
     pub timestamp: TimestampConfig,
     pub http: HttpConfig,
+    /// `/metrics` answers a request with `Authorization: Bearer <this>` from anywhere;
+    /// empty: only a direct request from this machine (not through a proxy).
+    pub metrics_token: Secret,
 }
 
 /// What one connection may take of the service: a client that is slow on purpose (or
@@ -175,6 +178,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             timestamp: TimestampConfig::default(),
             http: HttpConfig::default(),
+            metrics_token: Secret::default(),
         }
     }
 }
@@ -297,6 +301,7 @@ impl Config {
                 "HTTP_HEADER_TIMEOUT_SECONDS" => self.http.header_timeout_seconds = parse_number(value).map_err(bad)?,
                 "HTTP_REQUEST_TIMEOUT_SECONDS" => self.http.request_timeout_seconds = parse_number(value).map_err(bad)?,
                 "HTTP_MAX_CONNECTIONS" => self.http.max_connections = parse_number(value).map_err(bad)?,
+                "METRICS_TOKEN" => self.metrics_token = Secret::new(value.clone()),
                 "LOG_FORMAT" => {
                     self.log.format = match value.as_str() {
                         "text" => LogFormat::Text,

@@ -114,6 +114,10 @@ pub struct Checked {
     pub certificate_bound: bool,
 }
 
+/// Certificates one SignedData may carry: a signer, its chain and a few more, far fewer
+/// than this.
+const MAX_CERTIFICATES: usize = 16;
+
 /// Reads a detached SignedData and checks it against the signed content.
 pub fn check(encoded: &[u8], content: &[&[u8]]) -> Result<Checked, Malformed> {
     let mut info = Reader::new(encoded).nested(der::SEQUENCE)?;
@@ -128,6 +132,10 @@ pub fn check(encoded: &[u8], content: &[&[u8]]) -> Result<Checked, Malformed> {
     if let Some(list) = signed.optional(0xa0)? {
         let mut reader = Reader::new(list.content);
         while !reader.is_empty() {
+            // An uploaded file is anyone's: its certificates are read up to a bound.
+            if certificates.len() == MAX_CERTIFICATES {
+                return Err(Malformed("tanda tangan membawa terlalu banyak sertifikat"));
+            }
             certificates.push(reader.expect(der::SEQUENCE)?.raw.to_vec());
         }
     }
@@ -299,4 +307,24 @@ pub fn signature_timestamp(encoded: &[u8]) -> Result<Option<Vec<u8>>, Malformed>
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    #[test]
+    fn a_signed_data_with_too_many_certificates_is_refused_unread() {
+        let empty = der::sequence(&[]);
+        let many: Vec<&[u8]> = (0..=MAX_CERTIFICATES).map(|_| empty.as_slice()).collect();
+        let signed = der::sequence(&[
+            &der::small_integer(1),
+            &der::set_of(&[]),
+            &der::sequence(&[]),
+            &der::implicit_constructed(0, &der::set_of(&many)),
+        ]);
+        let info = der::sequence(&[&der::oid(OID_SIGNED_DATA), &der::explicit(0, &signed)]);
+        let refused = check(&info, &[]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("terlalu banyak sertifikat"), "{refused}");
+    }
 }

@@ -588,8 +588,13 @@ impl Structure {
         };
         let catalog = object(root_id)?;
         let mut node_id = reference(catalog.get("/Pages").ok_or("/Pages tidak ada")?).ok_or("/Pages rusak")?;
-        // Down the page tree to the first leaf.
+        // Down the page tree to the first leaf; a tree deeper than any real one, or one
+        // whose /Kids lead back up, is not a page tree.
+        let mut visited = std::collections::HashSet::new();
         let (first_page_id, first_page) = loop {
+            if !visited.insert(node_id) || visited.len() > MAX_NESTING {
+                return Err("pohon halaman berputar atau terlalu dalam");
+            }
             let node = object(node_id)?;
             match node.get("/Kids") {
                 Some(kids) => {
@@ -639,7 +644,7 @@ pub(super) fn read_xref_table(section: &[u8]) -> Result<std::collections::HashMa
             let offset: usize = fields.next().and_then(|n| n.parse().ok()).ok_or("entri rusak")?;
             let kind = fields.nth(1).ok_or("entri rusak")?;
             if kind == "n" {
-                offsets.insert(first + index, offset);
+                offsets.insert(first.checked_add(index).ok_or("subbagian rusak")?, offset);
             }
         }
     }
@@ -665,7 +670,7 @@ pub(super) fn parse_dictionary(input: &[u8]) -> Option<Dictionary> {
         let key = std::str::from_utf8(&body[at..key_end]).ok()?.to_string();
         at = key_end;
         at += body.get(at..)?.iter().position(|b| !b.is_ascii_whitespace())?;
-        let mut end = value_end(body, at)?;
+        let mut end = value_end(body, at, 0)?;
         // `12 0 R`: an indirect reference is three tokens.
         if body[at].is_ascii_digit()
             && let Some(rest) = std::str::from_utf8(&body[end..(end + 16).min(body.len())]).ok()
@@ -686,8 +691,15 @@ fn is_delimiter(byte: u8) -> bool {
     matches!(byte, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
-/// Where the value starting at `at` ends.
-fn value_end(body: &[u8], at: usize) -> Option<usize> {
+/// Arrays and dictionaries nested deeper than this are not read (a file is anyone's, and
+/// each level is a frame on the stack).
+const MAX_NESTING: usize = 64;
+
+/// Where the value starting at `at` ends; `depth` is how deep in arrays and dictionaries.
+fn value_end(body: &[u8], at: usize, depth: usize) -> Option<usize> {
+    if depth > MAX_NESTING {
+        return None;
+    }
     match body.get(at)? {
         b'(' => {
             let mut depth = 0;
@@ -715,7 +727,7 @@ fn value_end(body: &[u8], at: usize) -> Option<usize> {
                 if body[index..].starts_with(b">>") {
                     return Some(index + 2);
                 }
-                index = value_end(body, index)?;
+                index = value_end(body, index, depth + 1)?;
             }
         }
         b'<' => Some(at + body[at..].iter().position(|b| *b == b'>')? + 1),
@@ -726,7 +738,7 @@ fn value_end(body: &[u8], at: usize) -> Option<usize> {
                 if body[index] == b']' {
                     return Some(index + 1);
                 }
-                index = value_end(body, index)?;
+                index = value_end(body, index, depth + 1)?;
             }
         }
         b'/' => Some(
@@ -744,6 +756,9 @@ fn value_end(body: &[u8], at: usize) -> Option<usize> {
         ),
     }
 }
+
+#[cfg(test)]
+mod bounds;
 
 #[cfg(test)]
 mod tests {

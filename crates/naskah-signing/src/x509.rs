@@ -466,9 +466,12 @@ pub fn signature_algorithm(identifier: Element<'_>) -> Option<Algorithm> {
     }
 }
 
+/// The bits set in a named-bit BIT STRING (key usage: bits 0 to 8). Bits past the
+/// second byte name nothing and are not read, so a long string can neither overflow the
+/// numbering nor alias a later bit onto an early one.
 fn read_named_bits(content: &[u8]) -> Vec<u8> {
     let mut bits = Vec::new();
-    for (index, byte) in content.iter().skip(1).enumerate() {
+    for (index, byte) in content.iter().skip(1).take(2).enumerate() {
         for bit in 0..8u8 {
             if byte & (0x80 >> bit) != 0 {
                 bits.push(index as u8 * 8 + bit);
@@ -511,6 +514,15 @@ fn name_attribute(name: &[u8], wanted: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_usage_longer_than_its_names_reads_only_its_names() {
+        let mut long = vec![0u8];
+        long.extend([0xFF; 40]);
+        assert_eq!(super::read_named_bits(&long), (0..16).collect::<Vec<u8>>());
+        // digitalSignature and keyCertSign, as a CA certificate carries them.
+        assert_eq!(super::read_named_bits(&[1, 0b1000_0100]), [0, 5]);
+    }
+
     use super::*;
 
     fn p256_key(seed: u8) -> PrivateKey {

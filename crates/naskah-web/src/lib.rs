@@ -22,7 +22,7 @@ pub(crate) use naskah_domain::{
 pub(crate) use naskah_render::{letters, rendering};
 pub(crate) use naskah_signing as signing;
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use tower_http::timeout::TimeoutLayer;
@@ -201,7 +201,27 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_endpoint(State(state): State<AppState>) -> Response {
+/// Whether this request may read the metrics: the configured token, or, without one, a
+/// direct request from this machine (a proxy on it would otherwise pass the world on).
+fn may_read_metrics(state: &AppState, peer: Option<SocketAddr>, headers: &axum::http::HeaderMap) -> bool {
+    let token = state.config.metrics_token.expose();
+    if !token.is_empty() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        return auth::tokens_equal(token, given);
+    }
+    let proxied = headers.contains_key("x-forwarded-for") || headers.contains_key("forwarded");
+    // Without a peer the router is driven in-process (tests): there is no network.
+    !proxied && peer.is_none_or(|p| p.ip().is_loopback())
+}
+
+async fn metrics_endpoint(State(state): State<AppState>, auth::PeerAddr(peer): auth::PeerAddr, headers: axum::http::HeaderMap) -> Response {
+    if !may_read_metrics(&state, peer, &headers) {
+        return PageError(Failure::NotFound).into_response();
+    }
     let pool = &state.db.pool;
     let text = state
         .metrics
