@@ -220,12 +220,17 @@ story! {
         assert_eq!(checked.rows_total, 60, "{label}");
         let report = import::report(db, checked.id).await.unwrap();
         let expected: Vec<i64> = defects("p3ke").into_keys().filter(|l| *l <= 61).collect();
-        let reported: BTreeSet<i64> = report.iter().map(|p| p.line).collect();
+        // Every address here has a line break: each row gets that note, and the defects are
+        // named on their own lines.
+        let reported: BTreeSet<i64> = report.iter().filter(|p| p.code != "multiline").map(|p| p.line).collect();
         assert_eq!(
             reported.into_iter().collect::<Vec<_>>(),
             expected,
             "{label}: line numbers survive line breaks"
         );
+        let noted: BTreeSet<i64> = report.iter().filter(|p| p.code == "multiline").map(|p| p.line).collect();
+        assert_eq!(noted.len(), 60, "{label}: each multi-line address is noted");
+        assert!(report.iter().filter(|p| p.code == "multiline").all(|p| !p.refused), "{label}");
         let done = import::apply(db, &actor, &department, checked.id, &no_progress).await.unwrap();
         let (rows, _) = candidates::list(db, 1, &Filter::default(), 100, 0).await.unwrap();
         assert_eq!(rows.len() as i64, done.rows_new);
@@ -654,5 +659,48 @@ async fn a_hostile_table_is_refused_on_the_form_and_nothing_is_kept() {
         );
         let list = staff.get("/calon/impor").await;
         assert!(!list.body.contains(name), "{name} was kept");
+    }
+}
+
+story! {
+    #[tokio::test]
+    async fn names_too_long_for_the_letters_are_refused_and_odd_cells_get_a_note(test_db: support::TestDb) {
+        let label = test_db.label;
+        let state = support::demo_state(&test_db).await;
+        let db = &state.db;
+        let department = departments::get(db, 1).await.unwrap();
+        let mut lines = P3KE.lines();
+        let header = lines.next().unwrap();
+        let sound: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+        let row = |name: &str, nik: &str, address: &str| {
+            let mut cells = sound.clone();
+            cells[7] = format!("\"{address}\"");
+            cells[9] = format!("\"{name}\"");
+            cells[10] = nik.to_string();
+            cells.join(",")
+        };
+        let nik = sound[10].clone();
+        let spaced = format!("{} {} {} {}", &nik[..4], &nik[4..8], &nik[8..12], &nik[12..]);
+        let text = [
+            header.to_string(),
+            row(&"A".repeat(206), &nik, "RT 1"),
+            row("=HYPERLINK(\"http://contoh\")", &nik, "RT 2"),
+            row("SITI", &spaced, "RT 3"),
+            row("NUR", &nik, "RT 4\nDesa Pejala"),
+            row("ANDI\u{202E}RAHMAN", &nik, "RT 5"),
+        ]
+        .join("\n");
+        let checked = import::check(db, &Actor::System("uji"), &department, upload("catatan.csv", &text)).await.unwrap();
+        let report = import::report(db, checked.id).await.unwrap();
+        let of = |line: i64| -> Vec<(String, bool)> {
+            report.iter().filter(|p| p.line == line).map(|p| (p.code.clone(), p.refused)).collect()
+        };
+        assert!(of(2).contains(&("nama_panjang".to_string(), true)), "{label}: {report:?}");
+        assert!(of(3).contains(&("formula".to_string(), false)), "{label}: {report:?}");
+        assert!(of(4).contains(&("nik_spaces".to_string(), false)), "{label}: {report:?}");
+        assert!(of(5).contains(&("multiline".to_string(), false)), "{label}: {report:?}");
+        assert!(of(6).contains(&("bidi".to_string(), false)), "{label}: {report:?}");
+        let message = &report.iter().find(|p| p.code == "nama_panjang").unwrap().message;
+        assert!(message.contains("150"), "{label}: {message}");
     }
 }

@@ -508,3 +508,38 @@ fn confirmation_rows_are_never_split_across_pages() {
         "an address is split across pages: {sized:?}"
     );
 }
+
+/// Every template prints a person's name in a column no narrower than the import allows,
+/// so an imported name never blocks a letter (and a wider one would let the import drift).
+#[test]
+fn every_name_column_has_the_import_limit() {
+    let renderer = naskah::rendering::Renderer::load(std::path::Path::new("letter_templates"), 1).unwrap();
+    let catalogue = naskah::letters::Catalogue::from_renderer(&renderer).unwrap();
+    let mut columns = 0;
+    for manifest in &catalogue.templates {
+        for field in &manifest.fields {
+            for column in field.columns.iter().filter(|c| c.name == "nama") {
+                assert_eq!(
+                    column.max_length,
+                    Some(naskah::letters::manifest::PERSON_NAME_MAX_CHARS),
+                    "{} {}",
+                    manifest.id,
+                    field.name
+                );
+                columns += 1;
+            }
+        }
+    }
+    assert!(columns >= 2, "{columns}");
+}
+
+/// A bidirectional control in a letter field is refused with a message, not printed.
+#[test]
+fn bidirectional_controls_are_refused_in_letter_fields() {
+    let renderer = naskah::rendering::Renderer::load(std::path::Path::new("letter_templates"), 1).unwrap();
+    let catalogue = naskah::letters::Catalogue::from_renderer(&renderer).unwrap();
+    let manifest = catalogue.get("surat-permintaan-data").unwrap();
+    let data = serde_json::json!({ "hal": "Permohonan data \u{202E}fdp.exe", "batas_waktu": crate::support::days_from_today(14) });
+    let errors = manifest.validate(&naskah::letters::with_defaults(manifest, &data)).unwrap_err();
+    assert!(errors.to_string().contains("pembalik arah teks"), "{errors}");
+}

@@ -262,6 +262,17 @@ fn is_blank(v: Option<&Value>) -> bool {
 }
 
 /// Text a person typed: control characters other than line breaks and tabs are refused.
+/// A person's name as letters and decrees print it: the same limit at import and in
+/// every template's name column, so an imported name never blocks a letter later.
+pub const PERSON_NAME_MAX_CHARS: usize = 150;
+
+/// Characters that reorder the text around them (U+202A–U+202E, U+2066–U+2069, the
+/// marks U+200E, U+200F, U+061C): in a letter they can make what is read differ from
+/// what is signed.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 fn check_text(path: &str, label: &str, s: &str, max: usize, multiline: bool, errors: &mut FieldErrors) -> Option<Value> {
     let cleaned = if multiline {
         s.replace("\r\n", "\n").trim().to_string()
@@ -274,6 +285,13 @@ fn check_text(path: &str, label: &str, s: &str, max: usize, multiline: bool, err
     }
     if cleaned.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         errors.add(path, format!("{label} memuat karakter kendali yang tidak diizinkan."));
+        return None;
+    }
+    if cleaned.chars().any(is_bidi_control) {
+        errors.add(
+            path,
+            format!("{label} memuat karakter pembalik arah teks (mis. U+202E) yang dapat menyamarkan isi surat; hapus karakter itu."),
+        );
         return None;
     }
     Some(Value::String(cleaned))

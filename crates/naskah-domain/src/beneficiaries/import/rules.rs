@@ -2,6 +2,7 @@
 //! name, birth date and age, village of the regency) with its problems named.
 
 use super::*;
+use crate::letters::manifest::{PERSON_NAME_MAX_CHARS, is_bidi_control};
 
 /// A village of the department's regency.
 #[derive(Debug, Clone)]
@@ -244,11 +245,41 @@ impl<'a> Scanner<'a> {
             let raw_name = record
                 .get(self.columns.at.get("nama").copied().unwrap_or(usize::MAX))
                 .unwrap_or_default();
-            let name = raw_name.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+            let visible: String = raw_name.chars().filter(|c| !is_bidi_control(*c)).collect();
+            if visible.len() != raw_name.len() {
+                notes.push(("nama", "bidi", "karakter pembalik arah teks (mis. U+202E) dibuang dari nama".into()));
+            }
+            let name = visible.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
             if name.is_empty() {
                 problems.push(("nama", "nama_kosong", "nama kosong".into()));
-            } else if raw_name != raw_name.trim() || raw_name.contains("  ") || !raw_name.chars().any(char::is_uppercase) {
+            } else if name.chars().count() > PERSON_NAME_MAX_CHARS {
+                problems.push((
+                    "nama",
+                    "nama_panjang",
+                    format!(
+                        "nama {} karakter; surat dan SK memuat paling panjang {PERSON_NAME_MAX_CHARS}",
+                        name.chars().count()
+                    ),
+                ));
+            } else if visible != visible.trim() || visible.contains("  ") || !visible.chars().any(char::is_uppercase) {
                 notes.push(("nama", "whitespace", format!("nama \"{raw_name}\" dirapikan menjadi \"{name}\"")));
+            }
+            if name.starts_with(['=', '+', '-', '@']) {
+                notes.push((
+                    "nama",
+                    "formula",
+                    format!("nama \"{name}\" diawali seperti rumus spreadsheet; periksa apakah benar nama orang"),
+                ));
+            }
+            if cell("nik").chars().any(char::is_whitespace) {
+                notes.push(("nik", "nik_spaces", "NIK ditulis dengan spasi; spasinya dibuang".into()));
+            }
+            if cell("alamat").contains(['\n', '\r']) {
+                notes.push((
+                    "alamat",
+                    "multiline",
+                    "alamat memuat baris baru; digabung menjadi satu baris".into(),
+                ));
             }
 
             // Date of birth and sex as the row states them.
