@@ -380,9 +380,9 @@ async fn the_import_pages_check_report_import_and_mask() {
     let mut staff = support::logged_in(&state, "staf").await;
     let csrf = staff.csrf_of("/calon/impor").await;
 
-    // A regency's export is larger than the forms' limit (64 KB in tests): the import
-    // page alone takes it.
-    let (content_type, body) = multipart(&[("csrf", &csrf)], "besar.csv", &vec![b'x'; 70 * 1024]);
+    // Each upload route takes its own limit: a file over the directory import's 2 MB is
+    // refused there, before it is read, naming the limit; the candidate import takes it.
+    let (content_type, body) = multipart(&[("csrf", &csrf)], "besar.csv", &vec![b'x'; 2 * 1024 * 1024 + 1024]);
     let declared = body.len().to_string();
     let big = staff
         .send(
@@ -394,6 +394,7 @@ async fn the_import_pages_check_report_import_and_mask() {
         )
         .await;
     assert_eq!(big.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(big.body.contains("lebih dari 2 MB, batas formulir ini"), "{}", big.body);
     let big = staff
         .send("POST", "/calon/impor", Some(&content_type), body, &[("content-length", &declared)])
         .await;

@@ -351,7 +351,11 @@ async fn operations_endpoints_and_error_pages() {
         .send("POST", "/masuk", Some("application/x-www-form-urlencoded"), big, &[])
         .await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(too_large.body.contains("Data yang dikirim terlalu besar."));
+    assert!(
+        too_large.body.contains("Data yang dikirim lebih dari 64 KB, batas formulir ini"),
+        "{}",
+        too_large.body
+    );
 
     // A database that lost its schema is not ready.
     sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (999, 'x', 'x', 0)")
@@ -361,4 +365,46 @@ async fn operations_endpoints_and_error_pages() {
     assert_eq!(client.get("/readyz").await.status, StatusCode::SERVICE_UNAVAILABLE);
     state.db.pool.close().await;
     assert_eq!(client.get("/readyz").await.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// Every upload route takes the limit its page promises, whatever the forms' limit (64 KB
+/// in tests): a declared length over it is refused before reading, naming the limit; a
+/// body over it without a declared length is cut while read; just under it is read.
+#[tokio::test]
+async fn each_upload_route_takes_its_own_limit() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut staff = support::logged_in(&state, "agendaris").await;
+    let megabytes = |n: usize| n * 1024 * 1024;
+    for (path, limit, shown) in [
+        ("/calon/impor", megabytes(32), "32 MB"),
+        ("/calon/bpjs/jawaban", megabytes(32), "32 MB"),
+        ("/v/0123456789abcdef0123456789abcdef/periksa", megabytes(30), "30 MB"),
+        ("/surat-masuk", megabytes(10) + 64 * 1024, "10,1 MB"),
+        ("/surat-masuk/1/daftar-isian", megabytes(8), "8 MB"),
+        ("/kumpulan/baru", megabytes(8), "8 MB"),
+        ("/penerima/impor", megabytes(2), "2 MB"),
+    ] {
+        let content_type = Some("multipart/form-data; boundary=batas");
+        let over = (limit + 1).to_string();
+        let refused = staff
+            .send("POST", path, content_type, vec![b'x'; 16], &[("content-length", &over)])
+            .await;
+        assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert!(refused.body.contains(&format!("lebih dari {shown}")), "{path}: {}", refused.body);
+        // Under the limit the guard lets it through to the page (which then judges it).
+        let under = staff.send("POST", path, content_type, vec![b'x'; limit - 1024], &[]).await;
+        assert_ne!(under.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {}", under.body);
+    }
+    // A form route keeps the configured limit.
+    let big = staff
+        .send(
+            "POST",
+            "/penerima/baru",
+            Some("application/x-www-form-urlencoded"),
+            vec![b'x'; 65 * 1024],
+            &[],
+        )
+        .await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
 }

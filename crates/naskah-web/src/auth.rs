@@ -185,7 +185,7 @@ pub fn check_csrf(user: &SessionUser, sent: &str) -> Result<(), PageError> {
 
 pub fn body_failure(status: axum::http::StatusCode) -> Failure {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        Failure::TooLarge
+        Failure::TooLarge(None)
     } else {
         Failure::BadRequest("Isi permintaan tidak dapat dibaca.".into())
     }
@@ -203,7 +203,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
             Err(rejection) => {
                 let status = rejection.status();
                 if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiError(Failure::TooLarge))
+                    Err(ApiError(Failure::TooLarge(None)))
                 } else {
                     Err(ApiError(Failure::BadRequest(format!(
                         "Badan JSON tidak valid: {}",

@@ -26,7 +26,8 @@ pub enum Failure {
     Conflict(String),
     /// Well-formed but cannot be processed, with a message for the user.
     Unprocessable(String),
-    TooLarge,
+    /// Over the route's limit (in bytes, when known).
+    TooLarge(Option<usize>),
     Throttled(String),
     Csrf,
     /// The database cannot be reached now; nothing was changed.
@@ -44,7 +45,7 @@ impl Failure {
             Failure::Invalid(_) | Failure::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::Conflict(_) => StatusCode::CONFLICT,
-            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Failure::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -62,7 +63,7 @@ impl Failure {
             Failure::BadRequest(_) => "bad_request",
             Failure::Conflict(_) => "conflict",
             Failure::Unprocessable(_) => "unprocessable",
-            Failure::TooLarge => "too_large",
+            Failure::TooLarge(_) => "too_large",
             Failure::Throttled(_) => "throttled",
             Failure::Unavailable(_) => "unavailable",
             Failure::Internal(_) => "internal",
@@ -86,7 +87,14 @@ impl Failure {
             | Failure::Unprocessable(m)
             | Failure::Denied(m)
             | Failure::NeedsConfirmation(m) => m.clone(),
-            Failure::TooLarge => "Data yang dikirim terlalu besar.".into(),
+            Failure::TooLarge(limit) => format!(
+                "Data yang dikirim {}. Kembali ke formulir (isian Anda masih ada di sana), lalu pilih berkas yang lebih kecil \
+                 atau bagi berkasnya.",
+                match limit {
+                    Some(bytes) => format!("lebih dari {}, batas formulir ini", crate::uploads::megabytes(*bytes)),
+                    None => "melebihi batas formulir ini".to_string(),
+                }
+            ),
             Failure::Unavailable(_) => "Basis data sedang tidak dapat dihubungi, jadi tidak ada yang disimpan. \
                                         Coba lagi sebentar lagi; bila berulang, hubungi administrator."
                 .into(),

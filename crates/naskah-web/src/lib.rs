@@ -12,6 +12,7 @@ mod pages;
 mod public;
 mod receipts;
 mod server;
+mod uploads;
 mod view;
 
 // The floors below, by the names the handlers use.
@@ -131,20 +132,26 @@ async fn guard_body_size(State(state): State<AppState>, request: Request, next: 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    // A regency's candidate export is larger than any form: its import page takes more.
-    let limit = if request.uri().path() == "/calon/impor" {
-        state.config.max_body_bytes.max(pages::CANDIDATE_UPLOAD_LIMIT)
-    } else {
-        state.config.max_body_bytes
+    // An upload route takes its own limit (uploads.rs), every other the configured one.
+    let limit = uploads::limit_for(request.uri().path()).unwrap_or(state.config.max_body_bytes);
+    let json = wants_json(request.uri().path());
+    let too_large = || {
+        if json {
+            ApiError(Failure::TooLarge(Some(limit))).into_response()
+        } else {
+            PageError(Failure::TooLarge(Some(limit))).into_response()
+        }
     };
     if declared.is_some_and(|n| n > limit) {
-        return if wants_json(request.uri().path()) {
-            ApiError(Failure::TooLarge).into_response()
-        } else {
-            PageError(Failure::TooLarge).into_response()
-        };
+        return too_large();
     }
-    next.run(request).await
+    // A body without a declared length is cut while read, deep in an extractor that does
+    // not know the route: its answer names the limit here.
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    response
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

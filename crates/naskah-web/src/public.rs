@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// Largest PDF accepted for the comparison.
-const MAX_UPLOAD: usize = 30 * 1024 * 1024;
+const MAX_UPLOAD: usize = crate::uploads::PUBLIC_CHECK;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// Largest attachment file accepted (the candidates of a whole regency fit easily).
-const MAX_UPLOAD: usize = 8 * 1024 * 1024;
+const MAX_UPLOAD: usize = crate::uploads::BATCH_FILE;
 
 pub fn router() -> Router<AppState> {
     Router::new()

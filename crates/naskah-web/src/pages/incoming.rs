@@ -28,7 +28,7 @@ use crate::{
     validation::FieldErrors,
 };
 
-const MAX_UPLOAD: usize = incoming::MAX_PDF + 64 * 1024;
+const MAX_UPLOAD: usize = crate::uploads::INCOMING_SCAN;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/surat-masuk/{id}/pengganti", post(replacement))
         .route(
             "/surat-masuk/{id}/daftar-isian",
-            post(filled_list).layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024)),
+            post(filled_list).layer(axum::extract::DefaultBodyLimit::max(crate::uploads::FILLED_LIST)),
         )
         .route("/surat-masuk/{id}/daftar-isian.csv", get(blank_list))
         .route("/disposisi/{id}/selesai", post(complete))

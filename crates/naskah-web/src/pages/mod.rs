@@ -36,7 +36,6 @@ use super::{
     error::{Failure, PageError},
 };
 use crate::{accounts, departments};
-pub use beneficiaries::MAX_UPLOAD as CANDIDATE_UPLOAD_LIMIT;
 pub use common::*;
 
 pub fn router() -> Router<AppState> {

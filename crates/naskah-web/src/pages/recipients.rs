@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Largest CSV accepted for an import.
-const MAX_IMPORT: usize = 2 * 1024 * 1024;
+const MAX_IMPORT: usize = crate::uploads::RECIPIENT_FILE;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -38,7 +38,7 @@ use crate::{
 };
 
 /// Largest file accepted: a regency's full export with room to spare.
-pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+pub const MAX_UPLOAD: usize = crate::uploads::CANDIDATE_FILE;
 /// Candidates per list page, problems shown on the report page.
 const PAGE_SIZE: i64 = 100;
 const PROBLEMS_SHOWN: usize = 300;
