@@ -388,7 +388,7 @@ async fn village_letters(
     let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, l.revision)).collect();
     for (user, decision) in approvers.into_iter().zip([Decision::Paraf, Decision::Paraf, Decision::TandaTangan]) {
         let outcome = cases::bulk::run(flow, user, &all, decision, false, passphrase).await?;
-        if let Some(failed) = outcome.failures().next() {
+        if let Some(failed) = outcome.failed.first() {
             anyhow::bail!("surat {}: {}", failed.id, failed.message);
         }
     }

@@ -84,6 +84,25 @@ async fn until(client: &mut support::Client, path: &str, status: StatusCode, wit
     }
 }
 
+/// `/readyz` says the service is not ready, within a second.
+async fn unready_within_a_second(ops: &mut support::Client) {
+    let started = Instant::now();
+    let ready = ops.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.body);
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "/readyz took {:?}",
+        started.elapsed()
+    );
+}
+
+/// The service is ready again by itself, and the staff session still works.
+async fn ready_again(ops: &mut support::Client, staff: &mut support::Client) {
+    let (took, ready) = until(ops, "/readyz", StatusCode::OK, Duration::from_secs(15)).await;
+    assert_eq!(ready.status, StatusCode::OK, "not ready {took:?} after the database came back");
+    assert_eq!(staff.get("/surat").await.status, StatusCode::OK, "the session survived");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_database_is_a_clear_503_and_the_service_recovers() {
     let Some((direct_url, _guard)) = support::postgres_empty().await else {
@@ -108,14 +127,7 @@ async fn an_unreachable_database_is_a_clear_503_and_the_service_recovers() {
     assert_eq!(staff.get("/surat").await.status, StatusCode::OK);
 
     proxy.cut(false);
-    let started = Instant::now();
-    let ready = ops.get("/readyz").await;
-    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.body);
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "/readyz took {:?}",
-        started.elapsed()
-    );
+    unready_within_a_second(&mut ops).await;
     let page = staff.get("/surat").await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
     assert!(page.body.contains("Basis data sedang tidak dapat dihubungi"), "{}", page.body);
@@ -125,28 +137,17 @@ async fn an_unreachable_database_is_a_clear_503_and_the_service_recovers() {
 
     // Back without a restart: the pool connects again by itself.
     proxy.restore();
-    let (took, ready) = until(&mut ops, "/readyz", StatusCode::OK, Duration::from_secs(15)).await;
-    assert_eq!(ready.status, StatusCode::OK, "not ready {took:?} after the database came back");
-    assert_eq!(staff.get("/surat").await.status, StatusCode::OK, "the session survived");
+    ready_again(&mut ops, &mut staff).await;
     assert_eq!(api.get("/api/v1/me").await.status, StatusCode::OK);
 
     // A database host that stops answering: /readyz still answers within a second, a
     // page once the pool gives up waiting for a connection.
     proxy.cut(true);
-    let started = Instant::now();
-    let ready = ops.get("/readyz").await;
-    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.body);
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "/readyz took {:?}",
-        started.elapsed()
-    );
+    unready_within_a_second(&mut ops).await;
     let page = staff.get("/surat").await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
     proxy.restore();
-    let (took, ready) = until(&mut ops, "/readyz", StatusCode::OK, Duration::from_secs(15)).await;
-    assert_eq!(ready.status, StatusCode::OK, "not ready {took:?} after the host answered again");
-    assert_eq!(staff.get("/surat").await.status, StatusCode::OK);
+    ready_again(&mut ops, &mut staff).await;
 }
 
 /// One request over a fresh connection; the status line, or what went wrong.

@@ -99,9 +99,8 @@ async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(body): Api
 /// what the caller may do with it now (`actions`).
 async fn one(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult {
     let view = cases::letter::view(&state.workflow(), &user.user, &user.department, id).await?;
-    let steps = workflow::steps(&state.db, id).await?;
     let mut body = serde_json::to_value(&view).map_err(|e| ApiError(Failure::Internal(e.to_string())))?;
-    body["steps"] = json!(steps);
+    body["steps"] = json!(view.steps);
     Ok(Json(body))
 }
 

@@ -19,14 +19,15 @@ pub const RECIPIENT_FILE: usize = 2 * 1024 * 1024;
 
 /// The limit of an upload route by its path; `None` for every other route.
 pub fn limit_for(path: &str) -> Option<usize> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match parts.as_slice() {
-        ["calon", "impor"] | ["calon", "bpjs", "jawaban"] => Some(CANDIDATE_FILE),
-        ["v", _, "periksa"] => Some(PUBLIC_CHECK),
-        ["surat-masuk"] => Some(INCOMING_SCAN),
-        ["surat-masuk", _, "daftar-isian"] => Some(FILLED_LIST),
-        ["kumpulan", "baru"] => Some(BATCH_FILE),
-        ["penerima", "impor"] => Some(RECIPIENT_FILE),
+    // Runs on every request: read the segments in place, allocate nothing.
+    let mut parts = path.trim_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("calon"), Some("impor"), None, _) | (Some("calon"), Some("bpjs"), Some("jawaban"), None) => Some(CANDIDATE_FILE),
+        (Some("v"), Some(_), Some("periksa"), None) => Some(PUBLIC_CHECK),
+        (Some("surat-masuk"), None, _, _) => Some(INCOMING_SCAN),
+        (Some("surat-masuk"), Some(_), Some("daftar-isian"), None) => Some(FILLED_LIST),
+        (Some("kumpulan"), Some("baru"), None, _) => Some(BATCH_FILE),
+        (Some("penerima"), Some("impor"), None, _) => Some(RECIPIENT_FILE),
         _ => None,
     }
 }

@@ -51,12 +51,6 @@ pub struct Failed {
     pub message: String,
 }
 
-impl Outcome {
-    pub fn failures(&self) -> impl Iterator<Item = &Failed> {
-        self.failed.iter()
-    }
-}
-
 /// Decides `letters` (each with the revision the caller saw) with one passphrase entry
 /// and returns when every letter is taken; one failing leaves the others done and says
 /// why.

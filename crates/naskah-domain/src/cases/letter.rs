@@ -38,6 +38,9 @@ pub struct LetterView {
     pub waiting: Option<Waiting>,
     /// The chain, step by step.
     pub chain: Vec<StepLine>,
+    /// The stored steps behind it (the API returns them as they are).
+    #[serde(skip)]
+    pub steps: Vec<Step>,
     pub timeline: Vec<TimelineLine>,
     pub revisions: Vec<RevisionSummary>,
     pub actions: Actions,
@@ -206,12 +209,13 @@ pub async fn view(flow: &Workflow, user: &User, department: &Department, id: i64
         actions,
         deadline_warning: deadline::warning(&deadlines.passed, deadlines.letter_date),
         deadlines,
-        signed_by: signed_by(flow, &letter).await?,
+        signed_by: signed_by(flow, department, &letter, &steps).await?,
         long_term: long_term(flow, letter.id).await,
         letter_date_text: letter.letter_date.as_deref().map(date_long_iso).unwrap_or_default(),
         uses_bsre,
         remote,
         distribution: distribution_state(flow, department.id, &letter, &manifest).await?,
+        steps,
         data,
         letter,
     })
@@ -427,8 +431,11 @@ pub fn field_label(manifest: &Manifest, name: &str) -> String {
     manifest.field(name).map(|f| f.label.clone()).unwrap_or_else(|| name.to_string())
 }
 
-async fn signed_by(flow: &Workflow, letter: &Letter) -> Result<String, Error> {
-    let Some(signer) = workflow::signer_block(&flow.db, letter).await? else {
+async fn signed_by(flow: &Workflow, department: &Department, letter: &Letter, steps: &[Step]) -> Result<String, Error> {
+    if workflow::signature_step(steps, letter).is_none() {
+        return Ok(String::new());
+    }
+    let Some(signer) = workflow::signer_of(&flow.db, department, letter, steps).await? else {
         return Ok(String::new());
     };
     let mut line = format!("Ditandatangani oleh {}, ", signer.nama);
