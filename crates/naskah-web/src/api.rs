@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use super::{
@@ -55,6 +55,34 @@ fn to_json(value: impl Serialize) -> Json<Value> {
     Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
+/// `PUT` changes only what the body names: a field left out keeps its stored value and
+/// a field sent as `null` is cleared, so a client that knows one field cannot wipe others.
+fn overlay<T: DeserializeOwned>(stored: impl Serialize, body: Value) -> Result<T, ApiError> {
+    let Value::Object(changes) = body else {
+        return Err(not_an_object());
+    };
+    let mut merged = match serde_json::to_value(stored) {
+        Ok(Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    };
+    merged.retain(|_, value| !value.is_null());
+    for (name, value) in changes {
+        if value.is_null() {
+            merged.remove(&name);
+        } else {
+            merged.insert(name, value);
+        }
+    }
+    serde_json::from_value(Value::Object(merged)).map_err(|e| ApiError(Failure::BadRequest(format!("Badan JSON tidak valid: {e}"))))
+}
+
+fn not_an_object() -> ApiError {
+    ApiError(Failure::Invalid(FieldErrors::single(
+        "body",
+        "Badan permintaan harus berupa objek JSON.",
+    )))
+}
+
 fn created(value: impl Serialize) -> Response {
     (StatusCode::CREATED, to_json(value)).into_response()
 }
@@ -90,8 +118,9 @@ async fn department(user: ApiUser) -> ApiResult {
     Ok(to_json(&user.department))
 }
 
-async fn update_department(State(state): State<AppState>, user: ApiUser, ApiJson(input): ApiJson<DepartmentInput>) -> ApiResult {
+async fn update_department(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<Value>) -> ApiResult {
     user.require(Role::Administrator)?;
+    let input: DepartmentInput = overlay(&user.department, body)?;
     Ok(to_json(
         departments::update(&state.db, &user.user.actor(), user.department.id, input).await?,
     ))
@@ -123,8 +152,9 @@ async fn create_unit(State(state): State<AppState>, user: ApiUser, ApiJson(input
         departments::create_unit(&state.db, &user.user.actor(), user.department.id, input).await?,
     ))
 }
-async fn update_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<UnitInput>) -> ApiResult {
+async fn update_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Value>) -> ApiResult {
     user.require(Role::Administrator)?;
+    let input: UnitInput = overlay(departments::get_unit(&state.db, user.department.id, id).await?, body)?;
     Ok(to_json(
         departments::update_unit(&state.db, &user.user.actor(), user.department.id, id, input).await?,
     ))
@@ -151,13 +181,9 @@ async fn create_position(
         departments::create_position(&state.db, &user.user.actor(), user.department.id, input).await?,
     ))
 }
-async fn update_position(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    ApiJson(input): ApiJson<PositionInput>,
-) -> ApiResult {
+async fn update_position(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Value>) -> ApiResult {
     user.require(Role::Administrator)?;
+    let input: PositionInput = overlay(departments::get_position(&state.db, user.department.id, id).await?, body)?;
     Ok(to_json(
         departments::update_position(&state.db, &user.user.actor(), user.department.id, id, input).await?,
     ))
@@ -186,13 +212,9 @@ async fn create_official(
     let o = departments::create_official(&state.db, &user.user.actor(), user.department.id, input).await?;
     Ok((StatusCode::CREATED, Json(official_json(&o))).into_response())
 }
-async fn update_official(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    ApiJson(input): ApiJson<OfficialInput>,
-) -> ApiResult {
+async fn update_official(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Value>) -> ApiResult {
     user.require(Role::Administrator)?;
+    let input: OfficialInput = overlay(departments::get_official(&state.db, user.department.id, id).await?, body)?;
     Ok(Json(official_json(
         &departments::update_official(&state.db, &user.user.actor(), user.department.id, id, input).await?,
     )))
@@ -232,8 +254,9 @@ async fn create_user(State(state): State<AppState>, user: ApiUser, ApiJson(body)
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-async fn update_user(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(input): ApiJson<UserInput>) -> ApiResult {
+async fn update_user(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Value>) -> ApiResult {
     user.require(Role::Administrator)?;
+    let input: UserInput = overlay(accounts::get_in(&state.db, user.department.id, id).await?, body)?;
     Ok(to_json(
         accounts::update(&state.db, &user.user.actor(), user.department.id, id, input).await?,
     ))
@@ -304,6 +327,9 @@ async fn get_template(State(state): State<AppState>, _user: ApiUser, Path(id): P
 /// Checks a draft's data against the template's manifest without rendering.
 async fn validate_draft(State(state): State<AppState>, _user: ApiUser, Path(id): Path<String>, ApiJson(data): ApiJson<Value>) -> ApiResult {
     let manifest = state.catalogue.get(&id)?;
+    if !data.is_object() {
+        return Err(not_an_object());
+    }
     let checked = manifest
         .validate(&letters::with_defaults(manifest, &data))
         .map_err(|e| ApiError(Failure::Invalid(e)))?;
@@ -325,6 +351,9 @@ async fn preview_draft(
     ApiJson(data): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let manifest = state.catalogue.get(&id)?;
+    if !data.is_object() {
+        return Err(not_an_object());
+    }
     let logo = departments::logo(&state.db, user.department.id).await?;
     let job = letters::draft_job(
         manifest,

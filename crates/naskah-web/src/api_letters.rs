@@ -85,13 +85,17 @@ async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
 #[derive(Deserialize)]
 struct CreateLetter {
     template: String,
-    data: Value,
+    /// An object by its type, so a number or list is refused before it reaches the draft.
+    data: serde_json::Map<String, Value>,
     #[serde(default)]
     note: String,
 }
 
 async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(body): ApiJson<CreateLetter>) -> Result<Response, ApiError> {
-    let letter = state.workflow().create(&user.user, &body.template, &body.data, &body.note).await?;
+    let letter = state
+        .workflow()
+        .create(&user.user, &body.template, &Value::Object(body.data), &body.note)
+        .await?;
     Ok((axum::http::StatusCode::CREATED, Json(json!({ "letter": letter }))).into_response())
 }
 
@@ -107,7 +111,7 @@ async fn one(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) 
 #[derive(Deserialize)]
 struct Revise {
     version: i64,
-    data: Value,
+    data: serde_json::Map<String, Value>,
     #[serde(default)]
     note: String,
 }
@@ -115,7 +119,7 @@ struct Revise {
 async fn revise(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(body): ApiJson<Revise>) -> ApiResult {
     let letter = state
         .workflow()
-        .revise(&user.user, id, body.version, &body.data, &body.note)
+        .revise(&user.user, id, body.version, &Value::Object(body.data), &body.note)
         .await?;
     Ok(Json(json!({ "letter": letter })))
 }

@@ -34,17 +34,21 @@ fn id_param() -> Value {
     json!([{ "name": "id", "in": "path", "required": true, "schema": int64() }])
 }
 
+/// What every `PUT` of a stored resource promises (see `api::overlay`).
+const PUT_KEEPS: &str = "Isian yang tidak dikirim tetap seperti tersimpan; isian bernilai null dikosongkan.";
+
 fn crud(tag: &str, item: &str, input: &str, label: &str) -> (Value, Value) {
     let list = json!({
         "get": op(&format!("Daftar {label}"), tag, None, ("200", Some(&format!("{item}List")))),
         "post": op(&format!("Tambah {label} (administrator)"), tag, Some(input), ("201", Some(item))),
     });
-    let one = json!({
+    let mut one = json!({
         "parameters": id_param(),
         "get": op(&format!("Satu {label}"), tag, None, ("200", Some(item))),
         "put": op(&format!("Ubah {label} (administrator)"), tag, Some(input), ("200", Some(item))),
         "delete": op(&format!("Hapus {label} (administrator)"), tag, None, ("204", None)),
     });
+    one["put"]["description"] = json!(PUT_KEEPS);
     (list, one)
 }
 
@@ -141,8 +145,9 @@ pub fn document() -> Value {
         "get": op("Satu pengguna (administrator)", "pengguna", None, ("200", Some("User"))),
         "put": op("Ubah pengguna (administrator)", "pengguna", Some("UserInput"), ("200", Some("User"))),
     });
-    user_one["put"]["description"] =
-        json!("Menonaktifkan akun mengakhiri semua sesinya. Administrator aktif terakhir tidak dapat dilepas.");
+    user_one["put"]["description"] = json!(format!(
+        "{PUT_KEEPS} Menonaktifkan akun mengakhiri semua sesi dan token API-nya. Administrator aktif terakhir tidak dapat dilepas."
+    ));
     let mut department_input = string_props(&[
         "name",
         "regency_name",
@@ -159,6 +164,9 @@ pub fn document() -> Value {
     department["id"] = json!({ "type": "integer" });
     department["slug"] = json!({ "type": "string" });
     department["logo_mime"] = json!({ "type": ["string", "null"] });
+    department["region_code"] = json!({ "type": ["string", "null"] });
+    department["created_at"] = json!({ "type": "integer" });
+    department["updated_at"] = json!({ "type": "integer" });
     let nullable_id = json!({ "type": ["integer", "null"] });
     let role = json!({ "type": "string", "enum": ["drafter", "typist", "approver", "signer", "agendaris", "administrator"] });
 
@@ -261,6 +269,7 @@ pub fn document() -> Value {
             }
         }
     });
+    doc["paths"]["/department"]["put"]["description"] = json!(PUT_KEEPS);
     let (paths, schemas) = letter_paths();
     for (section, extra) in [("paths", paths), ("schemas", schemas)] {
         let target = if section == "paths" {
