@@ -42,11 +42,6 @@ pub fn tokens_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// The CSRF token the current session expects; put into request extensions by the
-/// session extractor and read by [`CsrfForm`].
-#[derive(Clone)]
-struct ExpectedCsrf(String);
-
 /// A logged-in person using the web pages.
 pub struct SessionUser {
     pub user: User,
@@ -93,7 +88,6 @@ impl FromRequestParts<AppState> for SessionUser {
             return Err(PageError(Failure::Unauthenticated));
         };
         let department = departments::get(&state.db, user.department_id).await?;
-        parts.extensions.insert(ExpectedCsrf(session.csrf_token.clone()));
         Ok(SessionUser {
             user,
             session,
@@ -151,35 +145,20 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// An `application/x-www-form-urlencoded` form whose `csrf` field must match the session.
-pub struct CsrfForm<T>(pub T);
+/// An `application/x-www-form-urlencoded` page form. Its `csrf` field was checked by the
+/// layer in `csrf.rs` before any handler ran.
+pub struct PageForm<T>(pub T);
 
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for PageForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let expected = req.extensions().get::<ExpectedCsrf>().cloned().ok_or(PageError(Failure::Csrf))?;
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| body_failure(e.status()))?;
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError(Failure::BadRequest("Isi formulir tidak dapat dibaca.".into())))?;
-        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
-        if !tokens_equal(sent, &expected.0) {
-            return Err(PageError(Failure::Csrf));
-        }
         let value =
             serde_urlencoded::from_bytes(&bytes).map_err(|e| PageError(Failure::BadRequest(format!("Isi formulir tidak valid: {e}"))))?;
-        Ok(CsrfForm(value))
-    }
-}
-
-/// Checks the `csrf` field of a multipart form (read by the handler) against the session.
-pub fn check_csrf(user: &SessionUser, sent: &str) -> Result<(), PageError> {
-    if tokens_equal(sent, user.csrf()) {
-        Ok(())
-    } else {
-        Err(PageError(Failure::Csrf))
+        Ok(PageForm(value))
     }
 }
 

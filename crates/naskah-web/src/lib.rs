@@ -5,6 +5,7 @@ mod api;
 mod api_letters;
 pub mod auth;
 mod certificates;
+mod csrf;
 pub mod error;
 mod metrics;
 mod openapi;
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_endpoint))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::require_token))
+        .layer(middleware::from_fn(api_errors_as_json))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), guard_body_size))
         .layer(DefaultBodyLimit::max(limit))
@@ -114,6 +117,38 @@ pub fn router(state: AppState) -> Router {
 
 fn wants_json(path: &str) -> bool {
     path.starts_with("/api/")
+}
+
+/// axum's own refusals of a path or query it cannot read are plain text; the API
+/// promises its error body on every answer, so they are rewritten into it here.
+async fn api_errors_as_json(request: Request, next: Next) -> Response {
+    if !wants_json(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !response.status().is_client_error() || is_json {
+        return response;
+    }
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let failure = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge(None),
+        StatusCode::NOT_FOUND => Failure::NotFound,
+        _ => Failure::BadRequest(format!("Permintaan tidak dapat dibaca: {text}")),
+    };
+    let mut answer = ApiError(failure).into_response();
+    if status != StatusCode::PAYLOAD_TOO_LARGE && status != StatusCode::NOT_FOUND {
+        *answer.status_mut() = status;
+    }
+    answer
 }
 
 async fn not_found(request: Request) -> Response {

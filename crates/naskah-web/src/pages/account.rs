@@ -11,7 +11,7 @@ use axum::{
 use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, form_failure, render_page};
 use crate::{
     AppState, accounts,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     error::PageError,
     validation::FieldErrors,
 };
@@ -123,7 +123,7 @@ async fn show(State(state): State<AppState>, user: SessionUser, Query(notice): Q
 async fn change_password(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let new = form.get("password");
     let result = if new != form.get("password_again") {
@@ -143,7 +143,7 @@ async fn change_password(
     }
 }
 
-async fn create_token(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn create_token(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     match accounts::create_token(&state.db, &user.user, &form.get("name")).await {
         Ok(created) => {
             render(
@@ -168,7 +168,7 @@ async fn revoke_token(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     accounts::revoke_token(&state.db, &user.user, &user.user, id).await?;
     Ok(Redirect::to("/akun?ok=dicabut").into_response())

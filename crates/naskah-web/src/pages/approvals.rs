@@ -16,7 +16,7 @@ use super::{
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     departments,
     error::{Failure, PageError},
     keys,
@@ -173,7 +173,7 @@ fn key_failure(e: keys::Error) -> Failure {
     }
 }
 
-async fn key_generate(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn key_generate(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
         Ok(passphrase) => keys::generate(
@@ -195,7 +195,7 @@ async fn key_generate(State(state): State<AppState>, user: SessionUser, CsrfForm
 async fn key_change_passphrase(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
@@ -217,7 +217,7 @@ async fn key_change_passphrase(
 
 /// A new key replaces the current one after the current passphrase is shown to be
 /// known; a forgotten passphrase is handled by an administrator (`naskah keys rotate`).
-async fn key_rotate(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn key_rotate(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     let official_id = user.user.official_id.ok_or(Failure::Forbidden)?;
     let outcome = match repeated(&form) {
         Ok(passphrase) => match keys::unlock(&state.db, &state.keys, official_id, &form.get("lama")).await {
@@ -391,7 +391,7 @@ async fn delegations_with(
 async fn delegation_create(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let input = delegation::DelegationInput {
@@ -415,7 +415,7 @@ async fn delegation_revoke(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_form): CsrfForm<FormData>,
+    PageForm(_form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     delegation::revoke(&state.db, &user.user.actor(), user.department.id, id).await?;
@@ -727,7 +727,7 @@ async fn chain_save(
     State(state): State<AppState>,
     user: SessionUser,
     Path(kind): Path<String>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let document_kind = document_kind(&kind)?;
@@ -760,7 +760,7 @@ async fn chain_reset(
     State(state): State<AppState>,
     user: SessionUser,
     Path(kind): Path<String>,
-    CsrfForm(_form): CsrfForm<FormData>,
+    PageForm(_form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let document_kind = document_kind(&kind)?;

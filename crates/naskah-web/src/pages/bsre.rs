@@ -15,7 +15,7 @@ use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, for
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     departments::{
         self,
         identity::{mask_nik, official_nik, set_official_nik},
@@ -131,7 +131,7 @@ async fn page(
     Ok(render_page(status, shell, page))
 }
 
-async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn save(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let input = SettingsInput {
         backend: form.get("backend"),
@@ -163,7 +163,7 @@ async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(form): 
     }
 }
 
-async fn save_nik(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn save_nik(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let outcome = match form.id("official_id") {
         Ok(Some(official_id)) => set_official_nik(&state.db, &user.user.actor(), user.department.id, official_id, &form.get("nik"))

@@ -15,7 +15,7 @@ use super::{Form, FormData, Page, Row, Shell, Table, data_from_form, form_failur
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     departments,
     error::{Failure, PageError},
     letters::{self, Manifest},
@@ -113,7 +113,7 @@ async fn preview(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let manifest = manifest(&state, &id)?;
     let data = data_from_form(manifest, &form);

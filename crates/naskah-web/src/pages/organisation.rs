@@ -16,7 +16,7 @@ use crate::{
     AppState,
     accounts::Role,
     audit::Actor,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     db::Db,
     departments::{self, Error, OfficialInput, POSITION_KINDS, PositionInput, UNIT_KINDS, UnitInput, kind_label},
     error::PageError,
@@ -176,7 +176,7 @@ async fn list_page<R: Resource>(
 async fn create<R: Resource>(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let result = match R::input_from(&form) {
@@ -203,7 +203,7 @@ async fn update<R: Resource>(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     R::get(&state.db, user.department.id, id).await?;
@@ -225,7 +225,7 @@ async fn delete<R: Resource>(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     R::delete(&state.db, &user.user.actor(), user.department.id, id).await?;

@@ -16,7 +16,7 @@ use crate::text::spreadsheet_safe;
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     cases,
     departments::TimeZone,
     error::{Failure, PageError},
@@ -359,7 +359,7 @@ async fn cancel_submit(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let reason = form.get("reason");
     match cases::register::cancel(&state.db, &user.user, id, &reason).await {
@@ -446,7 +446,7 @@ async fn settings_form(
 async fn settings_save(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let typed = numbering::Settings {

@@ -13,7 +13,7 @@ use super::{Field, Form, FormData, Notice, Page, Shell, choices, form_failure, r
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     error::{Failure, PageError},
     keys::authority,
     signing::{Algorithm, ltv::Level},
@@ -140,7 +140,7 @@ async fn form(
     Ok(render_page(status, shell, page))
 }
 
-async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(data): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn save(State(state): State<AppState>, user: SessionUser, PageForm(data): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let chosen = data.get("algorithm");
     let Some(algorithm) = Algorithm::parse(&chosen) else {
@@ -160,7 +160,7 @@ fn level_failure(e: longterm::Error) -> PageError {
     Failure::Internal(e.to_string()).into()
 }
 
-async fn save_level(State(state): State<AppState>, user: SessionUser, CsrfForm(data): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn save_level(State(state): State<AppState>, user: SessionUser, PageForm(data): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let chosen = data.get("level");
     let level = match chosen.as_str() {

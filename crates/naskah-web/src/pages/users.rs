@@ -12,7 +12,7 @@ use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, form
 use crate::{
     AppState,
     accounts::{self, Role, User, UserInput},
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     departments,
     error::PageError,
     validation::FieldErrors,
@@ -127,7 +127,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(notic
     .await
 }
 
-async fn create(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn create(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let chosen = form.get("password");
     let password = if chosen.is_empty() {
@@ -240,7 +240,7 @@ async fn update(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let target = accounts::get_in(&state.db, user.department.id, id).await?;
@@ -262,7 +262,7 @@ async fn reset_password(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let target = accounts::get_in(&state.db, user.department.id, id).await?;

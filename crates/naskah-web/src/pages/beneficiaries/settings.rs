@@ -70,7 +70,7 @@ pub(super) fn settings_view(
 pub(super) async fn save_settings(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let values = ["umur_min", "umur_max", "iuran", "bulan"].map(|k| form.get(k).trim().to_string());

@@ -10,7 +10,7 @@ use axum::{
 use super::letter_page;
 use crate::{
     AppState,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     cases,
     error::{Failure, PageError},
     pages::{FormData, data_from_form, form_failure, render},
@@ -23,7 +23,7 @@ pub(super) async fn revise(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let letter = workflow::get(&state.db, user.department.id, id).await?;
     let manifest = state.catalogue.get(&letter.template_id)?.clone();
@@ -68,7 +68,7 @@ pub(super) async fn classify(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let version = form.get("versi").parse::<i64>().unwrap_or(-1);
     match state
@@ -85,7 +85,7 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     match state.workflow().revoke(&user.user, id, &form.get("alasan")).await {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=dicabut-surat")).into_response()),
@@ -97,7 +97,7 @@ pub(super) async fn correct(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_form): CsrfForm<FormData>,
+    PageForm(_form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     match state.workflow().start_correction(&user.user, id).await {
         Ok(correction) => Ok(Redirect::to(&format!("/surat/{}", correction.id)).into_response()),
@@ -109,7 +109,7 @@ pub(super) async fn submit(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let version = form.get("versi").parse::<i64>().unwrap_or(-1);
     match state.workflow().submit(&user.user, id, version).await {
@@ -144,7 +144,7 @@ pub(super) async fn decide(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let outcome = match decision_request(&form) {
         Ok(request) => cases::decision::decide(&state.workflow(), &user.user, id, &request, &form.get("frasa_sandi"), remote(&form))

@@ -25,7 +25,7 @@ pub(super) async fn resolve(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (form, _, pdf) = read_upload(&user, multipart, "pdf").await?;
+    let (form, _, pdf) = read_upload(multipart, "pdf").await?;
     let outcome = if pdf.is_empty() {
         Err(Failure::Invalid(FieldErrors::single("pdf", "Pilih berkas PDF.")))
     } else if pdf.len() > MAX_SIGNED_PDF {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::actions::{denied_as_message, form_field_names};
 use crate::{
     AppState,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     cases,
     db::now,
     error::{Failure, PageError},
@@ -126,7 +126,7 @@ fn chosen_letters(form: &FormData) -> Vec<(i64, i64)> {
 pub(super) async fn bulk_start(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let batch = form.id("kumpulan").ok().flatten();
     let Some(decision) = Decision::parse(&form.get("keputusan")).filter(|d| matches!(d, Decision::Paraf | Decision::TandaTangan)) else {
@@ -233,7 +233,7 @@ pub(super) async fn bulk_resume(
     State(state): State<AppState>,
     user: SessionUser,
     Path(job_id): Path<String>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let flow = state.workflow();
     match cases::bulk::resume(&flow, &user.user, &job_id, &form.get("frasa_sandi")).await {

@@ -11,7 +11,7 @@ use axum::{
 use super::letter_page;
 use crate::{
     AppState,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     cases,
     error::{Failure, PageError},
     pages::{FormData, render},
@@ -43,7 +43,7 @@ pub(super) async fn record(
     State(state): State<AppState>,
     user: SessionUser,
     Path((id, action)): Path<(i64, String)>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let change = change(&action, &form).ok_or(PageError(Failure::NotFound))?;
     let recorded = cases::deliveries::record(&state.db, &user.user, id, change).await?;
