@@ -250,8 +250,9 @@ struct IssuedRow {
 /// The signer for an official's PDF signature: their key under the department's
 /// algorithm, with a certificate from the department's root (issued now, with its audit
 /// record in one transaction, when the official has no current one for this key,
-/// algorithm and root; only then are the root's key file and the official's position
-/// read).
+/// algorithm, root and name: a renamed official, or one given another position, signs
+/// under a new certificate that says who they are now, while the old one stays valid
+/// for what it signed; only then is the root's key file read).
 #[allow(clippy::too_many_arguments)]
 pub async fn signer(
     db: &Db,
@@ -266,20 +267,37 @@ pub async fn signer(
     let private = official_key(&key.signing, algorithm);
     let public = private.public();
     let at = now();
-    let existing: Option<IssuedRow> = sqlx::query_as::<Any, IssuedRow>(
+    let position_title = match official.position_id {
+        Some(id) => crate::departments::get_position(db, department.id, id).await.ok().map(|p| p.title),
+        None => None,
+    };
+    let nip = official.nip.chars().filter(char::is_ascii_digit).collect::<String>();
+    let subject = Name {
+        common_name: official.full_name(),
+        organization: organization(department),
+        title: position_title,
+        serial_number: (!nip.is_empty()).then_some(nip),
+    }
+    .to_der();
+    // Every current certificate of this key (a handful: one per name it was issued in).
+    let existing: Vec<IssuedRow> = sqlx::query_as::<Any, IssuedRow>(
         "SELECT fingerprint, certificate FROM official_certificates \
          WHERE key_id = $1 AND algorithm = $2 AND authority = $3 AND not_before <= $4 AND not_after > $4 \
-         AND profile = $5 AND revoked_at IS NULL ORDER BY not_after DESC LIMIT 1",
+         AND profile = $5 AND revoked_at IS NULL ORDER BY not_after DESC, created_at DESC",
     )
     .bind(&key.info.key_id)
     .bind(algorithm.code())
     .bind(&authority.fingerprint)
     .bind(at)
     .bind(PROFILE_WITH_LINKS)
-    .fetch_optional(&db.pool)
+    .fetch_all(&db.pool)
     .await?;
     let chain = vec![authority.certificate.clone()];
-    if let Some(row) = existing.filter(|row| Certificate::parse(&row.certificate).is_ok_and(|c| c.public_key == public)) {
+    let current = |c: Certificate| c.public_key == public && c.subject == subject.as_slice();
+    if let Some(row) = existing
+        .into_iter()
+        .find(|row| Certificate::parse(&row.certificate).is_ok_and(current))
+    {
         return Ok((
             LocalSigner {
                 key: private,
@@ -290,22 +308,10 @@ pub async fn signer(
         ));
     }
     let authority = open(store, authority)?;
-    let position_title = match official.position_id {
-        Some(id) => crate::departments::get_position(db, department.id, id).await.ok().map(|p| p.title),
-        None => None,
-    };
     let root = Certificate::parse(&authority.info.certificate).map_err(|e| Error::Corrupt {
         path: "certificate_authorities".into(),
         reason: e.to_string(),
     })?;
-    let nip = official.nip.chars().filter(char::is_ascii_digit).collect::<String>();
-    let subject = Name {
-        common_name: official.full_name(),
-        organization: organization(department),
-        title: position_title,
-        serial_number: (!nip.is_empty()).then_some(nip),
-    }
-    .to_der();
     let certificate = x509::issue(
         &Template {
             serial: x509::random_serial(),

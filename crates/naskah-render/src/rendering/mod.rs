@@ -41,6 +41,7 @@
 
 pub mod fonts;
 mod join;
+pub mod svg;
 mod world;
 
 #[cfg(test)]
