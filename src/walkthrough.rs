@@ -286,7 +286,7 @@ pub async fn run(
     }
     let (data, beneficiaries) = crate::beneficiaries::decree::sk_data(&db, &department, &base).await?;
     let letter = flow
-        .create(
+        .create_from_source(
             &konseptor,
             template,
             &data,

@@ -543,18 +543,29 @@ story! {
         assert_eq!((applied.insured, applied.final_), (2, expected.len()), "{label}");
 
         // The SK from the final list, signed.
-        let sk = d.flow.catalogue.get("sk-penerima-bantuan-iuran").unwrap().clone();
-        let mut base = sk.defaults();
-        base["tahun_anggaran"] = serde_json::json!(2026);
-        let (data, count) = naskah::beneficiaries::decree::sk_data(db, &department, &base).await.unwrap();
-        assert_eq!(count, expected.len());
         let konseptor = d.user("konseptor").await;
-        let letter = d.flow.create(&konseptor, &sk.id, &data, "dari daftar final").await.unwrap();
+        let (letter, count) = naskah::cases::decree::draft(&d.flow, &konseptor, &department).await.unwrap();
+        assert_eq!(count, expected.len());
+        // Its list is the final list's and stays so: a revision cannot change it.
+        let current = workflow::revision(db, letter.id, 1).await.unwrap().fields();
+        let mut typed = current.clone();
+        typed["penerima"][0]["nama"] = serde_json::json!("ORANG TAMBAHAN");
+        let refused = d.flow.revise(&konseptor, letter.id, letter.version, &typed, "").await;
+        assert!(
+            matches!(&refused, Err(workflow::Error::Invalid(e)) if e.to_string().contains("SK perubahan")),
+            "{label}: {refused:?}"
+        );
+        let mut without_list = current.clone();
+        without_list.as_object_mut().unwrap().remove("penerima");
+        without_list["memperhatikan"] = serde_json::json!("Berita acara verifikasi data.");
+        let letter = d.flow.revise(&konseptor, letter.id, letter.version, &without_list, "").await.unwrap();
+        let kept = workflow::revision(db, letter.id, 2).await.unwrap().fields();
+        assert_eq!(kept["penerima"], current["penerima"], "{label}: the list is kept");
         let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();
         let letter = d.flow.submit(&staf, letter.id, letter.version).await.unwrap();
-        let signed = d.through_chain(letter, 1, DEMO_PASSPHRASE).await;
+        let signed = d.through_chain(letter, 2, DEMO_PASSPHRASE).await;
         assert!(signed.number.is_some(), "{label}");
-        let revision = workflow::revision(db, signed.id, 1).await.unwrap();
+        let revision = workflow::revision(db, signed.id, 2).await.unwrap();
         let stored: serde_json::Value = serde_json::from_str(&revision.data).unwrap();
         let listed: std::collections::BTreeSet<String> = stored["penerima"]
             .as_array()
@@ -704,17 +715,17 @@ story! {
 
 story! {
     /// Agenda numbers of simultaneous registrations are all taken, none twice.
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn simultaneous_registrations_get_consecutive_agenda_numbers(test_db: support::TestDb) {
         let label = test_db.label;
         let state = support::demo_state(&test_db).await;
         let d = Demo::over(&state);
         let staf = d.user("staf").await;
         let department = departments::get(&state.db, 1).await.unwrap();
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut registrations = Vec::new();
         for i in 0..12 {
             let (db, staf, department) = (state.db.clone(), staf.clone(), department.clone());
-            tasks.spawn(async move {
+            registrations.push(async move {
                 incoming::register(
                     &db,
                     &staf,
@@ -732,10 +743,11 @@ story! {
                 .await
             });
         }
-        let mut serials = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            serials.push(done.unwrap().unwrap_or_else(|e| panic!("{label}: {e}")).agenda_serial);
-        }
+        let mut serials: Vec<i64> = support::at_once(registrations)
+            .await
+            .into_iter()
+            .map(|done| done.unwrap_or_else(|e| panic!("{label}: {e}")).agenda_serial)
+            .collect();
         serials.sort();
         assert_eq!(serials, (1..=12).collect::<Vec<i64>>(), "{label}");
     }

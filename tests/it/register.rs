@@ -16,9 +16,11 @@ use crate::{
 };
 
 /// Drafts a letter of `template` with `data` and takes it through the whole chain.
+/// A letter of `template` with `data` (for the SK, standing for the final list the
+/// service fills in), signed.
 pub(crate) async fn signed(d: &Demo, template: &str, data: &Value) -> workflow::Letter {
     let konseptor = d.user("konseptor").await;
-    let letter = d.flow.create(&konseptor, template, data, "").await.unwrap();
+    let letter = d.flow.create_from_source(&konseptor, template, data, "").await.unwrap();
     typed_and_signed(d, letter, 1).await
 }
 

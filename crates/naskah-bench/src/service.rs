@@ -123,9 +123,11 @@ impl Service {
         self.drafted_to_signature("surat-permintaan-data", &data).await
     }
 
-    /// A letter of `template` with `data`, drafted, typed and initialled.
+    /// A letter of `template` with `data`, drafted, typed and initialled. The data stand
+    /// for what the service fills in (an SK's list from the final list), so locked
+    /// fields are taken as given.
     pub(super) async fn drafted_to_signature(&self, template: &str, data: &Value) -> anyhow::Result<workflow::Letter> {
-        let letter = self.flow.create(&self.konseptor, template, data, "").await?;
+        let letter = self.flow.create_from_source(&self.konseptor, template, data, "").await?;
         let letter = self.flow.submit(&self.konseptor, letter.id, letter.version).await?;
         let mut letter = self.flow.submit(&self.staf, letter.id, letter.version).await?;
         for (who, key) in &self.chain {

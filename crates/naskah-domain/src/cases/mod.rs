@@ -12,10 +12,12 @@
 //!   a department that signs through BSrE, the signer's BSrE credential.
 //! - [`deliveries`]: recording what happened to a delivery, by those who distribute.
 //! - [`register`]: who keeps the register of numbers, and cancelling an unused one.
+//! - [`decree`]: the SK drafted only from the final list, and its amending decree.
 
 pub mod batches;
 pub mod bulk;
 pub mod decision;
+pub mod decree;
 pub mod deliveries;
 pub mod letter;
 pub mod register;

@@ -25,7 +25,25 @@ impl Workflow {
 
     /// A drafter creates a letter from a template: revision 1 and the first round of its
     /// chain, waiting at the drafting stage with the drafter.
+    /// A template with a locked field (the SK's beneficiaries) is drafted only by the use
+    /// case that fills it from its source (`cases::decree`), never from typed data.
     pub async fn create(&self, user: &User, template_id: &str, data: &Value, note: &str) -> Result<Letter, Error> {
+        let manifest = self.catalogue.get(template_id)?;
+        if let Some(field) = manifest.fields.iter().find(|f| f.locked) {
+            return Err(Error::Invalid(FieldErrors::single(
+                &field.name,
+                format!(
+                    "{} diisi dari sumbernya, tidak diketik: susun naskah ini dari menu Calon penerima (Susun SK dari daftar final).",
+                    field.label
+                ),
+            )));
+        }
+        self.create_from_source(user, template_id, data, note).await
+    }
+
+    /// Creates a letter whose locked fields the caller filled from their source (the
+    /// decree use case with the final list; the walkthrough and benchmarks likewise).
+    pub async fn create_from_source(&self, user: &User, template_id: &str, data: &Value, note: &str) -> Result<Letter, Error> {
         check_may_draft(user)?;
         let manifest = self.catalogue.get(template_id)?.clone();
         let code = manifest.kode_klasifikasi.clone();
@@ -188,8 +206,9 @@ impl Workflow {
         let step = self.drafting_step_of(user, &letter).await?;
         let manifest = self.catalogue.get(&letter.template_id)?.clone();
         let department = self.department(user.department_id).await?;
-        let (fields, pdf) = self.checked_draft(&manifest, &department, data).await?;
         let current = revision(&self.db, letter.id, letter.revision).await?;
+        let data = keep_locked(&manifest, data, &current.fields())?;
+        let (fields, pdf) = self.checked_draft(&manifest, &department, &data).await?;
         if canonical_data(&fields) == current.data {
             return Err(Error::Invalid(FieldErrors::single(
                 "_",
@@ -332,4 +351,26 @@ pub fn may_hold_drafting_step(user: &User, step: &Step) -> bool {
         StepKind::Ketik => user.has(Role::Typist) || step.assignee_user_id == Some(user.id),
         _ => false,
     }
+}
+
+/// Locked fields keep the current revision's value: a revision that leaves one out
+/// keeps it, one that sends the same value passes, one that changes it is refused by name.
+fn keep_locked(manifest: &Manifest, data: &Value, current: &Value) -> Result<Value, Error> {
+    let mut data = data.clone();
+    for field in manifest.fields.iter().filter(|f| f.locked) {
+        let stored = current.get(&field.name).cloned().unwrap_or(Value::Null);
+        if data.get(&field.name).is_some_and(|sent| *sent != stored) {
+            return Err(Error::Invalid(FieldErrors::single(
+                &field.name,
+                format!(
+                    "{} tidak dapat diubah dalam konsep: isinya diambil dari sumbernya. Untuk mengubah daftar yang sudah ditetapkan, buat SK perubahan.",
+                    field.label
+                ),
+            )));
+        }
+        if let Some(object) = data.as_object_mut() {
+            object.insert(field.name.clone(), stored);
+        }
+    }
+    Ok(data)
 }

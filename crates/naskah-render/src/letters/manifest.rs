@@ -155,6 +155,11 @@ pub struct FieldSpec {
     /// asks for confirmation when it is before the letter's date (see `letters::deadline`).
     #[serde(default)]
     pub deadline: bool,
+    /// Filled by the service from its source (the SK's beneficiaries from the final
+    /// list), never typed: the generic drafting form shows it read-only and a draft
+    /// cannot set or change it (`workflow::Workflow::create_from_source`).
+    #[serde(default)]
+    pub locked: bool,
 }
 
 impl Manifest {

@@ -30,9 +30,14 @@ pub(super) async fn bpjs_with(
         user.csrf(),
         "Catat jawaban",
         vec![
-            Field::file("berkas", "Berkas jawaban (XLSX atau CSV)", ".xlsx,.csv,text/csv")
-                .required()
-                .help("Lembar yang diekspor di atas dengan STATUS_KEPESERTAAN terisi: TERDAFTAR atau TIDAK TERDAFTAR."),
+            Field::file(
+                "berkas",
+                "Berkas jawaban (XLSX atau CSV)",
+                ".xlsx,.csv,text/csv",
+                crate::uploads::CANDIDATE_FILE,
+            )
+            .required()
+            .help("Lembar yang diekspor di atas dengan STATUS_KEPESERTAAN terisi: TERDAFTAR atau TIDAK TERDAFTAR."),
             Field::select(
                 "surat_masuk",
                 "Surat pengantar dari BPJS (bila sudah dicatat di surat masuk)",
@@ -128,7 +133,7 @@ pub(super) async fn bpjs_export(State(state): State<AppState>, user: SessionUser
 
 pub(super) async fn bpjs_answer(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_manager(&user)?;
-    let (form, file_name, bytes) = crate::pages::read_upload(&user, multipart, "berkas").await?;
+    let (form, file_name, bytes) = crate::pages::read_upload(multipart, "berkas").await?;
     let incoming_id = form.id("surat_masuk").ok().flatten();
     if bytes.is_empty() {
         return bpjs_with(
@@ -169,27 +174,9 @@ pub(super) async fn bpjs_answer(State(state): State<AppState>, user: SessionUser
 pub(super) async fn draft_sk(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
-    require_manager(&user)?;
-    let manifest = state.catalogue.get(beneficiaries::decree::SK_TEMPLATE)?;
-    let mut base = manifest.defaults();
-    if let Some(object) = base.as_object_mut() {
-        object.insert(
-            "tahun_anggaran".into(),
-            serde_json::json!(chrono::Datelike::year(&user.department.tz().today())),
-        );
-    }
-    let (data, count) = beneficiaries::decree::sk_data(&state.db, &user.department, &base).await?;
-    let letter = state
-        .workflow()
-        .create(
-            &user.user,
-            &manifest.id,
-            &data,
-            &format!("disusun dari daftar final ({count} penerima)"),
-        )
-        .await?;
+    let (letter, _) = cases::decree::draft(&state.workflow(), &user.user, &user.department).await?;
     Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
 }
 
@@ -197,20 +184,8 @@ pub(super) async fn draft_sk(
 pub(super) async fn draft_amendment(
     State(state): State<AppState>,
     user: SessionUser,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
-    require_manager(&user)?;
-    let (sk_id, number) = beneficiaries::decree::current_sk(&state.db, user.department.id, beneficiaries::decree::SK_TEMPLATE)
-        .await?
-        .ok_or(PageError(Failure::Conflict("Belum ada SK yang berlaku untuk diubah.".into())))?;
-    let signed = crate::workflow::revision(
-        &state.db,
-        sk_id,
-        crate::workflow::get(&state.db, user.department.id, sk_id).await?.revision,
-    )
-    .await?
-    .fields();
-    let (data, _) = beneficiaries::decree::amendment_data(&state.db, &user.department, &signed, &number).await?;
-    let letter = state.workflow().start_amendment(&user.user, sk_id, &data).await?;
+    let letter = cases::decree::amend(&state.workflow(), &user.user, &user.department).await?;
     Ok(Redirect::to(&format!("/surat/{}?ok=dibuat", letter.id)).into_response())
 }

@@ -25,13 +25,14 @@ use crate::{
     AppState,
     accounts::Role,
     audit::Actor,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     beneficiaries::{
         self, Error,
         candidates::{self, Filter, Status},
         import::{self, FIELDS, Import, Mapping, SOURCES, Upload},
         nik,
     },
+    cases,
     error::{Failure, PageError},
     regions, text,
     validation::FieldErrors,
@@ -339,7 +340,7 @@ async fn reveal_nik(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_manager(&user)?;
     let purpose = form.get("keperluan");
