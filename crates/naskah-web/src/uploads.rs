@@ -14,6 +14,8 @@ pub const INCOMING_SCAN: usize = crate::incoming::MAX_PDF + 64 * 1024;
 pub const FILLED_LIST: usize = 8 * 1024 * 1024;
 /// The attachment file of a batch of per-village letters.
 pub const BATCH_FILE: usize = 8 * 1024 * 1024;
+/// A letter signed through BSrE, brought back as PDF.
+pub const BSRE_PDF: usize = 30 * 1024 * 1024;
 /// The directory of recipients as CSV.
 pub const RECIPIENT_FILE: usize = 2 * 1024 * 1024;
 
@@ -28,6 +30,7 @@ pub fn limit_for(path: &str) -> Option<usize> {
         (Some("surat-masuk"), Some(_), Some("daftar-isian"), None) => Some(FILLED_LIST),
         (Some("kumpulan"), Some("baru"), None, _) => Some(BATCH_FILE),
         (Some("penerima"), Some("impor"), None, _) => Some(RECIPIENT_FILE),
+        (Some("surat"), Some(_), Some("bsre"), Some("periksa")) => Some(BSRE_PDF),
         _ => None,
     }
 }
@@ -56,6 +59,7 @@ mod tests {
         assert_eq!(limit_for("/surat-masuk/7/daftar-isian"), Some(FILLED_LIST));
         assert_eq!(limit_for("/surat-masuk/7/disposisi"), None);
         assert_eq!(limit_for("/masuk"), None);
+        assert_eq!(limit_for("/surat/12/bsre/periksa"), Some(BSRE_PDF));
         assert_eq!(megabytes(CANDIDATE_FILE), "32 MB");
         assert_eq!(megabytes(64 * 1024), "64 KB");
         assert_eq!(megabytes(10 * 1024 * 1024 + 64 * 1024), "10,1 MB");

@@ -78,6 +78,9 @@ pub struct Field {
     pub autocomplete: String,
     /// For `file`: the types the file picker offers.
     pub accept: String,
+    /// For `file`: the route's upload limit, checked by the browser before sending
+    /// (`static/naskah.js`) and by the server while reading (`uploads.rs`).
+    pub max_bytes: usize,
 }
 
 impl Field {
@@ -103,13 +106,18 @@ impl Field {
             ..Field::text(name, label, "")
         }
     }
-    /// A file input offering the given types (e.g. `.csv,text/csv`).
-    pub fn file(name: &str, label: &str, accept: &str) -> Self {
+    /// A file input offering the given types (e.g. `.csv,text/csv`), up to `max_bytes`.
+    pub fn file(name: &str, label: &str, accept: &str, max_bytes: usize) -> Self {
         Field {
             kind: "file",
             accept: accept.into(),
+            max_bytes,
             ..Field::text(name, label, "")
         }
+    }
+    /// The limit as the pages say it ("32 MB").
+    pub fn max_label(&self) -> String {
+        crate::uploads::megabytes(self.max_bytes)
     }
     pub fn select(name: &str, label: &str, options: Vec<Choice>) -> Self {
         Field {
@@ -316,6 +324,8 @@ struct ErrorTemplate {
     shell: Shell,
     heading: String,
     message: String,
+    /// A body over the limit: the way back is to the form the browser still holds.
+    back_to_form: bool,
 }
 
 pub fn error_page(status: StatusCode, message: &str) -> Response {
@@ -337,6 +347,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
             shell,
             heading: heading.into(),
             message: message.into(),
+            back_to_form: status == StatusCode::PAYLOAD_TOO_LARGE,
         },
     )
 }

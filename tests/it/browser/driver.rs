@@ -396,16 +396,22 @@ impl Session {
 
     /// The page fits the phone's width: nothing to scroll sideways.
     pub(super) fn assert_no_horizontal_scroll(&self, page: &str) {
+        // A page wider than the phone widens the layout viewport itself (innerWidth grows),
+        // so the width is asserted as well as the absence of sideways scroll.
+        let viewport = self.script("return window.innerWidth");
         let fits = self.script("return document.documentElement.scrollWidth <= window.innerWidth");
-        if fits != json!(true) {
-            let detail = self.script(
-                "const w = window.innerWidth; \
+        if viewport != json!(WIDTH) || fits != json!(true) {
+            let detail = self.script(&format!(
+                "const w = {WIDTH}; \
                  const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 0.5) \
                    .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') \
                    + ' right=' + Math.round(e.getBoundingClientRect().right)); \
-                 return 'scrollWidth=' + document.documentElement.scrollWidth + ' innerWidth=' + w + '; too wide: ' + wide.join(', ')",
+                 return 'scrollWidth=' + document.documentElement.scrollWidth + '; too wide: ' + wide.join(', ')"
+            ));
+            panic!(
+                "{page} does not fit {WIDTH} px (innerWidth {viewport}): {}",
+                detail.as_str().unwrap_or_default()
             );
-            panic!("{page} scrolls sideways at {WIDTH} px: {}", detail.as_str().unwrap_or_default());
         }
     }
 

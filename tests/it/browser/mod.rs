@@ -429,7 +429,20 @@ fn import_and_batch_flow(browser: Browser, app: support::App, p3ke: PathBuf) -> 
     s.wait_for_page("/", "Tugas saya");
     s.goto(&app.url("/calon/impor"));
     s.wait_for_page("/calon/impor", "Impor data calon penerima");
+    // A file over the form's limit is named before anything is sent, and the form stays.
+    let big_dir = tempfile::tempdir().unwrap();
+    let big = big_dir.path().join("ekspor-sekabupaten.csv");
+    std::fs::File::create(&big).unwrap().set_len(33 * 1024 * 1024).unwrap();
+    upload_file(&s, "#f-berkas", &big);
+    s.wait_for("the size warning", |s| {
+        Ok(s.try_text("#f-berkas-ukuran")?.contains("lebih dari batas 32 MB"))
+    });
+    s.click("form[action=\"/calon/impor\"] button[type=\"submit\"]");
+    assert_eq!(s.path().unwrap(), "/calon/impor", "nothing was sent");
+    assert_eq!(s.text("h1"), "Impor data calon penerima");
+    s.screenshot("browser-import-too-large");
     upload_file(&s, "#f-berkas", &p3ke);
+    s.wait_for("the warning gone", |s| Ok(s.try_text("#f-berkas-ukuran")?.is_empty()));
     s.click("form[action=\"/calon/impor\"] button[type=\"submit\"]");
     s.wait_for("the import's report", |s| {
         Ok(s.path()?.starts_with("/calon/impor/") && s.try_text("h1")? == "Impor p3ke.csv")

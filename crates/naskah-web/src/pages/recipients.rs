@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, form_failure, render_page};
 use crate::{
     AppState,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     distribution::{
         self,
         recipients::{self, Filter, KINDS, Recipient, RecipientInput},
@@ -139,7 +139,7 @@ async fn list_with(
             "/penerima/impor",
             user.csrf(),
             "Impor",
-            vec![Field::file("berkas", "Berkas CSV", ".csv,text/csv").help(&format!(
+            vec![Field::file("berkas", "Berkas CSV", ".csv,text/csv", crate::uploads::RECIPIENT_FILE).help(&format!(
                 "Kolom: {}. Baris dengan kode wilayah memperbarui penerima wilayah itu; baris lain memperbarui penerima dengan jenis dan nama yang sama atau menambah penerima baru. Bila ada baris yang salah, tidak ada yang disimpan.",
                 recipients::CSV_HEADER.join(",")
             ))],
@@ -258,7 +258,7 @@ async fn new_page(user: SessionUser) -> Result<Response, PageError> {
     ))
 }
 
-async fn create(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn create(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     require_editor(&user)?;
     let input = input_of(&form);
     match recipients::create(&state.db, &user.user.actor(), user.department.id, input.clone()).await {
@@ -302,7 +302,7 @@ async fn update(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_editor(&user)?;
     let input = input_of(&form);
@@ -323,7 +323,7 @@ async fn update(
 
 async fn import(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_editor(&user)?;
-    let (_, _, bytes) = super::read_upload(&user, multipart, "berkas").await?;
+    let (_, _, bytes) = super::read_upload(multipart, "berkas").await?;
     let failed = |message: String| FieldErrors::single("berkas", message);
     let errors = match String::from_utf8(bytes) {
         Err(_) => failed("Berkas bukan teks CSV (UTF-8).".into()),

@@ -12,7 +12,7 @@ use super::{Field, Form, FormData, Notice, Page, Shell, choices, form_failure, r
 use crate::{
     AppState,
     accounts::Role,
-    auth::{CsrfForm, SessionUser},
+    auth::{PageForm, SessionUser},
     departments::{self, DepartmentInput, TimeZone},
     error::PageError,
     validation::FieldErrors,
@@ -72,8 +72,13 @@ fn render(
         user.csrf(),
         "Unggah logo",
         vec![
-            Field::file("logo", "Berkas logo", "image/png,image/jpeg,image/svg+xml")
-                .help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat."),
+            Field::file(
+                "logo",
+                "Berkas logo",
+                "image/png,image/jpeg,image/svg+xml",
+                crate::departments::MAX_LOGO_BYTES,
+            )
+            .help("PNG, JPEG atau SVG, paling besar 1 MB. Dipakai di kop surat."),
         ],
     )
     .with_errors(logo_errors);
@@ -123,7 +128,7 @@ fn input_from(form: &FormData) -> DepartmentInput {
     }
 }
 
-async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<FormData>) -> Result<Response, PageError> {
+async fn save(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
     let input = input_from(&form);
     match departments::update(&state.db, &user.user.actor(), user.department.id, input.clone()).await {
@@ -137,7 +142,7 @@ async fn save(State(state): State<AppState>, user: SessionUser, CsrfForm(form): 
 
 async fn upload_logo(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     user.require(Role::Administrator)?;
-    let (_, _, bytes) = super::read_upload(&user, multipart, "logo").await?;
+    let (_, _, bytes) = super::read_upload(multipart, "logo").await?;
     match departments::set_logo(&state.db, &user.user.actor(), user.department.id, &bytes).await {
         Ok(()) => Ok(Redirect::to("/pengaturan?ok=logo").into_response()),
         Err(e) => {

@@ -90,6 +90,32 @@ pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Import>
     .await?)
 }
 
+/// How many lines of an import's report refuse a row and how many are notes, counted
+/// by the database: a page never holds a million-line report to count it.
+pub async fn report_counts(db: &Db, import_id: i64) -> Result<(i64, i64), Error> {
+    let (refused, notes): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN refused <> 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN refused = 0 THEN 1 ELSE 0 END), 0) \
+         FROM candidate_import_problems WHERE import_id = $1",
+    )
+    .bind(import_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((refused, notes))
+}
+
+/// The first `limit` lines of the report a page shows: refused rows first, in file order.
+pub async fn report_first(db: &Db, import_id: i64, limit: i64) -> Result<Vec<Problem>, Error> {
+    let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+        "SELECT line, column_name, code, refused, message FROM candidate_import_problems WHERE import_id = $1 \
+         ORDER BY CASE WHEN refused <> 0 THEN 0 ELSE 1 END, line, id LIMIT $2",
+    )
+    .bind(import_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(Problem::from_row).collect())
+}
+
 /// The report of an import, problems first, in file order.
 pub async fn report(db: &Db, import_id: i64) -> Result<Vec<Problem>, Error> {
     let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
@@ -98,16 +124,7 @@ pub async fn report(db: &Db, import_id: i64) -> Result<Vec<Problem>, Error> {
     .bind(import_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(line, column_name, code, refused, message)| Problem {
-            line,
-            column_name,
-            code,
-            refused: refused != 0,
-            message,
-        })
-        .collect())
+    Ok(rows.into_iter().map(Problem::from_row).collect())
 }
 
 /// A file to check.

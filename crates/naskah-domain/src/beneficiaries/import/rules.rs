@@ -134,6 +134,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A stored report line: (line, column, code, refused as 0/1, message).
+    pub(super) fn from_row((line, column_name, code, refused, message): (i64, String, String, i64, String)) -> Problem {
+        Problem {
+            line,
+            column_name,
+            code,
+            refused: refused != 0,
+            message,
+        }
+    }
+}
+
 /// Where each field is in the file.
 pub(super) struct Columns {
     at: HashMap<&'static str, usize>,

@@ -64,6 +64,7 @@ pub(super) async fn imports_with(
                 "berkas",
                 "Berkas ekspor (CSV atau XLSX)",
                 ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                MAX_UPLOAD,
             )
             .required()
             .help(&format!(
@@ -102,7 +103,7 @@ pub(super) async fn imports_with(
 
 pub(super) async fn upload(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_manager(&user)?;
-    let (form, file_name, bytes) = crate::pages::read_upload(&user, multipart, "berkas").await?;
+    let (form, file_name, bytes) = crate::pages::read_upload(multipart, "berkas").await?;
     let (source, manual) = upload_choices(&form);
     let upload = Upload {
         file_name: &file_name,
@@ -171,14 +172,12 @@ pub(super) async fn import_view(
 ) -> Result<Response, PageError> {
     let import = import::get(&state.db, user.department.id, id).await?;
     let tz = user.department.tz();
-    let report = import::report(&state.db, id).await?;
-    let notes = report.iter().filter(|p| !p.refused).count();
-    let refused_shown = report.iter().filter(|p| p.refused).count();
-    let more = report.len().saturating_sub(PROBLEMS_SHOWN);
+    // Counted and cut by the database: the page is the same size whatever the file.
+    let (refused, notes) = import::report_counts(&state.db, id).await?;
+    let (refused_shown, notes) = (refused as usize, notes as usize);
+    let more = (refused_shown + notes).saturating_sub(PROBLEMS_SHOWN);
     // Problems first: they are what the user must act on.
-    let mut problems = report;
-    problems.sort_by_key(|p| (!p.refused, p.line));
-    problems.truncate(PROBLEMS_SHOWN);
+    let problems = import::report_first(&state.db, id, PROBLEMS_SHOWN as i64).await?;
     let mapping = import.mapping();
     let mapping_rows = FIELDS
         .iter()
@@ -286,7 +285,7 @@ pub(super) async fn remap(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<FormData>,
+    PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_manager(&user)?;
     let mapping = mapping_from_form(&form);
@@ -323,7 +322,7 @@ pub(super) async fn start_import(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_manager(&user)?;
     jobs::import::start(&state.db, &user.user, &user.department, id).await?;
@@ -334,7 +333,7 @@ pub(super) async fn cancel(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<FormData>,
+    PageForm(_): PageForm<FormData>,
 ) -> Result<Response, PageError> {
     require_manager(&user)?;
     jobs::import::cancel(&state.db, &actor(&user), user.department.id, id).await?;

@@ -45,7 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/surat/{id}/cabut", post(actions::revoke))
         .route("/surat/{id}/ralat", post(actions::correct))
         .route("/surat/{id}/keputusan", post(actions::decide))
-        .route("/surat/{id}/bsre/periksa", post(bsre::resolve))
+        .route(
+            "/surat/{id}/bsre/periksa",
+            post(bsre::resolve).layer(axum::extract::DefaultBodyLimit::max(crate::uploads::BSRE_PDF)),
+        )
         .route("/pengiriman/{id}/{action}", post(delivery_log::record))
         .route("/surat/{id}/revisi/{number}/pdf", get(files::revision_pdf))
         .route("/surat/{id}/pdf", get(files::final_pdf))

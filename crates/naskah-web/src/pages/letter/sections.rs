@@ -140,7 +140,7 @@ pub fn letter_extras(user: &SessionUser, view: &LetterView, errors: &FieldErrors
             user.csrf(),
             "Periksa dan selesaikan",
             vec![
-                Field::file("pdf", "PDF bertanda tangan", "application/pdf")
+                Field::file("pdf", "PDF bertanda tangan", "application/pdf", crate::uploads::BSRE_PDF)
                     .required()
                     .help("PDF hasil BSrE untuk surat ini (mis. dari portal BSrE); diperiksa dengan layanan verifikasi BSrE."),
                 Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off").required(),
