@@ -184,84 +184,85 @@ story! {
     }
 }
 
-#[tokio::test]
-async fn the_letter_page_and_the_dashboard() {
-    let test_db = support::sqlite().await;
-    let state = support::demo_state(&test_db).await;
-    let d = Demo::over(&state);
-    let letter = signed_request(&d).await;
-    let list = deliveries::for_letter(&state.db, 1, letter.id).await.unwrap();
+story! {
+    #[tokio::test]
+    async fn the_letter_page_and_the_dashboard(test_db: support::TestDb) {
+        let state = support::demo_state(&test_db).await;
+        let d = Demo::over(&state);
+        let letter = signed_request(&d).await;
+        let list = deliveries::for_letter(&state.db, 1, letter.id).await.unwrap();
 
-    let mut agendaris = support::logged_in(&state, "agendaris").await;
-    let page = agendaris.get(&format!("/surat/{}", letter.id)).await;
-    assert!(
-        page.body.contains("id=\"pengiriman\"") && page.body.contains("0 dari 4 penerima sudah dikirimi"),
-        "{}",
-        page.body
-    );
-    assert!(page.body.contains(&format!("/pengiriman/{}/diterima", list[1].id)));
-    let csrf = page.csrf();
-    let done = agendaris
-        .post_form(
-            &format!("/pengiriman/{}/diterima", list[1].id),
-            &[("csrf", &csrf), ("penerima", "Rina <b>Marlina</b>")],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let page = agendaris.get(&format!("/surat/{}", letter.id)).await.body;
-    assert!(
-        page.contains("diterima oleh Rina &lt;b&gt;Marlina&lt;/b&gt;") || page.contains("Rina &#60;b&#62;"),
-        "escaped"
-    );
-    // Bad input: the letter page again, with the reason.
-    let refused = agendaris
-        .post_form(&format!("/pengiriman/{}/gagal", list[2].id), &[("csrf", &csrf), ("alasan", "")])
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("Tuliskan mengapa pengiriman gagal"));
-    // Only those who distribute record deliveries; the token is checked.
-    let mut drafter = support::logged_in(&state, "konseptor").await;
-    let csrf_d = drafter.csrf_of("/distribusi").await;
-    let denied = drafter
-        .post_form(&format!("/pengiriman/{}/ulang", list[1].id), &[("csrf", &csrf_d)])
-        .await;
-    assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    assert!(!drafter.get(&format!("/surat/{}", letter.id)).await.body.contains("/pengiriman/"));
-
-    // The distribution list for the courier: letterhead, the letter's number, each
-    // recipient carried by hand with room for a signature; e-mail ones only on request.
-    let list = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf", letter.id)).await;
-    assert_eq!(list.status, StatusCode::OK);
-    assert!(list.bytes.starts_with(b"%PDF"));
-    if let Some(text) = crate::letters::pdf_text(&list.bytes) {
-        assert!(text.contains("DAFTAR PENGIRIMAN SURAT") && text.contains("Tanda tangan"), "{text}");
+        let mut agendaris = support::logged_in(&state, "agendaris").await;
+        let page = agendaris.get(&format!("/surat/{}", letter.id)).await;
         assert!(
-            text.replace(' ', "").contains(letter.number.as_deref().unwrap()) && text.contains("Bupati Penajam Paser Utara"),
-            "{text}"
+            page.body.contains("id=\"pengiriman\"") && page.body.contains("0 dari 4 penerima sudah dikirimi"),
+            "{}",
+            page.body
         );
-        assert!(text.contains("Rina <b>Marlina</b>"), "the receiver already recorded: {text}");
+        assert!(page.body.contains(&format!("/pengiriman/{}/diterima", list[1].id)));
+        let csrf = page.csrf();
+        let done = agendaris
+            .post_form(
+                &format!("/pengiriman/{}/diterima", list[1].id),
+                &[("csrf", &csrf), ("penerima", "Rina <b>Marlina</b>")],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = agendaris.get(&format!("/surat/{}", letter.id)).await.body;
         assert!(
-            !text.contains("dinsos@penajamkab.go.id"),
-            "e-mail deliveries are not carried: {text}"
+            page.contains("diterima oleh Rina &lt;b&gt;Marlina&lt;/b&gt;") || page.contains("Rina &#60;b&#62;"),
+            "escaped"
         );
-        assert!(!text.contains("KONSEP"), "{text}");
-    }
-    let everything = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf?semua=1", letter.id)).await;
-    if let Some(text) = crate::letters::pdf_text(&everything.bytes) {
-        assert!(text.contains("surel: dinsos@penajamkab.go.id"), "{text}");
-    }
+        // Bad input: the letter page again, with the reason.
+        let refused = agendaris
+            .post_form(&format!("/pengiriman/{}/gagal", list[2].id), &[("csrf", &csrf), ("alasan", "")])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("Tuliskan mengapa pengiriman gagal"));
+        // Only those who distribute record deliveries; the token is checked.
+        let mut drafter = support::logged_in(&state, "konseptor").await;
+        let csrf_d = drafter.csrf_of("/distribusi").await;
+        let denied = drafter
+            .post_form(&format!("/pengiriman/{}/ulang", list[1].id), &[("csrf", &csrf_d)])
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        assert!(!drafter.get(&format!("/surat/{}", letter.id)).await.body.contains("/pengiriman/"));
 
-    let board = drafter.get("/distribusi").await;
-    assert_eq!(board.status, StatusCode::OK);
-    assert!(
-        board.body.contains("1 surat ditandatangani") && board.body.contains("3 penerima belum tercatat menerima"),
-        "{}",
-        board.body
-    );
-    assert!(
-        board
-            .body
-            .contains("Bupati Penajam Paser Utara (sebagai laporan) (menunggu dikirim)")
-    );
-    assert!(board.body.contains("Dalam pengiriman"));
+        // The distribution list for the courier: letterhead, the letter's number, each
+        // recipient carried by hand with room for a signature; e-mail ones only on request.
+        let list = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf", letter.id)).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.bytes.starts_with(b"%PDF"));
+        if let Some(text) = crate::letters::pdf_text(&list.bytes) {
+            assert!(text.contains("DAFTAR PENGIRIMAN SURAT") && text.contains("Tanda tangan"), "{text}");
+            assert!(
+                text.replace(' ', "").contains(letter.number.as_deref().unwrap()) && text.contains("Bupati Penajam Paser Utara"),
+                "{text}"
+            );
+            assert!(text.contains("Rina <b>Marlina</b>"), "the receiver already recorded: {text}");
+            assert!(
+                !text.contains("dinsos@penajamkab.go.id"),
+                "e-mail deliveries are not carried: {text}"
+            );
+            assert!(!text.contains("KONSEP"), "{text}");
+        }
+        let everything = drafter.get(&format!("/surat/{}/daftar-pengiriman.pdf?semua=1", letter.id)).await;
+        if let Some(text) = crate::letters::pdf_text(&everything.bytes) {
+            assert!(text.contains("surel: dinsos@penajamkab.go.id"), "{text}");
+        }
+
+        let board = drafter.get("/distribusi").await;
+        assert_eq!(board.status, StatusCode::OK);
+        assert!(
+            board.body.contains("1 surat ditandatangani") && board.body.contains("3 penerima belum tercatat menerima"),
+            "{}",
+            board.body
+        );
+        assert!(
+            board
+                .body
+                .contains("Bupati Penajam Paser Utara (sebagai laporan) (menunggu dikirim)")
+        );
+        assert!(board.body.contains("Dalam pengiriman"));
+    }
 }

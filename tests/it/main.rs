@@ -17,6 +17,7 @@ mod drafting;
 mod faults;
 mod floors;
 mod incoming;
+mod injected;
 mod jobs;
 mod letters;
 mod ltv;

@@ -92,6 +92,26 @@ pub fn pyhanko(dir: &Path, pdf: &[u8], root_pem: &str) -> Option<Vec<Value>> {
     Some(serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap())
 }
 
+/// The helper gives pyHanko's verdict or fails: a file pyHanko crashes on is not
+/// reported as "not intact", so no tamper test can pass on a crash.
+#[test]
+fn the_pyhanko_helper_fails_on_a_crash_instead_of_reporting_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = Command::new("python3").args(["-c", "import pyhanko"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        tool_missing("pyHanko (pip install pyhanko)", "import failed");
+        return;
+    }
+    let not_a_pdf = dir.path().join("bukan.pdf");
+    std::fs::write(&not_a_pdf, b"%PDF-1.7\nthis is not a PDF body at all\n").unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, b"not a certificate either").unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/pyhanko_validate.py");
+    let out = Command::new("python3").arg(script).arg(&not_a_pdf).arg(&root).output().unwrap();
+    assert!(!out.status.success(), "a crash must fail: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "no verdict printed on a crash");
+}
+
 /// pdfsig's report, with the root trusted in a fresh NSS database; `None` when poppler
 /// or certutil is absent.
 pub fn pdfsig(dir: &Path, pdf: &[u8], root_der: &[u8]) -> Option<String> {
@@ -249,4 +269,65 @@ async fn the_administrator_chooses_the_algorithm_on_the_settings_page() {
     );
     let keys = anon.get("/.well-known/naskah-keys.json").await.json();
     assert_eq!(naskah::verification::authorities_from_json(&keys).len(), 1);
+}
+
+story! {
+    /// A renamed signer signs under a new certificate in the new name; what they signed
+    /// before keeps its certificate and stays valid.
+    #[tokio::test]
+    async fn a_renamed_official_signs_under_a_new_certificate(test_db: support::TestDb) {
+        let state = support::demo_state(&test_db).await;
+        let d = Demo::over(&state);
+        let konseptor = d.user("konseptor").await;
+        let staf = d.user("staf").await;
+        let sign_one = |subject: &'static str| {
+            let (d, konseptor, staf) = (&d, &konseptor, &staf);
+            async move {
+                let data = json!({ "hal": subject, "batas_waktu": crate::support::days_from_today(14) });
+                let letter = d.flow.create(konseptor, "surat-permintaan-data", &data, "").await.unwrap();
+                let letter = d.flow.submit(konseptor, letter.id, letter.version).await.unwrap();
+                let letter = d.flow.submit(staf, letter.id, letter.version).await.unwrap();
+                let letter = d.through_chain(letter, 1, DEMO_PASSPHRASE).await;
+                naskah::workflow::final_pdf(&d.flow.db, letter.id).await.unwrap().unwrap()
+            }
+        };
+        let root = authority::current(&state.db, d.department_id).await.unwrap().unwrap().certificate;
+        let before = sign_one("Sebelum ganti nama").await;
+        let kadis = d.user("kadis").await;
+        let official = naskah::departments::get_official(&state.db, d.department_id, kadis.official_id.unwrap())
+            .await
+            .unwrap();
+        let old_name = official.full_name();
+        naskah::departments::update_official(
+            &state.db,
+            &naskah::audit::Actor::System("uji"),
+            d.department_id,
+            official.id,
+            naskah::departments::OfficialInput {
+                name: "Bambang Sutrisno Wibowo".into(),
+                title_prefix: official.title_prefix.clone(),
+                title_suffix: official.title_suffix.clone(),
+                nip: official.nip.clone(),
+                rank: official.rank.clone(),
+                grade: official.grade.clone(),
+                position_id: official.position_id,
+            },
+        )
+        .await
+        .unwrap();
+        let after = sign_one("Sesudah ganti nama").await;
+
+        let old = &pades::inspect(&before, std::slice::from_ref(&root))[0];
+        let new = &pades::inspect(&after, std::slice::from_ref(&root))[0];
+        assert!(old.valid() && new.valid(), "{old:?} / {new:?}");
+        assert_ne!(old.certificate_fingerprint, new.certificate_fingerprint, "a new certificate");
+        let signer = |found: &pades::Found| found.signer.clone().unwrap_or_default();
+        assert!(signer(old).contains(&old_name), "{}", signer(old));
+        assert!(signer(new).contains("Bambang Sutrisno Wibowo"), "{}", signer(new));
+        assert!(!signer(new).contains(&old_name), "{}", signer(new));
+        // Signing again under the same name reuses the new certificate.
+        let again = sign_one("Sekali lagi").await;
+        let again = &pades::inspect(&again, std::slice::from_ref(&root))[0];
+        assert_eq!(again.certificate_fingerprint, new.certificate_fingerprint);
+    }
 }

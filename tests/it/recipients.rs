@@ -120,110 +120,111 @@ story! {
     }
 }
 
-#[tokio::test]
-async fn the_directory_pages() {
-    let test_db = support::sqlite().await;
-    let state = support::demo_state(&test_db).await;
+story! {
+    #[tokio::test]
+    async fn the_directory_pages(test_db: support::TestDb) {
+        let state = support::demo_state(&test_db).await;
 
-    // Staff read it; only the agendaris and administrators change it.
-    let mut konseptor = support::logged_in(&state, "konseptor").await;
-    let page = konseptor.get("/penerima").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("Kelurahan Tanjung Tengah") && !page.body.contains("Tambah penerima"),
-        "{}",
-        page.body
-    );
-    assert_eq!(konseptor.get("/penerima/baru").await.status, StatusCode::FORBIDDEN);
-    let csrf = konseptor.csrf_of("/penerima").await;
-    let denied = konseptor
-        .post_form("/penerima/baru", &[("csrf", &csrf), ("kind", "instansi"), ("name", "X")])
-        .await;
-    assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    let csv = konseptor.get("/penerima.csv").await;
-    assert_eq!(csv.status, StatusCode::OK);
-    assert!(
-        csv.body
-            .starts_with("jenis,kode_wilayah,nama,jabatan,nama_pejabat,surel,telepon,alamat,aktif")
-    );
-
-    let mut agendaris = support::logged_in(&state, "agendaris").await;
-    let csrf = agendaris.csrf_of("/penerima/baru").await;
-    // Without the token nothing is saved.
-    let forged = agendaris
-        .post_form("/penerima/baru", &[("kind", "instansi"), ("name", "Palsu")])
-        .await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let bad = agendaris
-        .post_form(
-            "/penerima/baru",
-            &[
-                ("csrf", &csrf),
-                ("kind", "instansi"),
-                ("name", "Inspektorat <b>PPU</b>"),
-                ("email", "salah@"),
-                ("active", "ya"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("Alamat e-mail tidak valid"), "{}", bad.body);
-    assert!(
-        bad.body.contains("Inspektorat &lt;b&gt;PPU&lt;/b&gt;") || bad.body.contains("Inspektorat &#60;b&#62;PPU"),
-        "input kept, escaped"
-    );
-    let good = agendaris
-        .post_form(
-            "/penerima/baru",
-            &[
-                ("csrf", &csrf),
-                ("kind", "instansi"),
-                ("name", "Inspektorat PPU"),
-                ("email", "inspektorat@penajamkab.go.id"),
-                ("active", "ya"),
-            ],
-        )
-        .await;
-    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
-    let before = recipients::list(&state.db, 1, &Filter::default()).await.unwrap();
-
-    // An import with a faulty row saves nothing and names the row.
-    let upload = |text: &str, csrf: &str| {
-        let boundary = "batasimpor";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n--{boundary}--\r\n"
+        // Staff read it; only the agendaris and administrators change it.
+        let mut konseptor = support::logged_in(&state, "konseptor").await;
+        let page = konseptor.get("/penerima").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("Kelurahan Tanjung Tengah") && !page.body.contains("Tambah penerima"),
+            "{}",
+            page.body
         );
-        (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
-    };
-    let csrf = agendaris.csrf_of("/penerima").await;
-    let (kind, body) = upload(
-        "jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\nplanet,Mars,\n",
-        &csrf,
-    );
-    let refused = agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.body.contains("tidak ada yang disimpan") && refused.body.contains("baris 3: Pilih jenis"),
-        "{}",
-        refused.body
-    );
-    assert_eq!(
-        recipients::list(&state.db, 1, &Filter::default()).await.unwrap(),
-        before,
-        "nothing stored"
-    );
-    let (kind, body) = upload("jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\n", "salah");
-    assert_eq!(
-        agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let (kind, body) = upload("jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\n", &csrf);
-    let imported = agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await;
-    assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.body);
-    assert_eq!(
-        recipients::list(&state.db, 1, &Filter::default()).await.unwrap().len(),
-        before.len() + 1
-    );
-    let listed = agendaris.get("/penerima?jenis=instansi").await.body;
-    assert!(listed.contains("Satpol PP") && listed.contains("Inspektorat PPU") && !listed.contains("Kelurahan Tanjung Tengah"));
+        assert_eq!(konseptor.get("/penerima/baru").await.status, StatusCode::FORBIDDEN);
+        let csrf = konseptor.csrf_of("/penerima").await;
+        let denied = konseptor
+            .post_form("/penerima/baru", &[("csrf", &csrf), ("kind", "instansi"), ("name", "X")])
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let csv = konseptor.get("/penerima.csv").await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(
+            csv.body
+                .starts_with("jenis,kode_wilayah,nama,jabatan,nama_pejabat,surel,telepon,alamat,aktif")
+        );
+
+        let mut agendaris = support::logged_in(&state, "agendaris").await;
+        let csrf = agendaris.csrf_of("/penerima/baru").await;
+        // Without the token nothing is saved.
+        let forged = agendaris
+            .post_form("/penerima/baru", &[("kind", "instansi"), ("name", "Palsu")])
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let bad = agendaris
+            .post_form(
+                "/penerima/baru",
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "instansi"),
+                    ("name", "Inspektorat <b>PPU</b>"),
+                    ("email", "salah@"),
+                    ("active", "ya"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("Alamat e-mail tidak valid"), "{}", bad.body);
+        assert!(
+            bad.body.contains("Inspektorat &lt;b&gt;PPU&lt;/b&gt;") || bad.body.contains("Inspektorat &#60;b&#62;PPU"),
+            "input kept, escaped"
+        );
+        let good = agendaris
+            .post_form(
+                "/penerima/baru",
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "instansi"),
+                    ("name", "Inspektorat PPU"),
+                    ("email", "inspektorat@penajamkab.go.id"),
+                    ("active", "ya"),
+                ],
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+        let before = recipients::list(&state.db, 1, &Filter::default()).await.unwrap();
+
+        // An import with a faulty row saves nothing and names the row.
+        let upload = |text: &str, csrf: &str| {
+            let boundary = "batasimpor";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"berkas\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n--{boundary}--\r\n"
+            );
+            (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+        };
+        let csrf = agendaris.csrf_of("/penerima").await;
+        let (kind, body) = upload(
+            "jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\nplanet,Mars,\n",
+            &csrf,
+        );
+        let refused = agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("tidak ada yang disimpan") && refused.body.contains("baris 3: Pilih jenis"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(
+            recipients::list(&state.db, 1, &Filter::default()).await.unwrap(),
+            before,
+            "nothing stored"
+        );
+        let (kind, body) = upload("jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\n", "salah");
+        assert_eq!(
+            agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let (kind, body) = upload("jenis,nama,surel\ninstansi,Satpol PP,satpol@penajamkab.go.id\n", &csrf);
+        let imported = agendaris.send("POST", "/penerima/impor", Some(&kind), body, &[]).await;
+        assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.body);
+        assert_eq!(
+            recipients::list(&state.db, 1, &Filter::default()).await.unwrap().len(),
+            before.len() + 1
+        );
+        let listed = agendaris.get("/penerima?jenis=instansi").await.body;
+        assert!(listed.contains("Satpol PP") && listed.contains("Inspektorat PPU") && !listed.contains("Kelurahan Tanjung Tengah"));
+    }
 }

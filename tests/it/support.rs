@@ -350,3 +350,28 @@ pub async fn api_client(state: &AppState, username: &str) -> Client {
     client.bearer = Some(token.secret);
     client
 }
+
+/// Runs every future on a task of its own and releases them together at one barrier, so
+/// on a multi-thread runtime they truly overlap; the answers come back in order.
+pub async fn at_once<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(futures.len()));
+    let tasks: Vec<_> = futures
+        .into_iter()
+        .map(|future| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                future.await
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.expect("a concurrent task panicked"));
+    }
+    answers
+}

@@ -120,6 +120,21 @@ async fn the_page_the_cli_and_pyhanko_judge_every_tampered_copy_alike() {
         if !page_valid {
             assert!(!reply.body.contains(">SAH<"), "{name}: no green SAH anywhere on a failed check");
         }
+        if name == "appended-garbage" {
+            // Bytes after the signed %%EOF are named as such, on the page and by the CLI,
+            // not only counted as "not valid".
+            let cli_text = format!("{}{}", String::from_utf8_lossy(&cli.stdout), String::from_utf8_lossy(&cli.stderr));
+            for (who, text) in [("page", reply.body.as_str()), ("cli", cli_text.as_str())] {
+                assert!(
+                    text.contains("tambahan") && text.contains("setelah ditandatangani"),
+                    "{who} does not name the appended bytes: {text}"
+                );
+            }
+            let found = naskah::signing::pades::inspect(&file, std::slice::from_ref(&root.certificate));
+            assert!(found[0].intact && !found[0].covers_whole_file, "{:?}", found[0]);
+            let reason = found[0].after_signing.as_ref().err();
+            assert!(reason.is_some_and(|r| r.contains("tambahan")), "{reason:?}");
+        }
     }
     eprintln!("{}", table.join("\n"));
 }
