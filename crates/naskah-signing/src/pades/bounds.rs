@@ -28,3 +28,19 @@ fn a_page_tree_that_loops_is_refused() {
     );
     assert_eq!(Structure::read(&pdf).err(), Some("pohon halaman berputar atau terlalu dalam"));
 }
+
+/// cargo fuzz (target pdf_ltv) found these two; each input is the minimised crash.
+#[test]
+fn a_stray_delimiter_inside_a_dictionary_ends_the_read_instead_of_looping() {
+    assert!(parse_dictionary(b"<</A )>>").is_none());
+    assert!(parse_dictionary(b"<</A [1 } 2]>>").is_none());
+    let trailer = b"xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size 1 /Root <</A )>> >>\nstartxref\n0\n%%EOF\n%%EOF\n";
+    assert!(Structure::read(trailer).is_err());
+}
+
+#[test]
+fn a_byte_range_past_the_end_of_the_file_is_not_followed() {
+    let pdf = b"/ByteRange [0 600 0 0]";
+    assert!(!is_document_timestamp(pdf, 600));
+    assert!(!crate::ltv::has_signature_timestamp(pdf));
+}
