@@ -18,6 +18,9 @@ pub fn clean_svg(bytes: &[u8]) -> Result<Vec<u8>, String> {
     for (_, data) in super::fonts::FONT_FILES {
         fonts.load_font_data(data.to_vec());
     }
+    // The generic families a logo names map onto the embedded ones.
+    fonts.set_sans_serif_family("Liberation Sans");
+    fonts.set_serif_family("TeX Gyre Bonum");
     let options = usvg::Options {
         // Pictures only from data: URLs inside the file; a path or address is never opened.
         image_href_resolver: usvg::ImageHrefResolver {
@@ -83,6 +86,15 @@ mod tests {
         assert!(out.contains("<path"), "{out}");
         assert!(out.contains("#1a5c2e") || out.contains("#1A5C2E"), "{out}");
         assert!(cleaned(&out).contains("<path"), "a rewrite reads back");
+    }
+
+    #[test]
+    fn text_in_a_logo_becomes_outlines_of_the_embedded_fonts() {
+        let out = cleaned(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 40"><text x="4" y="30" font-family="sans-serif" font-size="24">DINAS</text></svg>"#,
+        );
+        assert!(out.contains("<path"), "the letters are drawn: {out}");
+        assert!(!out.contains("<text"), "{out}");
     }
 
     #[test]
