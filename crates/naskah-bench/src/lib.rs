@@ -27,6 +27,7 @@
 //! more in one compile (`--only sk-whole`) for comparison.
 
 mod documents;
+mod hostile;
 mod html;
 mod import;
 mod measure;
@@ -174,6 +175,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&result)?);
             return Ok(());
         }
+        Some("hostile") => {
+            // This part alone, printed: the rows and the section as the report has them.
+            let result = hostile::run(&options.templates_dir);
+            print!("{}\n{}", hostile::target_rows(&result), hostile::section(10, &result));
+            return Ok(());
+        }
         Some("letter") => {
             let result = warm_letter(&renderer, &docs.letter()?, sizes)?;
             println!("{}", serde_json::to_string(&result.timings)?);
@@ -285,6 +292,12 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     }
     let import_elapsed = import_started.elapsed();
 
+    eprintln!("· hostile imports and 32 signatures at once, each in a service process of its own …");
+    let hostile = hostile::run(&options.templates_dir);
+    for note in &hostile.notes {
+        eprintln!("  {note}");
+    }
+
     // Peers, same documents.
     let peers = if options.peers {
         let sk_job = docs.sk(sizes.sk_rows)?;
@@ -317,6 +330,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         imports,
         import_peers,
         import_elapsed,
+        hostile,
         peers,
         elapsed: started.elapsed(),
     };

@@ -67,6 +67,7 @@ pub(crate) struct Report {
     pub(crate) imports: Vec<import::ImportResult>,
     pub(crate) import_peers: Vec<Result<import::PeerResult, String>>,
     pub(crate) import_elapsed: Duration,
+    pub(crate) hostile: hostile::HostileResult,
     pub(crate) peers: peers::Results,
     pub(crate) elapsed: Duration,
 }
@@ -207,6 +208,7 @@ impl Report {
         o.push_str(&service::target_rows(&self.finalise, &self.verify_page));
         o.push_str(&trust::target_rows(&self.long_term, &self.upload_check));
         o.push_str(&import::target_row(&self.imports));
+        o.push_str(&hostile::target_rows(&self.hostile));
         o.push('\n');
         let _ = writeln!(o, "## Side by side\n");
         let _ = writeln!(
@@ -457,6 +459,7 @@ impl Report {
         o.push_str(&service::sections(&self.finalise, &self.verify_page));
         o.push_str(&import::section(7, &self.imports, &self.import_peers, self.import_elapsed));
         o.push_str(&trust::sections(&self.long_term, &self.upload_check, 8));
+        o.push_str(&hostile::section(10, &self.hostile));
 
         // How.
         let _ = writeln!(o, "## How it is measured\n");
