@@ -388,8 +388,7 @@ fn check_one(pdf: &[u8], [start, first_len, second_at, second_len]: [usize; 4], 
 /// Whether the signature dictionary whose /Contents starts at `contents_at` is a
 /// document timestamp (SubFilter ETSI.RFC3161).
 pub(super) fn is_document_timestamp(pdf: &[u8], contents_at: usize) -> bool {
-    // A /ByteRange is anyone's number: the window ends inside the file whatever it says.
-    let window_end = contents_at.min(pdf.len());
+    let window_end = contents_at.min(pdf.len()); // a /ByteRange may point past the end
     let window = &pdf[window_end.saturating_sub(512)..window_end];
     let dictionary_start = window.windows(2).rposition(|w| w == b"<<").unwrap_or(0);
     find(&window[dictionary_start..], b"/ETSI.RFC3161", 0).is_some()
@@ -755,8 +754,7 @@ fn value_end(body: &[u8], at: usize, depth: usize) -> Option<usize> {
                     .iter()
                     .position(|b| is_delimiter(*b) || b.is_ascii_whitespace())
                     .unwrap_or(body.len() - at);
-            // A stray `)`, `>`, `]`, `{`, `}` or `%` is no value: without this the callers'
-            // loops would read it again for ever (found by cargo fuzz, target pdf_ltv).
+            // A stray `)`, `>`, `]`, `{`, `}` or `%` is no value (else the loops spin; cargo fuzz).
             (end > at).then_some(end)
         }
     }
