@@ -8,14 +8,8 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-all_targets=(der pdf_inspect pdf_ltv csv xlsx nik_nip qr_token manifest_validate)
-targets=("${@:-${all_targets[@]}}")
-
-export RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/naskah-fuzz-target}"
-logs="${FUZZ_LOG_DIR:-${TMPDIR:-/tmp}/naskah-fuzz-logs}"
-mkdir -p "$logs"
-build_flags=(--fuzz-dir fuzz --sanitizer none --codegen-units 16)
+# shellcheck source=fuzz/common.sh
+source fuzz/common.sh "$@"
 # KiB per target; all corpora together stay under 2 MiB. The PDF targets' named seeds
 # alone take about 320 KiB each (a signature reserves 32 KiB of hex).
 budget_kib() {
