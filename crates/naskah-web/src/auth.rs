@@ -69,7 +69,12 @@ pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User>
     lookup_session(state, headers).await.ok().flatten().map(|(user, _, _)| user)
 }
 
-async fn lookup_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Session, String)>, Failure> {
+/// A session found (and touched) earlier in this request, by the CSRF layer: the
+/// extractor takes it from the request's extensions instead of reading it again.
+#[derive(Clone)]
+pub(crate) struct FoundSession(pub(crate) User, pub(crate) Session, pub(crate) String);
+
+pub(crate) async fn lookup_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(User, Session, String)>, Failure> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -84,7 +89,11 @@ impl FromRequestParts<AppState> for SessionUser {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some((user, session, token)) = lookup_session(state, &parts.headers).await? else {
+        let found = match parts.extensions.remove::<FoundSession>() {
+            Some(FoundSession(user, session, token)) => Some((user, session, token)),
+            None => lookup_session(state, &parts.headers).await?,
+        };
+        let Some((user, session, token)) = found else {
             return Err(PageError(Failure::Unauthenticated));
         };
         let department = departments::get(&state.db, user.department_id).await?;

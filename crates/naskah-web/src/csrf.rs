@@ -16,8 +16,7 @@ use axum::{
 };
 
 use crate::{
-    AppState, accounts,
-    auth::{self, SESSION_COOKIE},
+    AppState, auth,
     error::{Failure, PageError},
     uploads,
 };
@@ -34,15 +33,19 @@ pub fn without_session(path: &str) -> bool {
 
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) || path.starts_with("/api/") || without_session(path) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) || crate::wants_json(path) || without_session(path) {
         return next.run(request).await;
     }
-    let expected = match session_token(&state, request.headers()).await {
-        Ok(Some(expected)) => expected,
+    let (user, session, token) = match auth::lookup_session(&state, request.headers()).await {
+        Ok(Some(found)) => found,
         // No session: the handler answers (to the login page) and changes nothing.
         Ok(None) => return next.run(request).await,
         Err(failure) => return PageError(failure).into_response(),
     };
+    let expected = session.csrf_token.clone();
+    // The handler's `SessionUser` takes the session from here rather than reading it again.
+    let mut request = request;
+    request.extensions_mut().insert(auth::FoundSession(user, session, token));
     if let Some(sent) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return if auth::tokens_equal(sent, &expected) {
             next.run(request).await
@@ -51,7 +54,7 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         };
     }
     // The body is read once here, within the route's own limit, and handed on intact.
-    let limit = uploads::limit_for(path).unwrap_or(state.config.max_body_bytes);
+    let limit = uploads::limit_for(request.uri().path()).unwrap_or(state.config.max_body_bytes);
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -63,15 +66,6 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         return PageError(Failure::Csrf).into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
-}
-
-async fn session_token(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, Failure> {
-    let Some(cookie) = auth::cookie(headers, SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    Ok(accounts::session_user(&state.db, cookie, &state.config.session)
-        .await?
-        .map(|(_, session)| session.csrf_token))
 }
 
 fn is_over_limit(error: &axum::Error) -> bool {
