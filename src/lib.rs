@@ -9,7 +9,7 @@
 
 pub use naskah_base::{audit, config, db, regions, text, validation};
 pub use naskah_domain::{
-    accounts, beneficiaries, cases, demo, departments, distribution, incoming, jobs, keys, numbering, verification, workflow,
+    accounts, beneficiaries, cases, demo, departments, distribution, incoming, jobs, keys, notifications, numbering, verification, workflow,
 };
 pub use naskah_render::{letters, rendering};
 pub use naskah_signing as signing;

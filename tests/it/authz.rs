@@ -304,7 +304,7 @@ story! {
         assert!(tasks.iter().any(|t| t.letter.id == letter.id), "{label}: in the assignee's inbox");
         let mut page = support::logged_in(&state, "kabid").await;
         let shown = page.get(&format!("/surat/{}", letter.id)).await;
-        assert!(shown.body.contains("Ubah konsep"), "{label}: the assignee is shown the form");
+        assert!(shown.body.contains("Ubah dan teruskan konsep"), "{label}: the assignee is shown the form");
         let mut changed = data.clone();
         changed["hal"] = json!("Undangan rapat koordinasi");
         let revised = d.flow.revise(&kabid, letter.id, letter.version, &changed, "diketik").await;
@@ -316,7 +316,7 @@ story! {
         assert!(!tasks.iter().any(|t| t.letter.id == letter.id), "{label}");
         let mut other = support::logged_in(&state, "sekdis").await;
         assert!(
-            !other.get(&format!("/surat/{}", letter.id)).await.body.contains("Ubah konsep"),
+            !other.get(&format!("/surat/{}", letter.id)).await.body.contains("Ubah dan teruskan konsep"),
             "{label}"
         );
         let current = naskah::workflow::get(&state.db, 1, letter.id).await.unwrap();

@@ -15,7 +15,7 @@ use std::{
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The domain's modules from the bottom up: each may use those before it.
-const DOMAIN_FLOORS: [&str; 12] = [
+const DOMAIN_FLOORS: [&str; 13] = [
     "numbering",
     "departments",
     "accounts",
@@ -27,6 +27,7 @@ const DOMAIN_FLOORS: [&str; 12] = [
     "verification",
     "jobs",
     "cases",
+    "notifications",
     "demo",
 ];
 

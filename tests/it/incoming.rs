@@ -377,6 +377,18 @@ async fn the_incoming_pages_register_dispose_and_tick() {
         "escaped"
     );
     assert!(page.body.contains("id=\"catat-hasil\""));
+    // The agendaris, who may not read the candidate pages, reads no names here either.
+    let first_name = replies::list_of_letter(&state.db, 1, letter.id).await.unwrap()[0].name.clone();
+    assert!(page.body.contains(&first_name));
+    let mut agendaris = support::logged_in(&state, "agendaris").await;
+    let theirs = agendaris.get(&page_url).await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(
+        !theirs.body.contains(&first_name) && theirs.body.contains("hanya dapat dibaca oleh pengolah data"),
+        "{}",
+        theirs.body
+    );
+    assert_eq!(agendaris.get("/calon").await.status, StatusCode::FORBIDDEN);
     let scan = staff.get(&format!("{page_url}/pindaian")).await;
     assert_eq!(scan.headers["content-type"], "application/pdf");
     let list = staff.get(&format!("{page_url}/daftar-isian.csv")).await;
@@ -394,15 +406,38 @@ async fn the_incoming_pages_register_dispose_and_tick() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(candidates::get(&state.db, 1, first.id).await.unwrap().status(), Status::Confirmed);
     // A rejection without reason comes back with the message.
+    // Every other row's answer and reason stay as typed, the faulty row is marked, and
+    // nothing is applied.
     let second = &on_list[1];
+    let third = &on_list[2];
     let refused = staff
         .post_form(
             &format!("{page_url}/jawaban"),
-            &[("csrf", &csrf), (&format!("hasil_{}", second.id), "tidak")],
+            &[
+                ("csrf", &csrf),
+                (&format!("hasil_{}", second.id), "tidak"),
+                (&format!("hasil_{}", third.id), "tidak"),
+                (&format!("alasan_{}", third.id), "Sudah pindah ke luar daerah"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("isi alasan penolakan"));
+    let row_of = |id: i64| {
+        let start = refused.body.find(&format!(r#"id="hasil-{id}""#)).unwrap();
+        let end = refused.body[start..].find("</tr>").unwrap();
+        refused.body[start..start + end].to_string()
+    };
+    let (second_row, third_row) = (row_of(second.id), row_of(third.id));
+    assert!(
+        second_row.contains(r#"<option value="tidak" selected>"#) && second_row.contains(r#"aria-invalid="true""#),
+        "{second_row}"
+    );
+    assert!(
+        third_row.contains(r#"<option value="tidak" selected>"#) && third_row.contains(r#"value="Sudah pindah ke luar daerah""#),
+        "{third_row}"
+    );
+    assert_eq!(candidates::get(&state.db, 1, third.id).await.unwrap().status(), Status::OnList);
 
     // The Kepala Dinas disposes; the Kepala Bidang finds it in "Tugas saya".
     let mut kadis = support::logged_in(&state, "kadis").await;

@@ -115,6 +115,7 @@ pub fn mail_config(port: u16, max_attempts: i64) -> MailConfig {
         from: "Disnaker PPU <naskah@disnaker.penajamkab.go.id>".into(),
         retry_base_seconds: 60,
         max_attempts,
+        digest_minutes: 60,
     }
 }
 
@@ -176,8 +177,8 @@ pub async fn signed_village_batch(d: &Demo) -> Vec<workflow::Letter> {
 }
 
 /// Quoted-printable text as written (soft line breaks joined, =XX decoded).
-fn unquote(text: &str) -> String {
-    let joined = text.replace("=\n", "");
+pub fn unquote(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

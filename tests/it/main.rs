@@ -13,6 +13,7 @@ mod cases;
 mod cli;
 mod deadlines;
 mod deliveries;
+mod desk;
 mod drafting;
 mod faults;
 mod floors;

@@ -36,7 +36,7 @@ story! {
         assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
         let home = client.get("/").await;
         assert!(
-            home.body.contains("<h1>Tugas saya</h1>") && home.body.contains("Belum ada tugas"),
+            home.body.contains("<h1>Tugas saya</h1>") && home.body.contains("Tidak ada yang menunggu Anda"),
             "{}",
             home.body
         );

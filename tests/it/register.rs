@@ -269,7 +269,7 @@ story! {
         let done = kadis
             .post_form(
                 &format!("/surat/{}/cabut", revoked.id),
-                &[("csrf", &csrf), ("alasan", "Salah alamat tujuan")],
+                &[("csrf", &csrf), ("alasan", "Salah alamat tujuan"), ("paham", "ya")],
             )
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{label}: {}", done.body);

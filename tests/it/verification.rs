@@ -202,16 +202,39 @@ story! {
         let mut kadis = support::logged_in(&state, "kadis").await;
         let view = kadis.get(&format!("/surat/{}", first.id)).await;
         assert!(view.body.contains("Cabut surat ini") && view.body.contains("Buat ralat surat ini"));
+        // The signed letter's page shows the official PDF and an image addressed apart
+        // from the draft's; revocation sits closed below it, as a red button.
+        assert!(view.body.contains(&format!(r#"<a href="/surat/{}/pdf">Unduh PDF resmi</a> · halaman"#, first.id)), "{}", view.body);
+        assert!(!view.body.contains("Unduh PDF konsep"));
+        assert!(view.body.contains(&format!(r#"src="/surat/{}/revisi/{}/halaman/1?resmi="#, first.id, first.revision)));
+        let zone = &view.body[view.body.find(r#"<details class="card danger-zone" id="cabut-ralat">"#).expect("closed disclosure")..];
+        assert!(zone.contains(r#"<button type="submit" class="danger">Cabut surat ini</button>"#));
+        assert!(view.body.find("Naskah resmi").unwrap() < view.body.find("cabut-ralat").unwrap());
         let csrf = view.csrf();
         let empty = kadis
-            .post_form(&format!("/surat/{}/cabut", first.id), &[("csrf", &csrf), ("alasan", "")])
+            .post_form(
+                &format!("/surat/{}/cabut", first.id),
+                &[("csrf", &csrf), ("alasan", ""), ("paham", "ya")],
+            )
             .await;
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(empty.body.contains("Tuliskan alasan pencabutan."));
-        let done = kadis
+        // Not confirmed: refused, the reason typed kept and the disclosure open.
+        let unconfirmed = kadis
             .post_form(
                 &format!("/surat/{}/cabut", first.id),
                 &[("csrf", &csrf), ("alasan", "Salah alamat tujuan")],
+            )
+            .await;
+        assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unconfirmed.body.contains("Centang pernyataan bahwa Anda mengerti akibat pencabutan."));
+        assert!(unconfirmed.body.contains(">Salah alamat tujuan</textarea>"), "{}", unconfirmed.body);
+        assert!(unconfirmed.body.contains(r#"id="cabut-ralat" open>"#));
+        assert!(workflow::get(&d.flow.db, 1, first.id).await.unwrap().revoked_at.is_none());
+        let done = kadis
+            .post_form(
+                &format!("/surat/{}/cabut", first.id),
+                &[("csrf", &csrf), ("alasan", "Salah alamat tujuan"), ("paham", "ya")],
             )
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);

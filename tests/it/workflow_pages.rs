@@ -492,13 +492,20 @@ async fn bulk_paraf_from_the_page_with_progress() {
     assert!(page.body.contains("Massal satu") && page.body.contains("Massal dua"));
     let csrf = page.csrf();
     let (a, b) = (format!("{}:1", first.id), format!("{}:1", second.id));
+    // Each row opens its letter, a preview in place; select all or none.
+    for id in [first.id, second.id] {
+        assert!(page.body.contains(&format!(r#"<a href="/surat/{id}">Buka surat</a>"#)));
+        assert!(page.body.contains(&format!(r#"src="/surat/{id}/revisi/1/halaman/1""#)));
+    }
+    assert!(page.body.contains(r#"data-select="all""#) && page.body.contains(r#"data-select="none""#));
+    assert!(page.body.contains("<title>Paraf dan tanda tangan sekaligus · naskah</title>"));
+    // A refusal keeps the choice made: only the first letter stays ticked.
     let wrong = kabid
         .post_form(
             "/surat/massal",
             &[
                 ("csrf", &csrf),
                 ("surat", &a),
-                ("surat", &b),
                 ("keputusan", "paraf"),
                 ("frasa_sandi", "salah sekali ya"),
             ],
@@ -506,6 +513,9 @@ async fn bulk_paraf_from_the_page_with_progress() {
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.body.contains("Frasa sandi salah."));
+    assert!(wrong.body.contains(&format!(r#"value="{a}" checked>"#)), "{}", wrong.body);
+    assert!(wrong.body.contains(&format!(r#"value="{b}">"#)), "the second stays unticked");
+    assert!(wrong.body.contains(r#"value="paraf" checked>"#));
     let none = kabid
         .post_form(
             "/surat/massal",
@@ -537,6 +547,10 @@ async fn bulk_paraf_from_the_page_with_progress() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(body.contains("Selesai: semua 2 surat berhasil."), "{body}");
+    assert!(
+        body.contains(r#"<a class="button primary" href="/">Kembali to Tugas saya</a>"#.replace(" to ", " ke ").as_str()),
+        "the finished page leads on"
+    );
     assert!(body.contains("<progress") && body.contains("value=\"2\""));
     // Another user cannot look at the job.
     let mut sekdis = support::logged_in(&state, "sekdis").await;

@@ -106,6 +106,9 @@ pub struct MailConfig {
     pub retry_base_seconds: i64,
     /// After this many failed attempts the delivery is marked failed (re-sendable).
     pub max_attempts: i64,
+    /// Reminders: a person receives at most one digest of new work per this many
+    /// minutes (a step that passes its standard time is reminded of at once).
+    pub digest_minutes: i64,
 }
 
 impl Default for MailConfig {
@@ -115,6 +118,7 @@ impl Default for MailConfig {
             from: "Naskah Dinas <naskah@localhost>".into(),
             retry_base_seconds: 60,
             max_attempts: 8,
+            digest_minutes: 60,
         }
     }
 }
@@ -313,6 +317,7 @@ impl Config {
                 "SMTP_URL" => self.mail.smtp_url = Secret::new(value.clone()),
                 "MAIL_FROM" => self.mail.from = value.clone(),
                 "MAIL_RETRY_BASE_SECONDS" => self.mail.retry_base_seconds = parse_number(value).map_err(bad)?,
+                "MAIL_DIGEST_MINUTES" => self.mail.digest_minutes = parse_number(value).map_err(bad)?,
                 "MAIL_MAX_ATTEMPTS" => self.mail.max_attempts = parse_number(value).map_err(bad)?,
                 "TSA_URL" => self.timestamp.url = Secret::new(value.clone()),
                 "TSA_TIMEOUT_SECONDS" => self.timestamp.timeout_seconds = parse_number(value).map_err(bad)?,
@@ -347,6 +352,9 @@ impl Config {
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections minimal 1".into()));
+        }
+        if self.mail.digest_minutes < 1 {
+            return Err(ConfigError::Invalid("mail.digest_minutes minimal 1".into()));
         }
         if self.mail.retry_base_seconds < 1 || self.mail.max_attempts < 1 {
             return Err(ConfigError::Invalid(

@@ -6,7 +6,8 @@
 //! beneficiaries, workflow, then distribution and verification (which the workflow
 //! calls only through [`workflow::DistributionPlanner`]), then the durable jobs that run
 //! long work of the workflow and the imports, then the use cases the pages and the API
-//! share ([`cases`]), then the demo department.
+//! share ([`cases`]), then the reminders built on them ([`notifications`]), then the
+//! demo department.
 
 /// Users, roles, passwords, sessions, API tokens.
 pub mod accounts;
@@ -27,6 +28,8 @@ pub mod jobs;
 /// Officials' Ed25519 signing keys in the key store, the department's certification
 /// authority, its CRLs and its seal.
 pub mod keys;
+/// Reminders by e-mail of what waits on each person, through their own outbox.
+pub mod notifications;
 /// Letter numbers: format, classification codes, series counters, the register (agenda).
 pub mod numbering;
 /// The public record behind a letter's QR code, with personal data masked.

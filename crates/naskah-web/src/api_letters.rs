@@ -72,8 +72,12 @@ async fn put_chain(
 }
 
 async fn inbox(State(state): State<AppState>, user: ApiUser) -> ApiResult {
-    let tasks = workflow::inbox(&state.workflow(), &user.user, user.department.tz().today()).await?;
-    Ok(Json(json!({ "tasks": tasks })))
+    let flow = state.workflow();
+    let tasks = workflow::inbox(&flow, &user.user, user.department.tz().today()).await?;
+    let desk = crate::cases::desk::for_user(&flow, &user.user, &user.department).await?;
+    Ok(Json(
+        json!({ "tasks": tasks, "items": desk.items, "counts": desk.counts, "suggestions": desk.suggestions }),
+    ))
 }
 
 async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {

@@ -259,7 +259,12 @@ impl Shell {
             nav.push(NavItem::new("/pengaturan", "Pengaturan dinas", current));
             nav.push(NavItem::new("/pengguna", "Pengguna", current));
         }
-        nav.push(NavItem::new("/templat", "Templat", current));
+        // Drafters start letters here; for others it is the list of templates.
+        nav.push(NavItem::new(
+            "/templat",
+            if user.user.has(Role::Drafter) { "Buat surat" } else { "Templat" },
+            current,
+        ));
         if user.user.official_id.is_some() && (user.user.has(Role::Approver) || user.user.has(Role::Signer)) {
             nav.push(NavItem::new("/kunci", "Kunci", current));
         }
@@ -268,7 +273,7 @@ impl Shell {
         }
         nav.push(NavItem::new("/agenda", "Agenda", current));
         nav.push(NavItem::new("/surat-masuk", "Surat masuk", current));
-        if crate::beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
+        if crate::beneficiaries::may_read(&user.user) {
             nav.push(NavItem::new("/calon", "Calon penerima", current));
         }
         nav.push(NavItem::new("/kumpulan", "Kumpulan", current));

@@ -239,6 +239,7 @@ impl From<crate::cases::Error> for Failure {
             Error::Departments(e) => e.into(),
             Error::Numbering(e) => e.into(),
             Error::Beneficiaries(e) => e.into(),
+            Error::Incoming(e) => e.into(),
             Error::Denied(m) => Failure::Denied(m),
         }
     }

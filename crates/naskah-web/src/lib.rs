@@ -19,7 +19,7 @@ mod view;
 // The floors below, by the names the handlers use.
 pub(crate) use naskah_base::{audit, config, db, regions, text, validation};
 pub(crate) use naskah_domain::{
-    accounts, beneficiaries, cases, departments, distribution, incoming, jobs, keys, numbering, verification, workflow,
+    accounts, beneficiaries, cases, departments, distribution, incoming, jobs, keys, notifications, numbering, verification, workflow,
 };
 pub(crate) use naskah_render::{letters, rendering};
 pub(crate) use naskah_signing as signing;
@@ -292,6 +292,19 @@ pub async fn serve(
             tokio::spawn(outbox.run(std::time::Duration::from_secs(2), stop));
         }
         None => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
+    }
+    // Reminders of what waits on each person, planned and sent every half minute.
+    if let Some(sender) = crate::notifications::sender::ReminderSender::from_config(&state.db, &state.config.mail)
+        .map_err(|e| refused("mail.smtp_url / mail.from", e))?
+    {
+        tokio::spawn(crate::notifications::sender::run(
+            state.workflow(),
+            sender,
+            state.config.base_url.clone(),
+            state.config.mail.digest_minutes * 60,
+            std::time::Duration::from_secs(30),
+            stop_sender.subscribe(),
+        ));
     }
     // Timestamps and validation data for signed letters, while a TSA is configured;
     // the authorities' CRLs always.

@@ -68,7 +68,7 @@ fn list_of(item: &str) -> Value {
 /// exceeds the macro's recursion limit).
 fn letter_paths() -> (Value, Value) {
     let paths = json!({
-            "/inbox": { "get": op("Tugas saya: tahap yang menunggu pengguna ini, yang terlama di atas", "surat", None, ("200", None)) },
+            "/inbox": { "get": op("Tugas saya: semua yang menunggu pengguna ini (tasks: tahap surat; items: setiap jenis pekerjaan, surat satu kumpulan sebagai satu baris, dengan tindakan pertamanya; counts: jumlah per jenis), yang terlama di atas", "surat", None, ("200", None)) },
             "/letters": {
                 "get": op("Surat dinas ini, yang terakhir berubah di atas", "surat", None, ("200", None)),
                 "post": op("Buat konsep surat dari templat (konseptor)", "surat", Some("NewLetter"), ("201", None))

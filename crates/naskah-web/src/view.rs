@@ -187,6 +187,13 @@ pub struct Form {
     pub hidden: Vec<(String, String)>,
     /// Send with GET (a filter, not a change): no CSRF token.
     pub method_get: bool,
+    /// The submit button does something that cannot be undone (red, not green).
+    pub danger: bool,
+    /// A paragraph above the fields: what the form does.
+    pub intro: String,
+    /// A second, main button that does the submit and goes on (`lanjut=teruskan`); the
+    /// plain submit then only saves.
+    pub then_submit: String,
 }
 
 impl Form {
@@ -199,14 +206,6 @@ impl Form {
             fields,
             ..Form::default()
         }
-    }
-
-    /// Adds a hidden input when there is one to add.
-    pub fn with_hidden(mut self, hidden: Option<(&str, String)>) -> Self {
-        if let Some((name, value)) = hidden {
-            self.hidden.push((name.into(), value));
-        }
-        self
     }
 
     /// Attaches validation messages to their fields and a summary at the top.

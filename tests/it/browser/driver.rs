@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-/// Phone width, as in a common current handset.
-pub(super) const WIDTH: u32 = 390;
+/// Phone width: the narrowest common handset (many cheap phones are 360 px wide).
+pub(super) const WIDTH: u32 = 360;
 pub(super) const HEIGHT: u32 = 844;
 pub(super) const POLL: Duration = Duration::from_millis(100);
 pub(super) const WAIT: Duration = Duration::from_secs(15);
@@ -358,6 +358,20 @@ impl Session {
         let element = self.find(css);
         self.cmd("POST", &format!("/element/{element}/clear"), None);
         self.cmd("POST", &format!("/element/{element}/value"), Some(json!({ "text": text })));
+    }
+
+    /// Unfolds the phone menu (one tap on "Menu"), as a person does before choosing.
+    pub(super) fn open_menu(&self) {
+        let folded = self.script(
+            "const b = document.querySelector('.menu-toggle'); \
+             return !!b && !b.hidden && b.getAttribute('aria-expanded') !== 'true';",
+        );
+        if folded == json!(true) {
+            self.click(".menu-toggle");
+            self.wait_for("the menu unfolded", |s| {
+                Ok(s.try_script("return document.querySelector('.menu-toggle').getAttribute('aria-expanded')")? == json!("true"))
+            });
+        }
     }
 
     pub(super) fn click(&self, css: &str) {

@@ -116,6 +116,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0017_jobs.sql"),
         postgres: include_str!("../../../../migrations/postgres/0017_jobs.sql"),
     },
+    Migration {
+        version: 18,
+        name: "reminders",
+        sqlite: include_str!("../../../../migrations/sqlite/0018_reminders.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0018_reminders.sql"),
+    },
 ];
 
 impl Migration {

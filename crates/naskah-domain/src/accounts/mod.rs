@@ -17,7 +17,9 @@ use crate::{
 
 pub use password::{hash_password, verify_password};
 pub use sessions::{LoginError, Session, end_session, login, session_user, touch_session};
-pub(crate) use throttle::{Counter, Reservation, fail as fail_attempt, release as release_attempt, reserve as reserve_attempt};
+pub(crate) use throttle::{
+    Counter, Reservation, fail as fail_attempt, release as release_attempt, reserve as reserve_attempt, standing as throttle_standing,
+};
 pub use tokens::{ApiToken, NewToken, create_token, list_tokens, revoke_token, token_user};
 
 #[derive(Debug, thiserror::Error)]

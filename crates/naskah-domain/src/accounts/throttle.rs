@@ -130,3 +130,18 @@ pub(crate) async fn fail(db: &Db, reservation: Reservation) -> Result<(), DbErro
     }
     Ok(())
 }
+
+/// How a counter stands now: failures within the window, and when it frees a place if
+/// it is full (Unix seconds).
+pub(crate) async fn standing(db: &Db, kind: &str, key: &str, limit: i64, window_minutes: i64) -> Result<(i64, Option<i64>), DbError> {
+    let at = now();
+    let (failures, oldest): (i64, Option<i64>) =
+        sqlx::query_as::<Any, (i64, Option<i64>)>("SELECT COUNT(*), MIN(at) FROM login_failures WHERE kind = $1 AND key = $2 AND at > $3")
+            .bind(kind)
+            .bind(key)
+            .bind(at - window_minutes * 60)
+            .fetch_one(&db.pool)
+            .await?;
+    let free_at = (failures >= limit).then(|| oldest.unwrap_or(at) + window_minutes * 60);
+    Ok((failures, free_at))
+}

@@ -50,6 +50,13 @@ pub fn may_manage(user: &User) -> bool {
     user.has(Role::Drafter) || user.has(Role::Typist) || user.has(Role::Approver)
 }
 
+/// Who may read the candidates' names (NIKs masked): those who work on the data and the
+/// department head, on every page that lists them (the candidate pages and a village's
+/// reply alike).
+pub fn may_read(user: &User) -> bool {
+    may_manage(user) || user.has(Role::Signer)
+}
+
 /// The programme's rules of a department.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Settings {

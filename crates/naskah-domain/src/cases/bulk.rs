@@ -19,17 +19,56 @@ pub use crate::jobs::bulk::{MAX_LETTERS, progress, resume, start};
 #[derive(Debug, Clone, Serialize)]
 pub struct Offer {
     pub tasks: Vec<Task>,
+    /// For each task, in the same order, what sets its letter apart from the others.
+    pub distinct: Vec<Distinct>,
     /// Some of them wait on a signature.
     pub can_sign: bool,
     /// Some of them wait on a paraf.
     pub can_paraf: bool,
 }
 
+/// Whom a letter goes to and how many rows its attachment holds: in a batch where
+/// every letter has the same subject, what a reviewer tells them apart by.
+#[derive(Debug, Clone, Serialize)]
+pub struct Distinct {
+    pub letter_id: i64,
+    /// The village or agency of a letter to one recipient, else "".
+    pub recipient: String,
+    /// Rows of the letter's own table (per-village letters), when it has one.
+    pub rows: Option<usize>,
+}
+
 /// What waits on `user` at a paraf or signature step, only of `batch` when given.
 pub async fn offer(flow: &Workflow, user: &User, department: &Department, batch: Option<i64>) -> Result<Offer, Error> {
     let mut tasks = workflow::inbox(flow, user, department.tz().today()).await?;
     tasks.retain(|t| t.step.step_kind().is_signed() && batch.is_none_or(|b| t.letter.batch_id == Some(b)));
+    let names: std::collections::HashMap<i64, String> = crate::distribution::recipients::names(&flow.db, department.id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut distinct = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let rows_field = flow
+            .catalogue
+            .get(&task.letter.template_id)
+            .ok()
+            .and_then(|m| m.per_village.as_ref().map(|p| p.rows_field.clone()));
+        let rows = match rows_field {
+            Some(field) => workflow::revision_data(&flow.db, task.letter.id, task.letter.revision)
+                .await?
+                .get(&field)
+                .and_then(serde_json::Value::as_array)
+                .map(Vec::len),
+            None => None,
+        };
+        distinct.push(Distinct {
+            letter_id: task.letter.id,
+            recipient: task.letter.recipient_id.and_then(|r| names.get(&r).cloned()).unwrap_or_default(),
+            rows,
+        });
+    }
     Ok(Offer {
+        distinct,
         can_sign: tasks.iter().any(|t| t.step.step_kind() == StepKind::TandaTangan),
         can_paraf: tasks.iter().any(|t| t.step.step_kind() != StepKind::TandaTangan),
         tasks,

@@ -1,5 +1,6 @@
 //! Recording what happened to a delivery of a signed letter (sent, received, confirmed,
-//! failed, sent again, another channel), by those who distribute letters.
+//! failed, sent again, another channel), by those who distribute letters, one by one or
+//! several at once.
 
 use super::Error;
 use crate::{
@@ -31,4 +32,30 @@ pub async fn record(db: &crate::db::Db, user: &User, delivery_id: i64, change: C
         Err(other) => return Err(other.into()),
     };
     Ok(Recorded { delivery, refused })
+}
+
+/// Several deliveries recorded at once (a courier's round), all or none.
+pub async fn record_many(db: &crate::db::Db, user: &User, changes: &[(i64, Change)]) -> Result<Vec<Delivery>, Error> {
+    if !distribution::may_distribute(user) {
+        return Err(Error::Denied(
+            "Hanya agendaris, staf atau administrator yang mencatat pengiriman.".into(),
+        ));
+    }
+    Ok(deliveries::change_many(db, &user.actor(), user.department_id, changes).await?)
+}
+
+/// The deliveries still to be handed over or sent by courier, of one batch or of every
+/// signed letter, each with its letter's number, for recording them together.
+pub async fn open_carried(db: &crate::db::Db, user: &User, batch_id: Option<i64>) -> Result<Vec<(Delivery, String)>, Error> {
+    if !distribution::may_distribute(user) {
+        return Err(Error::Denied(
+            "Hanya agendaris, staf atau administrator yang mencatat pengiriman.".into(),
+        ));
+    }
+    let rows = distribution::list::rows(db, user.department_id, batch_id, None, distribution::list::Selection::Carried).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(d, number, _)| !number.is_empty() && !matches!(d.status.as_str(), "delivered" | "acknowledged"))
+        .map(|(d, number, _)| (d, number))
+        .collect())
 }

@@ -142,6 +142,8 @@ pub struct DecisionOffer {
     pub bsre_passphrase: bool,
     /// BSrE's answer to the last request never came: asking again must be confirmed.
     pub send_again_number: Option<String>,
+    /// Wrong passphrases left before the user's key is held, or until when it is held.
+    pub passphrase: Option<crate::keys::PassphraseStanding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -254,7 +256,16 @@ async fn actions(
             if let Some(capacity) = flow.capacity(user, step, today).await? {
                 let signs = step.step_kind() == StepKind::TandaTangan;
                 let approve = if signs { Decision::TandaTangan } else { Decision::Paraf };
+                let passphrase = match user.official_id {
+                    Some(official) => Some(
+                        crate::keys::passphrase_standing(&flow.db, official)
+                            .await
+                            .map_err(workflow::Error::Key)?,
+                    ),
+                    None => None,
+                };
                 actions.decide = Some(DecisionOffer {
+                    passphrase,
                     step_id: step.id,
                     step_label: step.label.clone(),
                     position_title: step.position_title.clone(),
@@ -298,7 +309,7 @@ impl Names {
     fn holder(&self, step: &Step) -> String {
         match step.step_kind() {
             StepKind::Konsep => self.user(step.assignee_user_id),
-            StepKind::Ketik => "staf pengetik".into(),
+            StepKind::Ketik => "salah satu staf pengetik".into(),
             _ => step.position_title.clone(),
         }
     }

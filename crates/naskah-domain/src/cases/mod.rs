@@ -11,6 +11,7 @@
 //! - [`decision`]: a paraf or signature on one letter, with the official's key and, for
 //!   a department that signs through BSrE, the signer's BSrE credential.
 //! - [`deliveries`]: recording what happened to a delivery, by those who distribute.
+//! - [`desk`]: "Tugas saya", everything that waits on one person, of every kind.
 //! - [`register`]: who keeps the register of numbers, and cancelling an unused one.
 //! - [`decree`]: the SK drafted only from the final list, and its amending decree.
 
@@ -19,10 +20,11 @@ pub mod bulk;
 pub mod decision;
 pub mod decree;
 pub mod deliveries;
+pub mod desk;
 pub mod letter;
 pub mod register;
 
-use crate::{accounts, beneficiaries, db::DbError, departments, distribution, numbering, workflow};
+use crate::{accounts, beneficiaries, db::DbError, departments, distribution, incoming, numbering, workflow};
 
 /// Whatever a use case's modules report.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,8 @@ pub enum Error {
     Numbering(#[from] numbering::Error),
     #[error(transparent)]
     Beneficiaries(#[from] beneficiaries::Error),
+    #[error(transparent)]
+    Incoming(#[from] incoming::Error),
     /// The user may not do this; the message says who may.
     #[error("{0}")]
     Denied(String),

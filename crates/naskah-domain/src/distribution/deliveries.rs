@@ -386,10 +386,70 @@ impl Change {
 /// Records a change made by staff, with its event and audit record.
 pub async fn change(db: &Db, actor: &Actor, department_id: i64, id: i64, change: Change) -> Result<Delivery, Error> {
     let delivery = get(db, department_id, id).await?;
+    let mut tx = db.begin_write().await?;
+    change_in(&mut tx, actor, department_id, &delivery, &change, now()).await?;
+    tx.commit().await?;
+    get(db, department_id, id).await
+}
+
+/// The most deliveries recorded by one bulk change.
+pub const MAX_AT_ONCE: usize = 500;
+
+/// Changes to several deliveries at once (e.g. a courier's round handed over to the
+/// villages), each with its own event and audit record as one by one, all or none:
+/// one refused refuses them all with the recipient named.
+pub async fn change_many(db: &Db, actor: &Actor, department_id: i64, changes: &[(i64, Change)]) -> Result<Vec<Delivery>, Error> {
+    if changes.is_empty() {
+        return Err(Error::Invalid(FieldErrors::single(
+            "pengiriman",
+            "Pilih sedikitnya satu pengiriman.",
+        )));
+    }
+    if changes.len() > MAX_AT_ONCE {
+        return Err(Error::Invalid(FieldErrors::single(
+            "pengiriman",
+            format!("Paling banyak {MAX_AT_ONCE} pengiriman sekaligus."),
+        )));
+    }
+    let mut deliveries = Vec::with_capacity(changes.len());
+    for (id, _) in changes {
+        deliveries.push(get(db, department_id, *id).await?);
+    }
     let at = now();
     let mut tx = db.begin_write().await?;
+    for (delivery, (_, change)) in deliveries.iter().zip(changes) {
+        if let Err(e) = change_in(&mut tx, actor, department_id, delivery, change, at).await {
+            let named = |message: &str| format!("Pengiriman kepada {}: {message}", delivery.name);
+            return Err(match e {
+                Error::Invalid(errors) => Error::Invalid(FieldErrors::single(
+                    &format!("penerima_{}", delivery.id),
+                    named(&errors.0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")),
+                )),
+                Error::Conflict(message) => Error::Conflict(named(&message)),
+                other => other,
+            });
+        }
+    }
+    tx.commit().await?;
+    let mut out = Vec::with_capacity(changes.len());
+    for (id, _) in changes {
+        out.push(get(db, department_id, *id).await?);
+    }
+    Ok(out)
+}
+
+/// One change inside the caller's transaction: the delivery's row, its event, the audit.
+async fn change_in(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    department_id: i64,
+    delivery: &Delivery,
+    change: &Change,
+    at: i64,
+) -> Result<(), Error> {
+    let id = delivery.id;
     let status = change.status();
-    let note = match &change {
+    let note = match change {
         Change::Sent { note } => {
             if delivery.channel == "email" {
                 return Err(Error::Conflict(
@@ -457,7 +517,7 @@ pub async fn change(db: &Db, actor: &Actor, department_id: i64, id: i64, change:
             if delivery.status == "queued" {
                 return Err(Error::Conflict("Pengiriman ini masih dalam antrean.".into()));
             }
-            requeue(&mut tx, &delivery, &delivery.channel, &delivery.address, at).await?;
+            requeue(&mut *tx, delivery, &delivery.channel, &delivery.address, at).await?;
             "dikirim ulang".into()
         }
         Change::Channel { channel, address } => {
@@ -473,7 +533,7 @@ pub async fn change(db: &Db, actor: &Actor, department_id: i64, id: i64, change:
                 }
                 errors.into_result().map_err(Error::Invalid)?;
             }
-            requeue(&mut tx, &delivery, channel, &address, at).await?;
+            requeue(&mut *tx, delivery, channel, &address, at).await?;
             format!("saluran {} {address}", channel_label(channel)).trim().to_string()
         }
     };
@@ -483,9 +543,9 @@ pub async fn change(db: &Db, actor: &Actor, department_id: i64, id: i64, change:
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    event_in(&mut tx, id, at, status, &actor.label(), &note).await?;
+    event_in(&mut *tx, id, at, status, &actor.label(), &note).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         Event {
             department_id: Some(department_id),
             actor,
@@ -495,8 +555,7 @@ pub async fn change(db: &Db, actor: &Actor, department_id: i64, id: i64, change:
         },
     )
     .await?;
-    tx.commit().await?;
-    get(db, department_id, id).await
+    Ok(())
 }
 
 /// Back to the queue through `channel`: attempts start again and an old receipt link

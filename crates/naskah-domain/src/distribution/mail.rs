@@ -92,7 +92,7 @@ impl SmtpSettings {
         })
     }
 
-    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    pub(crate) fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let tls = match self.security {
             Security::Plain => Tls::None,
             Security::StartTls => Tls::Required(TlsParameters::new(self.host.clone()).map_err(|e| e.to_string())?),

@@ -6,6 +6,7 @@ pub mod batches;
 pub mod deliveries;
 pub mod list;
 pub mod mail;
+pub mod open_work;
 pub mod recipients;
 
 use crate::{

@@ -132,6 +132,16 @@ pub async fn list(db: &Db, department_id: i64, filter: &Filter) -> Result<Vec<Re
     .await?)
 }
 
+/// Every recipient's id and name, for labelling lists of letters.
+pub async fn names(db: &Db, department_id: i64) -> Result<Vec<(i64, String)>, Error> {
+    Ok(
+        sqlx::query_as::<Any, (i64, String)>("SELECT id, name FROM recipients WHERE department_id = $1")
+            .bind(department_id)
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}
+
 pub async fn get(db: &Db, department_id: i64, id: i64) -> Result<Recipient, Error> {
     sqlx::query_as::<Any, Recipient>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM recipients WHERE department_id = $1 AND id = $2"

@@ -281,6 +281,29 @@ pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Incomin
     .await?)
 }
 
+/// Incoming letters registered and not yet passed on, oldest first: the Kepala Dinas's
+/// dispositions to give (SOP step 18).
+pub async fn awaiting_disposition(db: &Db, department_id: i64) -> Result<Vec<Incoming>, Error> {
+    Ok(sqlx::query_as::<Any, Incoming>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM incoming_letters WHERE department_id = $1 AND status = 'diterima' ORDER BY registered_at, id"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Villages' replies whose answers are not yet applied to the candidates, oldest first
+/// (SOP step 19).
+pub async fn replies_to_apply(db: &Db, department_id: i64) -> Result<Vec<Incoming>, Error> {
+    Ok(sqlx::query_as::<Any, Incoming>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM incoming_letters WHERE department_id = $1 AND reply_to_letter_id IS NOT NULL \
+         AND applied_at IS NULL ORDER BY registered_at, id"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// The replies registered to one of our letters.
 pub async fn replies_to(db: &Db, department_id: i64, letter_id: i64) -> Result<Vec<Incoming>, Error> {
     Ok(sqlx::query_as::<Any, Incoming>(sqlx::AssertSqlSafe(format!(

@@ -36,7 +36,7 @@ pub const MIN_PASSPHRASE_CHARS: usize = 10;
 pub enum Error {
     #[error("frasa sandi salah")]
     WrongPassphrase,
-    #[error("terlalu banyak frasa sandi salah; kunci ditahan, coba lagi dalam {minutes} menit")]
+    #[error("Terlalu banyak frasa sandi salah: kunci Anda ditahan; coba lagi dalam {minutes} menit.")]
     Throttled { minutes: i64 },
     #[error("pejabat ini belum memiliki kunci tanda tangan; buat dengan `naskah keys generate` atau di halaman Kunci")]
     NoKey,
@@ -352,6 +352,30 @@ pub async fn unlock(db: &Db, store: &KeyStore, official_id: i64, passphrase: &st
             Err(other)
         }
     }
+}
+
+/// How many wrong passphrases an official may still type before the key is held, and
+/// until when it is held if it is.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PassphraseStanding {
+    pub tries_left: i64,
+    /// Unix seconds.
+    pub held_until: Option<i64>,
+}
+
+pub async fn passphrase_standing(db: &Db, official_id: i64) -> Result<PassphraseStanding, Error> {
+    let (failures, held_until) = crate::accounts::throttle_standing(
+        db,
+        "passphrase",
+        &throttle_key(official_id),
+        PASSPHRASE_LIMIT,
+        PASSPHRASE_WINDOW_MINUTES,
+    )
+    .await?;
+    Ok(PassphraseStanding {
+        tries_left: (PASSPHRASE_LIMIT - failures).max(0),
+        held_until,
+    })
 }
 
 fn throttle_key(official_id: i64) -> String {

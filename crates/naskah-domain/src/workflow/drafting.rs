@@ -202,6 +202,33 @@ impl Workflow {
     /// Saves new data as the next revision. Allowed at the drafting and typing stages, to
     /// the holder of the stage; `expected_version` is the version the editor started from.
     pub async fn revise(&self, user: &User, letter_id: i64, expected_version: i64, data: &Value, note: &str) -> Result<Letter, Error> {
+        self.revise_checked(user, letter_id, expected_version, data, note, false).await
+    }
+
+    /// Saves what was typed as a new revision when it differs from the last one, then
+    /// passes the letter on: one action, so an edit is never forwarded unsaved. If the
+    /// save is refused nothing is passed on; if passing on is refused the revision stays.
+    pub async fn save_and_submit(
+        &self,
+        user: &User,
+        letter_id: i64,
+        expected_version: i64,
+        data: &Value,
+        note: &str,
+    ) -> Result<Letter, Error> {
+        let saved = self.revise_checked(user, letter_id, expected_version, data, note, true).await?;
+        self.submit(user, saved.id, saved.version).await
+    }
+
+    async fn revise_checked(
+        &self,
+        user: &User,
+        letter_id: i64,
+        expected_version: i64,
+        data: &Value,
+        note: &str,
+        unchanged_ok: bool,
+    ) -> Result<Letter, Error> {
         let letter = get(&self.db, user.department_id, letter_id).await?;
         let step = self.drafting_step_of(user, &letter).await?;
         let manifest = self.catalogue.get(&letter.template_id)?.clone();
@@ -210,6 +237,13 @@ impl Workflow {
         let data = keep_locked(&manifest, data, &current.fields())?;
         let (fields, pdf) = self.checked_draft(&manifest, &department, &data).await?;
         if canonical_data(&fields) == current.data {
+            if unchanged_ok {
+                // Nothing to save: passing on claims the version the user saw.
+                return Ok(Letter {
+                    version: expected_version,
+                    ..letter
+                });
+            }
             return Err(Error::Invalid(FieldErrors::single(
                 "_",
                 "Tidak ada perubahan dibanding revisi terakhir.",

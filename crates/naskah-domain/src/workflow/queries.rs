@@ -390,6 +390,37 @@ pub async fn inbox(flow: &super::Workflow, user: &User, today: chrono::NaiveDate
     Ok(tasks)
 }
 
+/// Why a letter came back to its drafter: the note of the return that started its
+/// current round, with who returned it and when.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReturnNote {
+    pub letter_id: i64,
+    pub note: String,
+    /// The position that returned it ("Kepala Bidang ...").
+    pub position_title: String,
+    /// The person who returned it.
+    pub returned_by: String,
+    pub returned_at: i64,
+}
+
+/// The return notes of the department's open letters that are in a round started by a
+/// return (a letter returned twice shows the latest note).
+pub async fn return_notes(db: &Db, department_id: i64) -> Result<Vec<ReturnNote>, Error> {
+    Ok(sqlx::query_as::<Any, ReturnNote>(
+        "SELECT s.letter_id, s.note, s.position_title, COALESCE(u.display_name, '') AS returned_by, \
+         COALESCE(s.completed_at, 0) AS returned_at \
+         FROM letter_steps s JOIN letters l ON l.id = s.letter_id LEFT JOIN users u ON u.id = s.acted_by_user \
+         WHERE l.department_id = $1 AND l.state IN ($2, $3) AND s.decision = $4 AND s.round = l.round - 1 \
+         ORDER BY s.letter_id, s.id",
+    )
+    .bind(department_id)
+    .bind(state::KONSEP)
+    .bind(state::PROSES)
+    .bind(super::Decision::Kembalikan.key())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// The signature block of a signed letter, from its signature step: the signer's name
 /// and rank, the position signed for with "Plh."/"Plt." when a delegate signed, and the
 /// "a.n." line when the chain signs on behalf of another position. `None` before the

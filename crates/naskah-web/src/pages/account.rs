@@ -1,4 +1,4 @@
-//! One's own account: password change and API tokens.
+//! One's own account: password change, reminders by e-mail and API tokens.
 
 use axum::{
     Router,
@@ -8,11 +8,12 @@ use axum::{
     routing::{get, post},
 };
 
-use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, form_failure, render_page};
+use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, form_failure, render_page};
 use crate::{
     AppState, accounts,
     auth::{PageForm, SessionUser},
     error::PageError,
+    notifications,
     validation::FieldErrors,
 };
 
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/akun", get(show))
         .route("/akun/sandi", post(change_password))
+        .route("/akun/pengingat", post(set_reminders))
         .route("/akun/token", post(create_token))
         .route("/akun/token/{id}/cabut", post(revoke_token))
 }
@@ -85,6 +87,30 @@ async fn render(
         ],
     )
     .with_errors(token_errors);
+    let reminders_on = notifications::enabled(&state.db, user.user.id).await.map_err(reminder_failure)?;
+    let mut reminder_form = Form::new(
+        "Pengingat lewat surel",
+        "/akun/pengingat",
+        user.csrf(),
+        "Simpan pilihan pengingat",
+        vec![Field::checkboxes(
+            "pengingat",
+            "Pengingat",
+            vec![Choice::new(
+                "ya",
+                "Kirimi saya ringkasan tugas baru dan pengingat tugas yang melewati waktu baku SOP",
+                reminders_on,
+            )],
+        )],
+    );
+    reminder_form.intro = if user.user.email.is_empty() {
+        "Akun Anda belum punya alamat surel; minta administrator mengisinya agar pengingat dapat dikirim.".into()
+    } else {
+        format!(
+            "Dikirim ke {}: paling sering sekali setiap {} menit untuk tugas baru, dan segera bila tugas melewati waktu baku.",
+            user.user.email, state.config.mail.digest_minutes
+        )
+    };
     let page = Page {
         heading: "Akun saya".into(),
         intro: format!("{} — nama pengguna {}", user.user.display_name, user.user.username),
@@ -101,7 +127,7 @@ async fn render(
                 .to_vec(),
             rows,
         }),
-        forms: vec![password_form, token_form],
+        forms: vec![password_form, reminder_form, token_form],
         ..Page::default()
     };
     Ok(render_page(status, shell, page))
@@ -172,4 +198,22 @@ async fn revoke_token(
 ) -> Result<Response, PageError> {
     accounts::revoke_token(&state.db, &user.user, &user.user, id).await?;
     Ok(Redirect::to("/akun?ok=dicabut").into_response())
+}
+
+fn reminder_failure(e: notifications::Error) -> PageError {
+    match e {
+        notifications::Error::Db(e) => PageError::from(e),
+        other => PageError(crate::error::Failure::Internal(other.to_string())),
+    }
+}
+
+async fn set_reminders(
+    State(state): State<AppState>,
+    user: SessionUser,
+    PageForm(form): PageForm<FormData>,
+) -> Result<Response, PageError> {
+    notifications::set_enabled(&state.db, &user.user, form.get("pengingat") == "ya")
+        .await
+        .map_err(reminder_failure)?;
+    Ok(Redirect::to("/akun?ok=pengingat").into_response())
 }

@@ -327,6 +327,12 @@ fn detail_content(user: &SessionUser, view: BatchView, errors: &FieldErrors) -> 
     )];
     if view.any_signed() {
         links.push((format!("/distribusi?kumpulan={}", batch.id), "Distribusi kumpulan ini".into()));
+        if crate::distribution::may_distribute(&user.user) {
+            links.push((
+                format!("/distribusi/catat?kumpulan={}", batch.id),
+                "Catat pengiriman kumpulan ini sekaligus".into(),
+            ));
+        }
         links.push((
             format!("/kumpulan/{}/daftar-pengiriman.pdf", batch.id),
             "Daftar pengiriman (PDF) untuk antar langsung".into(),

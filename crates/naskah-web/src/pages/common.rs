@@ -41,6 +41,8 @@ impl Notice {
             "kunci" => "Kunci tanda tangan tersimpan.",
             "kumpulan" => "Surat untuk setiap desa dibuat sebagai konsep. Periksa, lalu teruskan semuanya.",
             "pengiriman" => "Pengiriman tercatat.",
+            "pengingat" => "Pilihan pengingat surel tersimpan.",
+            "pengiriman-sekaligus" => "Pengiriman yang dipilih tercatat, masing-masing dengan riwayatnya.",
             "diteruskan-semua" => "Semua surat yang menunggu Anda sudah diteruskan.",
             "dicabut-surat" => "Surat dicabut; halaman verifikasinya kini menyatakan DICABUT.",
             "disposisi" => "Disposisi tercatat; penerimanya melihatnya di Tugas saya.",
@@ -195,7 +197,8 @@ pub fn manifest_fields(manifest: &Manifest, data: &Value) -> Vec<Field> {
             };
             let mut help = spec.help.clone();
             let extra = match spec.kind {
-                FieldType::Recipients => "Satu penerima per baris.".to_string(),
+                // The template's own help usually says it already.
+                FieldType::Recipients if !help.contains("baris") => "Satu penerima per baris.".to_string(),
                 FieldType::Rows => format!(
                     "Satu baris per data; kolom dipisahkan titik koma: {}.",
                     spec.columns.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join("; ")

@@ -3,29 +3,33 @@
 //! the department's dashboard of what is still undelivered or unacknowledged, measured
 //! against the SOP's time for distribution.
 
+use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query, State},
     http::{StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use serde::Deserialize;
 
-use super::{Page, Row, Shell, Table, render_page};
+use super::{FormData, Notice, Page, Row, Shell, Table, form_failure, render, render_page};
 use crate::{
     AppState,
-    auth::SessionUser,
+    auth::{PageForm, SessionUser},
+    cases,
     distribution::{
-        deliveries::{self},
+        deliveries::{self, Change},
         list,
     },
     error::{Failure, PageError},
+    validation::FieldErrors,
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/distribusi", get(dashboard))
+        .route("/distribusi/catat", get(round_page).post(round_submit))
         .route("/surat/{id}/daftar-pengiriman.pdf", get(letter_list))
 }
 
@@ -38,15 +42,18 @@ struct DashboardQuery {
     semua: Option<String>,
 }
 
-async fn dashboard(State(state): State<AppState>, user: SessionUser, Query(query): Query<DashboardQuery>) -> Result<Response, PageError> {
+async fn dashboard(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(query): Query<DashboardQuery>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
     let catalogue = state.catalogue.clone();
     let days = |template: &str| catalogue.get(template).map(|m| m.distribution_days).unwrap_or(1);
     let all = deliveries::progress(&state.db, user.department.id, query.kumpulan, 1000, days).await?;
-    Ok(render_page(
-        StatusCode::OK,
-        Shell::for_user(&user, "Distribusi", "/distribusi"),
-        dashboard_content(&user, &query, &all),
-    ))
+    let mut shell = Shell::for_user(&user, "Distribusi", "/distribusi");
+    shell.notice = notice.text().into();
+    Ok(render_page(StatusCode::OK, shell, dashboard_content(&user, &query, &all)))
 }
 
 fn dashboard_content(user: &SessionUser, query: &DashboardQuery, all: &[deliveries::Progress]) -> Page {
@@ -103,6 +110,15 @@ fn dashboard_content(user: &SessionUser, query: &DashboardQuery, all: &[deliveri
         })
         .collect();
     let mut links = Vec::new();
+    if crate::distribution::may_distribute(&user.user) {
+        links.push(match query.kumpulan {
+            Some(batch) => (
+                format!("/distribusi/catat?kumpulan={batch}"),
+                "Catat pengiriman kumpulan ini sekaligus".into(),
+            ),
+            None => ("/distribusi/catat".to_string(), "Catat pengiriman sekaligus".to_string()),
+        });
+    }
     let base = match query.kumpulan {
         Some(batch) => {
             links.push(("/distribusi".to_string(), "Semua surat".to_string()));
@@ -187,4 +203,154 @@ async fn letter_list(
         pdf,
     )
         .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RoundQuery {
+    #[serde(default)]
+    kumpulan: Option<i64>,
+}
+
+struct RoundRow {
+    id: i64,
+    name: String,
+    number: String,
+    channel: &'static str,
+    status: &'static str,
+    checked: bool,
+    receiver: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "delivery_round.html")]
+struct RoundTemplate {
+    shell: Shell,
+    batch: Option<i64>,
+    scope: String,
+    back_href: String,
+    back_label: String,
+    rows: Vec<RoundRow>,
+    action: String,
+    date: String,
+    today: String,
+    date_error: String,
+    common_receiver: String,
+    errors: Vec<String>,
+}
+
+/// The deliveries of a batch (or of every letter) still to be handed over, to record a
+/// courier's round at once.
+async fn round_page(State(state): State<AppState>, user: SessionUser, Query(query): Query<RoundQuery>) -> Result<Response, PageError> {
+    round(&state, &user, query.kumpulan, None, FieldErrors::default(), StatusCode::OK).await
+}
+
+async fn round(
+    state: &AppState,
+    user: &SessionUser,
+    batch: Option<i64>,
+    typed: Option<&FormData>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let open = cases::deliveries::open_carried(&state.db, &user.user, batch).await?;
+    let today = user.department.tz().today().format("%Y-%m-%d").to_string();
+    let chosen: Vec<String> = typed.map(|f| f.all("pengiriman")).unwrap_or_default();
+    let rows = open
+        .into_iter()
+        .map(|(d, number)| RoundRow {
+            checked: chosen.contains(&d.id.to_string()),
+            receiver: typed.map(|f| f.get(&format!("penerima_{}", d.id))).unwrap_or_default(),
+            error: errors.get(&format!("penerima_{}", d.id)).unwrap_or_default().to_string(),
+            channel: deliveries::channel_label(&d.channel),
+            status: deliveries::status_label(&d.status),
+            id: d.id,
+            name: d.name,
+            number,
+        })
+        .collect();
+    let (back_href, back_label) = match batch {
+        Some(b) => (format!("/distribusi?kumpulan={b}"), "Distribusi kumpulan ini".to_string()),
+        None => ("/distribusi".to_string(), "Distribusi".to_string()),
+    };
+    let page = RoundTemplate {
+        shell: Shell::for_user(user, "Catat pengiriman sekaligus", "/distribusi"),
+        batch,
+        scope: if batch.is_some() {
+            "dalam kumpulan ini".into()
+        } else {
+            String::new()
+        },
+        back_href,
+        back_label,
+        rows,
+        action: typed.map(|f| f.get("tindakan")).unwrap_or_default(),
+        date: typed
+            .map(|f| f.get("tanggal"))
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| today.clone()),
+        today,
+        date_error: errors.get("tanggal").unwrap_or_default().to_string(),
+        common_receiver: typed.map(|f| f.get("penerima_semua")).unwrap_or_default(),
+        errors: errors.0.iter().map(|e| e.message.clone()).collect(),
+    };
+    Ok(render(status, &page))
+}
+
+async fn round_submit(State(state): State<AppState>, user: SessionUser, PageForm(form): PageForm<FormData>) -> Result<Response, PageError> {
+    let batch = form.id("kumpulan").ok().flatten();
+    let outcome = match typed_round(&form, user.department.tz()) {
+        Ok(changes) => cases::deliveries::record_many(&state.db, &user.user, &changes)
+            .await
+            .map_err(Failure::from),
+        Err(errors) => Err(Failure::Invalid(errors)),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&match batch {
+            Some(b) => format!("/distribusi?kumpulan={b}&ok=pengiriman-sekaligus"),
+            None => "/distribusi?ok=pengiriman-sekaligus".to_string(),
+        })
+        .into_response()),
+        Err(failure) => {
+            let (errors, status) = form_failure(failure)?;
+            round(&state, &user, batch, Some(&form), errors, status).await
+        }
+    }
+}
+
+/// The round as typed: the deliveries ticked, each with its receiver (or receipt number),
+/// the shared one for rows left empty; a past day is recorded at its noon, the
+/// department's time, today as now.
+fn typed_round(form: &FormData, tz: crate::departments::TimeZone) -> Result<Vec<(i64, Change)>, FieldErrors> {
+    let today = tz.today();
+    let at = match chrono::NaiveDate::parse_from_str(form.get("tanggal").trim(), "%Y-%m-%d") {
+        Ok(day) if day > today => return Err(FieldErrors::single("tanggal", "Tanggal diterima tidak boleh sesudah hari ini.")),
+        Ok(day) if day == today => None,
+        Ok(day) => day
+            .and_hms_opt(12, 0, 0)
+            .map(|noon| noon.and_utc().timestamp() - i64::from(tz.offset().local_minus_utc())),
+        Err(_) => {
+            return Err(FieldErrors::single(
+                "tanggal",
+                "Tanggal diterima harus tanggal, misalnya 3 Desember 2026.",
+            ));
+        }
+    };
+    let courier = form.get("tindakan") == "terkirim";
+    let common = form.get("penerima_semua");
+    Ok(form
+        .all("pengiriman")
+        .iter()
+        .filter_map(|id| id.parse::<i64>().ok())
+        .map(|id| {
+            let typed = form.get(&format!("penerima_{id}"));
+            let typed = if typed.trim().is_empty() { common.clone() } else { typed };
+            let change = if courier {
+                Change::Sent { note: typed }
+            } else {
+                Change::Delivered { receiver: typed, at }
+            };
+            (id, change)
+        })
+        .collect())
 }

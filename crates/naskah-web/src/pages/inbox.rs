@@ -1,4 +1,4 @@
-//! "Tugas saya", the home page: what waits on the user, approvals and dispositions.
+//! "Tugas saya", the home page: everything that waits on the user ([`cases::desk`]).
 
 use askama::Template;
 use axum::{
@@ -8,61 +8,63 @@ use axum::{
 };
 
 use super::{Notice, Shell, duration_text, render, time};
-use crate::{AppState, accounts, auth::SessionUser, departments, error::PageError, incoming, text, workflow};
+use crate::{AppState, accounts, auth::SessionUser, cases, departments, error::PageError, text};
 
-/// The inbox shown on the home page.
+/// One row of "Tugas saya", formatted for the page.
 pub struct InboxRow {
+    pub kind: &'static str,
     pub href: String,
-    pub subject: String,
-    pub stage: String,
+    pub title: String,
+    pub detail: String,
+    pub action: String,
+    pub action_href: String,
     pub since: String,
     pub standard: String,
     pub overdue: String,
     pub acting_as: String,
-    /// A paraf or signature step.
-    pub approval: bool,
+    /// "Dikembalikan oleh … pada …" and the note, for a returned draft.
+    pub returned_by: String,
+    pub returned_note: String,
+    pub count: i64,
 }
 
-pub async fn inbox_rows(state: &AppState, user: &SessionUser) -> Result<Vec<InboxRow>, PageError> {
-    let tasks = workflow::inbox(&state.workflow(), &user.user, user.department.tz().today()).await?;
-    Ok(tasks
-        .into_iter()
-        .map(|t| InboxRow {
-            approval: t.step.step_kind().is_signed(),
-            href: format!("/surat/{}", t.letter.id),
-            subject: t.letter.subject.clone(),
-            stage: t.step.label.clone(),
-            since: t.step.started_at.map(|at| time(user, at)).unwrap_or_default(),
-            standard: duration_text(t.step.standard_minutes),
-            overdue: t.overdue_minutes.map(duration_text).unwrap_or_default(),
-            acting_as: if t.acting_as.is_empty() {
-                String::new()
-            } else {
-                format!("{} {}", t.acting_as, t.step.position_title)
-            },
-        })
-        .collect())
-}
-
-/// The open dispositions to the user, as rows of "Tugas saya".
-pub async fn disposition_tasks(state: &AppState, user: &SessionUser) -> Result<Vec<InboxRow>, PageError> {
+fn inbox_rows(user: &SessionUser, desk: &cases::desk::Desk) -> Vec<InboxRow> {
     let tz = user.department.tz();
-    let today = tz.today().format("%Y-%m-%d").to_string();
-    Ok(incoming::open_tasks(&state.db, user.department.id, user.user.id)
-        .await?
-        .into_iter()
-        .map(|(d, letter)| InboxRow {
-            href: format!("/surat-masuk/{}", letter.id),
-            subject: format!("{} {} — {}", letter.agenda_number(), letter.subject, letter.sender),
-            stage: format!("Disposisi dari {}: {}", d.from_name, d.instructions),
-            since: tz.format_time(d.created_at),
-            standard: format!("batas {}", text::date_long_iso(&d.due_on)),
-            overdue: if d.due_on < today { "lewat batas".into() } else { String::new() },
-            acting_as: String::new(),
-            approval: false,
+    desk.items
+        .iter()
+        .map(|item| InboxRow {
+            kind: item.kind.label(),
+            href: item.href.clone(),
+            title: item.title.clone(),
+            detail: item.detail.clone(),
+            action: item.action.clone(),
+            action_href: item.action_href.clone(),
+            since: time(user, item.since),
+            standard: match (&item.due_on, item.standard_minutes) {
+                (Some(due), _) => format!("batas {}", text::date_long_iso(due)),
+                (None, Some(minutes)) => duration_text(minutes),
+                (None, None) => String::new(),
+            },
+            overdue: item.overdue_minutes.map(duration_text).unwrap_or_default(),
+            acting_as: item.acting_as.clone(),
+            returned_by: item
+                .returned
+                .as_ref()
+                .map(|r| {
+                    let who = match (r.returned_by.as_str(), r.position_title.as_str()) {
+                        ("", title) => title.to_string(),
+                        (name, "") => name.to_string(),
+                        (name, title) => format!("{name} ({title})"),
+                    };
+                    format!("Dikembalikan oleh {who}, {}", tz.format_time(r.returned_at))
+                })
+                .unwrap_or_default(),
+            returned_note: item.returned.as_ref().map(|r| r.note.clone()).unwrap_or_default(),
+            count: item.count,
         })
-        .collect())
+        .collect()
 }
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomeTemplate {
@@ -71,8 +73,11 @@ struct HomeTemplate {
     is_admin: bool,
     counts: (usize, usize, usize, usize),
     tasks: Vec<InboxRow>,
-    /// Tasks at a paraf or signature step (bulk actions are offered from two).
-    approvals: usize,
+    /// How many of each kind wait: label, how many, of them late.
+    kinds: Vec<(String, i64, i64)>,
+    suggestions: Vec<cases::desk::Suggestion>,
+    /// Letters at a paraf or signature step (bulk actions are offered from two).
+    approvals: i64,
 }
 
 pub async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
@@ -88,26 +93,36 @@ pub async fn home(State(state): State<AppState>, user: SessionUser, Query(notice
     } else {
         (0, 0, 0, 0)
     };
+    let desk = cases::desk::for_user(&state.workflow(), &user.user, &user.department).await?;
+    let mut page = home_page(&user, desk, is_admin, counts);
+    page.shell.notice = notice.text().into();
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn home_page(user: &SessionUser, desk: cases::desk::Desk, is_admin: bool, counts: (usize, usize, usize, usize)) -> HomeTemplate {
     let roles: Vec<&str> = user.user.roles.iter().map(|r| r.label()).collect();
-    let mut shell = Shell::for_user(&user, "Tugas saya", "/");
-    shell.notice = notice.text().into();
-    let roles = if roles.is_empty() {
-        "belum ada".to_string()
-    } else {
-        roles.join(", ")
-    };
-    let mut tasks = inbox_rows(&state, &user).await?;
-    tasks.extend(disposition_tasks(&state, &user).await?);
-    let approvals = tasks.iter().filter(|t| t.approval).count();
-    Ok(render(
-        StatusCode::OK,
-        &HomeTemplate {
-            shell,
-            roles,
-            is_admin,
-            counts,
-            tasks,
-            approvals,
+    let approvals = desk
+        .counts
+        .iter()
+        .filter(|c| matches!(c.kind, cases::desk::Kind::Paraf | cases::desk::Kind::Signature))
+        .map(|c| c.count)
+        .sum();
+    HomeTemplate {
+        shell: Shell::for_user(user, "Tugas saya", "/"),
+        roles: if roles.is_empty() {
+            "belum ada".to_string()
+        } else {
+            roles.join(", ")
         },
-    ))
+        is_admin,
+        counts,
+        tasks: inbox_rows(user, &desk),
+        kinds: desk
+            .counts
+            .iter()
+            .map(|c| (format!("{}: {} {}", c.label, c.count, c.unit), c.count, c.overdue))
+            .collect(),
+        suggestions: desk.suggestions,
+        approvals,
+    }
 }

@@ -200,6 +200,18 @@ struct ListRow {
     status: String,
     status_key: String,
     reason: String,
+    /// What was chosen and typed in a refused form ("sesuai", "tidak" or ""), kept.
+    answer: String,
+    typed_reason: String,
+    /// The row's own message of a refused form.
+    error: String,
+}
+
+/// What the user typed in a refused form, put back into it.
+#[derive(Default)]
+struct Typed<'a> {
+    replacement: Option<(Replacement, FieldErrors)>,
+    answers: Option<&'a FormData>,
 }
 
 #[derive(Template)]
@@ -209,10 +221,15 @@ struct IncomingTemplate {
     letter: Incoming,
     received: String,
     letter_date: String,
+    /// The scan's size as people say it ("120 KB", "1,5 MB"; a tiny file in bytes).
+    scan_size: String,
     reply_to: String,
-    dispositions: Vec<(incoming::Disposition, String, bool)>,
+    /// Each disposition with when it was given, whether the user may close it, its due date.
+    dispositions: Vec<(incoming::Disposition, String, bool, String)>,
     disposition_form: Option<Form>,
     list: Vec<ListRow>,
+    /// The user may read the candidates' names (else the list is only counted).
+    may_read: bool,
     may_apply: bool,
     replacement_form: Option<Form>,
     upload_form: Option<Form>,
@@ -227,7 +244,16 @@ async fn detail_page(
     axum::extract::Query(notice): axum::extract::Query<Notice>,
 ) -> Result<Response, PageError> {
     require_staff(&user)?;
-    detail(&state, &user, id, notice.text(), FieldErrors::default(), None, StatusCode::OK).await
+    detail(
+        &state,
+        &user,
+        id,
+        notice.text(),
+        FieldErrors::default(),
+        Typed::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -237,7 +263,7 @@ async fn detail(
     id: i64,
     notice: &str,
     errors: FieldErrors,
-    replacement: Option<(Replacement, FieldErrors)>,
+    typed: Typed<'_>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let letter = incoming::get(&state.db, user.department.id, id).await?;
@@ -255,7 +281,8 @@ async fn detail(
         .map(|d| {
             let mine = open.contains(&d.id);
             let when = tz.format_time(d.created_at);
-            (d, when, mine)
+            let due = text::date_long_iso(&d.due_on);
+            (d, when, mine, due)
         })
         .collect();
     let disposition_form = if user.user.has(Role::Signer) {
@@ -304,7 +331,12 @@ async fn detail(
         reply_to = incoming::answerable_label(&state.db, user.department.id, letter_id)
             .await?
             .unwrap_or_default();
-        let candidates: Vec<Candidate> = replies::list_of_letter(&state.db, user.department.id, letter_id).await?;
+        // The names only for those who may read them on the candidate pages too.
+        let candidates: Vec<Candidate> = if beneficiaries::may_read(&user.user) {
+            replies::list_of_letter(&state.db, user.department.id, letter_id).await?
+        } else {
+            Vec::new()
+        };
         list = candidates
             .iter()
             .map(|c| ListRow {
@@ -314,6 +346,9 @@ async fn detail(
                 status: c.status().label().into(),
                 status_key: c.status.clone(),
                 reason: c.status_reason.clone(),
+                answer: typed.answers.map(|f| f.get(&format!("hasil_{}", c.id))).unwrap_or_default(),
+                typed_reason: typed.answers.map(|f| f.get(&format!("alasan_{}", c.id))).unwrap_or_default(),
+                error: errors.get(&format!("alasan_{}", c.id)).map(str::to_string).unwrap_or_default(),
             })
             .collect();
         if may_apply {
@@ -323,7 +358,7 @@ async fn detail(
                 .map(|c| (c.id.to_string(), format!("{} ({})", c.name, c.status().label())))
                 .collect();
             let rejected: Vec<(&str, &str)> = replaceable.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-            let (typed, typed_errors) = replacement.unwrap_or_default();
+            let (typed, typed_errors) = typed.replacement.unwrap_or_default();
             replacement_form = Some(
                 Form::new(
                     "Pengganti yang diusulkan desa",
@@ -379,10 +414,15 @@ async fn detail(
         shell,
         received: text::date_long_iso(&letter.received_on),
         letter_date: text::date_long_iso(&letter.letter_date),
+        scan_size: match usize::try_from(letter.pdf_size).unwrap_or_default() {
+            small @ 0..1024 => format!("{small} byte"),
+            bytes => crate::uploads::megabytes(bytes),
+        },
         reply_to,
         dispositions,
         disposition_form,
         list,
+        may_read: beneficiaries::may_read(&user.user),
         may_apply,
         replacement_form,
         upload_form,
@@ -434,7 +474,9 @@ async fn dispose(
     };
     match incoming::dispose(&state.db, &user.user, &user.department, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=disposisi")).into_response()),
-        Err(incoming::Error::Invalid(errors)) => detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(incoming::Error::Invalid(errors)) => {
+            detail(&state, &user, id, "", errors, Typed::default(), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -483,7 +525,13 @@ async fn answers(
     }
     match replies::apply(&state.db, &actor(&user), &user.department, &letter, &answers, &[]).await {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),
-        Err(beneficiaries::Error::Invalid(errors)) => detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(beneficiaries::Error::Invalid(errors)) => {
+            let typed = Typed {
+                answers: Some(&form),
+                ..Typed::default()
+            };
+            detail(&state, &user, id, "", errors, typed, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -529,8 +577,20 @@ async fn replacement(
     {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),
         Err(beneficiaries::Error::Invalid(errors)) => {
-            let (no_errors, typed) = (FieldErrors::default(), Some((typed, errors)));
-            detail(&state, &user, id, "", no_errors, typed, StatusCode::UNPROCESSABLE_ENTITY).await
+            let typed = Typed {
+                replacement: Some((typed, errors)),
+                ..Typed::default()
+            };
+            detail(
+                &state,
+                &user,
+                id,
+                "",
+                FieldErrors::default(),
+                typed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -547,10 +607,12 @@ async fn filled_list(
     let outcome = replies::apply_filled_list(&state.db, &actor(&user), &user.department, &letter, &bytes).await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/surat-masuk/{id}?ok=tersimpan#daftar")).into_response()),
-        Err(beneficiaries::Error::Invalid(errors)) => detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(beneficiaries::Error::Invalid(errors)) => {
+            detail(&state, &user, id, "", errors, Typed::default(), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(beneficiaries::Error::Unreadable(message)) => {
             let errors = FieldErrors::single("_", format!("Berkas tidak dapat dibaca: {message}."));
-            detail(&state, &user, id, "", errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            detail(&state, &user, id, "", errors, Typed::default(), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(other) => Err(other.into()),
     }

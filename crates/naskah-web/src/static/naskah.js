@@ -61,3 +61,35 @@
     }
   });
 })();
+
+// "Pilih semua" / "Kosongkan pilihan": every checkbox of the form the button is in.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-select]");
+    if (!button || !button.form) {
+      return;
+    }
+    var on = button.getAttribute("data-select") === "all";
+    var boxes = button.form.querySelectorAll("input[type=checkbox]");
+    for (var i = 0; i < boxes.length; i++) {
+      boxes[i].checked = on;
+    }
+  });
+})();
+
+// The phone menu: one button folds and unfolds the navigation.
+(function () {
+  "use strict";
+  var button = document.querySelector(".menu-toggle");
+  if (!button) {
+    return;
+  }
+  var nav = button.closest("nav");
+  nav.classList.add("has-toggle");
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var open = nav.classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();

@@ -90,6 +90,18 @@ pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Import>
     .await?)
 }
 
+/// Imports checked but neither imported nor cancelled (columns to map, or a report to
+/// read and confirm), oldest first.
+pub async fn unfinished(db: &Db, department_id: i64) -> Result<Vec<Import>, Error> {
+    Ok(sqlx::query_as::<Any, Import>(sqlx::AssertSqlSafe(format!(
+        "SELECT {IMPORT_COLUMNS} FROM candidate_imports WHERE department_id = $1 AND status IN ('unmapped', 'checked') \
+         ORDER BY checked_at, id"
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// How many lines of an import's report refuse a row and how many are notes, counted
 /// by the database: a page never holds a million-line report to count it.
 pub async fn report_counts(db: &Db, import_id: i64) -> Result<(i64, i64), Error> {

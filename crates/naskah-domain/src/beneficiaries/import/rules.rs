@@ -321,7 +321,7 @@ impl<'a> Scanner<'a> {
                     problems.push((
                         "jenis_kelamin",
                         "bad_sex",
-                        format!("jenis kelamin \"{raw_sex}\" tidak dikenal (L/P, Laki-laki/Perempuan)"),
+                        format!("jenis kelamin \u{201c}{raw_sex}\u{201d} tidak dikenal; isi L (laki-laki) atau P (perempuan)"),
                     ));
                 }
                 sex
@@ -354,9 +354,10 @@ impl<'a> Scanner<'a> {
                             "jenis_kelamin",
                             "nik_sex_mismatch",
                             format!(
-                                "jenis kelamin \"{raw_sex}\" bertentangan dengan NIK (tanggal {} berarti {})",
+                                "jenis kelamin tertulis {} bertentangan dengan NIK: angka tanggal {} pada NIK berarti {}",
+                                if sex == "P" { "perempuan (P)" } else { "laki-laki (L)" },
                                 &nik_text[6..8],
-                                if f.female { "perempuan: tanggal lahir + 40" } else { "laki-laki" }
+                                if f.female { "perempuan (tanggal lahir + 40)" } else { "laki-laki" }
                             ),
                         ));
                     }

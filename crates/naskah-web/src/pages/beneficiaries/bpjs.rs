@@ -81,7 +81,7 @@ pub(super) async fn bpjs_with(
     let page = Page {
         heading: "Pengecekan BPJS Ketenagakerjaan dan SK".into(),
         intro: format!(
-            "{} calon dikonfirmasi desa menunggu pengecekan; {} sudah peserta (diganti); {} final. \
+            "{} calon dikonfirmasi desa menunggu pengecekan; {} ternyata sudah peserta BPJS (keluar dari daftar); {} final. \
              Bantuan iuran {} per orang per bulan selama {} bulan. Ekspor daftar untuk BPJS, lalu catat jawabannya: yang sudah \
              menjadi peserta keluar dari daftar, yang belum menjadi penerima final untuk SK.",
             text::thousands(count(Status::Confirmed)),

@@ -91,7 +91,7 @@ fn require_manager(user: &SessionUser) -> Result<(), PageError> {
 
 /// Those who may read the (masked) list: the managers and the department head.
 fn require_reader(user: &SessionUser) -> Result<(), PageError> {
-    if beneficiaries::may_manage(&user.user) || user.user.has(Role::Signer) {
+    if beneficiaries::may_read(&user.user) {
         Ok(())
     } else {
         Err(PageError(Failure::Denied(

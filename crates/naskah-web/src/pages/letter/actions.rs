@@ -7,6 +7,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
+use serde_json::Value;
+
 use super::letter_page;
 use crate::{
     AppState,
@@ -29,15 +31,25 @@ pub(super) async fn revise(
     let manifest = state.catalogue.get(&letter.template_id)?.clone();
     let data = data_from_form(&manifest, &form);
     let version = form.get("versi").parse::<i64>().unwrap_or(-1);
-    match state
-        .workflow()
-        .revise(&user.user, id, version, &data, &form.get("catatan_revisi"))
-        .await
-    {
+    let note = form.get("catatan_revisi");
+    let pass_on = form.get("lanjut") == "teruskan";
+    let flow = state.workflow();
+    let outcome = if pass_on {
+        flow.save_and_submit(&user.user, id, version, &data, &note).await
+    } else {
+        flow.revise(&user.user, id, version, &data, &note).await
+    };
+    match outcome {
+        Ok(_) if pass_on => Ok(Redirect::to(&format!("/surat/{id}?ok=diteruskan")).into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=revisi")).into_response()),
         Err(e) => {
             let (errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
-            let page = letter_page(&state, &user, id, 1, Some(&data), errors, String::new()).await?;
+            // The page keeps everything typed, the revision note included.
+            let mut typed = data.clone();
+            if let Some(fields) = typed.as_object_mut() {
+                fields.insert("catatan_revisi".into(), Value::String(note));
+            }
+            let page = letter_page(&state, &user, id, 1, Some(&typed), errors, String::new()).await?;
             Ok(render(status, &page))
         }
     }
@@ -59,7 +71,8 @@ pub(super) fn form_field_names(errors: &mut FieldErrors) {
 pub(super) fn denied_as_message(e: PageError) -> Result<(FieldErrors, StatusCode), PageError> {
     match e.0 {
         Failure::Denied(m) => Ok((FieldErrors::single("_", m), StatusCode::FORBIDDEN)),
-        Failure::Throttled(m) => Ok((FieldErrors::single("_", m), StatusCode::TOO_MANY_REQUESTS)),
+        // The lock belongs to the passphrase: its message stands at that field.
+        Failure::Throttled(m) => Ok((FieldErrors::single("frasa_sandi", m), StatusCode::TOO_MANY_REQUESTS)),
         other => Err(PageError(other)),
     }
 }
@@ -87,9 +100,27 @@ pub(super) async fn revoke(
     Path(id): Path<i64>,
     PageForm(form): PageForm<FormData>,
 ) -> Result<Response, PageError> {
-    match state.workflow().revoke(&user.user, id, &form.get("alasan")).await {
+    let typed = serde_json::json!({ "alasan": form.get("alasan"), "paham": form.get("paham") });
+    // Revocation cannot be undone: the page asks for the consequences to be confirmed.
+    let outcome = if form.get("paham") != "ya" {
+        Err(Failure::Invalid(FieldErrors::single(
+            "paham",
+            "Centang pernyataan bahwa Anda mengerti akibat pencabutan.",
+        )))
+    } else {
+        state
+            .workflow()
+            .revoke(&user.user, id, &form.get("alasan"))
+            .await
+            .map_err(Failure::from)
+    };
+    match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/surat/{id}?ok=dicabut-surat")).into_response()),
-        Err(e) => letter_page_with_failure(&state, &user, id, e).await,
+        Err(failure) => {
+            let (errors, status) = form_failure(failure).or_else(denied_as_message)?;
+            let page = letter_page(&state, &user, id, 1, Some(&typed), errors, String::new()).await?;
+            Ok(render(status, &page))
+        }
     }
 }
 
@@ -153,16 +184,18 @@ pub(super) async fn decide(
             .map_err(Failure::from),
         Err(errors) => Err(Failure::Invalid(errors)),
     };
+    // The decision and the note come back as chosen (the passphrase never does).
+    let typed = serde_json::json!({ "keputusan": form.get("keputusan"), "catatan": form.get("catatan") });
     match outcome {
         Ok(decision) => Ok(Redirect::to(&format!("/surat/{id}?ok={}", decision.key())).into_response()),
         Err(Failure::NeedsConfirmation(warning)) => {
-            let page = letter_page(&state, &user, id, 1, None, FieldErrors::default(), warning).await?;
+            let page = letter_page(&state, &user, id, 1, Some(&typed), FieldErrors::default(), warning).await?;
             Ok(render(StatusCode::PRECONDITION_REQUIRED, &page))
         }
         Err(failure) => {
             let (mut errors, status) = form_failure(failure).or_else(denied_as_message)?;
             form_field_names(&mut errors);
-            let page = letter_page(&state, &user, id, 1, None, errors, String::new()).await?;
+            let page = letter_page(&state, &user, id, 1, Some(&typed), errors, String::new()).await?;
             Ok(render(status, &page))
         }
     }

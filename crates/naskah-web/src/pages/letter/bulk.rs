@@ -18,7 +18,7 @@ use crate::{
     db::now,
     error::{Failure, PageError},
     jobs::{self, bulk::Progress},
-    pages::{Choice, Field, Form, FormData, Page, Shell, form_failure, render, render_page},
+    pages::{Field, Form, FormData, Shell, form_failure, render},
     validation::FieldErrors,
     workflow::Decision,
 };
@@ -35,83 +35,91 @@ pub(super) async fn bulk_page(
     user: SessionUser,
     Query(query): Query<BulkQuery>,
 ) -> Result<Response, PageError> {
-    bulk_form_page(&state, &user, query.kumpulan, FieldErrors::default(), StatusCode::OK).await
+    bulk_form_page(&state, &user, query.kumpulan, None, FieldErrors::default(), StatusCode::OK).await
+}
+
+/// One letter to choose, with what sets it apart.
+struct ChoiceRow {
+    id: i64,
+    revision: i64,
+    /// "id:revision", the value sent.
+    value: String,
+    subject: String,
+    step: String,
+    recipient: String,
+    rows: String,
+    overdue: bool,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bulk_choose.html")]
+struct ChooseTemplate {
+    shell: Shell,
+    batch: Option<i64>,
+    back_href: String,
+    /// The subject every row shares, shown once; "" when they differ.
+    common_subject: String,
+    rows: Vec<ChoiceRow>,
+    can_paraf: bool,
+    can_sign: bool,
+    decision: String,
+    deadline_accepted: bool,
+    errors: Vec<String>,
+    passphrase_error: String,
 }
 
 async fn bulk_form_page(
     state: &AppState,
     user: &SessionUser,
     batch: Option<i64>,
+    typed: Option<&FormData>,
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let cases::bulk::Offer {
         tasks,
+        distinct,
         can_sign,
         can_paraf,
     } = cases::bulk::offer(&state.workflow(), &user.user, &user.department, batch).await?;
-    let mut decisions = Vec::new();
-    if can_paraf {
-        decisions.push(Choice::new("paraf", "Paraf semua yang dipilih", !can_sign));
-    }
-    if can_sign {
-        decisions.push(Choice::new("tanda_tangan", "Tanda tangani semua yang dipilih", true));
-    }
-    let options: Vec<Choice> = tasks
+    let chosen: Option<Vec<String>> = typed.map(|f| f.all("surat"));
+    let common_subject = match tasks.first() {
+        Some(first) if tasks.iter().all(|t| t.letter.subject == first.letter.subject) => first.letter.subject.clone(),
+        _ => String::new(),
+    };
+    let rows = tasks
         .iter()
-        .map(|t| {
-            Choice::new(
-                format!("{}:{}", t.letter.id, t.letter.revision),
-                format!("{} — {} (revisi {})", t.letter.subject, t.step.label, t.letter.revision),
-                true,
-            )
+        .zip(&distinct)
+        .map(|(t, d)| {
+            let value = format!("{}:{}", t.letter.id, t.letter.revision);
+            ChoiceRow {
+                id: t.letter.id,
+                revision: t.letter.revision,
+                checked: chosen.as_ref().is_none_or(|c| c.contains(&value)),
+                value,
+                subject: t.letter.subject.clone(),
+                step: t.step.label.clone(),
+                recipient: d.recipient.clone(),
+                rows: d.rows.map(|n| format!("{n} baris")).unwrap_or_default(),
+                overdue: t.overdue_minutes.is_some(),
+            }
         })
         .collect();
-    let page = Page {
-        heading: "Paraf dan tanda tangan massal".into(),
-        intro: match (tasks.is_empty(), batch.is_some()) {
-            (true, false) => "Tidak ada surat yang menunggu paraf atau tanda tangan Anda.".into(),
-            (true, true) => "Tidak ada surat dari kumpulan ini yang menunggu paraf atau tanda tangan Anda.".into(),
-            (false, in_batch) => format!(
-                "{} surat{} menunggu Anda. Periksa daftar, pilih, lalu masukkan frasa sandi sekali untuk semuanya. \
-                 Surat yang gagal tidak memengaruhi yang lain dan disebutkan alasannya.",
-                tasks.len(),
-                if in_batch { " dari kumpulan ini" } else { "" }
-            ),
-        },
+    let page = ChooseTemplate {
+        shell: Shell::for_user(user, "Paraf dan tanda tangan sekaligus", "/surat"),
+        batch,
         back_href: batch.map(|b| format!("/kumpulan/{b}")).unwrap_or_else(|| "/".into()),
-        forms: if tasks.is_empty() {
-            vec![]
-        } else {
-            vec![
-                Form::new(
-                    "Pilih surat",
-                    "/surat/massal",
-                    user.csrf(),
-                    "Jalankan",
-                    vec![
-                        Field::checkboxes("surat", "Surat", options),
-                        Field::select("keputusan", "Keputusan", decisions).required(),
-                        Field::checkboxes(
-                            "terima_batas_waktu",
-                            "Batas waktu",
-                            vec![Choice::new(
-                                "ya",
-                                "Saya tahu batas waktu dalam sebagian surat sudah lewat dan tetap menandatanganinya.",
-                                false,
-                            )],
-                        )
-                        .help("Surat yang batas waktunya sudah lewat tidak ditandatangani tanpa tanda ini; alasannya disebutkan."),
-                        Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off").required(),
-                    ],
-                )
-                .with_errors(&errors)
-                .with_hidden(batch.map(|b| ("kumpulan", b.to_string()))),
-            ]
-        },
-        ..Page::default()
+        common_subject,
+        rows,
+        can_paraf,
+        can_sign,
+        decision: typed.map(|f| f.get("keputusan")).unwrap_or_default(),
+        deadline_accepted: typed.is_some_and(|f| f.get("terima_batas_waktu") == "ya"),
+        passphrase_error: errors.get("frasa_sandi").unwrap_or_default().to_string(),
+        errors: errors.0.iter().map(|e| e.message.clone()).collect(),
     };
-    Ok(render_page(status, Shell::for_user(user, "Massal", "/surat"), page))
+    Ok(render(status, &page))
 }
 
 /// The letters ticked, each with the revision the user saw ("id:revision").
@@ -134,7 +142,8 @@ pub(super) async fn bulk_start(
             &state,
             &user,
             batch,
-            FieldErrors::single("keputusan", "Pilih keputusan."),
+            Some(&form),
+            FieldErrors::single("keputusan", "Pilih keputusan: paraf atau tanda tangan."),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -155,7 +164,7 @@ pub(super) async fn bulk_start(
         Err(e) => {
             let (mut errors, status) = form_failure(Failure::from(e)).or_else(denied_as_message)?;
             form_field_names(&mut errors);
-            bulk_form_page(&state, &user, batch, errors, status).await
+            bulk_form_page(&state, &user, batch, Some(&form), errors, status).await
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::{
         letter::{DecisionOffer, LetterView, StepLine},
     },
     error::PageError,
+    keys::PassphraseStanding,
     letters::Manifest,
     pages::{Choice, Field, Form, Notice, Page, Row, Shell, Table, duration_text, manifest_fields, render, render_page, time},
     validation::FieldErrors,
@@ -127,6 +128,10 @@ pub struct LetterTemplate {
     pub overdue: String,
     pub preview_src: String,
     pub pdf_href: String,
+    /// Revocation and correction, behind their own disclosure below the letter.
+    pub withdrawals: Vec<Form>,
+    /// A refused revocation reopens the disclosure with its message.
+    pub withdrawal_open: bool,
     pub page_number: usize,
     pub pages: usize,
     pub fields: Vec<(String, String)>,
@@ -217,7 +222,7 @@ fn letter_template(
         .as_ref()
         .map(|w| {
             format!(
-                "Menunggu {} ({}) sejak {}; waktu baku {}.",
+                "Menunggu tahap {} oleh {} sejak {}; waktu baku {}.",
                 w.step,
                 w.who.join(", "),
                 w.since.map(|t| time(user, t)).unwrap_or_default(),
@@ -239,11 +244,12 @@ fn letter_template(
         forms.extend(drafting_forms(user, &view, manifest, edited, errors));
     }
     if let Some(offer) = &view.actions.decide {
-        forms.push(decision_form(user, &view, offer, bsre.decision_fields, &warning, errors));
+        forms.push(decision_form(user, &view, offer, bsre.decision_fields, &warning, (edited, errors)));
     }
     forms.extend(bsre.forms);
-    forms.extend(withdrawal_forms(user, &view, errors));
     let log = sections::letter_log(user, view.distribution.as_ref());
+    let withdrawals = withdrawal_forms(user, &view, edited, errors);
+    let withdrawal_open = withdrawals.iter().any(|f| !f.error_summary.is_empty());
     LetterTemplate {
         deliveries: log.rows,
         distribution_summary: log.summary,
@@ -253,8 +259,25 @@ fn letter_template(
         shell: Shell::for_user(user, &letter.subject, "/surat"),
         waiting: [waiting, bsre.status_line].join(" ").trim().to_string(),
         overdue,
-        preview_src: format!("/surat/{}/revisi/{}/halaman/{}", letter.id, letter.revision, page_number),
-        pdf_href: format!("/surat/{}/revisi/{}/pdf", letter.id, letter.revision),
+        // The signed letter's image carries its final hash in the address: the draft's
+        // image of the same revision, cached by the browser, is never shown for it.
+        preview_src: match &letter.final_sha256 {
+            Some(sha) => format!(
+                "/surat/{}/revisi/{}/halaman/{}?resmi={}",
+                letter.id,
+                letter.revision,
+                page_number,
+                &sha[..sha.len().min(16)]
+            ),
+            None => format!("/surat/{}/revisi/{}/halaman/{}", letter.id, letter.revision, page_number),
+        },
+        pdf_href: if letter.final_sha256.is_some() {
+            format!("/surat/{}/pdf", letter.id)
+        } else {
+            format!("/surat/{}/revisi/{}/pdf", letter.id, letter.revision)
+        },
+        withdrawals,
+        withdrawal_open,
         page_number,
         pages: view.pages,
         fields: view.fields.iter().map(|f| (f.label.clone(), f.text.clone())).collect(),
@@ -321,23 +344,29 @@ fn step_row(user: &SessionUser, s: &StepLine) -> StepRow {
 fn drafting_forms(user: &SessionUser, view: &LetterView, manifest: &Manifest, edited: Option<&Value>, errors: &FieldErrors) -> Vec<Form> {
     let letter = &view.letter;
     let version = vec![("versi".to_string(), letter.version.to_string())];
-    let no_errors = FieldErrors::default();
     let mut edit_fields = manifest_fields(manifest, edited.unwrap_or(&view.data));
     edit_fields.push(
         Field {
             kind: "textarea",
-            ..Field::text("catatan_revisi", "Catatan revisi", "")
+            ..Field::text(
+                "catatan_revisi",
+                "Catatan revisi",
+                edited.and_then(|v| v.get("catatan_revisi")).and_then(Value::as_str).unwrap_or(""),
+            )
         }
         .help("Apa yang diubah, untuk riwayat revisi."),
     );
+    let next = view.actions.submit_to.clone().unwrap_or_default();
+    // Saving and passing on are one button: an edit is never forwarded unsaved.
     let mut edit = Form::new(
-        "Ubah konsep",
+        "Ubah dan teruskan konsep",
         &format!("/surat/{}/revisi", letter.id),
         user.csrf(),
-        "Simpan revisi",
+        "Simpan revisi saja",
         edit_fields,
     )
-    .with_errors(if edited.is_some() { errors } else { &no_errors });
+    .with_errors(errors);
+    edit.then_submit = format!("Simpan dan teruskan ke {next}");
     edit.hidden = version.clone();
     let mut options: Vec<Choice> = Vec::new();
     if letter.classification_code.is_empty() {
@@ -357,20 +386,8 @@ fn drafting_forms(user: &SessionUser, view: &LetterView, manifest: &Manifest, ed
         "Simpan kode",
         vec![Field::select("kode_klasifikasi", "Kode klasifikasi (bagian awal nomor surat)", options).required()],
     );
-    classify.hidden = version.clone();
-    let next = view.actions.submit_to.clone().unwrap_or_default();
-    let mut submit = Form::new(
-        "Teruskan",
-        &format!("/surat/{}/teruskan", letter.id),
-        user.csrf(),
-        &format!("Teruskan ke {next}"),
-        vec![],
-    );
-    submit.hidden = version;
-    if edited.is_none() {
-        submit = submit.with_errors(errors);
-    }
-    vec![edit, classify, submit]
+    classify.hidden = version;
+    vec![edit, classify]
 }
 
 /// The paraf or signature form of the step the user holds or acts for.
@@ -380,8 +397,10 @@ fn decision_form(
     offer: &DecisionOffer,
     bsre_fields: Vec<Field>,
     warning: &str,
-    errors: &FieldErrors,
+    (typed, errors): (Option<&Value>, &FieldErrors),
 ) -> Form {
+    let typed = |name: &str| typed.and_then(|v| v.get(name)).and_then(Value::as_str).unwrap_or("").to_string();
+    let chosen = typed("keputusan");
     let decisions = offer
         .choices
         .iter()
@@ -392,19 +411,35 @@ fn decision_form(
                 Decision::Paraf => "Paraf (setujui)",
                 other => other.label(),
             };
-            Choice::new(d.key(), label, i == 0)
+            Choice::new(d.key(), label, if chosen.is_empty() { i == 0 } else { d.key() == chosen })
         })
         .collect();
+    let tz = user.department.tz();
+    // Say before the lock how many tries remain, and while it holds, until when.
+    let passphrase_help = match offer.passphrase {
+        Some(PassphraseStanding {
+            held_until: Some(until), ..
+        }) => format!(
+            "Kunci Anda ditahan karena {} kali frasa sandi salah, sampai {}.",
+            crate::keys::PASSPHRASE_LIMIT,
+            tz.format_time(until)
+        ),
+        Some(PassphraseStanding { tries_left, .. }) if tries_left < crate::keys::PASSPHRASE_LIMIT => format!(
+            "Bukan kata sandi masuk. Sisa {tries_left} kali percobaan; sesudah itu kunci Anda ditahan {} menit.",
+            crate::keys::PASSPHRASE_WINDOW_MINUTES
+        ),
+        _ => "Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja.".into(),
+    };
     let mut fields = vec![
         Field::select("keputusan", "Keputusan", decisions).required(),
         Field {
             kind: "textarea",
-            ..Field::text("catatan", "Catatan", "")
+            ..Field::text("catatan", "Catatan", &typed("catatan"))
         }
         .help("Wajib bila surat dikembalikan atau ditolak."),
         Field::password("frasa_sandi", "Frasa sandi tanda tangan", "off")
             .required()
-            .help("Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja."),
+            .help(&passphrase_help),
     ];
     fields.extend(bsre_fields);
     if offer.confirm_deadlines {
@@ -446,37 +481,46 @@ fn decision_form(
     form
 }
 
-/// Revoking a signed letter and starting its correction, for its signer or an administrator.
-fn withdrawal_forms(user: &SessionUser, view: &LetterView, errors: &FieldErrors) -> Vec<Form> {
+/// Revoking a signed letter and starting its correction, for its signer or an
+/// administrator: each names what it does to the letter and asks to be confirmed.
+/// `edited` keeps the typed reason of a refused revocation.
+fn withdrawal_forms(user: &SessionUser, view: &LetterView, edited: Option<&Value>, errors: &FieldErrors) -> Vec<Form> {
     let id = view.letter.id;
     let mut forms = Vec::new();
+    let typed = |name: &str| edited.and_then(|v| v.get(name)).and_then(Value::as_str).unwrap_or("").to_string();
     if view.actions.revoke {
-        forms.push(
-            Form::new(
-                "Cabut surat",
-                &format!("/surat/{id}/cabut"),
-                user.csrf(),
-                "Cabut surat ini",
-                vec![
-                    Field {
-                        kind: "textarea",
-                        ..Field::text("alasan", "Alasan pencabutan", "")
-                    }
-                    .required()
-                    .help("Ditampilkan di halaman verifikasi publik."),
-                ],
-            )
-            .with_errors(errors),
-        );
+        let mut form = Form::new(
+            "Cabut surat",
+            &format!("/surat/{id}/cabut"),
+            user.csrf(),
+            "Cabut surat ini",
+            vec![
+                Field {
+                    kind: "textarea",
+                    ..Field::text("alasan", "Alasan pencabutan", &typed("alasan"))
+                }
+                .required()
+                .help("Ditampilkan di halaman verifikasi publik."),
+                Field::checkboxes(
+                    "paham",
+                    "Akibat pencabutan",
+                    vec![Choice::new(
+                        "ya",
+                        "Saya mengerti: surat ini tidak berlaku lagi, siapa pun yang memindai kode QR-nya melihat DICABUT beserta alasannya, nomornya tetap tercatat di agenda sebagai dicabut dan tidak dipakai lagi. Pencabutan tidak dapat dibatalkan.",
+                        typed("paham") == "ya",
+                    )],
+                )
+                .required(),
+            ],
+        )
+        .with_errors(errors);
+        form.danger = true;
+        forms.push(form);
     }
     if view.actions.correct {
-        forms.push(Form::new(
-            "Ralat",
-            &format!("/surat/{id}/ralat"),
-            user.csrf(),
-            "Buat ralat surat ini",
-            vec![],
-        ));
+        let mut form = Form::new("Ralat", &format!("/surat/{id}/ralat"), user.csrf(), "Buat ralat surat ini", vec![]);
+        form.intro = "Ralat membuat konsep baru dari isi surat ini. Setelah ralat ditandatangani, surat ini tercatat DIGANTI dan halaman verifikasinya menunjuk ke ralatnya.".into();
+        forms.push(form);
     }
     forms
 }
