@@ -149,6 +149,11 @@ story! {
         let at_title = home.body[at_note..].find("Permintaan data uji kotak masuk");
         assert!(at_title.is_some(), "{label}: the note stands above its letter");
         assert!(home.body.contains("Dikembalikan oleh"), "{label}");
+        // The letter's own page says it first, above the form.
+        let page = konseptor_page.get(&format!("/surat/{}", letter.id)).await;
+        let at_note = page.body.find(r#"id="catatan-pengembalian""#).expect("the return note on the letter page");
+        assert!(page.body[at_note..].contains("Lampiran belum sesuai format; perbaiki tabelnya."), "{label}");
+        assert!(at_note < page.body.find("Ubah dan teruskan konsep").unwrap(), "{label}: above the form");
 
         // An import checked and not finished waits on those who manage the data.
         import::check(

@@ -209,7 +209,7 @@ pub fn section(number: usize, result: &HostileResult) -> String {
     }
     if let Some(s) = &result.signatures {
         o.push_str(&format!(
-            "32 signatures at once: {} of {} signed; peak resident memory {:.0} MiB before, {:.0} MiB after (Argon2 derivations bounded to four at a time).\n\n",
+            "32 signatures at once: {} of {} signed; peak resident memory {:.0} MiB before, {:.0} MiB after (Argon2 derivations bounded to one per core, at most four at a time).\n\n",
             s.signed, s.signatures, s.peak_before_mib, s.peak_after_mib
         ));
     }

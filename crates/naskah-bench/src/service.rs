@@ -440,6 +440,16 @@ async fn clone_signed(db: &Db, original: i64, copies: usize) -> anyhow::Result<(
         .bind(original)
         .execute(&mut *tx)
         .await?;
+        // The public record reads the signed revision's fields (a NIK in them keeps the
+        // PDF staff-only); its draft PDF is never read there, so the copies go without.
+        sqlx::query(
+            "INSERT INTO letter_revisions (letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at) \
+             SELECT $1, number, data, data_sha256, X'', pdf_sha256, author_id, note, created_at FROM letter_revisions WHERE letter_id = $2",
+        )
+        .bind(id)
+        .bind(original)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -4,6 +4,7 @@
 //! Needs `chromedriver` and `chromium` (`NASKAH_CHROMEDRIVER`, `NASKAH_CHROMIUM`, or the
 //! Debian paths). Without them the test is skipped locally and fails under CI.
 
+mod desk;
 mod driver;
 mod phone;
 
@@ -700,4 +701,37 @@ async fn every_page_of_every_role_fits_a_phone_and_passes_axe() {
     let app = support::spawn_app(state.clone()).await;
     let problems = run_flow(move || phone::phone_walk(browser, app, axe)).await;
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// One batch through the SOP using only Tugas saya (see `desk.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_goes_through_the_sop_from_tugas_saya_alone() {
+    let Some(browser) = find_browser() else {
+        return;
+    };
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let d = crate::workflow::Demo::over(&state);
+    let department = naskah::departments::get(&state.db, 1).await.unwrap();
+    let actor = naskah::audit::Actor::System("uji");
+    let checked = naskah::beneficiaries::import::check(
+        &state.db,
+        &actor,
+        &department,
+        naskah::beneficiaries::import::Upload {
+            file_name: "p3ke.csv",
+            bytes: include_str!("../../data/candidates/p3ke.csv").as_bytes(),
+            source: "",
+            mapping: None,
+        },
+    )
+    .await
+    .unwrap();
+    naskah::beneficiaries::import::apply(&state.db, &actor, &department, checked.id, &|_, _| {})
+        .await
+        .unwrap();
+    let (_, letters) = crate::incoming::batch_from_data(&d, "64.09.01").await;
+    let subject = letters[0].subject.clone();
+    let app = support::spawn_app(state.clone()).await;
+    run_flow(move || desk::batch_flow(browser, app, subject, letters.len())).await;
 }

@@ -33,15 +33,21 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
-/// Argon2 derivations at the same time in this process: each holds its memory cost
-/// (19 MiB by default), and more at once than there are cores finish no sooner.
-const DERIVATIONS_AT_ONCE: usize = 4;
-static DERIVATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DERIVATIONS_AT_ONCE);
+/// Argon2 derivations at the same time in this process: one per core, at most four.
+/// Each holds its memory cost (19 MiB by default), and more at once than there are
+/// cores finish no sooner.
+fn derivations() -> &'static tokio::sync::Semaphore {
+    static DERIVATIONS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    DERIVATIONS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores.clamp(1, 4))
+    })
+}
 
 /// Runs one blocking Argon2 derivation (a password, a signing key's passphrase) when a
-/// place is free, so 32 signatures in flight hold 4 derivations' memory, not 32.
+/// place is free, so 32 signatures in flight hold a few derivations' memory, not 32.
 pub async fn derive<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, tokio::task::JoinError> {
-    let _place = DERIVATIONS.acquire().await.expect("the semaphore is never closed");
+    let _place = derivations().acquire().await.expect("the semaphore is never closed");
     tokio::task::spawn_blocking(work).await
 }
 

@@ -155,7 +155,7 @@ pub fn read_answer(bytes: &[u8], waiting: &[Candidate]) -> Result<Vec<Answer>, E
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.add("_", format!("baris {line}: tidak dapat dibaca ({e})"));
+                errors.add("_", format!("Baris {line}: tidak dapat dibaca ({e})."));
                 continue;
             }
         };
@@ -173,7 +173,7 @@ pub fn read_answer(bytes: &[u8], waiting: &[Candidate]) -> Result<Vec<Answer>, E
             continue;
         };
         if let Some(first) = seen.insert(candidate.id, line) {
-            errors.add("_", format!("baris {line}: NIK yang sama sudah ada di baris {first}"));
+            errors.add("_", format!("Baris {line}: NIK yang sama sudah ada di baris {first}."));
             continue;
         }
         match insured(&status) {

@@ -21,6 +21,8 @@ pub struct Offer {
     pub tasks: Vec<Task>,
     /// For each task, in the same order, what sets its letter apart from the others.
     pub distinct: Vec<Distinct>,
+    /// Wrong passphrases left before the user's key is held, or until when it is held.
+    pub passphrase: Option<crate::keys::PassphraseStanding>,
     /// Some of them wait on a signature.
     pub can_sign: bool,
     /// Some of them wait on a paraf.
@@ -67,7 +69,16 @@ pub async fn offer(flow: &Workflow, user: &User, department: &Department, batch:
             rows,
         });
     }
+    let passphrase = match user.official_id {
+        Some(official) => Some(
+            crate::keys::passphrase_standing(&flow.db, official)
+                .await
+                .map_err(workflow::Error::Key)?,
+        ),
+        None => None,
+    };
     Ok(Offer {
+        passphrase,
         distinct,
         can_sign: tasks.iter().any(|t| t.step.step_kind() == StepKind::TandaTangan),
         can_paraf: tasks.iter().any(|t| t.step.step_kind() != StepKind::TandaTangan),

@@ -61,6 +61,16 @@ pub struct LetterView {
     pub remote: Option<RemoteStatus>,
     /// The delivery log against the SOP's distribution time, once signed.
     pub distribution: Option<DistributionState>,
+    /// Why a draft came back, while it is being fixed: who returned it, when, the note.
+    pub returned: Option<Returned>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Returned {
+    pub by: String,
+    pub position_title: String,
+    pub at: i64,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -200,7 +210,19 @@ pub async fn view(flow: &Workflow, user: &User, department: &Department, id: i64
         remote.as_ref(),
     )
     .await?;
+    // The return that started this round, shown above the draft until it moves on.
+    let returned = steps
+        .iter()
+        .rfind(|s| s.round == letter.round - 1 && s.decision.as_deref() == Some(workflow::Decision::Kembalikan.key()))
+        .filter(|_| letter.stage == 0 && letter.state == workflow::state::KONSEP)
+        .map(|s| Returned {
+            by: names.user(s.acted_by_user),
+            position_title: s.position_title.clone(),
+            at: s.completed_at.unwrap_or_default(),
+            note: s.note.clone(),
+        });
     Ok(LetterView {
+        returned,
         template_title: manifest.title.clone(),
         fields: field_lines(&manifest, &data),
         pages: rendering::page_count(&current.pdf),

@@ -374,7 +374,7 @@ async fn submit_all(
                 format!("{} surat diteruskan, {} gagal:", outcome.done.len(), outcome.failed.len()),
             );
             for (letter, reason) in outcome.failed {
-                errors.add("_", format!("surat {letter}: {reason}"));
+                errors.add("_", format!("Surat {letter}: {reason}"));
             }
             detail(&state, &user, id, "", errors, StatusCode::CONFLICT).await
         }

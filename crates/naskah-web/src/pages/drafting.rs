@@ -45,6 +45,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
                 t.description.clone(),
             ],
             edit_href: format!("/templat/{}", t.id),
+            edit_label: "Buat surat".into(),
             ..Row::default()
         })
         .collect();

@@ -107,7 +107,7 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page
         .map(|e| Row {
             cells: vec![
                 e.number.clone(),
-                e.letter_date.clone(),
+                crate::text::date_long_iso(&e.letter_date),
                 series_label(&e.series).into(),
                 e.subject.clone(),
                 e.signer.clone(),
@@ -117,6 +117,11 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page
                 format!("/agenda/{}/batal", e.id)
             } else {
                 e.letter_id.map(|id| format!("/surat/{id}")).unwrap_or_default()
+            },
+            edit_label: if may_cancel && e.cancellable() {
+                "Batalkan nomor".into()
+            } else {
+                "Buka surat".into()
             },
             ..Row::default()
         })

@@ -39,7 +39,7 @@ pub async fn apply(
         .execute(&mut *tx)
         .await?;
     if claimed.rows_affected() == 0 {
-        return Err(Error::Conflict("impor ini sudah diproses".into()));
+        return Err(Error::Conflict("Impor ini sudah diproses.".into()));
     }
     let mut scanner = Scanner::new(&table, &mapping, &rules);
     let mut ignored = Vec::new();

@@ -209,6 +209,11 @@ pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Depa
     } else {
         None
     };
+    // The decoded text and its parse are done with: the file is stored as it came, and
+    // a 30 MB upload must not be held three times while the database copies it.
+    let layout = table.layout.describe();
+    drop(table);
+    let kept = packed(upload.bytes);
     let mut tx = db.begin_write().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO candidate_imports (department_id, source, file_name, file_sha256, file_size, content, layout, mapping_name, mapping, \
@@ -220,8 +225,8 @@ pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Depa
     .bind(upload.file_name)
     .bind(hex::encode(Sha256::digest(upload.bytes)))
     .bind(upload.bytes.len() as i64)
-    .bind(upload.bytes)
-    .bind(table.layout.describe())
+    .bind(kept)
+    .bind(layout)
     .bind(&chosen.name)
     .bind(serde_json::to_string(&chosen.mapping).unwrap_or_default())
     .bind(scanned.as_ref().map_or(0, |s| s.rows_total as i64))
@@ -259,8 +264,35 @@ async fn content(db: &Db, id: i64) -> Result<Vec<u8>, Error> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    row.and_then(|(c,)| c)
-        .ok_or_else(|| Error::Conflict("berkas impor ini sudah tidak tersimpan".into()))
+    let stored = row
+        .and_then(|(c,)| c)
+        .ok_or_else(|| Error::Conflict("Berkas impor ini sudah tidak tersimpan.".into()))?;
+    unpacked(stored)
+}
+
+/// The file as it is kept between the check and the import: gzip, so that a 30 MB
+/// export costs the database (and the process copying it there) a few megabytes.
+fn packed(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 6), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
+}
+
+/// The kept file again; one kept before it was packed is returned as it is.
+fn unpacked(stored: Vec<u8>) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    if !stored.starts_with(&[0x1f, 0x8b]) {
+        return Ok(stored);
+    }
+    let mut bytes = Vec::new();
+    // Never more than the largest upload (with room): the blob is ours, but bounded anyway.
+    let limit = 64 * 1024 * 1024;
+    flate2::read::GzDecoder::new(stored.as_slice())
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Conflict(format!("Berkas impor yang tersimpan rusak: {e}.")))?;
+    Ok(bytes)
 }
 
 /// The headers of an import's file, for the mapping form.
@@ -322,7 +354,7 @@ pub async fn remap(
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(Error::Conflict("impor ini baru saja diproses".into()));
+        return Err(Error::Conflict("Impor ini baru saja diproses.".into()));
     }
     sqlx::query("DELETE FROM candidate_import_problems WHERE import_id = $1")
         .bind(id)
@@ -380,7 +412,7 @@ pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Resu
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(Error::Conflict("impor ini sudah diimpor atau dibatalkan".into()));
+        return Err(Error::Conflict("Impor ini sudah diimpor atau dibatalkan.".into()));
     }
     audit::record(
         &mut tx,
@@ -399,6 +431,20 @@ pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Resu
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_kept_file_is_packed_and_comes_back_whole() {
+        let csv: Vec<u8> = "NIK,Nama\n"
+            .bytes()
+            .chain((0..50_000).flat_map(|i| format!("640901{i:010},ORANG {i}\n").into_bytes()))
+            .collect();
+        let kept = packed(&csv);
+        assert!(kept.len() * 3 < csv.len(), "{} of {}", kept.len(), csv.len());
+        assert_eq!(unpacked(kept).unwrap(), csv);
+        // A file kept before packing is read as it is.
+        assert_eq!(unpacked(csv.clone()).unwrap(), csv);
+        assert!(unpacked(vec![0x1f, 0x8b, 0, 1, 2]).is_err());
+    }
     use super::*;
 
     #[test]

@@ -67,6 +67,7 @@ struct ChooseTemplate {
     deadline_accepted: bool,
     errors: Vec<String>,
     passphrase_error: String,
+    passphrase_help: String,
 }
 
 async fn bulk_form_page(
@@ -80,6 +81,7 @@ async fn bulk_form_page(
     let cases::bulk::Offer {
         tasks,
         distinct,
+        passphrase,
         can_sign,
         can_paraf,
     } = cases::bulk::offer(&state.workflow(), &user.user, &user.department, batch).await?;
@@ -117,6 +119,7 @@ async fn bulk_form_page(
         decision: typed.map(|f| f.get("keputusan")).unwrap_or_default(),
         deadline_accepted: typed.is_some_and(|f| f.get("terima_batas_waktu") == "ya"),
         passphrase_error: errors.get("frasa_sandi").unwrap_or_default().to_string(),
+        passphrase_help: super::passphrase_help(user, passphrase),
         errors: errors.0.iter().map(|e| e.message.clone()).collect(),
     };
     Ok(render(status, &page))

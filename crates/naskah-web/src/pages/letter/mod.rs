@@ -73,6 +73,7 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
                 time(&user, l.updated_at),
             ],
             edit_href: format!("/surat/{}", l.id),
+            edit_label: "Buka".into(),
             ..Row::default()
         })
         .collect();
@@ -132,6 +133,9 @@ pub struct LetterTemplate {
     pub withdrawals: Vec<Form>,
     /// A refused revocation reopens the disclosure with its message.
     pub withdrawal_open: bool,
+    /// Why the draft came back, above everything else while it is fixed.
+    pub returned: Option<cases::letter::Returned>,
+    pub returned_at: String,
     pub page_number: usize,
     pub pages: usize,
     pub fields: Vec<(String, String)>,
@@ -278,6 +282,8 @@ fn letter_template(
         },
         withdrawals,
         withdrawal_open,
+        returned_at: view.returned.as_ref().map(|r| time(user, r.at)).unwrap_or_default(),
+        returned: view.returned.clone(),
         page_number,
         pages: view.pages,
         fields: view.fields.iter().map(|f| (f.label.clone(), f.text.clone())).collect(),
@@ -414,22 +420,7 @@ fn decision_form(
             Choice::new(d.key(), label, if chosen.is_empty() { i == 0 } else { d.key() == chosen })
         })
         .collect();
-    let tz = user.department.tz();
-    // Say before the lock how many tries remain, and while it holds, until when.
-    let passphrase_help = match offer.passphrase {
-        Some(PassphraseStanding {
-            held_until: Some(until), ..
-        }) => format!(
-            "Kunci Anda ditahan karena {} kali frasa sandi salah, sampai {}.",
-            crate::keys::PASSPHRASE_LIMIT,
-            tz.format_time(until)
-        ),
-        Some(PassphraseStanding { tries_left, .. }) if tries_left < crate::keys::PASSPHRASE_LIMIT => format!(
-            "Bukan kata sandi masuk. Sisa {tries_left} kali percobaan; sesudah itu kunci Anda ditahan {} menit.",
-            crate::keys::PASSPHRASE_WINDOW_MINUTES
-        ),
-        _ => "Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja.".into(),
-    };
+    let passphrase_help = passphrase_help(user, offer.passphrase);
     let mut fields = vec![
         Field::select("keputusan", "Keputusan", decisions).required(),
         Field {
@@ -479,6 +470,25 @@ fn decision_form(
     .with_errors(errors);
     form.hidden = vec![("revisi".into(), view.letter.revision.to_string())];
     form
+}
+
+/// The passphrase field's help: before the lock how many tries remain, while the key
+/// is held until when.
+pub(super) fn passphrase_help(user: &SessionUser, standing: Option<PassphraseStanding>) -> String {
+    match standing {
+        Some(PassphraseStanding {
+            held_until: Some(until), ..
+        }) => format!(
+            "Kunci Anda ditahan karena {} kali frasa sandi salah, sampai {}.",
+            crate::keys::PASSPHRASE_LIMIT,
+            user.department.tz().format_time(until)
+        ),
+        Some(PassphraseStanding { tries_left, .. }) if tries_left < crate::keys::PASSPHRASE_LIMIT => format!(
+            "Bukan kata sandi masuk. Sisa {tries_left} kali percobaan; sesudah itu kunci Anda ditahan {} menit.",
+            crate::keys::PASSPHRASE_WINDOW_MINUTES
+        ),
+        _ => "Bukan kata sandi masuk. Frasa sandi membuka kunci tanda tangan Anda untuk keputusan ini saja.".into(),
+    }
 }
 
 /// Revoking a signed letter and starting its correction, for its signer or an
