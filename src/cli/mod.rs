@@ -166,6 +166,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// A consistent copy of the SQLite database in FILE, while the service keeps serving
+    /// (PostgreSQL: pg_dump, see the README). Back up the key store beside it.
+    Backup {
+        /// The new file (refused if it exists).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -470,6 +476,17 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 bail!("sebutkan --offline: pemeriksaan daring dilakukan di halaman verifikasi (alamat di kode QR)");
             }
             verify_offline(&config, &what, keys.as_deref()).await
+        }
+        Command::Backup { file } => {
+            let db = open_db(&config).await?;
+            let bytes = db.backup_to(&file).await?;
+            println!(
+                "Cadangan basis data ditulis ke {} ({} byte). Simpan juga penyimpanan kunci ({}).",
+                file.display(),
+                bytes,
+                config.keys_dir.display()
+            );
+            Ok(())
         }
         Command::Audit {
             action: AuditAction::Verify,

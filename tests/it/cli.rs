@@ -112,6 +112,17 @@ fn migrate_demo_users_and_regions() {
     let (_, again, _) = run(naskah(dir.path()).arg("demo"));
     assert!(again.contains("sudah ada"), "{again}");
 
+    // A backup: a database of its own that opens with the same accounts; never over a file.
+    let copy = dir.path().join("cadangan.sqlite3");
+    let (ok, out, err) = run(naskah(dir.path()).arg("backup").arg(&copy));
+    assert!(ok && out.contains("Cadangan basis data ditulis"), "{out}{err}");
+    let (ok, _, err) = run(naskah(dir.path()).arg("backup").arg(&copy));
+    assert!(!ok && err.contains("sudah ada"), "{err}");
+    let (ok, out, err) = run(naskah(dir.path())
+        .env("NASKAH_DATABASE_URL", format!("sqlite://{}", copy.display()))
+        .args(["user", "list"]));
+    assert!(ok && out.contains("agendaris"), "{out}{err}");
+
     let mut add = naskah(dir.path());
     add.args([
         "user",

@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod authz;
+mod backup;
 mod batches;
 mod beneficiaries;
 mod browser;

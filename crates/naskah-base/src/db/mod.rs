@@ -52,6 +52,8 @@ pub enum DbError {
     MigrationFailed { version: i64, reason: String },
     #[error("kesalahan basis data: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl DbError {
@@ -127,6 +129,28 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// A consistent copy of a SQLite database in a new file, taken while the service keeps
+    /// serving (`VACUUM INTO`: one read transaction, so the copy is the database as of
+    /// one moment, never a half-written signature). PostgreSQL is backed up with
+    /// `pg_dump` (README, Operations). Returns the copy's size in bytes.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<u64, DbError> {
+        if self.backend != Backend::Sqlite {
+            return Err(DbError::Backup(
+                "cadangan PostgreSQL dibuat dengan pg_dump -Fc (lihat README, bagian Operasi), bukan dengan perintah ini".into(),
+            ));
+        }
+        if path.exists() {
+            return Err(DbError::Backup(format!("{} sudah ada; pilih nama berkas baru", path.display())));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| DbError::Backup("nama berkas cadangan harus teks UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| DbError::Backup(format!("{}: {e}", path.display())))
     }
 
     /// `SELECT 1` as a liveness probe of the database.
