@@ -32,6 +32,10 @@ pub struct Config {
     /// Requests per minute one address may make to the public verification pages
     /// (0: no limit).
     pub public_rate_per_minute: u32,
+    /// How many service processes share this database behind one load balancer. Limits
+    /// kept in a process (the public pages' rate per address) take their share of the
+    /// configured figure, so the deployment as a whole allows what is configured.
+    pub nodes: u32,
     pub mail: MailConfig,
     pub timestamp: TimestampConfig,
     pub http: HttpConfig,
@@ -179,6 +183,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             login_throttle: ThrottleConfig::default(),
             public_rate_per_minute: 300,
+            nodes: 1,
             mail: MailConfig::default(),
             timestamp: TimestampConfig::default(),
             http: HttpConfig::default(),
@@ -253,6 +258,15 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// This process's share of the public pages' rate per address: the configured rate
+    /// divided among the nodes, rounded up (0 stays "no limit").
+    pub fn public_rate_per_node(&self) -> u32 {
+        match self.public_rate_per_minute {
+            0 => 0,
+            rate => rate.div_ceil(self.nodes.max(1)),
+        }
+    }
+
     /// Loads the configuration: defaults, then the file (the given one, which must exist,
     /// or `naskah.toml` in the working folder if present), then the environment.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
@@ -301,6 +315,7 @@ impl Config {
                 "RENDER_CONCURRENCY" => self.render_concurrency = parse_number(value).map_err(bad)?,
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
                 "PUBLIC_RATE_PER_MINUTE" => self.public_rate_per_minute = parse_number(value).map_err(bad)?,
+                "NODES" => self.nodes = parse_number(value).map_err(bad)?,
                 "DATABASE_MAX_CONNECTIONS" => self.database_max_connections = parse_number(value).map_err(bad)?,
                 "HTTP_HEADER_TIMEOUT_SECONDS" => self.http.header_timeout_seconds = parse_number(value).map_err(bad)?,
                 "HTTP_REQUEST_TIMEOUT_SECONDS" => self.http.request_timeout_seconds = parse_number(value).map_err(bad)?,
@@ -352,6 +367,9 @@ impl Config {
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid("database_max_connections minimal 1".into()));
+        }
+        if self.nodes == 0 {
+            return Err(ConfigError::Invalid("nodes minimal 1".into()));
         }
         if self.mail.digest_minutes < 1 {
             return Err(ConfigError::Invalid("mail.digest_minutes minimal 1".into()));
@@ -453,6 +471,18 @@ mod tests {
     fn bad_environment_value_names_the_variable() {
         let err = Config::load_from(None, &vars(&[("NASKAH_MAX_BODY_BYTES", "banyak")])).unwrap_err();
         assert!(err.to_string().contains("NASKAH_MAX_BODY_BYTES"));
+    }
+
+    #[test]
+    fn the_public_rate_is_shared_among_the_nodes() {
+        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "300"), ("NASKAH_NODES", "3")])).unwrap();
+        assert_eq!(config.public_rate_per_node(), 100);
+        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "10"), ("NASKAH_NODES", "4")])).unwrap();
+        assert_eq!(config.public_rate_per_node(), 3, "rounded up, never 0 (0 means no limit)");
+        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "0"), ("NASKAH_NODES", "4")])).unwrap();
+        assert_eq!(config.public_rate_per_node(), 0);
+        assert!(Config::load_from(None, &vars(&[("NASKAH_NODES", "0")])).is_err());
+        assert_eq!(Config::default().public_rate_per_node(), 300);
     }
 
     #[test]

@@ -137,7 +137,7 @@ fn no_store(response: &mut Response) {
 
 pub(super) fn limited(state: &AppState, headers: &HeaderMap, peer: &PeerAddr) -> bool {
     let address = auth::client_address(headers, peer.0, state.config.login_throttle.trust_forwarded_for);
-    !state.public_limiter.allow(&address, state.config.public_rate_per_minute)
+    !state.public_limiter.allow(&address, state.config.public_rate_per_node())
 }
 
 /// Whether the caller is logged-in staff of the letter's department.
