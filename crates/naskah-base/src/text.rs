@@ -42,6 +42,22 @@ pub fn date_long_iso(iso: &str) -> String {
     NaiveDate::parse_from_str(iso, "%Y-%m-%d").map(date_long).unwrap_or_default()
 }
 
+/// "1 hari 2 jam 5 menit" from minutes: how the pages and the reminders say a duration.
+pub fn duration(minutes: i64) -> String {
+    let (days, hours, mins) = (minutes / (60 * 24), (minutes / 60) % 24, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} hari"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} jam"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins} menit"));
+    }
+    parts.join(" ")
+}
+
 /// `1.000.000`: dots between thousands.
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -155,6 +171,13 @@ pub fn spreadsheet_safe(cell: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(5), "5 menit");
+        assert_eq!(duration(0), "0 menit");
+        assert_eq!(duration(1500), "1 hari 1 jam");
+    }
     use super::*;
 
     #[test]

@@ -109,6 +109,13 @@ impl SmtpSettings {
     }
 }
 
+/// The pause before attempt `attempts + 1` of an outbox (deliveries, reminders): base,
+/// 2×base, 4×base… at most an hour.
+pub(crate) fn backoff(retry_base: i64, attempts: i64) -> i64 {
+    let exponent = (attempts - 1).clamp(0, 20) as u32;
+    retry_base.saturating_mul(1_i64 << exponent).min(3600)
+}
+
 /// What one pass over the outbox did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct OutboxRun {
@@ -158,8 +165,7 @@ impl Outbox {
 
     /// The pause before attempt `attempts + 1`: base, 2×base, 4×base… at most an hour.
     fn backoff(&self, attempts: i64) -> i64 {
-        let exponent = (attempts - 1).clamp(0, 20) as u32;
-        self.retry_base.saturating_mul(1_i64 << exponent).min(3600)
+        backoff(self.retry_base, attempts)
     }
 
     /// Sends every e-mail delivery that is due now, a batch at a time (a row tried in

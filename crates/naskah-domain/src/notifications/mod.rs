@@ -190,7 +190,7 @@ fn message(
     let line = |item: &Item| {
         let mut text = format!("- {}: {}\n  {}\n", item.kind.label(), item.title, item.detail);
         if let Some(minutes) = item.overdue_minutes {
-            text.push_str(&format!("  Terlambat {} dari waktu baku.\n", duration(minutes)));
+            text.push_str(&format!("  Terlambat {} dari waktu baku.\n", crate::text::duration(minutes)));
         }
         text.push_str(&format!(
             "  Sejak {}. {}: {base}{}\n",
@@ -228,30 +228,4 @@ fn message(
         all.len()
     ));
     (subject, body)
-}
-
-fn duration(minutes: i64) -> String {
-    let (days, hours, mins) = (minutes / 1440, (minutes / 60) % 24, minutes % 60);
-    let mut parts = Vec::new();
-    if days > 0 {
-        parts.push(format!("{days} hari"));
-    }
-    if hours > 0 {
-        parts.push(format!("{hours} jam"));
-    }
-    if mins > 0 || parts.is_empty() {
-        parts.push(format!("{mins} menit"));
-    }
-    parts.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_people_say_them() {
-        assert_eq!(duration(5), "5 menit");
-        assert_eq!(duration(1500), "1 hari 1 jam");
-    }
 }

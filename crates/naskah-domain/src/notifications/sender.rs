@@ -106,8 +106,11 @@ impl ReminderSender {
                 }
                 Err((error, _)) => {
                     run.retrying += 1;
-                    let pause = self.retry_base.saturating_mul(1_i64 << (attempts - 1).clamp(0, 20)).min(3600);
-                    ("queued", Some(at + pause), error)
+                    (
+                        "queued",
+                        Some(at + crate::distribution::mail::backoff(self.retry_base, attempts)),
+                        error,
+                    )
                 }
             };
             sqlx::query(

@@ -107,20 +107,7 @@ pub fn time(user: &SessionUser, at: i64) -> String {
 }
 
 /// "1 jam 5 menit" from minutes.
-pub fn duration_text(minutes: i64) -> String {
-    let (days, hours, mins) = (minutes / (60 * 24), (minutes / 60) % 24, minutes % 60);
-    let mut parts = Vec::new();
-    if days > 0 {
-        parts.push(format!("{days} hari"));
-    }
-    if hours > 0 {
-        parts.push(format!("{hours} jam"));
-    }
-    if mins > 0 || parts.is_empty() {
-        parts.push(format!("{mins} menit"));
-    }
-    parts.join(" ")
-}
+pub use crate::text::duration as duration_text;
 
 /// A value of the data as the text a form field shows.
 pub fn as_form_text(spec: &FieldSpec, value: Option<&Value>) -> String {
