@@ -111,13 +111,12 @@ pub async fn run(
     ] {
         let _ = std::fs::remove_file(stale);
     }
-    let keys_dir = dir.join("kunci");
-    let _ = std::fs::remove_dir_all(&keys_dir);
     let db = Db::open(&format!("sqlite://{}?mode=rwc", database.display()), 5).await?;
     let password = accounts::generate_password();
     demo::seed(&db, Some(&password)).await?;
     let passphrase = format!("frasa {}", accounts::generate_password());
-    let store = KeyStore::new(&keys_dir);
+    // A walkthrough of its own: a fresh master key, its secrets in its own database.
+    let store = KeyStore::new(db.clone(), crate::keys::MasterKey::generate());
     demo::seed_keys(&db, &store, Some(&passphrase)).await?;
     let renderer =
         Renderer::load(templates_dir, 2).with_context(|| format!("templat di {} tidak dapat dimuat", templates_dir.display()))?;

@@ -1,18 +1,18 @@
 //! `naskah keys …`: the officials' signing keys, the department's keys and CA, CRLs,
 //! long-term signature jobs and the level.
 
-use crate::{
-    audit::Actor,
-    config::Config,
-    departments,
-    keys::{self, KeyStore},
-};
+use crate::{audit::Actor, config::Config, departments, keys};
 
 use super::{KeyAction, department_for, official_for, open_db, stdin_lines};
 
 pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::Result<()> {
+    if let KeyAction::MasterKey { rotate: false } = action {
+        // Needs no database: a fresh key for a new deployment.
+        println!("{}", crate::keys::MasterKey::generate().to_hex().as_str());
+        return Ok(());
+    }
     let db = open_db(config).await?;
-    let store = KeyStore::new(&config.keys_dir);
+    let store = super::key_store(&db, config)?;
     let actor = Actor::System("cli");
     match action {
         KeyAction::Init {
@@ -50,7 +50,11 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
             let o = official_for(&db, &official).await?;
             let passphrase = stdin_lines(1, "frasa sandi")?.remove(0);
             let key = keys::generate(&db, &store, &actor, o.department_id, o.id, &passphrase).await?;
-            println!("Kunci {} dibuat untuk {} di {}.", key.key_id, o.full_name(), store.dir().display());
+            println!(
+                "Kunci {} dibuat untuk {} (tersimpan terenkripsi di basis data).",
+                key.key_id,
+                o.full_name()
+            );
         }
         KeyAction::Passphrase { official } => {
             let o = official_for(&db, &official).await?;
@@ -93,6 +97,34 @@ pub(super) async fn keys_command(action: KeyAction, config: &Config) -> anyhow::
             crate::workflow::longterm::set_level(&db, &actor, dept.id, chosen).await?;
             let now = crate::workflow::longterm::level(&db, dept.id, !config.timestamp.url.is_empty()).await?;
             println!("Tingkat tanda tangan {}: {}.", dept.name, now.label());
+        }
+        KeyAction::Migrate => {
+            let report = crate::keys::migrate::migrate(&db, &store, &actor, &config.keys_dir).await?;
+            for name in &report.moved {
+                println!("dipindahkan: {name}");
+            }
+            for name in &report.already_moved {
+                println!("sudah ada di basis data (berkas dihapus): {name}");
+            }
+            for (path, reason) in &report.left {
+                println!("dibiarkan: {} ({reason})", path.display());
+            }
+            println!(
+                "{} rahasia dipindahkan ke basis data, {} sudah ada, {} berkas dibiarkan.",
+                report.moved.len(),
+                report.already_moved.len(),
+                report.left.len()
+            );
+        }
+        KeyAction::MasterKey { .. } => {
+            let line = stdin_lines(1, "kunci induk baru")?.remove(0);
+            let new = crate::keys::MasterKey::parse(&line)?;
+            let resealed = store.reseal(&actor, &new).await?;
+            println!(
+                "{resealed} rahasia disegel ulang dengan kunci induk {}. Berikan kunci baru ini ke setiap node sebagai \
+                 NASKAH_MASTER_KEY dan simpan cadangannya; kunci lama tidak lagi membuka apa pun.",
+                new.id()
+            );
         }
         KeyAction::List { department } => {
             let dept = department_for(&db, department.as_deref()).await?;

@@ -200,6 +200,17 @@ pub enum KeyAction {
     /// Replace an official's key (e.g. a forgotten passphrase); the old public key stays
     /// so what it signed still verifies. The new passphrase is read from standard input.
     Rotate { official: String },
+    /// Move an older key store's files from `keys_dir` into the database (officials'
+    /// keys as they are, the QR-token key, CA keys and BSrE client password sealed under
+    /// the master key); the files are removed once all are in.
+    Migrate,
+    /// Print a new master key (64 hex digits) to give every node as NASKAH_MASTER_KEY.
+    /// With `--rotate`, re-seal every secret in the database from the configured master
+    /// key to the new one read from standard input.
+    MasterKey {
+        #[arg(long)]
+        rotate: bool,
+    },
     /// The keys of a department, current and retired.
     List {
         #[arg(long)]
@@ -322,8 +333,22 @@ async fn department_for(db: &Db, slug: Option<&str>) -> anyhow::Result<departmen
     }
 }
 
+/// The deployment's key store: the configured master key, or a single node's generated
+/// one (told once, with what to do with it).
+fn key_store(db: &Db, config: &Config) -> anyhow::Result<KeyStore> {
+    let (store, source) = KeyStore::from_config(db.clone(), config)?;
+    if let crate::keys::master::MasterSource::Generated(path) = source {
+        eprintln!(
+            "Kunci induk baru dibuat di {}. Simpan salinannya terpisah dari cadangan basis data; \
+             untuk beberapa node, berikan kunci yang sama sebagai NASKAH_MASTER_KEY.",
+            path.display()
+        );
+    }
+    Ok(store)
+}
+
 async fn seed_demo_keys(db: &Db, config: &Config) -> anyhow::Result<()> {
-    let store = KeyStore::new(&config.keys_dir);
+    let store = key_store(db, config)?;
     let fixed = std::env::var("NASKAH_DEMO_PASSPHRASE").ok().filter(|p| !p.is_empty());
     if let Some(passphrase) = demo::seed_keys(db, &store, fixed.as_deref()).await? {
         print!("{}", demo::describe_keys(&passphrase));
@@ -372,6 +397,14 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 config.listen = listen;
             }
             let db = open_db(&config).await?;
+            let legacy = crate::keys::migrate::legacy_files(&config.keys_dir);
+            if !legacy.is_empty() {
+                bail!(
+                    "{} berkas kunci lama ada di {}; pindahkan ke basis data dengan `naskah keys migrate` sebelum menjalankan layanan",
+                    legacy.len(),
+                    config.keys_dir.display()
+                );
+            }
             if seed_demo {
                 let password = std::env::var("NASKAH_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
                 let seeded = demo::seed(&db, password.as_deref()).await?;
@@ -384,7 +417,11 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             tracing::info!(%address, database = db.backend.name(), "naskah berjalan");
             println!("naskah berjalan di http://{address}");
+            // Made (and told) before the state reads it.
+            key_store(&db, &config)?;
             let state = AppState::new(db.clone(), config)?;
+            let sealed = state.keys.check_master().await?;
+            tracing::info!(master_key = state.keys.master().id(), sealed, "kunci induk");
             web::serve(state, listener, web::shutdown_signal()).await?;
             db.pool.close().await;
             tracing::info!("naskah berhenti");

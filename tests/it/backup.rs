@@ -70,6 +70,16 @@ story! {
         for chain in audit::verify::verify_all(&restored).await.unwrap() {
             assert!(chain.holds(), "{label}: audit chain {}: {:?}", chain.chain, chain.problems);
         }
+        // The keys came with it: with the same master key the copy signs again (the
+        // official's key under the passphrase, the QR-token and CA keys under the master).
+        let keys = support::test_store(&restored);
+        assert!(keys.check_master().await.unwrap() >= 2, "{label}");
+        let kadis = naskah::accounts::find_by_username(&restored, "kadis").await.unwrap().unwrap();
+        naskah::keys::unlock(&restored, &keys, kadis.official_id.unwrap(), support::DEMO_PASSPHRASE)
+            .await
+            .unwrap();
+        let root = naskah::keys::authority::current(&restored, 1).await.unwrap().unwrap();
+        naskah::keys::revocation::issue(&restored, &keys, &root).await.unwrap();
         let mut numbers = Vec::new();
         let mut signed = 0;
         for letter in &ready {

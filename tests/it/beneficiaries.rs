@@ -19,7 +19,7 @@ use naskah::{
 
 use crate::support;
 
-const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
+pub const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
 const DTKS: &str = include_str!("../data/candidates/dtks.csv");
 const DEFECTS: &str = include_str!("../data/candidates/defects.json");
 
@@ -356,7 +356,7 @@ story! {
     }
 }
 
-fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "batasunggah";
     let mut body = Vec::new();
     for (name, value) in fields {

@@ -675,22 +675,20 @@ story! {
             .await
             .unwrap();
 
-        // The client password is a file only the service reads, in no record.
+        // The client password is sealed under the master key, in no record in clear.
         let stored: Vec<(String,)> = sqlx::query_as::<sqlx::Any, (String,)>("SELECT details FROM audit_log")
             .fetch_all(&state.db.pool)
             .await
             .unwrap();
         assert!(stored.iter().all(|(d,)| !d.contains(CLIENT_PASSWORD) && !d.contains(KADIS_NIK)));
-        let file = state
-            .keys
-            .dir()
-            .join(format!("dinas-{}", d.department_id))
-            .join("bsre-klien.rahasia");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-        }
+        let sealed: Vec<(String, String)> =
+            sqlx::query_as::<sqlx::Any, (String, String)>("SELECT sealed_with, envelope FROM key_secrets WHERE name LIKE 'bsre-client:%'")
+                .fetch_all(&state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(sealed.len(), 1);
+        assert_eq!(sealed[0].0, state.keys.master().id());
+        assert!(!sealed[0].1.contains(CLIENT_PASSWORD));
     }
 }
 

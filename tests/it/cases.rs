@@ -139,7 +139,7 @@ story! {
 async fn the_page_and_the_api_offer_the_same_actions() {
     let test_db = support::sqlite().await;
     let state = support::demo_state(&test_db).await;
-    let d = Demo::with_keys(&state.db, &state.config.keys_dir);
+    let d = Demo::over_db(&state.db);
     let letter = drafted_and_typed(&d, "Permintaan data").await;
     for username in ["konseptor", "staf", "kabid", "kadis"] {
         let mut api = support::api_client(&state, username).await;

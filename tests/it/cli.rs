@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-fn naskah(dir: &std::path::Path) -> Command {
+pub fn naskah(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
     cmd.current_dir(dir);
     for (key, _) in std::env::vars() {
@@ -20,7 +20,7 @@ fn naskah(dir: &std::path::Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> (bool, String, String) {
+pub fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().unwrap();
     (
         out.status.success(),
@@ -287,7 +287,7 @@ fn a_missing_template_folder_is_named_once_with_its_reason() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-fn run_with_stdin(cmd: &mut Command, input: &str) -> (bool, String, String) {
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> (bool, String, String) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -314,12 +314,23 @@ fn keys_and_audit_from_the_command_line() {
         out.contains("Kunci tanda tangan dibuat") && out.contains("frasa sandi demo cli"),
         "{out}"
     );
-    let key_files: Vec<_> = std::fs::read_dir(dir.path().join("keys/dinas-1")).unwrap().collect();
-    assert_eq!(
-        key_files.len(),
-        5,
-        "kabid, sekdis, kadis, the department's QR key and its root certification authority"
-    );
+    // The keys are in the database; the folder holds only the single node's generated
+    // master key (0600), told once on standard error.
+    let in_folder: Vec<_> = std::fs::read_dir(dir.path().join("keys"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(in_folder, vec![std::ffi::OsString::from("kunci-induk.rahasia")]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("keys/kunci-induk.rahasia"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     // Seeding again creates no second set.
     let (ok, out, _) = run(naskah(dir.path()).arg("demo"));
     assert!(ok && !out.contains("Kunci tanda tangan dibuat"), "{out}");
@@ -383,15 +394,23 @@ fn keys_and_audit_from_the_command_line() {
     // Edit one row behind the service's back: the command fails and names it.
     // sqlx, not a python3 with sqlite3, so this half runs wherever the test does.
     let url = format!("sqlite://{}", dir.path().join("data/naskah.sqlite3").display());
-    let edited = tokio::runtime::Runtime::new().unwrap().block_on(async {
+    let (edited, secrets) = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let db = naskah::db::Db::connect(&url, 1).await.unwrap();
+        let (secrets,): (i64,) = sqlx::query_as::<sqlx::Any, (i64,)>("SELECT COUNT(*) FROM key_secrets")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         let done = sqlx::query("UPDATE audit_log SET details = '{}' WHERE id = (SELECT id FROM audit_log WHERE action = 'key.rotated')")
             .execute(&db.pool)
             .await
             .unwrap();
         db.pool.close().await;
-        done.rows_affected()
+        (done.rows_affected(), secrets)
     });
+    assert_eq!(
+        secrets, 7,
+        "kabid, sekdis, kadis before and after rotation, konseptor, the QR-token key and the CA key"
+    );
     assert_eq!(edited, 1, "one audit row edited behind the service's back");
     let (ok, out, err) = run(naskah(dir.path()).args(["audit", "verify"]));
     assert!(!ok, "{out}");

@@ -15,7 +15,6 @@ use naskah::{
     beneficiaries::import::{self, Upload},
     db::{Db, now},
     demo, departments, jobs,
-    keys::KeyStore,
 };
 use sqlx::Any;
 
@@ -30,20 +29,22 @@ const LETTERS: usize = 40;
 
 /// A browser-like session against a real `naskah serve`: cookies kept, redirects not
 /// followed, every status answered.
-struct Session {
+pub struct Session {
     agent: ureq::Agent,
-    base: String,
+    pub base: String,
     cookies: BTreeMap<String, String>,
 }
 
-struct Answer {
-    status: u16,
-    body: String,
-    location: String,
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub location: String,
+    /// The node that answered, as the load balancer names it (`X-Node`), if any.
+    pub node: String,
 }
 
 impl Session {
-    fn new(base: &str) -> Session {
+    pub fn new(base: &str) -> Session {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -57,17 +58,28 @@ impl Session {
         }
     }
 
-    fn send(&mut self, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+    pub fn send(&mut self, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let body = form.map(|pairs| {
+            (
+                "application/x-www-form-urlencoded".to_string(),
+                support::encode_form(pairs).into_bytes(),
+            )
+        });
+        self.send_body(path, body)
+    }
+
+    /// A GET, or a POST of `body` with its content type.
+    pub fn send_body(&mut self, path: &str, body: Option<(String, Vec<u8>)>) -> Answer {
         let url = format!("{}{path}", self.base);
         let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let response = match form {
+        let response = match body {
             None => self.agent.get(&url).header("cookie", &jar.join("; ")).call(),
-            Some(pairs) => self
+            Some((content_type, bytes)) => self
                 .agent
                 .post(&url)
                 .header("cookie", &jar.join("; "))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .send(support::encode_form(pairs)),
+                .header("content-type", &content_type)
+                .send(&bytes[..]),
         };
         let mut response = response.unwrap_or_else(|e| panic!("{path}: {e}"));
         for value in response.headers().get_all("set-cookie") {
@@ -86,20 +98,27 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let node = response
+            .headers()
+            .get("x-node")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         Answer {
+            node,
             status: response.status().as_u16(),
             body: response.body_mut().read_to_string().unwrap(),
             location,
         }
     }
 
-    fn csrf(page: &str) -> String {
+    pub fn csrf(page: &str) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = page.find(marker).unwrap_or_else(|| panic!("no csrf field: {page}")) + marker.len();
         page[start..].split('"').next().unwrap().to_string()
     }
 
-    fn log_in(&mut self, username: &str) {
+    pub fn log_in(&mut self, username: &str) {
         let page = self.send("/masuk", None);
         let csrf = Session::csrf(&page.body);
         let answer = self.send(
@@ -110,7 +129,7 @@ impl Session {
     }
 }
 
-async fn job_row(db: &Db, public_id: &str) -> (String, i64, i64) {
+pub async fn job_row(db: &Db, public_id: &str) -> (String, i64, i64) {
     sqlx::query_as::<Any, (String, i64, i64)>("SELECT state, done, total FROM jobs WHERE public_id = $1")
         .bind(public_id)
         .fetch_one(&db.pool)
@@ -119,7 +138,7 @@ async fn job_row(db: &Db, public_id: &str) -> (String, i64, i64) {
 }
 
 /// As if the killed process had been silent for longer than a heartbeat allows.
-async fn time_passes(db: &Db, public_id: &str) {
+pub async fn time_passes(db: &Db, public_id: &str) {
     sqlx::query("UPDATE jobs SET heartbeat_at = heartbeat_at - $1 WHERE public_id = $2")
         .bind(jobs::STALE_SECONDS + 1)
         .bind(public_id)
@@ -131,17 +150,16 @@ async fn time_passes(db: &Db, public_id: &str) {
 async fn a_killed_bulk_signature_is_told_and_finished(url: &str, label: &str) {
     let db = Db::open(url, 5).await.unwrap();
     demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
-    let keys_dir = tempfile::tempdir().unwrap();
-    demo::seed_keys(&db, &KeyStore::new(keys_dir.path()), Some(DEMO_PASSPHRASE))
+    demo::seed_keys(&db, &support::test_store(&db), Some(DEMO_PASSPHRASE))
         .await
         .unwrap();
-    let d = Demo::with_keys(&db, keys_dir.path());
+    let d = Demo::over_db(&db);
     let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
     let work = tempfile::tempdir().unwrap();
 
     // The Kepala Dinas starts the bulk signature on the first process, which is killed
     // while it is at work.
-    let mut first = start_server(url, keys_dir.path(), work.path());
+    let mut first = start_server(url, work.path());
     let base = first.base.clone();
     let chosen: Vec<String> = ids.iter().map(|id| format!("{id}:1")).collect();
     let job_path = tokio::task::spawn_blocking(move || {
@@ -178,7 +196,7 @@ async fn a_killed_bulk_signature_is_told_and_finished(url: &str, label: &str) {
     time_passes(&db, &public_id).await;
 
     // The next process tells what happened, and the owner continues there.
-    let second = start_server(url, keys_dir.path(), work.path());
+    let second = start_server(url, work.path());
     let base = second.base.clone();
     let finished = tokio::task::spawn_blocking(move || {
         let mut s = Session::new(&base);

@@ -129,6 +129,17 @@ async fn make_due(db: &naskah::db::Db) {
 
 /// Every village gets an address; the batch of 54 letters is made and signed.
 pub async fn signed_village_batch(d: &Demo) -> Vec<workflow::Letter> {
+    let (batch_id, all) = village_batch_awaiting_signature(d).await;
+    let results = naskah::cases::bulk::run(&d.flow, &d.user("kadis").await, &all, Decision::TandaTangan, false, DEMO_PASSPHRASE)
+        .await
+        .unwrap();
+    assert!(results.failed.is_empty());
+    workflow::batch_letters(&d.flow.db, d.department_id, batch_id).await.unwrap()
+}
+
+/// Every village gets an address; the batch of 54 letters is made and initialled, up
+/// to the Kepala Dinas' signature. Returns the batch and its (letter, revision) pairs.
+pub async fn village_batch_awaiting_signature(d: &Demo) -> (i64, Vec<(i64, i64)>) {
     sqlx::query(
         "UPDATE recipients SET email = LOWER(REPLACE(name, ' ', '.')) || '@desa.penajamkab.go.id' WHERE kind IN ('desa', 'kelurahan')",
     )
@@ -163,17 +174,13 @@ pub async fn signed_village_batch(d: &Demo) -> Vec<workflow::Letter> {
         d.flow.submit_batch(&d.user(username).await, batch.id).await.unwrap();
     }
     let all: Vec<(i64, i64)> = letters.iter().map(|l| (l.id, 1)).collect();
-    for (username, decision) in [
-        ("kabid", Decision::Paraf),
-        ("sekdis", Decision::Paraf),
-        ("kadis", Decision::TandaTangan),
-    ] {
-        let results = naskah::cases::bulk::run(&d.flow, &d.user(username).await, &all, decision, false, DEMO_PASSPHRASE)
+    for username in ["kabid", "sekdis"] {
+        let results = naskah::cases::bulk::run(&d.flow, &d.user(username).await, &all, Decision::Paraf, false, DEMO_PASSPHRASE)
             .await
             .unwrap();
         assert!(results.failed.is_empty());
     }
-    workflow::batch_letters(&d.flow.db, d.department_id, batch.id).await.unwrap()
+    (batch.id, all)
 }
 
 /// Quoted-printable text as written (soft line breaks joined, =XX decoded).

@@ -21,6 +21,7 @@ mod floors;
 mod incoming;
 mod injected;
 mod jobs;
+mod key_store;
 mod letters;
 mod ltv;
 mod mail;

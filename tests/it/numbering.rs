@@ -12,9 +12,7 @@ use naskah::{
     accounts,
     audit::Actor,
     db::Db,
-    demo,
-    keys::KeyStore,
-    numbering,
+    demo, numbering,
     workflow::{self, Decision, statement::sha256_hex},
 };
 
@@ -116,6 +114,8 @@ story! {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Its key folder: stays empty, the keys are in the database.
+    pub keys_dir: std::path::PathBuf,
 }
 
 impl Drop for Server {
@@ -125,8 +125,17 @@ impl Drop for Server {
     }
 }
 
-pub fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::path::Path) -> Server {
+/// A `naskah serve` process over the database, with the tests' master key and a key
+/// folder of its own that stays empty: nothing it signs with is on its disk.
+pub fn start_server(database_url: &str, work: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    start_server_with(database_url, work, port, &[])
+}
+
+/// [`start_server`] on a given port with more settings; its key folder is returned in
+/// [`Server::keys_dir`].
+pub fn start_server_with(database_url: &str, work: &std::path::Path, port: u16, settings: &[(&str, &str)]) -> Server {
+    let keys_dir = work.join(format!("kunci-node-{}", naskah::accounts::random_token()));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
     for (key, _) in std::env::vars() {
         if key.starts_with("NASKAH_") {
@@ -137,10 +146,12 @@ pub fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::
         .current_dir(work)
         .arg("serve")
         .env("NASKAH_DATABASE_URL", database_url)
-        .env("NASKAH_KEYS_DIR", keys_dir)
+        .env("NASKAH_KEYS_DIR", &keys_dir)
+        .env("NASKAH_MASTER_KEY", support::TEST_MASTER_KEY)
         .env("NASKAH_LISTEN", format!("127.0.0.1:{port}"))
         .env("NASKAH_LOG_LEVEL", "warn")
         .env("NASKAH_TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/letter_templates"))
+        .envs(settings.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -150,7 +161,7 @@ pub fn start_server(database_url: &str, keys_dir: &std::path::Path, work: &std::
         assert!(Instant::now() < deadline, "naskah serve did not come up at {base}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Server { child, base }
+    Server { child, base, keys_dir }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -160,19 +171,16 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
     };
     let db = Db::open(&url, 5).await.unwrap();
     demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
-    let keys_dir = tempfile::tempdir().unwrap();
-    let store = KeyStore::new(keys_dir.path());
-    demo::seed_keys(&db, &store, Some(DEMO_PASSPHRASE)).await.unwrap();
-    let d = Demo::with_keys(&db, keys_dir.path());
+    demo::seed_keys(&db, &support::test_store(&db), Some(DEMO_PASSPHRASE))
+        .await
+        .unwrap();
+    let d = Demo::over_db(&db);
     let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
     let kadis = d.user("kadis").await;
     let token = accounts::create_token(&db, &kadis, "uji dua proses").await.unwrap().secret;
 
     let work = tempfile::tempdir().unwrap();
-    let servers = [
-        start_server(&url, keys_dir.path(), work.path()),
-        start_server(&url, keys_dir.path(), work.path()),
-    ];
+    let servers = [start_server(&url, work.path()), start_server(&url, work.path())];
     let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

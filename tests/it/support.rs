@@ -15,6 +15,13 @@ use naskah::{
 pub const DEMO_PASSWORD: &str = "kata-sandi-uji-1";
 /// The signing passphrase of the demo officials' keys in tests.
 pub const DEMO_PASSPHRASE: &str = "frasa sandi uji demo";
+/// The master key every test service shares: processes over one database need the same.
+pub const TEST_MASTER_KEY: &str = "5e1f0c7a2b9d4e6f8a1c3b5d7e9f0a2c4b6d8e0f1a3c5b7d9e1f2a4c6b8d0e2f";
+
+/// The key store over `db` with the tests' master key.
+pub fn test_store(db: &Db) -> naskah::keys::KeyStore {
+    naskah::keys::KeyStore::new(db.clone(), naskah::keys::MasterKey::parse(TEST_MASTER_KEY).unwrap())
+}
 
 /// A date `days` after today (UTC) as `YYYY-MM-DD`: a deadline that is not yet past
 /// whenever the tests run (signing a letter with a past deadline asks for confirmation).
@@ -163,6 +170,7 @@ pub fn test_config() -> Config {
     Config {
         max_body_bytes: 64 * 1024,
         keys_dir,
+        master_key: naskah::config::Secret::new(TEST_MASTER_KEY),
         ..Config::default()
     }
 }

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use naskah::{
     accounts::{self, User},
     audit::Actor,
-    cases, demo, departments,
-    keys::{self, KeyStore},
+    cases, demo, departments, keys,
     letters::Catalogue,
     rendering::Renderer,
     workflow::{self, Decision, DecisionRequest, Error, Workflow, delegation, state},
@@ -23,7 +22,6 @@ pub const PASSPHRASE: &str = "frasa sandi uji 2026";
 pub struct Demo {
     pub flow: Workflow,
     pub department_id: i64,
-    pub _keys: tempfile::TempDir,
 }
 
 impl Demo {
@@ -33,7 +31,6 @@ impl Demo {
         Demo {
             flow: state.workflow(),
             department_id: 1,
-            _keys: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -61,21 +58,20 @@ impl Demo {
 }
 
 impl Demo {
-    /// The demo over `db` with its keys in `keys_dir` (seeded by the caller).
-    pub fn with_keys(db: &naskah::db::Db, keys_dir: &std::path::Path) -> Demo {
+    /// The demo over `db` with its keys in the database (seeded by the caller).
+    pub fn over_db(db: &naskah::db::Db) -> Demo {
         let renderer = renderer();
         Demo {
             flow: Workflow {
                 db: db.clone(),
                 catalogue: Arc::new(Catalogue::from_renderer(&renderer).unwrap()),
                 renderer,
-                keys: KeyStore::new(keys_dir),
+                keys: support::test_store(db),
                 base_url: "https://naskah.example.go.id".into(),
                 timestamping: false,
                 distribution: Arc::new(naskah::distribution::deliveries::DirectoryPlanner),
             },
             department_id: 1,
-            _keys: tempfile::tempdir().unwrap(),
         }
     }
 }
@@ -86,23 +82,18 @@ pub fn renderer() -> Renderer {
 
 pub async fn demo(test_db: &TestDb) -> Demo {
     demo::seed(&test_db.db, Some(DEMO_PASSWORD)).await.unwrap();
-    let keys_dir = tempfile::tempdir().unwrap();
     let renderer = renderer();
     let flow = Workflow {
         db: test_db.db.clone(),
         catalogue: Arc::new(Catalogue::from_renderer(&renderer).unwrap()),
         renderer,
-        keys: KeyStore::new(keys_dir.path()),
+        keys: support::test_store(&test_db.db),
         base_url: "https://naskah.example.go.id".into(),
         timestamping: false,
         distribution: Arc::new(naskah::distribution::deliveries::DirectoryPlanner),
     };
     let department_id = departments::list(&test_db.db).await.unwrap()[0].id;
-    let demo = Demo {
-        flow,
-        department_id,
-        _keys: keys_dir,
-    };
+    let demo = Demo { flow, department_id };
     for username in ["kabid", "sekdis", "kadis"] {
         let user = demo.user(username).await;
         keys::generate(

@@ -16,8 +16,16 @@ pub struct Config {
     pub database_url: Secret,
     /// Folder for the default SQLite database and other local state.
     pub data_dir: PathBuf,
-    /// Folder of the key store (encrypted private keys, certificates).
+    /// Folder of files the key store reads once: `naskah keys migrate` moves an older
+    /// store's key files from here into the database; a single node without a
+    /// `master_key` keeps its generated master key here (`kunci-induk.rahasia`).
     pub keys_dir: PathBuf,
+    /// The deployment's master key (32 bytes as 64 hex digits, or base64), under which the
+    /// database keeps the secrets the service uses without a person present (the QR-token
+    /// key, the CA key, the BSrE client password). Every node behind one database needs
+    /// the same; keep a copy apart from the database's backups. Empty on a single node:
+    /// one is generated into `keys_dir`.
+    pub master_key: Secret,
     /// Folder of the letter templates (one folder per template, plus `_shared` and `fonts`).
     pub templates_dir: PathBuf,
     /// Documents compiled at the same time (each compile may use several cores).
@@ -175,6 +183,7 @@ impl Default for Config {
             database_url: Secret::default(),
             data_dir: PathBuf::from("data"),
             keys_dir: PathBuf::from("keys"),
+            master_key: Secret::default(),
             templates_dir: PathBuf::from("letter_templates"),
             render_concurrency: 2,
             max_body_bytes: 10 * 1024 * 1024,
@@ -311,6 +320,7 @@ impl Config {
                 "DATABASE_URL" => self.database_url = Secret::new(value.clone()),
                 "DATA_DIR" => self.data_dir = PathBuf::from(value),
                 "KEYS_DIR" => self.keys_dir = PathBuf::from(value),
+                "MASTER_KEY" => self.master_key = Secret::new(value.clone()),
                 "TEMPLATES_DIR" => self.templates_dir = PathBuf::from(value),
                 "RENDER_CONCURRENCY" => self.render_concurrency = parse_number(value).map_err(bad)?,
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse_number(value).map_err(bad)?,
@@ -371,6 +381,11 @@ impl Config {
         if self.nodes == 0 {
             return Err(ConfigError::Invalid("nodes minimal 1".into()));
         }
+        if self.nodes > 1 && self.master_key.is_empty() {
+            return Err(ConfigError::Invalid(
+                "nodes lebih dari 1 memerlukan master_key (NASKAH_MASTER_KEY) yang sama di setiap node".into(),
+            ));
+        }
         if self.mail.digest_minutes < 1 {
             return Err(ConfigError::Invalid("mail.digest_minutes minimal 1".into()));
         }
@@ -403,6 +418,11 @@ impl Config {
     pub fn to_display_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = Secret::new(redact_url(&self.effective_database_url()));
+        for secret in [&mut shown.master_key, &mut shown.metrics_token] {
+            if !secret.is_empty() {
+                *secret = Secret::new("***");
+            }
+        }
         if !shown.mail.smtp_url.is_empty() {
             shown.mail.smtp_url = Secret::new(redact_url(self.mail.smtp_url.expose()));
         }
@@ -475,13 +495,34 @@ mod tests {
 
     #[test]
     fn the_public_rate_is_shared_among_the_nodes() {
-        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "300"), ("NASKAH_NODES", "3")])).unwrap();
+        let master = (
+            "NASKAH_MASTER_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        );
+        let config = Config::load_from(
+            None,
+            &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "300"), ("NASKAH_NODES", "3"), master]),
+        )
+        .unwrap();
         assert_eq!(config.public_rate_per_node(), 100);
-        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "10"), ("NASKAH_NODES", "4")])).unwrap();
+        let config = Config::load_from(
+            None,
+            &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "10"), ("NASKAH_NODES", "4"), master]),
+        )
+        .unwrap();
         assert_eq!(config.public_rate_per_node(), 3, "rounded up, never 0 (0 means no limit)");
-        let config = Config::load_from(None, &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "0"), ("NASKAH_NODES", "4")])).unwrap();
+        let config = Config::load_from(
+            None,
+            &vars(&[("NASKAH_PUBLIC_RATE_PER_MINUTE", "0"), ("NASKAH_NODES", "4"), master]),
+        )
+        .unwrap();
         assert_eq!(config.public_rate_per_node(), 0);
         assert!(Config::load_from(None, &vars(&[("NASKAH_NODES", "0")])).is_err());
+        let alone = Config::load_from(None, &vars(&[("NASKAH_NODES", "2")])).unwrap_err();
+        assert!(
+            alone.to_string().contains("NASKAH_MASTER_KEY"),
+            "several nodes need one shared master key"
+        );
         assert_eq!(Config::default().public_rate_per_node(), 300);
     }
 
@@ -489,10 +530,14 @@ mod tests {
     fn printed_configuration_hides_passwords() {
         let config = Config {
             database_url: Secret::new("postgres://naskah:rahasia@db/naskah"),
+            master_key: Secret::new("aa".repeat(32)),
+            metrics_token: Secret::new("token-rahasia"),
             ..Config::default()
         };
         let shown = config.to_display_toml();
         assert!(!shown.contains("rahasia"));
+        assert!(!shown.contains(&"aa".repeat(32)), "the master key is never printed");
+        assert!(!format!("{config:?}").contains(&"aa".repeat(32)));
         assert!(shown.contains("***"));
         assert!(!format!("{config:?}").contains("rahasia"));
     }

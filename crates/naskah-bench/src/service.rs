@@ -63,14 +63,15 @@ pub(super) struct Service {
 impl Service {
     pub(super) async fn open(dir: &Path, templates_dir: &Path) -> anyhow::Result<Self> {
         let database_url = format!("sqlite://{}?mode=rwc", dir.join("naskah.sqlite3").display());
-        Self::open_on(dir, templates_dir, database_url).await
+        Self::open_on(templates_dir, database_url).await
     }
 
-    /// The demo department on the (empty) database at `database_url`, keys in `dir`.
-    pub(super) async fn open_on(dir: &Path, templates_dir: &Path, database_url: String) -> anyhow::Result<Self> {
+    /// The demo department on the (empty) database at `database_url`, its keys in it
+    /// under a master key of the run's own.
+    pub(super) async fn open_on(templates_dir: &Path, database_url: String) -> anyhow::Result<Self> {
         let db = Db::open(&database_url, 5).await?;
         demo::seed(&db, Some(&accounts::generate_password())).await?;
-        let store = KeyStore::new(dir.join("kunci"));
+        let store = KeyStore::new(db.clone(), naskah::keys::MasterKey::generate());
         demo::seed_keys(&db, &store, Some(PASSPHRASE)).await?;
         let renderer = Renderer::load(templates_dir, 2)?;
         let flow = Workflow {

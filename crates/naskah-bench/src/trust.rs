@@ -231,9 +231,7 @@ pub async fn long_term(templates_dir: &Path, letters: usize) -> anyhow::Result<L
     let mut runs = Vec::new();
     let mut unsigned = Vec::new();
     for engine in engines(&scratch.0, "longterm").await {
-        let keys_dir = scratch.0.join(format!("keys-{}", engine.label));
-        std::fs::create_dir_all(&keys_dir)?;
-        let run = long_term_on(templates_dir, &keys_dir, &engine, &tsa, letters).await;
+        let run = long_term_on(templates_dir, &engine, &tsa, letters).await;
         drop_database(&engine).await;
         let (run, pdf) = run?;
         unsigned = pdf;
@@ -253,14 +251,8 @@ pub async fn long_term(templates_dir: &Path, letters: usize) -> anyhow::Result<L
     Ok(LongTermResult { runs, pyhanko })
 }
 
-async fn long_term_on(
-    templates_dir: &Path,
-    dir: &Path,
-    engine: &Engine,
-    tsa: &LocalTsa,
-    letters: usize,
-) -> anyhow::Result<(LongTermRun, Vec<u8>)> {
-    let mut service = Service::open_on(dir, templates_dir, engine.url.clone()).await?;
+async fn long_term_on(templates_dir: &Path, engine: &Engine, tsa: &LocalTsa, letters: usize) -> anyhow::Result<(LongTermRun, Vec<u8>)> {
+    let mut service = Service::open_on(templates_dir, engine.url.clone()).await?;
     service.flow.timestamping = true;
     let timed = Arc::new(TimedAuthority {
         inner: HttpAuthority::new(&tsa.url(), Duration::from_secs(30)).map_err(anyhow::Error::msg)?,
@@ -362,9 +354,7 @@ pub async fn upload_check(templates_dir: &Path, runs: usize) -> anyhow::Result<U
     let mut results = Vec::new();
     let mut file = (Vec::new(), 0, Vec::new());
     for engine in engines(&scratch.0, "upload").await {
-        let keys_dir = scratch.0.join(format!("keys-{}", engine.label));
-        std::fs::create_dir_all(&keys_dir)?;
-        let run = upload_check_on(templates_dir, &keys_dir, &engine, &tsa, runs).await;
+        let run = upload_check_on(templates_dir, &engine, &tsa, runs).await;
         drop_database(&engine).await;
         let (run, pdf, rows, root) = run?;
         file = (pdf, rows, root);
@@ -392,12 +382,11 @@ pub async fn upload_check(templates_dir: &Path, runs: usize) -> anyhow::Result<U
 
 async fn upload_check_on(
     templates_dir: &Path,
-    dir: &Path,
     engine: &Engine,
     tsa: &LocalTsa,
     runs: usize,
 ) -> anyhow::Result<(UploadCheckRun, Vec<u8>, usize, Vec<u8>)> {
-    let mut service = Service::open_on(dir, templates_dir, engine.url.clone()).await?;
+    let mut service = Service::open_on(templates_dir, engine.url.clone()).await?;
     service.flow.timestamping = true;
     let example: Value = serde_json::from_slice(
         service

@@ -200,7 +200,9 @@ impl From<crate::keys::Error> for Failure {
             Error::NoKey => Failure::Unprocessable(e.to_string()),
             Error::AlreadyHasKey(_) => Failure::Conflict(e.to_string()),
             Error::UnknownKey(_) => Failure::NotFound,
-            Error::FileMissing { .. } | Error::Corrupt { .. } | Error::Io { .. } => Failure::Internal(e.to_string()),
+            Error::SecretMissing(_) | Error::MasterMismatch { .. } | Error::Corrupt { .. } | Error::Io { .. } => {
+                Failure::Internal(e.to_string())
+            }
             Error::Db(e) => e.into(),
         }
     }

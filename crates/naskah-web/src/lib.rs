@@ -63,9 +63,10 @@ impl AppState {
         let renderer = Renderer::load(&config.templates_dir, config.render_concurrency)
             .with_context(|| format!("templat di {} tidak dapat dimuat", config.templates_dir.display()))?;
         let catalogue = Catalogue::from_renderer(&renderer)?;
+        let (keys, _) = KeyStore::from_config(db.clone(), &config)?;
         Ok(AppState {
             db,
-            keys: KeyStore::new(&config.keys_dir),
+            keys,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             renderer,

@@ -122,6 +122,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0018_reminders.sql"),
         postgres: include_str!("../../../../migrations/postgres/0018_reminders.sql"),
     },
+    Migration {
+        version: 19,
+        name: "key_secrets",
+        sqlite: include_str!("../../../../migrations/sqlite/0019_key_secrets.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0019_key_secrets.sql"),
+    },
 ];
 
 impl Migration {

@@ -1,15 +1,14 @@
 //! The department's own root certification authority and the certificates it issues to
 //! officials. The root's private key (P-256, accepted by every PDF reader) signs
-//! without a person present, so, like the QR key, it is a file readable by the service
-//! only (0600) in the key store; its certificate is in the database and published.
+//! without a person present, so, like the QR key, it is sealed under the deployment's
+//! master key in the key store; its certificate is in the database and published.
 
 use serde::Serialize;
 use sqlx::{Any, FromRow};
 
-use super::{
-    Error, KeyStore, Unlocked,
-    department::{read_secret, write_secret},
-};
+use zeroize::Zeroizing;
+
+use super::{Error, KeyStore, Unlocked};
 use crate::{
     audit::{self, Actor, Event},
     db::{Db, now},
@@ -65,12 +64,9 @@ pub(super) struct Authority {
     pub key: PrivateKey,
 }
 
-impl KeyStore {
-    fn authority_path(&self, department_id: i64, fingerprint: &str) -> std::path::PathBuf {
-        self.dir()
-            .join(format!("dinas-{department_id}"))
-            .join(format!("ca-{}.kunci", &fingerprint[..16]))
-    }
+/// The name of a root's private key in `key_secrets`.
+pub(crate) fn secret_name(fingerprint: &str) -> String {
+    format!("authority:{fingerprint}")
 }
 
 const COLUMNS: &str = "fingerprint, department_id, subject, certificate, not_before, not_after, created_at, retired_at";
@@ -154,11 +150,10 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
         reason: e.to_string(),
     })?;
     let fingerprint = parsed.fingerprint();
-    let path = store.authority_path(department.id, &fingerprint);
     let PrivateKey::P256(secret) = &key else {
         unreachable!("roots are P-256")
     };
-    write_secret(&path, &secret.to_bytes().into())?;
+    let secret = Zeroizing::new(<[u8; 32]>::from(secret.to_bytes()));
     let result: Result<(), Error> = async {
         let mut tx = db.begin_write().await?;
         sqlx::query(
@@ -174,6 +169,9 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
         .bind(at)
         .execute(&mut *tx)
         .await?;
+        store
+            .insert_sealed(&mut tx, &secret_name(&fingerprint), department.id, secret.as_slice())
+            .await?;
         audit::record(
             &mut tx,
             Event {
@@ -190,7 +188,6 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department: &Depar
     }
     .await;
     if let Err(e) = result {
-        let _ = std::fs::remove_file(&path);
         // Another process may have created the root at the same moment: use that one.
         if let Some(info) = current(db, department.id).await? {
             return Ok((info, false));
@@ -226,11 +223,11 @@ pub fn certificate_address(base_url: &str, fingerprint: &str) -> String {
 /// Certificates issued with the CRL distribution point and AIA.
 const PROFILE_WITH_LINKS: i64 = 2;
 
-pub(super) fn open(store: &KeyStore, info: &AuthorityInfo) -> Result<Authority, Error> {
-    let path = store.authority_path(info.department_id, &info.fingerprint);
-    let secret = read_secret(store, &path, &info.fingerprint)?;
+pub(super) async fn open(store: &KeyStore, info: &AuthorityInfo) -> Result<Authority, Error> {
+    let name = secret_name(&info.fingerprint);
+    let secret = store.open_sealed(&name).await?.ok_or_else(|| Error::SecretMissing(name.clone()))?;
     let corrupt = |reason: &str| Error::Corrupt {
-        path: path.display().to_string(),
+        path: format!("key_secrets/{name}"),
         reason: reason.into(),
     };
     let key = PrivateKey::P256(p256::ecdsa::SigningKey::from_slice(secret.as_slice()).map_err(|_| corrupt("bukan kunci P-256"))?);
@@ -307,7 +304,7 @@ pub async fn signer(
             row.fingerprint,
         ));
     }
-    let authority = open(store, authority)?;
+    let authority = open(store, authority).await?;
     let root = Certificate::parse(&authority.info.certificate).map_err(|e| Error::Corrupt {
         path: "certificate_authorities".into(),
         reason: e.to_string(),

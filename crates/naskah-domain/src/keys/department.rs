@@ -1,6 +1,6 @@
 //! The department's Ed25519 key, which signs the token in every QR code. It signs
-//! without a person present (at every signature), so its private half is kept in the
-//! key store as a file readable by the service only (0600), not under a passphrase.
+//! without a person present (at every signature), so its private half is sealed under
+//! the deployment's master key in the key store, not under a passphrase.
 
 use std::io::Write;
 
@@ -25,12 +25,9 @@ pub struct DepartmentKey {
     pub retired_at: Option<i64>,
 }
 
-impl KeyStore {
-    fn department_path(&self, department_id: i64, key_id: &str) -> std::path::PathBuf {
-        self.dir()
-            .join(format!("dinas-{department_id}"))
-            .join(format!("dinas-{key_id}.kunci"))
-    }
+/// The name of a department key's secret in `key_secrets`.
+fn secret_name(key_id: &str) -> String {
+    format!("department:{key_id}")
 }
 
 /// Every department key, current and retired, of every department (what
@@ -52,13 +49,11 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department_id: i64
     .fetch_optional(&db.pool)
     .await?;
     if let Some(key) = current {
-        let signing = read(store, department_id, &key.key_id)?;
+        let signing = read(store, &key.key_id).await?;
         return Ok((key, signing));
     }
     let signing = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
     let id = key_id(&signing.verifying_key());
-    let path = store.department_path(department_id, &id);
-    write_secret(&path, &signing.to_bytes())?;
     let result: Result<(), Error> = async {
         let mut tx = db.begin_write().await?;
         sqlx::query("INSERT INTO department_keys (key_id, department_id, public_key, created_at) VALUES ($1, $2, $3, $4)")
@@ -67,6 +62,14 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department_id: i64
             .bind(hex::encode(signing.verifying_key().as_bytes()))
             .bind(now())
             .execute(&mut *tx)
+            .await?;
+        store
+            .insert_sealed(
+                &mut tx,
+                &secret_name(&id),
+                department_id,
+                Zeroizing::new(signing.to_bytes()).as_slice(),
+            )
             .await?;
         audit::record(
             &mut tx,
@@ -84,7 +87,6 @@ pub async fn ensure(db: &Db, store: &KeyStore, actor: &Actor, department_id: i64
     }
     .await;
     if let Err(e) = result {
-        let _ = std::fs::remove_file(&path);
         // Another process may have created the key at the same moment: use that one.
         if let Some(Ok(existing)) = retry_current(db, store, department_id).await {
             return Ok(existing);
@@ -108,10 +110,11 @@ async fn retry_current(db: &Db, store: &KeyStore, department_id: i64) -> Option<
     .fetch_optional(&db.pool)
     .await
     .ok()??;
-    Some(read(store, department_id, &key.key_id).map(|signing| (key, signing)))
+    Some(read(store, &key.key_id).await.map(|signing| (key, signing)))
 }
 
-/// Writes a 32-byte secret as hex to a new file only the service may read.
+/// Writes a 32-byte secret as hex to a new file only the service may read (the
+/// generated master key of a single node).
 pub(crate) fn write_secret(path: &std::path::Path, secret: &[u8; 32]) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
@@ -129,39 +132,40 @@ pub(crate) fn write_secret(path: &std::path::Path, secret: &[u8; 32]) -> Result<
     file.write_all(secret.as_bytes()).and_then(|_| file.sync_all()).map_err(io)
 }
 
-fn read(store: &KeyStore, department_id: i64, key_id_hex: &str) -> Result<SigningKey, Error> {
-    let path = store.department_path(department_id, key_id_hex);
-    let secret = read_secret(store, &path, key_id_hex)?;
-    let key = SigningKey::from_bytes(&secret);
+async fn read(store: &KeyStore, key_id_hex: &str) -> Result<SigningKey, Error> {
+    let name = secret_name(key_id_hex);
+    let secret = store.open_sealed(&name).await?.ok_or_else(|| Error::SecretMissing(name.clone()))?;
+    let bytes: [u8; 32] = secret.as_slice().try_into().map_err(|_| Error::Corrupt {
+        path: format!("key_secrets/{name}"),
+        reason: "bukan 32 bita".into(),
+    })?;
+    let key = SigningKey::from_bytes(&bytes);
     if key_id(&key.verifying_key()) != key_id_hex {
         return Err(Error::Corrupt {
-            path: path.display().to_string(),
+            path: format!("key_secrets/{name}"),
             reason: "kunci tidak cocok dengan nomornya".into(),
         });
     }
     Ok(key)
 }
 
-/// Reads a secret written by [`write_secret`].
-pub(crate) fn read_secret(store: &KeyStore, path: &std::path::Path, key_id_hex: &str) -> Result<Zeroizing<[u8; 32]>, Error> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::FileMissing {
-                key_id: key_id_hex.into(),
-                dir: store.dir().display().to_string(),
-            }
-        } else {
-            Error::Io {
+/// Reads a secret written by [`write_secret`]; `None` when the file is absent.
+pub(crate) fn read_hex_secret(path: &std::path::Path) -> Result<Option<Zeroizing<[u8; 32]>>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Io {
                 path: path.display().to_string(),
                 reason: e.to_string(),
-            }
+            });
         }
-    })?);
+    };
     let corrupt = |reason: &str| Error::Corrupt {
         path: path.display().to_string(),
         reason: reason.into(),
     };
     let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|_| corrupt("bukan heksadesimal"))?);
     let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| corrupt("bukan 32 bita"))?;
-    Ok(Zeroizing::new(secret))
+    Ok(Some(Zeroizing::new(secret)))
 }

@@ -1,14 +1,16 @@
 //! Officials' Ed25519 signing keys.
 //!
-//! The private half of each key lives in the key store (a folder, `keys/` by default),
-//! one file per key, encrypted with XChaCha20-Poly1305 under a key derived from the
-//! official's signing passphrase with Argon2id. The passphrase is not the login
-//! password and is asked at every paraf and signature. The public half is also in the
-//! database (`official_keys`), where it stays after the key is retired so that old
-//! statements still verify.
+//! The private half of each key lives in the key store (the database's `key_secrets`),
+//! encrypted with XChaCha20-Poly1305 under a key derived from the official's signing
+//! passphrase with Argon2id, written in the same transaction as its public record. The
+//! passphrase is not the login password and is asked at every paraf and signature. The
+//! public half is in `official_keys`, where it stays after the key is retired so that
+//! old statements still verify.
 
 pub mod authority;
 pub mod department;
+pub mod master;
+pub mod migrate;
 pub mod revocation;
 pub mod seal;
 mod store;
@@ -17,6 +19,7 @@ use ed25519_dalek::SigningKey;
 use serde::Serialize;
 use sqlx::{Any, FromRow};
 
+pub use master::MasterKey;
 pub use store::KeyStore;
 
 use crate::{
@@ -44,9 +47,13 @@ pub enum Error {
     AlreadyHasKey(String),
     #[error("kunci {0} tidak dikenal")]
     UnknownKey(String),
-    #[error("berkas kunci {key_id} tidak ada di penyimpanan kunci {dir}")]
-    FileMissing { key_id: String, dir: String },
-    #[error("berkas kunci {path} rusak: {reason}")]
+    #[error("kunci rahasia {0} tidak ada di basis data; bila kunci masih berupa berkas, pindahkan dengan `naskah keys migrate`")]
+    SecretMissing(String),
+    #[error(
+        "kunci induk yang diberikan ({given}) bukan yang menyegel rahasia di basis data ({stored}); berikan NASKAH_MASTER_KEY yang sama dengan node lain atau dari cadangan"
+    )]
+    MasterMismatch { stored: String, given: String },
+    #[error("kunci {path} rusak: {reason}")]
     Corrupt { path: String, reason: String },
     #[error("penyimpanan kunci {path} tidak dapat ditulis atau dibaca: {reason}")]
     Io { path: String, reason: String },
@@ -190,19 +197,19 @@ async fn install_new_key(
     let signing = SigningKey::from_bytes(&secret);
     let public = signing.verifying_key();
     let id = key_id(&public);
-    let file_store = store.clone();
-    let (file_id, passphrase_owned) = (id.clone(), passphrase.to_string());
-    let path =
-        crate::accounts::password::derive(move || file_store.write(department_id, &file_id, official_id, &signing, &passphrase_owned))
-            .await
-            .map_err(|e| Error::Io {
-                path: store.dir().display().to_string(),
-                reason: e.to_string(),
-            })??;
+    let (sealed_id, passphrase_owned) = (id.clone(), passphrase.to_string());
+    let sealed = crate::accounts::password::derive(move || {
+        store::KeyFile::seal(department_id, &sealed_id, official_id, &signing, &passphrase_owned)
+    })
+    .await
+    .map_err(argon_failed)??;
+    let name = store::official_name(&id);
+    let envelope = store::to_json(&name, &sealed)?;
 
     let at = now();
     let result: Result<KeyInfo, Error> = async {
         let mut tx = db.begin_write().await?;
+        store.insert(&mut tx, &name, department_id, store::BY_PASSPHRASE, &envelope).await?;
         let retired = sqlx::query_as::<Any, (String,)>(
             "UPDATE official_keys SET retired_at = $1 WHERE official_id = $2 AND retired_at IS NULL RETURNING key_id",
         )
@@ -248,11 +255,14 @@ async fn install_new_key(
         get(db, &id).await
     }
     .await;
-    if result.is_err() {
-        // The key was never published: its file must not linger.
-        let _ = std::fs::remove_file(&path);
-    }
     result
+}
+
+fn argon_failed(e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: "argon2".into(),
+        reason: e.to_string(),
+    }
 }
 
 /// Re-encrypts the official's current key under a new passphrase.
@@ -266,20 +276,19 @@ pub async fn change_passphrase(
 ) -> Result<KeyInfo, Error> {
     check_passphrase("new_passphrase", new_passphrase)?;
     let key = active_key(db, official_id).await?.ok_or(Error::NoKey)?;
+    let before = store.official(&key.key_id).await?;
     let attempt = reserve_attempt(db, official_id).await?;
-    let (file_store, id, old, new) = (
-        store.clone(),
-        key.key_id.clone(),
-        old_passphrase.to_string(),
-        new_passphrase.to_string(),
-    );
-    let department_id = key.department_id;
-    let outcome = crate::accounts::password::derive(move || file_store.rewrap(department_id, &id, &old, &new))
-        .await
-        .map_err(|e| Error::Io {
-            path: store.dir().display().to_string(),
-            reason: e.to_string(),
-        })?;
+    let (old, new) = (old_passphrase.to_string(), new_passphrase.to_string());
+    let (before, outcome) = crate::accounts::password::derive(move || {
+        let after = before.rewrap(&old, &new);
+        (before, after)
+    })
+    .await
+    .map_err(argon_failed)?;
+    let outcome = match outcome {
+        Ok(after) => store.replace_official(&key.key_id, &before, &after).await,
+        Err(e) => Err(e),
+    };
     match outcome {
         Err(Error::WrongPassphrase) => {
             crate::accounts::fail_attempt(db, attempt).await?;
@@ -320,21 +329,18 @@ pub struct Unlocked {
 /// towards the lock and changes nothing else.
 pub async fn unlock(db: &Db, store: &KeyStore, official_id: i64, passphrase: &str) -> Result<Unlocked, Error> {
     let info = active_key(db, official_id).await?.ok_or(Error::NoKey)?;
+    let sealed = store.official(&info.key_id).await?;
     let attempt = reserve_attempt(db, official_id).await?;
-    let (file_store, id, pass) = (store.clone(), info.key_id.clone(), passphrase.to_string());
-    let department_id = info.department_id;
-    let outcome = crate::accounts::password::derive(move || file_store.read(department_id, &id, &pass))
+    let pass = passphrase.to_string();
+    let outcome = crate::accounts::password::derive(move || sealed.open(&pass))
         .await
-        .map_err(|e| Error::Io {
-            path: store.dir().display().to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(argon_failed)?;
     match outcome {
         Ok(signing) => {
             if key_id(&signing.verifying_key()) != info.key_id {
                 crate::accounts::release_attempt(db, attempt).await?;
                 return Err(Error::Corrupt {
-                    path: store.path(department_id, &info.key_id).display().to_string(),
+                    path: format!("key_secrets/{}", store::official_name(&info.key_id)),
                     reason: "kunci di berkas tidak cocok dengan kunci publik yang terdaftar".into(),
                 });
             }

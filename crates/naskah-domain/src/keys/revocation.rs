@@ -85,7 +85,7 @@ async fn due(db: &Db, info: &AuthorityInfo, at: i64) -> Result<bool, Error> {
 /// Issues the authority's next CRL now (its private key is read from the key store) and
 /// records it with an audit entry.
 pub async fn issue(db: &Db, store: &KeyStore, info: &AuthorityInfo) -> Result<StoredCrl, Error> {
-    let opened = authority::open(store, info)?;
+    let opened = authority::open(store, info).await?;
     let root = Certificate::parse(&info.certificate).map_err(|e| Error::Corrupt {
         path: "certificate_authorities".into(),
         reason: e.to_string(),

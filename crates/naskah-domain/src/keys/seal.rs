@@ -58,7 +58,7 @@ pub async fn signer(
     root: &AuthorityInfo,
     department: &Department,
 ) -> Result<(LocalSigner, String), Error> {
-    let opened = authority::open(store, root)?;
+    let opened = authority::open(store, root).await?;
     let key = seal_key(&opened.key);
     let public = key.public();
     let chain = vec![root.certificate.clone()];

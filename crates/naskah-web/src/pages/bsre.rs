@@ -56,7 +56,7 @@ async fn page(
     notice: &str,
 ) -> Result<Response, PageError> {
     let department_id = user.department.id;
-    let stored = signing_settings::has_password(&state.keys, department_id);
+    let stored = signing_settings::has_password(&state.keys, department_id).await?;
     let backends = [
         (BACKEND_LOCAL, "Otoritas sertifikat dinas (tanda tangan tidak tersertifikasi)"),
         (BACKEND_BSRE, "BSrE — Balai Sertifikasi Elektronik (tanda tangan tersertifikasi)"),

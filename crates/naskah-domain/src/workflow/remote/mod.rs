@@ -278,7 +278,7 @@ impl Workflow {
         if positions.is_empty() {
             return Ok(());
         }
-        let client = settings::client(&self.keys, letter.department_id, &settings)?;
+        let client = settings::client(&self.keys, letter.department_id, &settings).await?;
         let officials = departments::list_officials(&self.db, letter.department_id).await?;
         for (position,) in positions {
             // A vacant post is signed by a Plt., who is checked when signing.
@@ -319,7 +319,7 @@ impl Workflow {
         }
         let step_id = self.preflight(user, letter_id, request).await?;
         let key = self.unlock(user, passphrase).await?;
-        let client = settings::client(&self.keys, letter.department_id, &settings)?;
+        let client = settings::client(&self.keys, letter.department_id, &settings).await?;
         let (department, letter, step, capacity) = self.signing_step(user, letter_id, step_id, request, &key).await?;
         let pending = match existing {
             Some(p) if p.official_id != capacity.official.id => {
@@ -391,7 +391,7 @@ impl Workflow {
         let pending = load_pending(&self.db, letter.id).await?;
         check_signed(&pending.stamped_pdf, &pdf).map_err(|e| Error::Invalid(FieldErrors::single("pdf", format!("{e}."))))?;
         let settings = settings::load(&self.db, department.id).await?;
-        let client = settings::client(&self.keys, department.id, &settings)?;
+        let client = settings::client(&self.keys, department.id, &settings).await?;
         let checked = {
             let client = client.clone();
             let pdf = pdf.clone();

@@ -1,9 +1,9 @@
 //! A department's signing backend: its own certification authority ("lokal") or the
 //! state CA's signing service (BSrE) with its address, client account and time limit.
-//! The client password is a file in the key store readable by the service only, never
-//! in the database, a page or a log.
+//! The client password is sealed under the deployment's master key in the key store,
+//! never in clear in the database, a page or a log.
 
-use std::{io::Write, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use serde::Serialize;
 use sqlx::{Any, FromRow};
@@ -17,7 +17,7 @@ use crate::{
         self, Official,
         identity::{mask_nik, official_nik},
     },
-    keys::KeyStore,
+    keys::{KeyStore, migrate::client_password_name},
     letters::manifest::DocumentKind,
     signing::{
         bsre::{BsreClient, BsreSettings},
@@ -76,54 +76,23 @@ pub async fn load(db: &Db, department_id: i64) -> Result<SigningSettings, Error>
     .unwrap_or_default())
 }
 
-fn secret_path(keys: &KeyStore, department_id: i64) -> std::path::PathBuf {
-    keys.dir().join(format!("dinas-{department_id}")).join("bsre-klien.rahasia")
+/// Whether a client password is stored for the department.
+pub async fn has_password(keys: &KeyStore, department_id: i64) -> Result<bool, Error> {
+    Ok(keys.has(&client_password_name(department_id)).await?)
 }
 
-pub fn has_password(keys: &KeyStore, department_id: i64) -> bool {
-    secret_path(keys, department_id).is_file()
-}
-
-fn io_error(path: &std::path::Path, e: std::io::Error) -> Error {
-    Error::Internal(format!("penyimpanan kunci {}: {e}", path.display()))
-}
-
-/// Replaces the stored client password (a new file only the service may read, then
-/// renamed over the old one).
-fn write_password(keys: &KeyStore, department_id: i64, password: &str) -> Result<(), Error> {
-    let path = secret_path(keys, department_id);
-    let folder = path.parent().unwrap_or(keys.dir());
-    std::fs::create_dir_all(folder).map_err(|e| io_error(folder, e))?;
-    let temporary = path.with_extension(format!("baru-{}", hex::encode(rand::random::<[u8; 6]>())));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&temporary)
-        .and_then(|mut file| file.write_all(password.as_bytes()).and_then(|_| file.sync_all()))
-        .and_then(|_| std::fs::rename(&temporary, &path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io_error(&path, e));
-    }
-    Ok(())
-}
-
-fn read_password(keys: &KeyStore, department_id: i64) -> Result<Zeroizing<String>, Error> {
-    let path = secret_path(keys, department_id);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Zeroizing::new(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Unresolved(
-            "Kata sandi klien BSrE belum disimpan; isi di Pengaturan → BSrE.".into(),
-        )),
-        Err(e) => Err(io_error(&path, e)),
-    }
+async fn read_password(keys: &KeyStore, department_id: i64) -> Result<Zeroizing<String>, Error> {
+    let secret = keys
+        .open_sealed(&client_password_name(department_id))
+        .await?
+        .ok_or_else(|| Error::Unresolved("Kata sandi klien BSrE belum disimpan; isi di Pengaturan → BSrE.".into()))?;
+    let text = std::str::from_utf8(&secret).map_err(|_| Error::Internal("kata sandi klien BSrE tersimpan rusak".into()))?;
+    Ok(Zeroizing::new(text.to_string()))
 }
 
 /// The BSrE client for the department's settings.
-pub fn client(keys: &KeyStore, department_id: i64, settings: &SigningSettings) -> Result<Arc<dyn RemoteSigner>, Error> {
-    let password = read_password(keys, department_id)?;
+pub async fn client(keys: &KeyStore, department_id: i64, settings: &SigningSettings) -> Result<Arc<dyn RemoteSigner>, Error> {
+    let password = read_password(keys, department_id).await?;
     let client = BsreClient::new(&BsreSettings {
         base_url: settings.bsre_base_url.clone(),
         username: settings.bsre_username.clone(),
@@ -247,12 +216,14 @@ impl Workflow {
     /// every official who signs in the department's chains and refuses, naming them,
     /// while one of them cannot sign there.
     pub async fn save_signing_settings(&self, actor: &Actor, department_id: i64, input: &SettingsInput) -> Result<SigningSettings, Error> {
-        let settings = validated(input, has_password(&self.keys, department_id)).map_err(Error::Invalid)?;
+        let settings = validated(input, has_password(&self.keys, department_id).await?).map_err(Error::Invalid)?;
         if !input.password.is_empty() {
-            write_password(&self.keys, department_id, &input.password)?;
+            self.keys
+                .put_sealed(&client_password_name(department_id), department_id, input.password.as_bytes())
+                .await?;
         }
         if settings.uses_bsre() {
-            let client = client(&self.keys, department_id, &settings)?;
+            let client = client(&self.keys, department_id, &settings).await?;
             let mut problems = Vec::new();
             for official in signers(&self.db, department_id).await? {
                 if let Err(problem) = check_official(&self.db, &client, &official).await {
