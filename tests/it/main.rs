@@ -25,6 +25,7 @@ mod key_store;
 mod letters;
 mod ltv;
 mod mail;
+mod nodes;
 mod numbering;
 mod pades;
 mod page_breaks;
