@@ -132,9 +132,7 @@ fn child_in_thread(rows: usize) -> anyhow::Result<String> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let outcome = runtime.block_on(async {
-        // An empty database of another engine when given (PostgreSQL), else SQLite.
-        let url = std::env::var("NASKAH_BENCH_IMPORT_URL")
-            .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("naskah.sqlite3").display()));
+        let url = format!("sqlite://{}?mode=rwc", dir.join("naskah.sqlite3").display());
         let db = Db::open(&url, 5).await?;
         demo::seed(&db, Some(&accounts::generate_password())).await?;
         let department = departments::get(&db, 1).await?;

@@ -199,11 +199,6 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", trust::child(only, &options.templates_dir, options.quick)?);
             return Ok(());
         }
-        Some(only) if only.starts_with("import-peer-") => {
-            let rows: usize = only["import-peer-".len()..].parse().context("--only import-peer-N: N rows")?;
-            println!("{}", serde_json::to_string(&import::peer(rows)?)?);
-            return Ok(());
-        }
         Some(only) if only.starts_with("import-") => {
             let rows: usize = only["import-".len()..].parse().context("--only import-N: N rows")?;
             println!("{}", import::child(rows)?);
@@ -211,7 +206,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check', 'import-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check' and 'import-N' are known"
             )
         }
         None => {}

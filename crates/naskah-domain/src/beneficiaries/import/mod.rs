@@ -238,7 +238,7 @@ pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Depa
     .fetch_one(&mut *tx)
     .await?;
     if let Some(scanned) = &scanned {
-        store_report(&mut tx, db.backend, id, &scanned.report).await?;
+        store_report(&mut tx, id, &scanned.report).await?;
     }
     audit::record(
         &mut tx,
@@ -360,7 +360,7 @@ pub async fn remap(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    store_report(&mut tx, db.backend, id, &scanned.report).await?;
+    store_report(&mut tx, id, &scanned.report).await?;
     audit::record(
         &mut tx,
         Event {
@@ -379,23 +379,21 @@ pub async fn remap(
     get(db, department.id, id).await
 }
 
-async fn store_report(conn: &mut AnyConnection, backend: crate::db::Backend, id: i64, report: &[Problem]) -> Result<(), Error> {
-    let sql = format!(
-        "INSERT INTO candidate_import_problems (import_id, line, column_name, code, refused, message) \
-         SELECT $1, CAST(j.value->>0 AS BIGINT), j.value->>1, j.value->>2, CAST(j.value->>3 AS BIGINT), j.value->>4 FROM {}",
-        apply::json_rows(backend, 2)
-    );
+async fn store_report(conn: &mut AnyConnection, id: i64, report: &[Problem]) -> Result<(), Error> {
     for chunk in report.chunks(CHUNK) {
-        let packed: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|p| serde_json::json!([p.line, p.column_name, p.code, i64::from(p.refused), p.message]))
-            .collect();
-        let packed = serde_json::Value::Array(packed).to_string();
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(id)
-            .bind(packed)
-            .execute(&mut *conn)
-            .await?;
+        let mut sql = String::from("INSERT INTO candidate_import_problems (import_id, line, column_name, code, refused, message) VALUES ");
+        push_rows(&mut sql, chunk.len(), 6, 1, "(", ")");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            query = query
+                .bind(id)
+                .bind(p.line)
+                .bind(&p.column_name)
+                .bind(&p.code)
+                .bind(i64::from(p.refused))
+                .bind(&p.message);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -448,6 +446,13 @@ mod tests {
         assert!(unpacked(vec![0x1f, 0x8b, 0, 1, 2]).is_err());
     }
     use super::*;
+
+    #[test]
+    fn placeholders_number_on_across_rows() {
+        let mut sql = String::new();
+        push_rows(&mut sql, 2, 2, 4, "($1, ", ", 'x')");
+        assert_eq!(sql, "($1, $4, $5, 'x'),($1, $6, $7, 'x')");
+    }
 
     #[test]
     fn a_person_typed_into_a_form_is_checked_like_a_row() {
