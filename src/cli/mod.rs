@@ -417,9 +417,8 @@ pub async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             tracing::info!(%address, database = db.backend.name(), "naskah berjalan");
             println!("naskah berjalan di http://{address}");
-            // Made (and told) before the state reads it.
-            key_store(&db, &config)?;
-            let state = AppState::new(db.clone(), config)?;
+            let keys = key_store(&db, &config)?;
+            let state = AppState::with_keys(db.clone(), config, keys)?;
             let sealed = state.keys.check_master().await?;
             tracing::info!(master_key = state.keys.master().id(), sealed, "kunci induk");
             web::serve(state, listener, web::shutdown_signal()).await?;

@@ -14,7 +14,7 @@ use naskah::{
     audit::Actor,
     beneficiaries::import::{self, Upload},
     db::{Db, now},
-    demo, departments, jobs,
+    departments, jobs,
 };
 use sqlx::Any;
 
@@ -118,6 +118,22 @@ impl Session {
         page[start..].split('"').next().unwrap().to_string()
     }
 
+    /// Starts the bulk signature of `chosen` ("letter:revision") on `/surat/massal`;
+    /// returns the job page's path.
+    pub fn start_bulk_signature(&mut self, chosen: &[String]) -> String {
+        let form = self.send("/surat/massal", None);
+        let csrf = Session::csrf(&form.body);
+        let mut pairs = vec![
+            ("csrf", csrf.as_str()),
+            ("keputusan", "tanda_tangan"),
+            ("frasa_sandi", DEMO_PASSPHRASE),
+        ];
+        pairs.extend(chosen.iter().map(|c| ("surat", c.as_str())));
+        let started = self.send("/surat/massal", Some(&pairs));
+        assert_eq!(started.status, 303, "{}", started.body);
+        started.location
+    }
+
     pub fn log_in(&mut self, username: &str) {
         let page = self.send("/masuk", None);
         let csrf = Session::csrf(&page.body);
@@ -149,11 +165,7 @@ pub async fn time_passes(db: &Db, public_id: &str) {
 
 async fn a_killed_bulk_signature_is_told_and_finished(url: &str, label: &str) {
     let db = Db::open(url, 5).await.unwrap();
-    demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
-    demo::seed_keys(&db, &support::test_store(&db), Some(DEMO_PASSPHRASE))
-        .await
-        .unwrap();
-    let d = Demo::over_db(&db);
+    let d = Demo::seeded(&db).await;
     let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
     let work = tempfile::tempdir().unwrap();
 
@@ -165,17 +177,7 @@ async fn a_killed_bulk_signature_is_told_and_finished(url: &str, label: &str) {
     let job_path = tokio::task::spawn_blocking(move || {
         let mut s = Session::new(&base);
         s.log_in("kadis");
-        let form = s.send("/surat/massal", None);
-        let csrf = Session::csrf(&form.body);
-        let mut pairs = vec![
-            ("csrf", csrf.as_str()),
-            ("keputusan", "tanda_tangan"),
-            ("frasa_sandi", DEMO_PASSPHRASE),
-        ];
-        pairs.extend(chosen.iter().map(|c| ("surat", c.as_str())));
-        let started = s.send("/surat/massal", Some(&pairs));
-        assert_eq!(started.status, 303, "{}", started.body);
-        started.location
+        s.start_bulk_signature(&chosen)
     })
     .await
     .unwrap();

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use naskah::{accounts, audit, db::Db, demo};
+use naskah::{accounts, audit, db::Db};
 use serde_json::{Value, json};
 
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
     jobs::{Session, job_row, time_passes},
     mail::{aiosmtpd_available, free_port, start_sink, village_batch_awaiting_signature},
     numbering::{Server, assert_register_complete, start_server_with},
-    support::{self, DEMO_PASSPHRASE, DEMO_PASSWORD},
+    support::{self, DEMO_PASSPHRASE},
     workflow::{Demo, letter_data},
 };
 
@@ -167,11 +167,7 @@ async fn two_nodes_behind_haproxy_on_one_postgres() {
         return;
     };
     let db = Db::open(&url, 5).await.unwrap();
-    demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
-    demo::seed_keys(&db, &support::test_store(&db), Some(DEMO_PASSPHRASE))
-        .await
-        .unwrap();
-    let d = Demo::over_db(&db);
+    let d = Demo::seeded(&db).await;
     let (_batch, village_letters) = village_batch_awaiting_signature(&d).await;
     assert_eq!(village_letters.len(), 54);
     let mut tokens = Vec::new();
@@ -226,17 +222,7 @@ async fn two_nodes_behind_haproxy_on_one_postgres() {
     let chosen: Vec<String> = village_letters.iter().map(|(id, rev)| format!("{id}:{rev}")).collect();
     let (job_path, mut session) = tokio::task::spawn_blocking(move || {
         let mut s = session;
-        let form = s.send("/surat/massal", None);
-        let csrf = Session::csrf(&form.body);
-        let mut pairs = vec![
-            ("csrf", csrf.as_str()),
-            ("keputusan", "tanda_tangan"),
-            ("frasa_sandi", DEMO_PASSPHRASE),
-        ];
-        pairs.extend(chosen.iter().map(|c| ("surat", c.as_str())));
-        let started = s.send("/surat/massal", Some(&pairs));
-        assert_eq!(started.status, 303, "{}", started.body);
-        (started.location, s)
+        (s.start_bulk_signature(&chosen), s)
     })
     .await
     .unwrap();

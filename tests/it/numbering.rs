@@ -12,12 +12,12 @@ use naskah::{
     accounts,
     audit::Actor,
     db::Db,
-    demo, numbering,
+    numbering,
     workflow::{self, Decision, statement::sha256_hex},
 };
 
 use crate::{
-    support::{self, DEMO_PASSPHRASE, DEMO_PASSWORD},
+    support::{self, DEMO_PASSPHRASE},
     workflow::{Demo, PASSPHRASE, demo, drafted_and_typed, request},
 };
 
@@ -170,11 +170,7 @@ async fn two_service_processes_on_one_postgres_never_issue_a_number_twice() {
         return;
     };
     let db = Db::open(&url, 5).await.unwrap();
-    demo::seed(&db, Some(DEMO_PASSWORD)).await.unwrap();
-    demo::seed_keys(&db, &support::test_store(&db), Some(DEMO_PASSPHRASE))
-        .await
-        .unwrap();
-    let d = Demo::over_db(&db);
+    let d = Demo::seeded(&db).await;
     let ids = waiting_for_signature(&d, LETTERS, DEMO_PASSPHRASE).await;
     let kadis = d.user("kadis").await;
     let token = accounts::create_token(&db, &kadis, "uji dua proses").await.unwrap().secret;

@@ -58,6 +58,15 @@ impl Demo {
 }
 
 impl Demo {
+    /// The demo department and its keys seeded into the empty database `db`.
+    pub async fn seeded(db: &naskah::db::Db) -> Demo {
+        naskah::demo::seed(db, Some(DEMO_PASSWORD)).await.unwrap();
+        naskah::demo::seed_keys(db, &support::test_store(db), Some(support::DEMO_PASSPHRASE))
+            .await
+            .unwrap();
+        Demo::over_db(db)
+    }
+
     /// The demo over `db` with its keys in the database (seeded by the caller).
     pub fn over_db(db: &naskah::db::Db) -> Demo {
         let renderer = renderer();

@@ -60,10 +60,15 @@ pub struct AppState {
 impl AppState {
     /// Loads the letter templates named by the configuration; a broken manifest stops start-up.
     pub fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        let (keys, _) = KeyStore::from_config(db.clone(), &config)?;
+        Self::with_keys(db, config, keys)
+    }
+
+    /// [`AppState::new`] over a key store the caller already opened.
+    pub fn with_keys(db: Db, config: Config, keys: KeyStore) -> anyhow::Result<Self> {
         let renderer = Renderer::load(&config.templates_dir, config.render_concurrency)
             .with_context(|| format!("templat di {} tidak dapat dimuat", config.templates_dir.display()))?;
         let catalogue = Catalogue::from_renderer(&renderer)?;
-        let (keys, _) = KeyStore::from_config(db.clone(), &config)?;
         Ok(AppState {
             db,
             keys,
