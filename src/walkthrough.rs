@@ -470,7 +470,7 @@ async fn import_candidates(
             department,
             Upload {
                 file_name: name,
-                bytes,
+                content: import::Content::Bytes(bytes),
                 source: "",
                 mapping: None,
             },

@@ -39,7 +39,7 @@ fn defects(file: &str) -> BTreeMap<i64, String> {
 fn upload<'a>(name: &'a str, text: &'a str) -> Upload<'a> {
     Upload {
         file_name: name,
-        bytes: text.as_bytes(),
+        content: naskah::beneficiaries::import::Content::Bytes(text.as_bytes()),
         source: "",
         mapping: None,
     }
@@ -209,7 +209,7 @@ story! {
             &department,
             Upload {
                 file_name: "p3ke-excel.csv",
-                bytes: &messy,
+                content: naskah::beneficiaries::import::Content::Bytes(&messy),
                 source: "",
                 mapping: None,
             },
@@ -298,7 +298,7 @@ story! {
             &department,
             Upload {
                 file_name: "dtsen.xlsx",
-                bytes: &bytes,
+                content: naskah::beneficiaries::import::Content::Bytes(&bytes),
                 source: "",
                 mapping: None,
             },
@@ -321,7 +321,7 @@ story! {
             &department,
             Upload {
                 file_name: "latin.csv",
-                bytes: latin,
+                content: naskah::beneficiaries::import::Content::Bytes(latin),
                 source: "LAIN",
                 mapping: None,
             },

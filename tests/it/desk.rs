@@ -162,7 +162,7 @@ story! {
             &department,
             Upload {
                 file_name: "p3ke-lagi.csv",
-                bytes: P3KE.as_bytes(),
+                content: naskah::beneficiaries::import::Content::Bytes(P3KE.as_bytes()),
                 source: "",
                 mapping: None,
             },

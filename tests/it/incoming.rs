@@ -62,7 +62,7 @@ pub async fn signed_confirmation(d: &Demo, scope: &str) -> workflow::Letter {
         &department,
         Upload {
             file_name: "p3ke.csv",
-            bytes: P3KE.as_bytes(),
+            content: naskah::beneficiaries::import::Content::Bytes(P3KE.as_bytes()),
             source: "",
             mapping: None,
         },
@@ -486,7 +486,7 @@ story! {
                 &department,
                 Upload {
                     file_name: name,
-                    bytes: text.as_bytes(),
+                    content: naskah::beneficiaries::import::Content::Bytes(text.as_bytes()),
                     source: "",
                     mapping: None,
                 },

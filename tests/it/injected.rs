@@ -69,7 +69,7 @@ story! {
         let department = departments::get(db, 1).await.unwrap();
         let upload = Upload {
             file_name: "p3ke.csv",
-            bytes: P3KE.as_bytes(),
+            content: naskah::beneficiaries::import::Content::Bytes(P3KE.as_bytes()),
             source: "",
             mapping: None,
         };

@@ -307,7 +307,7 @@ async fn an_import_running_elsewhere_shows_its_progress_then_continues(test_db: 
         &department,
         Upload {
             file_name: "p3ke.csv",
-            bytes: include_bytes!("../data/candidates/p3ke.csv"),
+            content: naskah::beneficiaries::import::Content::Bytes(include_bytes!("../data/candidates/p3ke.csv")),
             source: "",
             mapping: None,
         },

@@ -10,6 +10,7 @@ mod batches;
 mod beneficiaries;
 mod browser;
 mod bsre;
+mod bulk_import;
 mod cases;
 mod cli;
 mod deadlines;

@@ -386,7 +386,7 @@ story! {
         let mut staff = support::logged_in(&state, "agendaris").await;
         let megabytes = |n: usize| n * 1024 * 1024;
         for (path, limit, shown) in [
-            ("/calon/impor", megabytes(32), "32 MB"),
+            ("/calon/impor", megabytes(256), "256 MB"),
             ("/calon/bpjs/jawaban", megabytes(32), "32 MB"),
             ("/v/0123456789abcdef0123456789abcdef/periksa", megabytes(30), "30 MB"),
             ("/surat-masuk", megabytes(10) + 64 * 1024, "10,1 MB"),

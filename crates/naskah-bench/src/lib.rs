@@ -199,14 +199,22 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", trust::child(only, &options.templates_dir, options.quick)?);
             return Ok(());
         }
+        Some(only) if only.starts_with("import-peer-") => {
+            let rows: usize = only["import-peer-".len()..].parse().context("--only import-peer-N: N rows")?;
+            println!("{}", serde_json::to_string(&import::peer(rows)?)?);
+            return Ok(());
+        }
         Some(only) if only.starts_with("import-") => {
-            let rows: usize = only["import-".len()..].parse().context("--only import-N: N rows")?;
-            println!("{}", import::child(rows)?);
+            let (engine, rows) = only["import-".len()..].split_once('-').context("--only import-ENGINE-N")?;
+            println!(
+                "{}",
+                import::child(engine, rows.parse().context("--only import-ENGINE-N: N rows")?)?
+            );
             return Ok(());
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check' and 'import-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
             )
         }
         None => {}
@@ -275,14 +283,21 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let import_started = Instant::now();
     let mut imports: Vec<import::ImportResult> = Vec::new();
     let mut import_peers = Vec::new();
-    for rows in import::SIZES {
-        let result: import::ImportResult = in_child(&options.templates_dir, &format!("import-{rows}"))?;
+    for (engine, rows) in import::RUNS {
+        let result: import::ImportResult = match in_child(&options.templates_dir, &format!("import-{engine}-{rows}")) {
+            Ok(result) => result,
+            Err(e) if engine == "postgres" => {
+                eprintln!("  PostgreSQL, {rows} rows: not measured ({e:#})");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         eprintln!(
-            "  {rows} rows: check {:.2} s + import {:.2} s, peak {:.0} MiB",
-            result.check_s, result.import_s, result.peak_mib
+            "  {}, {rows} rows: check {:.2} s + import {:.2} s, peak {:.0} MiB",
+            result.engine, result.check_s, result.import_s, result.peak_mib
         );
         imports.push(result);
-        if options.peers {
+        if options.peers && engine == "sqlite" {
             let peer = import::peer(rows).map_err(|e| e.to_string());
             if let Ok(p) = &peer {
                 eprintln!("  Python peer: {:.2} s, peak {:.0} MiB", p.seconds, p.peak_mib);

@@ -109,14 +109,14 @@ impl Drop for LocalTsa {
 /// The engines to measure on: SQLite always; PostgreSQL when `NASKAH_BENCH_POSTGRES_URL`
 /// (or the tests' `NASKAH_TEST_POSTGRES_URL`) names a server that answers, each run on
 /// a database of its own, dropped afterwards.
-struct Engine {
-    label: &'static str,
-    url: String,
+pub(super) struct Engine {
+    pub label: &'static str,
+    pub url: String,
     /// The server's URL and the database to drop.
     drop_after: Option<(String, String)>,
 }
 
-async fn engines(dir: &Path, label: &str) -> Vec<Engine> {
+pub(super) async fn engines(dir: &Path, label: &str) -> Vec<Engine> {
     let mut list = vec![Engine {
         label: "SQLite",
         url: format!("sqlite://{}?mode=rwc", dir.join(format!("{label}.sqlite3")).display()),
@@ -145,7 +145,7 @@ async fn engines(dir: &Path, label: &str) -> Vec<Engine> {
     list
 }
 
-async fn drop_database(engine: &Engine) {
+pub(super) async fn drop_database(engine: &Engine) {
     if let Some((server, name)) = &engine.drop_after
         && let Ok(admin) = Db::connect(server, 1).await
     {

@@ -10,7 +10,7 @@
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{HeaderMap, Method, header},
+    http::{Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -53,6 +53,9 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
             PageError(Failure::Csrf).into_response()
         };
     }
+    if is_multipart(&request) {
+        return multipart_checked(request, &expected, next).await;
+    }
     // The body is read once here, within the route's own limit, and handed on intact.
     let limit = uploads::limit_for(request.uri().path()).unwrap_or(state.config.max_body_bytes);
     let (parts, body) = request.into_parts();
@@ -61,11 +64,77 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         Err(e) if is_over_limit(&e) => return PageError(Failure::TooLarge(Some(limit))).into_response(),
         Err(_) => return PageError(Failure::BadRequest("Isi permintaan tidak dapat dibaca.".into())).into_response(),
     };
-    let sent = token_in_body(&parts.headers, &bytes).await.unwrap_or_default();
+    let sent = form_urlencoded_field(&bytes, "csrf").unwrap_or_default();
     if !auth::tokens_equal(&sent, &expected) {
         return PageError(Failure::Csrf).into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// How far into a multipart body the `csrf` field must have ended: every form puts it
+/// first, so a file of any size is never held here, only its first bytes.
+const MULTIPART_TOKEN_WITHIN: usize = 64 * 1024;
+
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("multipart/form-data"))
+}
+
+/// Reads a multipart body only until its `csrf` field is complete, checks it, and hands
+/// the handler the whole body: the bytes read here, then the rest as it arrives.
+async fn multipart_checked(request: Request, expected: &str, next: Next) -> Response {
+    use futures_util::StreamExt as _;
+    let (parts, body) = request.into_parts();
+    let kind = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Ok(boundary) = multer::parse_boundary(kind) else {
+        return PageError(Failure::BadRequest("Isi permintaan tidak dapat dibaca.".into())).into_response();
+    };
+    let mut stream = body.into_data_stream();
+    let mut read = Vec::new();
+    let sent = loop {
+        if let Some(token) = token_in_multipart(&read[..read.len().min(MULTIPART_TOKEN_WITHIN)], &boundary).await {
+            break token;
+        }
+        if read.len() >= MULTIPART_TOKEN_WITHIN {
+            break String::new();
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => read.extend_from_slice(&chunk),
+            None => break String::new(),
+            Some(Err(e)) if is_over_limit(&e) => {
+                return PageError(Failure::TooLarge(uploads::limit_for(parts.uri.path()))).into_response();
+            }
+            Some(Err(_)) => return PageError(Failure::BadRequest("Isi permintaan tidak dapat dibaca.".into())).into_response(),
+        }
+    };
+    if !auth::tokens_equal(&sent, expected) {
+        return PageError(Failure::Csrf).into_response();
+    }
+    let first = futures_util::stream::once(std::future::ready(Ok::<Bytes, axum::Error>(Bytes::from(read))));
+    next.run(Request::from_parts(parts, Body::from_stream(first.chain(stream)))).await
+}
+
+/// The `csrf` field of the multipart bytes read so far, once it is complete.
+async fn token_in_multipart(read: &[u8], boundary: &str) -> Option<String> {
+    if read.is_empty() {
+        return None;
+    }
+    let bytes = Bytes::copy_from_slice(read);
+    let mut form = multer::Multipart::new(Body::from(bytes).into_data_stream(), boundary.to_string());
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("csrf") {
+            // An error here is a field cut off by the end of what was read: read on.
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn is_over_limit(error: &axum::Error) -> bool {
@@ -77,24 +146,6 @@ fn is_over_limit(error: &axum::Error) -> bool {
         source = e.source();
     }
     false
-}
-
-/// The `csrf` field of a URL-encoded or multipart form.
-async fn token_in_body(headers: &HeaderMap, bytes: &Bytes) -> Option<String> {
-    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if kind.starts_with("multipart/form-data") {
-        // multer (axum's own multipart reader) over the bytes in hand: no size limit of
-        // its own to trip over, the route's limit was applied while reading.
-        let boundary = multer::parse_boundary(kind).ok()?;
-        let mut form = multer::Multipart::new(Body::from(bytes.clone()).into_data_stream(), boundary);
-        while let Ok(Some(field)) = form.next_field().await {
-            if field.name() == Some("csrf") {
-                return field.text().await.ok();
-            }
-        }
-        return None;
-    }
-    form_urlencoded_field(bytes, "csrf")
 }
 
 fn form_urlencoded_field(bytes: &[u8], name: &str) -> Option<String> {

@@ -4,8 +4,11 @@
 //! the same limit is the route's `DefaultBodyLimit`, which cuts a body sent without a
 //! length (chunked) while it is read.
 
-/// A register's export of candidates, and the BPJS answer file.
-pub const CANDIDATE_FILE: usize = 32 * 1024 * 1024;
+/// A register's export of candidates: a province's million rows with room to spare.
+/// Written to a temporary file as it arrives and read from there, never held whole.
+pub const CANDIDATE_FILE: usize = 256 * 1024 * 1024;
+/// The BPJS answer file (read in memory: one department's candidates).
+pub const BPJS_ANSWER: usize = 32 * 1024 * 1024;
 /// A signed PDF checked on the public verification page.
 pub const PUBLIC_CHECK: usize = 30 * 1024 * 1024;
 /// An incoming letter's scan, with the form around it.
@@ -24,7 +27,8 @@ pub fn limit_for(path: &str) -> Option<usize> {
     // Runs on every request: read the segments in place, allocate nothing.
     let mut parts = path.trim_matches('/').split('/');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("calon"), Some("impor"), None, _) | (Some("calon"), Some("bpjs"), Some("jawaban"), None) => Some(CANDIDATE_FILE),
+        (Some("calon"), Some("impor"), None, _) => Some(CANDIDATE_FILE),
+        (Some("calon"), Some("bpjs"), Some("jawaban"), None) => Some(BPJS_ANSWER),
         (Some("v"), Some(_), Some("periksa"), None) => Some(PUBLIC_CHECK),
         (Some("surat-masuk"), None, _, _) => Some(INCOMING_SCAN),
         (Some("surat-masuk"), Some(_), Some("daftar-isian"), None) => Some(FILLED_LIST),
@@ -60,7 +64,9 @@ mod tests {
         assert_eq!(limit_for("/surat-masuk/7/disposisi"), None);
         assert_eq!(limit_for("/masuk"), None);
         assert_eq!(limit_for("/surat/12/bsre/periksa"), Some(BSRE_PDF));
-        assert_eq!(megabytes(CANDIDATE_FILE), "32 MB");
+        assert_eq!(limit_for("/calon/bpjs/jawaban"), Some(BPJS_ANSWER));
+        assert_eq!(megabytes(CANDIDATE_FILE), "256 MB");
+        assert_eq!(megabytes(BPJS_ANSWER), "32 MB");
         assert_eq!(megabytes(64 * 1024), "64 KB");
         assert_eq!(megabytes(10 * 1024 * 1024 + 64 * 1024), "10,1 MB");
     }

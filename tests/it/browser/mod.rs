@@ -437,10 +437,10 @@ fn import_and_batch_flow(browser: Browser, app: support::App, p3ke: PathBuf) -> 
     // A file over the form's limit is named before anything is sent, and the form stays.
     let big_dir = tempfile::tempdir().unwrap();
     let big = big_dir.path().join("ekspor-sekabupaten.csv");
-    std::fs::File::create(&big).unwrap().set_len(33 * 1024 * 1024).unwrap();
+    std::fs::File::create(&big).unwrap().set_len(257 * 1024 * 1024).unwrap();
     upload_file(&s, "#f-berkas", &big);
     s.wait_for("the size warning", |s| {
-        Ok(s.try_text("#f-berkas-ukuran")?.contains("lebih dari batas 32 MB"))
+        Ok(s.try_text("#f-berkas-ukuran")?.contains("lebih dari batas 256 MB"))
     });
     s.click("form[action=\"/calon/impor\"] button[type=\"submit\"]");
     assert_eq!(s.path().unwrap(), "/calon/impor", "nothing was sent");
@@ -720,7 +720,7 @@ async fn a_batch_goes_through_the_sop_from_tugas_saya_alone() {
         &department,
         naskah::beneficiaries::import::Upload {
             file_name: "p3ke.csv",
-            bytes: include_str!("../../data/candidates/p3ke.csv").as_bytes(),
+            content: naskah::beneficiaries::import::Content::Bytes(include_str!("../../data/candidates/p3ke.csv").as_bytes()),
             source: "",
             mapping: None,
         },

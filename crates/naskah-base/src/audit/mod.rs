@@ -84,63 +84,76 @@ fn entry_hash(fields: [&str; 8]) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends an entry inside the caller's transaction, so the change and its record
-/// commit or vanish together.
-pub async fn record(conn: &mut AnyConnection, event: Event<'_>) -> Result<(), DbError> {
-    let chain = chain_name(event.department_id);
-    let at = crate::db::now();
-    // Taking the chain head with an UPDATE locks it (row lock on PostgreSQL, write lock
-    // on SQLite), so concurrent appends queue instead of forking the chain.
-    let head: Option<(i64, String)> =
-        sqlx::query_as::<Any, (i64, String)>("UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, head_hash")
+/// The one body of `record`, compiled for each kind of connection.
+macro_rules! append {
+    ($conn:expr, $event:expr) => {{
+        let conn = $conn;
+        let event = $event;
+        let chain = chain_name(event.department_id);
+        let at = crate::db::now();
+        // Taking the chain head with an UPDATE locks it (row lock on PostgreSQL, write
+        // lock on SQLite), so concurrent appends queue instead of forking the chain.
+        let head: Option<(i64, String)> = sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, head_hash")
             .bind(&chain)
             .fetch_optional(&mut *conn)
             .await?;
-    let (seq, prev) = match head {
-        Some(h) => h,
-        None => {
-            sqlx::query("INSERT INTO audit_heads (chain, seq, head_hash) VALUES ($1, 1, $2)")
-                .bind(&chain)
-                .bind(GENESIS)
-                .execute(&mut *conn)
-                .await?;
-            (1, GENESIS.to_string())
-        }
-    };
-    let actor = event.actor.label();
-    let details = event.details.to_string();
-    let hash = entry_hash([
-        &chain,
-        &seq.to_string(),
-        &actor,
-        event.action,
-        &event.subject,
-        &details,
-        &at.to_string(),
-        &prev,
-    ]);
-    sqlx::query(
-        "INSERT INTO audit_log (chain, seq, department_id, actor, action, subject, details, at, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&chain)
-    .bind(seq)
-    .bind(event.department_id)
-    .bind(&actor)
-    .bind(event.action)
-    .bind(&event.subject)
-    .bind(&details)
-    .bind(at)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_heads SET head_hash = $1 WHERE chain = $2")
-        .bind(&hash)
+        let (seq, prev) = match head {
+            Some(h) => h,
+            None => {
+                sqlx::query("INSERT INTO audit_heads (chain, seq, head_hash) VALUES ($1, 1, $2)")
+                    .bind(&chain)
+                    .bind(GENESIS)
+                    .execute(&mut *conn)
+                    .await?;
+                (1, GENESIS.to_string())
+            }
+        };
+        let actor = event.actor.label();
+        let details = event.details.to_string();
+        let hash = entry_hash([
+            &chain,
+            &seq.to_string(),
+            &actor,
+            event.action,
+            &event.subject,
+            &details,
+            &at.to_string(),
+            &prev,
+        ]);
+        sqlx::query(
+            "INSERT INTO audit_log (chain, seq, department_id, actor, action, subject, details, at, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
         .bind(&chain)
+        .bind(seq)
+        .bind(event.department_id)
+        .bind(&actor)
+        .bind(event.action)
+        .bind(&event.subject)
+        .bind(&details)
+        .bind(at)
+        .bind(&prev)
+        .bind(&hash)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+        sqlx::query("UPDATE audit_heads SET head_hash = $1 WHERE chain = $2")
+            .bind(&hash)
+            .bind(&chain)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }};
+}
+
+/// Appends an entry inside the caller's transaction, so the change and its record
+/// commit or vanish together.
+pub async fn record(conn: &mut AnyConnection, event: Event<'_>) -> Result<(), DbError> {
+    append!(conn, event)
+}
+
+/// `record` inside a bulk transaction (a native PostgreSQL connection or SQLite's).
+pub async fn record_bulk(tx: &mut crate::db::BulkTx, event: Event<'_>) -> Result<(), DbError> {
+    crate::on_bulk!(tx, conn => append!(conn, event))
 }
 
 /// The newest entries of a department, newest first.

@@ -128,6 +128,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0019_key_secrets.sql"),
         postgres: include_str!("../../../../migrations/postgres/0019_key_secrets.sql"),
     },
+    Migration {
+        version: 20,
+        name: "import_rows",
+        sqlite: include_str!("../../../../migrations/sqlite/0020_import_rows.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0020_import_rows.sql"),
+    },
 ];
 
 impl Migration {

@@ -1,6 +1,7 @@
 //! Storage: one `AnyPool` serves SQLite and PostgreSQL; SQL is written once with `$n`
 //! placeholders and checked at run time against both engines by the storage tests.
 
+mod bulk;
 mod migrations;
 
 use std::{str::FromStr, time::Duration};
@@ -10,6 +11,7 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
+pub use bulk::BulkTx;
 pub use migrations::{MIGRATIONS, Migration, SchemaState};
 
 /// The engine behind a pool.
@@ -62,11 +64,16 @@ impl DbError {
     }
 }
 
+/// Every SQLite connection's settings.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;";
+
 /// A connection pool plus the knowledge of which engine it talks to.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The connection bulk transactions take (`begin_bulk`).
+    bulk: bulk::BulkPool,
 }
 
 impl Db {
@@ -90,12 +97,7 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // WAL lets readers proceed during a write; the busy timeout makes
                         // concurrent writers wait instead of failing at once.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .execute(&mut *conn)
-                        .await?;
+                        sqlx::raw_sql(SQLITE_SETUP).execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
@@ -103,7 +105,8 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(unreachable)?;
-        Ok(Db { pool, backend })
+        let bulk = bulk::BulkPool::new(url, backend)?;
+        Ok(Db { pool, backend, bulk })
     }
 
     /// Connects, applies pending migrations and refuses a schema newer than this binary.

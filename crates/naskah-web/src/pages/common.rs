@@ -71,6 +71,37 @@ pub async fn read_upload(mut multipart: axum::extract::Multipart, file_field: &s
     Ok((form, file_name, bytes))
 }
 
+/// A multipart form whose file field is written to a temporary file as it arrives
+/// (never held in memory whole): the other fields, the file's name and the file.
+pub async fn read_upload_to_file(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(FormData, String, Option<tempfile::NamedTempFile>), PageError> {
+    use std::io::Write as _;
+    let failed = |e: axum::extract::multipart::MultipartError| PageError(auth::body_failure(e.status()));
+    let disk = |e: std::io::Error| PageError(Failure::Internal(format!("berkas unggahan tidak dapat disimpan sementara: {e}")));
+    let mut form = FormData::default();
+    let (mut file_name, mut file) = (String::new(), None);
+    while let Some(mut field) = multipart.next_field().await.map_err(failed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            file_name = field.file_name().unwrap_or_default().chars().take(200).collect();
+            let mut out = tempfile::NamedTempFile::new().map_err(disk)?;
+            let mut written = 0;
+            while let Some(chunk) = field.chunk().await.map_err(failed)? {
+                written += chunk.len();
+                out.write_all(&chunk).map_err(disk)?;
+            }
+            out.flush().map_err(disk)?;
+            // An empty file field (nothing chosen) is no file.
+            file = (written > 0).then_some(out);
+        } else {
+            form.0.push((name, field.text().await.map_err(failed)?));
+        }
+    }
+    Ok((form, file_name, file))
+}
+
 /// Splits a failed save into what the form shows (messages and status) and real errors.
 pub fn form_failure(failure: Failure) -> Result<(FieldErrors, StatusCode), PageError> {
     match failure {

@@ -5,15 +5,17 @@
 //! them by NIK with what is already there, or cancels; nothing changes before that.
 
 mod apply;
+mod kept;
 mod mapping;
 mod rules;
+mod stage;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, AnyConnection, FromRow};
+use sqlx::{Any, FromRow};
 
 use super::{Error, Settings, nik, reader::Table};
 use crate::text::normalise_header;
@@ -24,8 +26,10 @@ use crate::{
     regions,
 };
 pub use apply::*;
+pub use kept::Content;
 pub use mapping::*;
 pub use rules::*;
+use stage::stage;
 
 /// A stored import and its outcome.
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -142,7 +146,7 @@ pub async fn report(db: &Db, import_id: i64) -> Result<Vec<Problem>, Error> {
 /// A file to check.
 pub struct Upload<'a> {
     pub file_name: &'a str,
-    pub bytes: &'a [u8],
+    pub content: Content<'a>,
     /// `P3KE`, `DTKS`, `DTSEN` or `LAIN`; empty: as the layout says.
     pub source: &'a str,
     /// An explicit mapping; `None`: a preset, a saved mapping or a guess.
@@ -154,17 +158,6 @@ pub struct Scan {
     pub rows_total: usize,
     pub rows_valid: usize,
     pub report: Vec<Problem>,
-}
-
-impl Scan {
-    fn rows_refused(&self) -> usize {
-        self.report
-            .iter()
-            .filter(|p| p.refused)
-            .map(|p| p.line)
-            .collect::<HashSet<_>>()
-            .len()
-    }
 }
 
 /// Checks every row of a table with a usable mapping.
@@ -182,11 +175,12 @@ pub fn scan(table: &Table, mapping: &Mapping, rules: &Rules) -> Result<Scan, Err
     })
 }
 
-/// Keeps a file with its report, to be imported or cancelled. A file whose columns
-/// cannot be mapped by a preset, a saved mapping or a guess is kept as `unmapped`, for
-/// the user to map (`remap`). A file that cannot be read at all leaves no trace.
+/// Keeps a file with its report and its valid rows, to be imported or cancelled. A
+/// file whose columns cannot be mapped by a preset, a saved mapping or a guess is kept
+/// as `unmapped`, for the user to map (`remap`). A file that cannot be read at all
+/// leaves no trace.
 pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Department, upload: Upload<'_>) -> Result<Import, Error> {
-    let table = Table::open(upload.bytes)?;
+    let table = upload.content.table()?;
     let saved = saved_mappings(db, department.id).await?;
     let mut chosen = match &upload.mapping {
         Some((name, mapping)) => Chosen {
@@ -201,46 +195,50 @@ pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Depa
     } else if chosen.source.is_empty() {
         chosen.source = "LAIN".into();
     }
-    let scanned = if mapping_problems(&chosen.mapping, &table.headers).is_empty() {
-        let rules = rules(db, department).await?;
-        Some(scan(&table, &chosen.mapping, &rules)?)
+    let rules = if mapping_problems(&chosen.mapping, &table.headers).is_empty() {
+        Some(rules(db, department).await?)
     } else if table.records().next_record().is_none() {
         return Err(Error::Unreadable("berkas tidak memuat satu baris data pun".into()));
     } else {
         None
     };
-    // The decoded text and its parse are done with: the file is stored as it came, and
-    // a 30 MB upload must not be held three times while the database copies it.
+    let mut tx = db.begin_bulk().await?;
     let layout = table.layout.describe();
-    drop(table);
-    let kept = packed(upload.bytes);
-    let mut tx = db.begin_write().await?;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO candidate_imports (department_id, source, file_name, file_sha256, file_size, content, layout, mapping_name, mapping, \
+    let mapping_json = serde_json::to_string(&chosen.mapping).unwrap_or_default();
+    let status = if rules.is_some() { "checked" } else { "unmapped" };
+    let actor_label = actor.label();
+    let (id,): (i64,) = naskah_base::on_bulk!(&mut tx, conn => sqlx::query_as(
+        "INSERT INTO candidate_imports (department_id, source, file_name, file_sha256, file_size, layout, mapping_name, mapping, \
          rows_total, rows_valid, rows_refused, status, checked_by, checked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+         VALUES ($1, $2, $3, '', 0, $4, $5, $6, 0, 0, 0, $7, $8, $9) RETURNING id",
     )
     .bind(department.id)
     .bind(&chosen.source)
     .bind(upload.file_name)
-    .bind(hex::encode(Sha256::digest(upload.bytes)))
-    .bind(upload.bytes.len() as i64)
-    .bind(kept)
-    .bind(layout)
+    .bind(&layout)
     .bind(&chosen.name)
-    .bind(serde_json::to_string(&chosen.mapping).unwrap_or_default())
-    .bind(scanned.as_ref().map_or(0, |s| s.rows_total as i64))
-    .bind(scanned.as_ref().map_or(0, |s| s.rows_valid as i64))
-    .bind(scanned.as_ref().map_or(0, |s| s.rows_refused() as i64))
-    .bind(if scanned.is_some() { "checked" } else { "unmapped" })
-    .bind(actor.label())
+    .bind(&mapping_json)
+    .bind(status)
+    .bind(&actor_label)
     .bind(now())
-    .fetch_one(&mut *tx)
-    .await?;
-    if let Some(scanned) = &scanned {
-        store_report(&mut tx, id, &scanned.report).await?;
-    }
-    audit::record(
+    .fetch_one(&mut *conn)
+    .await?);
+    let (counts, kept) = match rules {
+        Some(rules) => {
+            let (counts, kept) = store_check(&mut tx, id, table, chosen.mapping.clone(), rules, Some(&upload.content)).await?;
+            (Some(counts), kept)
+        }
+        None => (None, Some(kept::keep(&mut tx, id, &upload.content).await?)),
+    };
+    let (file_sha256, file_size) = kept.unwrap_or_default();
+    naskah_base::on_bulk!(&mut tx, conn => sqlx::query("UPDATE candidate_imports SET file_sha256 = $1, file_size = $2 WHERE id = $3")
+        .bind(&file_sha256)
+        .bind(file_size)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    audit::record_bulk(
         &mut tx,
         Event {
             department_id: Some(department.id),
@@ -249,56 +247,44 @@ pub async fn check(db: &Db, actor: &Actor, department: &crate::departments::Depa
             subject: format!("candidate_import:{id}"),
             details: serde_json::json!({
                 "file": upload.file_name, "source": chosen.source, "mapping": chosen.name,
-                "rows": scanned.as_ref().map(|s| s.rows_total), "valid": scanned.as_ref().map(|s| s.rows_valid),
+                "rows": counts.as_ref().map(|c| c.rows_total), "valid": counts.as_ref().map(|c| c.rows_valid),
             }),
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit_bulk(tx).await?;
     get(db, department.id, id).await
 }
 
-/// The stored file of an import not yet imported.
-async fn content(db: &Db, id: i64) -> Result<Vec<u8>, Error> {
-    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as("SELECT content FROM candidate_imports WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    let stored = row
-        .and_then(|(c,)| c)
-        .ok_or_else(|| Error::Conflict("Berkas impor ini sudah tidak tersimpan.".into()))?;
-    unpacked(stored)
-}
-
-/// The file as it is kept between the check and the import: gzip, so that a 30 MB
-/// export costs the database (and the process copying it there) a few megabytes.
-fn packed(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 6), flate2::Compression::fast());
-    // Writing to a Vec cannot fail.
-    encoder.write_all(bytes).and_then(|()| encoder.finish()).unwrap_or_default()
-}
-
-/// The kept file again; one kept before it was packed is returned as it is.
-fn unpacked(stored: Vec<u8>) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    if !stored.starts_with(&[0x1f, 0x8b]) {
-        return Ok(stored);
+/// Checks the file into import `id` (`stage`, keeping the file in `keep` meanwhile) and
+/// writes the counts on it; a file with no data row is refused.
+async fn store_check(
+    tx: &mut crate::db::BulkTx,
+    id: i64,
+    table: Table,
+    mapping: Mapping,
+    rules: Rules,
+    keep: Option<&Content<'_>>,
+) -> Result<(stage::Counts, Option<(String, i64)>), Error> {
+    let (counts, kept) = stage(tx, id, table, mapping, rules, keep).await?;
+    if counts.rows_total == 0 {
+        return Err(Error::Unreadable("berkas tidak memuat satu baris data pun".into()));
     }
-    let mut bytes = Vec::new();
-    // Never more than the largest upload (with room): the blob is ours, but bounded anyway.
-    let limit = 64 * 1024 * 1024;
-    flate2::read::GzDecoder::new(stored.as_slice())
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::Conflict(format!("Berkas impor yang tersimpan rusak: {e}.")))?;
-    Ok(bytes)
+    naskah_base::on_bulk!(tx, conn => sqlx::query("UPDATE candidate_imports SET rows_total = $1, rows_valid = $2, rows_refused = $3 WHERE id = $4")
+        .bind(counts.rows_total as i64)
+        .bind(counts.rows_valid as i64)
+        .bind(counts.rows_refused as i64)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok((counts, kept))
 }
 
 /// The headers of an import's file, for the mapping form.
 pub async fn headers(db: &Db, department_id: i64, id: i64) -> Result<Vec<String>, Error> {
     get(db, department_id, id).await?;
-    Ok(Table::open(&content(db, id).await?)?.headers)
+    Ok(Table::open_file(kept::file(db, id).await?.path())?.headers)
 }
 
 /// Checks a kept file again with the mapping the user chose (saving it under its name
@@ -317,7 +303,8 @@ pub async fn remap(
     if !matches!(import.status.as_str(), "checked" | "unmapped") {
         return Err(Error::Conflict(format!("impor ini sudah {}", import.status_label())));
     }
-    let table = Table::open(&content(db, id).await?)?;
+    let file = kept::file(db, id).await?;
+    let table = Table::open_file(file.path())?;
     let problems = mapping_problems(mapping, &table.headers);
     if !problems.is_empty() {
         return Err(Error::Mapping(problems));
@@ -331,37 +318,39 @@ pub async fn remap(
         save_mapping(db, actor, department.id, name, &source, mapping).await?;
     }
     let rules = rules(db, department).await?;
-    let scanned = scan(&table, mapping, &rules)?;
     let mapping_name = save_as.map_or_else(
         || "Pemetaan sendiri".to_string(),
         |n| n.split_whitespace().collect::<Vec<_>>().join(" "),
     );
-    let mut tx = db.begin_write().await?;
-    let updated = sqlx::query(
-        "UPDATE candidate_imports SET source = $1, mapping_name = $2, mapping = $3, rows_total = $4, rows_valid = $5, \
-         rows_refused = $6, status = 'checked', checked_by = $7, checked_at = $8 \
-         WHERE id = $9 AND status IN ('checked', 'unmapped')",
-    )
-    .bind(&source)
-    .bind(&mapping_name)
-    .bind(serde_json::to_string(mapping).unwrap_or_default())
-    .bind(scanned.rows_total as i64)
-    .bind(scanned.rows_valid as i64)
-    .bind(scanned.rows_refused() as i64)
-    .bind(actor.label())
-    .bind(now())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    let mut tx = db.begin_bulk().await?;
+    let mapping_json = serde_json::to_string(mapping).unwrap_or_default();
+    let actor_label = actor.label();
+    let updated = naskah_base::on_bulk!(&mut tx, conn => {
+        let updated = sqlx::query(
+            "UPDATE candidate_imports SET source = $1, mapping_name = $2, mapping = $3, status = 'checked', checked_by = $4, \
+             checked_at = $5 WHERE id = $6 AND status IN ('checked', 'unmapped')",
+        )
+        .bind(&source)
+        .bind(&mapping_name)
+        .bind(&mapping_json)
+        .bind(&actor_label)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        for table in ["candidate_import_problems", "candidate_import_rows"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE import_id = $1")))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        updated.rows_affected()
+    });
+    if updated == 0 {
         return Err(Error::Conflict("Impor ini baru saja diproses.".into()));
     }
-    sqlx::query("DELETE FROM candidate_import_problems WHERE import_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    store_report(&mut tx, id, &scanned.report).await?;
-    audit::record(
+    let (counts, _) = store_check(&mut tx, id, table, mapping.clone(), rules, None).await?;
+    audit::record_bulk(
         &mut tx,
         Event {
             department_id: Some(department.id),
@@ -370,35 +359,16 @@ pub async fn remap(
             subject: format!("candidate_import:{id}"),
             details: serde_json::json!({
                 "file": import.file_name, "source": source, "mapping": mapping,
-                "rows": scanned.rows_total, "valid": scanned.rows_valid,
+                "rows": counts.rows_total, "valid": counts.rows_valid,
             }),
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit_bulk(tx).await?;
     get(db, department.id, id).await
 }
 
-async fn store_report(conn: &mut AnyConnection, id: i64, report: &[Problem]) -> Result<(), Error> {
-    for chunk in report.chunks(CHUNK) {
-        let mut sql = String::from("INSERT INTO candidate_import_problems (import_id, line, column_name, code, refused, message) VALUES ");
-        push_rows(&mut sql, chunk.len(), 6, 1, "(", ")");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for p in chunk {
-            query = query
-                .bind(id)
-                .bind(p.line)
-                .bind(&p.column_name)
-                .bind(&p.code)
-                .bind(i64::from(p.refused))
-                .bind(&p.message);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Cancels a checked import: its file is dropped, its report stays.
+/// Cancels a checked import: its file and its checked rows are dropped, its report stays.
 pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Result<Import, Error> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
@@ -414,6 +384,7 @@ pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Resu
     if done.rows_affected() == 0 {
         return Err(Error::Conflict("Impor ini sudah diimpor atau dibatalkan.".into()));
     }
+    kept::drop_kept(&mut tx, id).await?;
     audit::record(
         &mut tx,
         Event {
@@ -432,27 +403,7 @@ pub async fn cancel(db: &Db, actor: &Actor, department_id: i64, id: i64) -> Resu
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn a_kept_file_is_packed_and_comes_back_whole() {
-        let csv: Vec<u8> = "NIK,Nama\n"
-            .bytes()
-            .chain((0..50_000).flat_map(|i| format!("640901{i:010},ORANG {i}\n").into_bytes()))
-            .collect();
-        let kept = packed(&csv);
-        assert!(kept.len() * 3 < csv.len(), "{} of {}", kept.len(), csv.len());
-        assert_eq!(unpacked(kept).unwrap(), csv);
-        // A file kept before packing is read as it is.
-        assert_eq!(unpacked(csv.clone()).unwrap(), csv);
-        assert!(unpacked(vec![0x1f, 0x8b, 0, 1, 2]).is_err());
-    }
     use super::*;
-
-    #[test]
-    fn placeholders_number_on_across_rows() {
-        let mut sql = String::new();
-        push_rows(&mut sql, 2, 2, 4, "($1, ", ", 'x')");
-        assert_eq!(sql, "($1, $4, $5, 'x'),($1, $6, $7, 'x')");
-    }
 
     #[test]
     fn a_person_typed_into_a_form_is_checked_like_a_row() {

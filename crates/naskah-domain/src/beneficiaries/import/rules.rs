@@ -206,7 +206,8 @@ pub struct Scanner<'a> {
     rules: &'a Rules,
     columns: Columns,
     records: crate::beneficiaries::reader::Records,
-    seen: HashMap<String, usize>,
+    /// Each NIK seen (as its number) and its line: a province's million rows in ~20 MB.
+    seen: HashMap<u64, usize>,
     pub rows_total: usize,
     pub rows_valid: usize,
 }
@@ -227,6 +228,17 @@ impl<'a> Scanner<'a> {
     /// added to `report`. `None` at the end of the file.
     pub fn next_valid(&mut self, report: &mut Vec<Problem>) -> Option<Checked> {
         loop {
+            if let Some(checked) = self.next_row(report)? {
+                return Some(checked);
+            }
+        }
+    }
+
+    /// The next row: `Some(None)` when it is refused (its problems added to `report`),
+    /// `None` at the end of the file. One row at a time, so that a caller writing the
+    /// report as it goes holds one row's problems, not a whole file of refusals.
+    pub fn next_row(&mut self, report: &mut Vec<Problem>) -> Option<Option<Checked>> {
+        {
             let (line, record) = self.records.next_record()?;
             self.rows_total += 1;
             let record = match record {
@@ -239,7 +251,7 @@ impl<'a> Scanner<'a> {
                         refused: true,
                         message: format!("baris tidak dapat dibaca ({e})"),
                     });
-                    continue;
+                    return Some(None);
                 }
             };
             let cell = |key: &str| {
@@ -341,10 +353,12 @@ impl<'a> Scanner<'a> {
                             "tanda ' (penanda teks spreadsheet) di depan NIK dibuang".into(),
                         ));
                     }
-                    if let Some(first) = self.seen.get(&nik_text) {
+                    // A checked NIK is 16 digits: it fits a u64.
+                    let number = nik_text.parse::<u64>().unwrap_or_default();
+                    if let Some(first) = self.seen.get(&number) {
                         problems.push(("nik", "dup_in_file", format!("NIK {nik_text} sudah ada di baris {first}")));
                     } else {
-                        self.seen.insert(nik_text.clone(), line);
+                        self.seen.insert(number, line);
                     }
                     let nik_sex = if f.female { "P" } else { "L" };
                     if let Some(sex) = stated_sex
@@ -414,13 +428,13 @@ impl<'a> Scanner<'a> {
                 });
             }
             if refused {
-                continue;
+                return Some(None);
             }
             let (Some(facts), Some(village)) = (facts, village) else {
-                continue;
+                return Some(None);
             };
             self.rows_valid += 1;
-            return Some(Checked {
+            Some(Some(Checked {
                 line,
                 nik: nik_text,
                 name,
@@ -430,7 +444,7 @@ impl<'a> Scanner<'a> {
                 region_code: village.code.clone(),
                 occupation: cell("pekerjaan").split_whitespace().collect::<Vec<_>>().join(" "),
                 source_ref: cell("id_sumber"),
-            });
+            }))
         }
     }
 }

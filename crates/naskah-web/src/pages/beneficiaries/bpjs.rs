@@ -34,7 +34,7 @@ pub(super) async fn bpjs_with(
                 "berkas",
                 "Berkas jawaban (XLSX atau CSV)",
                 ".xlsx,.csv,text/csv",
-                crate::uploads::CANDIDATE_FILE,
+                crate::uploads::BPJS_ANSWER,
             )
             .required()
             .help("Lembar yang diekspor di atas dengan STATUS_KEPESERTAAN terisi: TERDAFTAR atau TIDAK TERDAFTAR."),

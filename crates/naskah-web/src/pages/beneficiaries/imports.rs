@@ -103,22 +103,23 @@ pub(super) async fn imports_with(
 
 pub(super) async fn upload(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {
     require_manager(&user)?;
-    let (form, file_name, bytes) = crate::pages::read_upload(multipart, "berkas").await?;
+    let (form, file_name, file) = crate::pages::read_upload_to_file(multipart, "berkas").await?;
     let (source, manual) = upload_choices(&form);
-    let upload = Upload {
-        file_name: &file_name,
-        bytes: &bytes,
-        source: &source,
-        // An empty mapping leaves the file unmapped, for the mapping form.
-        mapping: manual.then(|| ("Pemetaan sendiri".to_string(), Mapping::new())),
-    };
-    let message = if bytes.is_empty() {
-        "Pilih berkas CSV atau XLSX.".to_string()
-    } else {
-        match import::check(&state.db, &actor(&user), &user.department, upload).await {
-            Ok(import) => return Ok(Redirect::to(&format!("/calon/impor/{}", import.id)).into_response()),
-            Err(Error::Unreadable(message)) => format!("Berkas tidak dapat dibaca: {message}."),
-            Err(other) => return Err(other.into()),
+    let message = match &file {
+        None => "Pilih berkas CSV atau XLSX.".to_string(),
+        Some(file) => {
+            let upload = Upload {
+                file_name: &file_name,
+                content: import::Content::File(file.path()),
+                source: &source,
+                // An empty mapping leaves the file unmapped, for the mapping form.
+                mapping: manual.then(|| ("Pemetaan sendiri".to_string(), Mapping::new())),
+            };
+            match import::check(&state.db, &actor(&user), &user.department, upload).await {
+                Ok(import) => return Ok(Redirect::to(&format!("/calon/impor/{}", import.id)).into_response()),
+                Err(Error::Unreadable(message)) => format!("Berkas tidak dapat dibaca: {message}."),
+                Err(other) => return Err(other.into()),
+            }
         }
     };
     let errors = FieldErrors::single("berkas", message);

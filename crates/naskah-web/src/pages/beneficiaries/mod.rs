@@ -38,7 +38,7 @@ use crate::{
     validation::FieldErrors,
 };
 
-/// Largest file accepted: a regency's full export with room to spare.
+/// Largest candidate file accepted: a province's full export with room to spare.
 pub const MAX_UPLOAD: usize = crate::uploads::CANDIDATE_FILE;
 /// Candidates per list page, problems shown on the report page.
 const PAGE_SIZE: i64 = 100;
@@ -64,7 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/calon/bpjs.xlsx", get(bpjs_export))
         .route(
             "/calon/bpjs/jawaban",
-            post(bpjs_answer).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD)),
+            post(bpjs_answer).layer(axum::extract::DefaultBodyLimit::max(crate::uploads::BPJS_ANSWER)),
         )
         .route("/calon/sk", post(draft_sk))
         .route("/calon/sk/perubahan", post(draft_amendment))

@@ -8,11 +8,11 @@
 //! more than a bounded amount (an XLSX is a ZIP whose parts can inflate a thousandfold;
 //! one cell far away must not make rows or columns appear in between).
 
-use std::io::Cursor;
+mod file;
+mod workbook;
 
+use std::io::{Cursor, Read};
 use std::sync::Arc;
-
-use calamine::{DataRef, Reader, Xlsx};
 
 use super::Error;
 
@@ -56,20 +56,45 @@ pub struct Table {
     text: Text,
 }
 
-/// The table's CSV text, shared by its readers without copies.
+/// The table's CSV text (UTF-8), shared by its readers without copies: in memory for a
+/// small text, else a file (the upload itself when it is UTF-8 already, or a temporary
+/// file the text was decoded into, removed with the table).
 #[derive(Clone)]
-struct Text(Arc<Vec<u8>>);
+enum Text {
+    Memory(Arc<Vec<u8>>),
+    File(Arc<TextFile>),
+}
 
-impl AsRef<[u8]> for Text {
+struct TextFile {
+    path: file::TextPath,
+    /// Bytes before the text (a byte-order mark).
+    skip: u64,
+}
+
+/// Bytes of memory text, for `Cursor`.
+#[derive(Clone)]
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
     fn as_ref(&self) -> &[u8] {
         &self.0
+    }
+}
+
+impl Text {
+    /// A reader from the text's first byte.
+    fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
+        Ok(match self {
+            Text::Memory(bytes) => Box::new(Cursor::new(Shared(bytes.clone()))),
+            Text::File(file) => Box::new(file.open()?),
+        })
     }
 }
 
 /// The data records of a table, each with the row number a spreadsheet shows (the
 /// header is row 1).
 pub struct Records {
-    reader: csv::Reader<Cursor<Text>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::StringRecord,
     index: usize,
 }
@@ -100,8 +125,9 @@ pub mod limits {
     pub const COLUMNS: usize = 256;
     /// Characters in one cell: a spreadsheet's own maximum.
     pub const CELL_CHARS: usize = 32_767;
-    /// The table as CSV text, after decoding (the same as the largest upload).
-    pub const TEXT_BYTES: usize = 32 * 1024 * 1024;
+    /// The table as CSV text, after decoding (the same as the largest upload; a text
+    /// this large is read from a file, never held).
+    pub const TEXT_BYTES: usize = 256 * 1024 * 1024;
     /// A workbook's parts once inflated: the shared strings (held whole while reading),
     /// any one part, all parts together, and how many parts.
     pub const SHARED_STRINGS_BYTES: u64 = 32 * 1024 * 1024;
@@ -178,28 +204,17 @@ fn check_record(line: usize, record: &csv::StringRecord) -> Result<(), Error> {
 }
 
 impl Table {
+    /// A table from a file in memory (a form's few rows, tests).
     pub fn open(bytes: &[u8]) -> Result<Table, Error> {
         if bytes.starts_with(ZIP_MAGIC) {
-            return open_workbook(bytes);
+            return workbook::open_workbook(Cursor::new(bytes));
         }
-        if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
-            return Err(Error::Unreadable(
-                "berkas .xls (Excel 97–2003) tidak didukung; simpan ulang sebagai .xlsx atau .csv".into(),
-            ));
-        }
+        refuse_xls(bytes)?;
         let (text, encoding, byte_order_mark) = decode(bytes);
         if text.trim().is_empty() {
             return Err(Error::Unreadable("berkas kosong".into()));
         }
-        let line_ends = if text.contains("\r\n") {
-            "CRLF"
-        } else if text.contains('\n') {
-            "LF"
-        } else if text.contains('\r') {
-            "CR"
-        } else {
-            "LF"
-        };
+        let line_ends = line_ends(&text);
         let delimiter = sniff_delimiter(&text);
         if text.len() > limits::TEXT_BYTES {
             return Err(too_large(format!(
@@ -207,7 +222,7 @@ impl Table {
                 limits::TEXT_BYTES / 1024 / 1024
             )));
         }
-        check_csv(&text, delimiter)?;
+        check_csv(text.as_bytes(), delimiter)?;
         let mut table = Table {
             layout: Layout {
                 format: "csv",
@@ -218,22 +233,22 @@ impl Table {
                 sheet: String::new(),
             },
             headers: Vec::new(),
-            text: Text(Arc::new(text.into_owned().into_bytes())),
+            text: Text::Memory(Arc::new(text.into_owned().into_bytes())),
         };
         table.headers = table.read_headers()?;
         Ok(table)
     }
 
-    fn reader(&self) -> csv::Reader<Cursor<Text>> {
-        csv::ReaderBuilder::new()
+    fn reader(&self) -> Result<csv::Reader<Box<dyn Read + Send>>, Error> {
+        Ok(csv::ReaderBuilder::new()
             .delimiter(self.layout.delimiter)
             .flexible(true)
             .has_headers(true)
-            .from_reader(Cursor::new(self.text.clone()))
+            .from_reader(self.text.open()?))
     }
 
     fn read_headers(&self) -> Result<Vec<String>, Error> {
-        let mut reader = self.reader();
+        let mut reader = self.reader()?;
         let headers: Vec<String> = reader
             .headers()
             .map_err(|e| Error::Unreadable(format!("baris judul tidak dapat dibaca: {e}")))?
@@ -254,26 +269,53 @@ impl Table {
             .position(|h| names.contains(&crate::text::normalise_header(h).as_str()))
     }
 
-    /// The records after the header.
+    /// The records after the header. A text file that went away since the table was
+    /// opened reads as no records.
     pub fn records(&self) -> Records {
-        let mut reader = self.reader();
-        // The header was read once already; reading it again only skips it.
-        let _ = reader.headers();
-        Records {
+        let reader = self
+            .reader()
+            .unwrap_or_else(|_| csv::ReaderBuilder::new().from_reader(Box::new(std::io::empty()) as Box<dyn Read + Send>));
+        let mut records = Records {
             reader,
             record: csv::StringRecord::new(),
             index: 0,
-        }
+        };
+        // The header was read once already; reading it again only skips it.
+        let _ = records.reader.headers();
+        records
     }
 }
 
+/// How the lines of a text end, as the report names it.
+fn line_ends(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "CRLF"
+    } else if text.contains('\n') {
+        "LF"
+    } else if text.contains('\r') {
+        "CR"
+    } else {
+        "LF"
+    }
+}
+
+/// An Excel 97–2003 file, named as such.
+fn refuse_xls(head: &[u8]) -> Result<(), Error> {
+    if head.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(Error::Unreadable(
+            "berkas .xls (Excel 97–2003) tidak didukung; simpan ulang sebagai .xlsx atau .csv".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Every record of a CSV text against the limits, before anything else reads it.
-fn check_csv(text: &str, delimiter: u8) -> Result<(), Error> {
+fn check_csv(text: impl Read, delimiter: u8) -> Result<(), Error> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(text.as_bytes());
+        .from_reader(text);
     let mut record = csv::StringRecord::new();
     let mut line = 0;
     // A record that cannot be read is reported row by row later, with its line.
@@ -330,140 +372,6 @@ fn sniff_delimiter(text: &str) -> u8 {
         .max_by_key(|(_, n)| *n)
         .filter(|(_, n)| *n > 0)
         .map_or(b',', |(d, _)| *d)
-}
-
-/// A workbook's first sheet, read cell by cell (a whole sheet is never held as cells)
-/// and written out as CSV. Rows the sheet skips are kept as empty records, so the row
-/// numbers of the report are those of the sheet.
-fn open_workbook(bytes: &[u8]) -> Result<Table, Error> {
-    check_inflated_sizes(bytes)?;
-    let unreadable = |e: calamine::XlsxError| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}"));
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
-    let sheet = workbook
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::Unreadable("buku kerja tidak memuat lembar".into()))?;
-    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-    let mut row: Vec<String> = Vec::new();
-    let mut row_index: Option<u32> = None;
-    let mut first_row: Option<u32> = None;
-    let write_error = |e: csv::Error| Error::Unreadable(e.to_string());
-    {
-        let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(unreadable)?;
-        while let Some(cell) = cells.next_cell().map_err(unreadable)? {
-            let (r, c) = cell.get_position();
-            let text = cell_text(cell.get_value());
-            if text.is_empty() {
-                continue;
-            }
-            // Refused before any row or column in between is made.
-            let (line, column) = (r as usize + 1, c as usize);
-            check_line(line)?;
-            check_cell(line, column, &text)?;
-            if out.get_ref().len() > limits::TEXT_BYTES {
-                return Err(too_large(format!(
-                    "lembar \"{sheet}\" lebih dari {} MB sebagai teks",
-                    limits::TEXT_BYTES / 1024 / 1024
-                )));
-            }
-            if row_index != Some(r) {
-                if let Some(previous) = row_index {
-                    out.write_record(&row).map_err(write_error)?;
-                    // Rows without content in between stay as empty records.
-                    for _ in previous + 1..r {
-                        out.write_record([""]).map_err(write_error)?;
-                    }
-                }
-                first_row.get_or_insert(r);
-                row_index = Some(r);
-                row.clear();
-            }
-            let column = c as usize;
-            if row.len() <= column {
-                row.resize(column + 1, String::new());
-            }
-            row[column] = text;
-        }
-    }
-    if row_index.is_some() {
-        out.write_record(&row).map_err(write_error)?;
-    }
-    let text = out.into_inner().map_err(|e| Error::Unreadable(e.to_string()))?;
-    if first_row.is_none() {
-        return Err(Error::Unreadable(format!("lembar \"{sheet}\" kosong")));
-    }
-    if first_row != Some(0) {
-        return Err(Error::Unreadable(format!(
-            "judul kolom harus ada di baris 1 lembar \"{sheet}\" (ditemukan di baris {})",
-            first_row.unwrap_or_default() + 1
-        )));
-    }
-    let mut table = Table {
-        layout: Layout {
-            format: "xlsx",
-            encoding: "UTF-8",
-            byte_order_mark: false,
-            delimiter: b',',
-            line_ends: "",
-            sheet,
-        },
-        headers: Vec::new(),
-        text: Text(Arc::new(text)),
-    };
-    table.headers = table.read_headers()?;
-    Ok(table)
-}
-
-/// Inflates every part of the workbook into nothing, counting, and stops at the first
-/// part past its limit: the sizes a ZIP declares can lie, the inflated bytes cannot.
-fn check_inflated_sizes(bytes: &[u8]) -> Result<(), Error> {
-    let unreadable = |e: zip::result::ZipError| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}"));
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
-    if archive.len() > limits::PARTS {
-        return Err(too_large(format!("berkas XLSX memuat {} bagian", thousands(archive.len()))));
-    }
-    let mut total = 0u64;
-    for index in 0..archive.len() {
-        let part = archive.by_index(index).map_err(unreadable)?;
-        let name = part.name().to_string();
-        let limit = if name.ends_with("sharedStrings.xml") {
-            limits::SHARED_STRINGS_BYTES
-        } else {
-            limits::PART_BYTES
-        };
-        let inflated = std::io::copy(&mut std::io::Read::take(part, limit + 1), &mut std::io::sink())
-            .map_err(|e| Error::Unreadable(format!("berkas XLSX tidak dapat dibaca: {e}")))?;
-        total += inflated;
-        if inflated > limit || total > limits::WORKBOOK_BYTES {
-            return Err(too_large(format!(
-                "berkas XLSX mengembang menjadi lebih dari {} MB ({name})",
-                limit.min(limits::WORKBOOK_BYTES) / 1024 / 1024
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A cell as text. Dates become YYYY-MM-DD. A number too long to be held exactly by a
-/// spreadsheet (a NIK typed into a number cell) is shown in the scientific notation
-/// the spreadsheet shows, so the NIK check names what happened.
-fn cell_text(value: &DataRef<'_>) -> String {
-    match value {
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().to_string(),
-        DataRef::SharedString(s) => s.trim().to_string(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        DataRef::Float(f) if f.fract() == 0.0 => format!("{f:E}").replace('E', "E+"),
-        DataRef::Float(f) => f.to_string(),
-        DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(dt) => dt
-            .as_datetime()
-            .map(|d| d.date().format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| dt.to_string()),
-        DataRef::Error(e) => format!("#{e:?}"),
-        DataRef::Empty => String::new(),
-    }
 }
 
 #[cfg(test)]
