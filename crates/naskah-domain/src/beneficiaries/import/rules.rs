@@ -218,7 +218,9 @@ impl<'a> Scanner<'a> {
             rules,
             columns: Columns::new(mapping, &table.headers),
             records: table.records(),
-            seen: HashMap::new(),
+            // Sized once: growing by doubling would hold old and new tables at once,
+            // the largest moment of a province's import.
+            seen: HashMap::with_capacity(table.estimated_rows()),
             rows_total: 0,
             rows_valid: 0,
         }

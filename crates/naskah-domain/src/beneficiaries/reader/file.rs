@@ -31,6 +31,12 @@ impl TextFile {
     }
 }
 
+impl TextFile {
+    pub(super) fn len(&self) -> Result<u64, Error> {
+        text_len(self)
+    }
+}
+
 pub(super) fn io_unreadable(e: std::io::Error) -> Error {
     Error::Unreadable(format!("berkas tidak dapat dibaca ({e})"))
 }

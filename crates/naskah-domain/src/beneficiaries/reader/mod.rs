@@ -82,6 +82,14 @@ impl AsRef<[u8]> for Shared {
 }
 
 impl Text {
+    /// The text's length in bytes.
+    fn len(&self) -> Result<u64, Error> {
+        Ok(match self {
+            Text::Memory(bytes) => bytes.len() as u64,
+            Text::File(file) => file.len()?,
+        })
+    }
+
     /// A reader from the text's first byte.
     fn open(&self) -> Result<Box<dyn Read + Send>, Error> {
         Ok(match self {
@@ -267,6 +275,19 @@ impl Table {
         self.headers
             .iter()
             .position(|h| names.contains(&crate::text::normalise_header(h).as_str()))
+    }
+
+    /// About how many records the table holds, from its size and its first lines (the
+    /// rows are not counted: that would be a read of the whole file).
+    pub fn estimated_rows(&self) -> usize {
+        let (Ok(mut text), Ok(size)) = (self.text.open(), self.text.len()) else {
+            return 0;
+        };
+        let mut sample = Vec::with_capacity(64 * 1024);
+        let _ = (&mut text).take(64 * 1024).read_to_end(&mut sample);
+        let lines = sample.iter().filter(|&&b| b == b'\n' || b == b'\r').count().max(1);
+        let estimate = (size as usize).saturating_mul(lines) / sample.len().max(1);
+        estimate.min(limits::ROWS)
     }
 
     /// The records after the header. A text file that went away since the table was
