@@ -317,7 +317,10 @@ pub(super) fn section(number: usize, results: &[ImportResult], peers: &[Result<P
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         let total = r.check_s + r.import_s;
-        let peer = peers.iter().find(|p| matches!(p, Ok(p) if p.rows == r.rows));
+        // The peer writes SQLite: it stands beside the SQLite rows only.
+        let peer = peers
+            .iter()
+            .find(|p| r.engine == "SQLite" && matches!(p, Ok(p) if p.rows == r.rows));
         let (peer_s, peer_mib, ratio) = match peer {
             Some(Ok(p)) => (
                 format!("{:.2} s", p.seconds),

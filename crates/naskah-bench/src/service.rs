@@ -54,6 +54,8 @@ impl Drop for Scratch {
 pub(super) struct Service {
     pub(super) flow: Workflow,
     database_url: String,
+    /// The run's master key (hex), for a `naskah serve` over the same database.
+    master_key: String,
     konseptor: User,
     staf: User,
     chain: Vec<(User, Unlocked)>,
@@ -71,7 +73,9 @@ impl Service {
     pub(super) async fn open_on(templates_dir: &Path, database_url: String) -> anyhow::Result<Self> {
         let db = Db::open(&database_url, 5).await?;
         demo::seed(&db, Some(&accounts::generate_password())).await?;
-        let store = KeyStore::new(db.clone(), naskah::keys::MasterKey::generate());
+        let master = naskah::keys::MasterKey::generate();
+        let master_key = master.to_hex().to_string();
+        let store = KeyStore::new(db.clone(), master);
         demo::seed_keys(&db, &store, Some(PASSPHRASE)).await?;
         let renderer = Renderer::load(templates_dir, 2)?;
         let flow = Workflow {
@@ -101,6 +105,7 @@ impl Service {
         let kadis_key = flow.unlock(&kadis, PASSPHRASE).await?;
         Ok(Service {
             database_url,
+            master_key,
             konseptor: user("konseptor").await?,
             staf: user("staf").await?,
             chain,
@@ -373,6 +378,7 @@ pub async fn verify_page(templates_dir: &Path, letters: usize, seconds: u32) -> 
             .args(["serve", "--listen", &address.to_string()])
             .env("NASKAH_DATABASE_URL", &service.database_url)
             .env("NASKAH_KEYS_DIR", scratch.0.join("kunci"))
+            .env("NASKAH_MASTER_KEY", &service.master_key)
             .env("NASKAH_TEMPLATES_DIR", templates_dir)
             .env("NASKAH_DATA_DIR", &scratch.0)
             .env("NASKAH_LOG_LEVEL", "warn")
