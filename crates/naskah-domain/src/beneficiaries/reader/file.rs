@@ -58,31 +58,16 @@ impl Table {
         let (text, encoding, byte_order_mark) = utf8_text(path, head)?;
         let sample = read_sample(&text)?;
         let sample = String::from_utf8_lossy(&sample);
-        if sample.trim().is_empty() && text_len(&text)? <= BLOCK as u64 {
+        let length = text_len(&text)?;
+        if sample.trim().is_empty() && length <= BLOCK as u64 {
             return Err(Error::Unreadable("berkas kosong".into()));
         }
-        if text_len(&text)? > limits::TEXT_BYTES as u64 {
-            return Err(too_large(format!(
-                "berkas lebih dari {} MB setelah dibaca sebagai teks",
-                limits::TEXT_BYTES / 1024 / 1024
-            )));
+        if length > limits::TEXT_BYTES as u64 {
+            return Err(text_too_large());
         }
         let delimiter = sniff_delimiter(&sample);
         check_csv(std::io::BufReader::with_capacity(BLOCK, text.open()?), delimiter)?;
-        let mut table = Table {
-            layout: Layout {
-                format: "csv",
-                encoding,
-                byte_order_mark,
-                delimiter,
-                line_ends: line_ends(&sample),
-                sheet: String::new(),
-            },
-            headers: Vec::new(),
-            text: Text::File(Arc::new(text)),
-        };
-        table.headers = table.read_headers()?;
-        Ok(table)
+        Table::csv(Text::File(Arc::new(text)), encoding, byte_order_mark, delimiter, line_ends(&sample))
     }
 }
 
@@ -181,10 +166,7 @@ fn decoded(path: &Path, skip: u64, encoding: &'static Encoding) -> Result<TextFi
         let _ = decoder.decode_to_string(&buf[..n], &mut text, last);
         written += text.len() as u64;
         if written > limits::TEXT_BYTES as u64 {
-            return Err(too_large(format!(
-                "berkas lebih dari {} MB setelah dibaca sebagai teks",
-                limits::TEXT_BYTES / 1024 / 1024
-            )));
+            return Err(text_too_large());
         }
         out.write_all(text.as_bytes()).map_err(io_unreadable)?;
         if last {

@@ -156,6 +156,14 @@ pub fn column_name(index: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
+/// A text past `limits::TEXT_BYTES`, however it was read.
+fn text_too_large() -> Error {
+    too_large(format!(
+        "berkas lebih dari {} MB setelah dibaca sebagai teks",
+        limits::TEXT_BYTES / 1024 / 1024
+    ))
+}
+
 fn too_large(what: String) -> Error {
     Error::Unreadable(format!("{what}; simpan ulang hanya kolom dan baris yang diperlukan"))
 }
@@ -225,12 +233,15 @@ impl Table {
         let line_ends = line_ends(&text);
         let delimiter = sniff_delimiter(&text);
         if text.len() > limits::TEXT_BYTES {
-            return Err(too_large(format!(
-                "berkas lebih dari {} MB setelah dibaca sebagai teks",
-                limits::TEXT_BYTES / 1024 / 1024
-            )));
+            return Err(text_too_large());
         }
         check_csv(text.as_bytes(), delimiter)?;
+        let text = Text::Memory(Arc::new(text.into_owned().into_bytes()));
+        Table::csv(text, encoding, byte_order_mark, delimiter, line_ends)
+    }
+
+    /// A CSV table over a text already checked against the limits: its layout and headers.
+    fn csv(text: Text, encoding: &'static str, byte_order_mark: bool, delimiter: u8, line_ends: &'static str) -> Result<Table, Error> {
         let mut table = Table {
             layout: Layout {
                 format: "csv",
@@ -241,7 +252,7 @@ impl Table {
                 sheet: String::new(),
             },
             headers: Vec::new(),
-            text: Text::Memory(Arc::new(text.into_owned().into_bytes())),
+            text,
         };
         table.headers = table.read_headers()?;
         Ok(table)
