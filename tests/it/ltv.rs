@@ -204,11 +204,13 @@ fn augmenter(state: &naskah::web::AppState, url: &str, retry_base: i64) -> longt
 }
 
 async fn final_file(state: &naskah::web::AppState, letter_id: i64) -> (Vec<u8>, String) {
-    sqlx::query_as::<Any, (Vec<u8>, String)>("SELECT final_pdf, final_sha256 FROM letters WHERE id = $1")
-        .bind(letter_id)
-        .fetch_one(&state.db.pool)
-        .await
-        .unwrap()
+    sqlx::query_as::<Any, (Vec<u8>, String)>(
+        "SELECT f.pdf, l.final_sha256 FROM letters l JOIN letter_files f ON f.letter_id = l.id WHERE l.id = $1",
+    )
+    .bind(letter_id)
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap()
 }
 
 async fn audit_count(state: &naskah::web::AppState, action: &str) -> i64 {

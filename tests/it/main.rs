@@ -31,6 +31,7 @@ mod numbering;
 mod pades;
 mod page_breaks;
 mod pages;
+mod public_cache;
 mod public_copy;
 mod qr_scan;
 mod recipients;

@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Takes a letter of `template` with `data` through the whole chain; returns it signed.
-async fn signed(d: &Demo, template: &str, data: serde_json::Value) -> workflow::Letter {
+pub(crate) async fn signed(d: &Demo, template: &str, data: serde_json::Value) -> workflow::Letter {
     let konseptor = d.user("konseptor").await;
     let letter = d.flow.create(&konseptor, template, &data, "").await.unwrap();
     let letter = d.flow.submit(&konseptor, letter.id, letter.version).await.unwrap();

@@ -35,6 +35,7 @@ mod peers;
 mod report;
 mod service;
 mod trust;
+mod verify;
 
 use documents::*;
 use measure::*;
@@ -191,8 +192,14 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&result)?);
             return Ok(());
         }
-        Some(only @ ("finalise" | "verify-page")) => {
-            println!("{}", service::child(only, &options.templates_dir, options.quick)?);
+        Some("finalise") => {
+            println!("{}", service::child(&options.templates_dir, options.quick)?);
+            return Ok(());
+        }
+        Some(only) if only.starts_with("verify-") => {
+            let (engine, letters) = only["verify-".len()..].split_once('-').context("--only verify-ENGINE-N")?;
+            let letters = letters.parse().context("--only verify-ENGINE-N: N letters")?;
+            println!("{}", verify::child(engine, letters, &options.templates_dir, options.quick)?);
             return Ok(());
         }
         Some(only @ ("longterm" | "upload-check")) => {
@@ -214,7 +221,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-page', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-ENGINE-N', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
             )
         }
         None => {}
@@ -260,9 +267,26 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let finalise: service::FinaliseResult = in_child_quick(&options.templates_dir, "finalise", options.quick)?;
     eprintln!("  median {:.1} ms", finalise.finalise.median_ms);
     eprintln!("· the public verification page under wrk, against naskah serve …");
-    let verify_page: service::VerifyPageResult = in_child_quick(&options.templates_dir, "verify-page", options.quick)?;
-    for run in &verify_page.runs {
-        eprintln!("  {}: {:.0} req/s, p99 {:.2} ms", run.label, run.requests_per_second, run.p99_ms);
+    let mut verify_page = verify::VerifyPageResult::default();
+    for (engine, letters) in verify::RUNS {
+        let letters = if options.quick { letters / 10 } else { letters };
+        match in_child_quick::<verify::VerifyRun>(&options.templates_dir, &format!("verify-{engine}-{letters}"), options.quick) {
+            Ok(run) => {
+                for page in &run.runs {
+                    eprintln!(
+                        "  {}, {letters} letters, {}: {:.0} req/s, p99 {:.2} ms",
+                        run.engine, page.label, page.requests_per_second, page.p99_ms
+                    );
+                }
+                verify_page.runs.push(run);
+            }
+            Err(e) => {
+                eprintln!("  {engine}, {letters} letters: not measured ({e:#})");
+                verify_page
+                    .notes
+                    .push(format!("{engine}, {letters} letters: not measured ({e:#})."));
+            }
+        }
     }
 
     eprintln!("· finalising at B-LT with a local TSA, in a child process …");

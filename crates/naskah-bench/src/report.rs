@@ -61,7 +61,7 @@ pub(crate) struct Report {
     pub(crate) ours_sk_whole: SkResult,
     pub(crate) ours_memory: MemoryResult,
     pub(crate) finalise: service::FinaliseResult,
-    pub(crate) verify_page: service::VerifyPageResult,
+    pub(crate) verify_page: verify::VerifyPageResult,
     pub(crate) long_term: trust::LongTermResult,
     pub(crate) upload_check: trust::UploadCheckResult,
     pub(crate) imports: Vec<import::ImportResult>,
@@ -205,7 +205,8 @@ impl Report {
             sk.peak_mib,
             yes(sk.peak_mib <= TARGET_SK_MIB)
         );
-        o.push_str(&service::target_rows(&self.finalise, &self.verify_page));
+        o.push_str(&service::target_rows(&self.finalise));
+        o.push_str(&verify::target_rows(&self.verify_page));
         o.push_str(&trust::target_rows(&self.long_term, &self.upload_check));
         o.push_str(&import::target_row(&self.imports));
         o.push_str(&hostile::target_rows(&self.hostile));
@@ -456,7 +457,8 @@ impl Report {
         }
         let _ = writeln!(o);
 
-        o.push_str(&service::sections(&self.finalise, &self.verify_page));
+        o.push_str(&service::section(&self.finalise));
+        o.push_str(&verify::section(6, &self.verify_page));
         o.push_str(&import::section(7, &self.imports, &self.import_peers, self.import_elapsed));
         o.push_str(&trust::sections(&self.long_term, &self.upload_check, 8));
         o.push_str(&hostile::section(10, &self.hostile));

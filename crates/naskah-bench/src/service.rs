@@ -1,21 +1,18 @@
-//! The benchmarks around a signature, each in a child process of its own
-//! (`naskah-bench --only finalise|verify-page`) on a SQLite file, the embedded default:
-//!
-//! - **finalising** a one-page letter: the Kepala Dinas's signature with an unlocked key
-//!   (statement, number, final render with QR code, PAdES signature, commit), side by
-//!   side with the PDF signature alone and with pyHanko signing the same unsigned PDF;
-//! - **the public verification page** and its JSON under `wrk` on loopback, against a
-//!   `naskah serve` process with 10,000 signed letters stored, side by side with the same
-//!   process serving its static stylesheet (the floor of the HTTP stack).
+//! The demo department with unlocked keys for the benchmarks around a signature, and
+//! **finalising** a one-page letter in a child process of its own (`naskah-bench --only
+//! finalise`) on a SQLite file, the embedded default: the Kepala Dinas's signature with
+//! an unlocked key (statement, number, final render with QR code, PAdES signature,
+//! commit), side by side with the PDF signature alone and with pyHanko signing the same
+//! unsigned PDF.
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -63,6 +60,14 @@ pub(super) struct Service {
 }
 
 impl Service {
+    pub(super) fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    pub(super) fn master_key(&self) -> &str {
+        &self.master_key
+    }
+
     pub(super) async fn open(dir: &Path, templates_dir: &Path) -> anyhow::Result<Self> {
         let database_url = format!("sqlite://{}?mode=rwc", dir.join("naskah.sqlite3").display());
         Self::open_on(templates_dir, database_url).await
@@ -301,301 +306,26 @@ fn pyhanko_peer(dir: &Path, unsigned: &[u8], runs: usize) -> (Option<Timings>, O
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WrkRun {
-    pub label: String,
-    pub requests_per_second: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub requests: u64,
-    pub errors: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VerifyPageResult {
-    pub letters: usize,
-    pub connections: u32,
-    pub threads: u32,
-    pub seconds: u32,
-    pub runs: Vec<WrkRun>,
-    pub wrk_version: String,
-    pub note: Option<String>,
-}
-
-/// The server under load, stopped when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub async fn verify_page(templates_dir: &Path, letters: usize, seconds: u32) -> anyhow::Result<VerifyPageResult> {
-    let wrk_version = match Command::new("wrk").arg("--version").output() {
-        // "wrk debian/4.1.0-3+b2 [epoll] Copyright …": the name and version.
-        Ok(out) => String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" "),
-        Err(_) => {
-            return Ok(VerifyPageResult {
-                letters,
-                connections: 0,
-                threads: 0,
-                seconds,
-                runs: Vec::new(),
-                wrk_version: String::new(),
-                note: Some("wrk is not installed (apt-get install wrk); the verification page was not measured.".into()),
-            });
-        }
-    };
-    let scratch = Scratch::new("verify")?;
-    let service = Service::open(&scratch.0, templates_dir).await?;
-    let letter = service.at_signature(0).await?;
-    let signed = service.sign(&letter).await?;
-    // The other letters are copies of the signed one (row and steps) with ids, numbers
-    // and subjects of their own: what the page reads is then exactly what a real
-    // signature leaves, without 10,000 renders.
-    clone_signed(&service.flow.db, signed.id, letters.saturating_sub(1)).await?;
-    let ids: Vec<(String,)> = sqlx::query_as("SELECT verification_id FROM letters WHERE verification_id IS NOT NULL")
-        .fetch_all(&service.flow.db.pool)
-        .await?;
-    if ids.len() != letters {
-        bail!("{} signed letters stored, {letters} wanted", ids.len());
-    }
-    service.flow.db.pool.close().await;
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let address = listener.local_addr()?;
-    drop(listener);
-    // The bench binary runs the service's own command line for `serve` (see main.rs).
-    let exe = std::env::current_exe()?;
-    let server = Server(
-        Command::new(exe)
-            .args(["serve", "--listen", &address.to_string()])
-            .env("NASKAH_DATABASE_URL", &service.database_url)
-            .env("NASKAH_KEYS_DIR", scratch.0.join("kunci"))
-            .env("NASKAH_MASTER_KEY", &service.master_key)
-            .env("NASKAH_TEMPLATES_DIR", templates_dir)
-            .env("NASKAH_DATA_DIR", &scratch.0)
-            .env("NASKAH_LOG_LEVEL", "warn")
-            // The per-address limit stays in the path but is not reached by one client.
-            .env("NASKAH_PUBLIC_RATE_PER_MINUTE", "4000000000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start naskah serve")?,
-    );
-    let base = format!("http://{address}");
-    wait_until_ready(&format!("{base}/healthz")).await?;
-
-    let list = scratch.0.join("ids.txt");
-    std::fs::write(&list, ids.iter().map(|(id,)| format!("{id}\n")).collect::<String>())?;
-    let (threads, connections) = (2, 32);
-    let mut runs = Vec::new();
-    for (label, suffix) in [
-        ("Halaman verifikasi `/v/{id}` (HTML)", ""),
-        ("Data verifikasi `/v/{id}.json`", ".json"),
-    ] {
-        let script = scratch.0.join(format!("ids{}.lua", suffix.replace('.', "-")));
-        std::fs::write(&script, lua_script(&list, suffix))?;
-        runs.push(wrk(label, &base, Some(&script), threads, connections, seconds)?);
-    }
-    runs.push(wrk(
-        "Lembar gaya statis `/static/naskah.css` (lantai HTTP)",
-        &format!("{base}/static/naskah.css"),
-        None,
-        threads,
-        connections,
-        seconds,
-    )?);
-    drop(server);
-    Ok(VerifyPageResult {
-        letters,
-        connections,
-        threads,
-        seconds,
-        runs,
-        wrk_version,
-        note: None,
-    })
-}
-
-async fn clone_signed(db: &Db, original: i64, copies: usize) -> anyhow::Result<()> {
-    const COLUMNS: &str = "department_id, template_id, document_kind, state, round, stage, revision, version, chain, created_by, \
-                           created_at, updated_at, classification_code, letter_date, final_pdf, final_sha256, signed_at, qr_token, signature_certificate";
-    const STEP_COLUMNS: &str = "round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
-                                standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
-    let mut tx = db.begin_write().await?;
-    for copy in 1..=copies {
-        let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO letters ({COLUMNS}, subject, number, verification_id) \
-             SELECT {COLUMNS}, subject || ' (salinan ' || $2 || ')', number || '-' || $2, $3 FROM letters WHERE id = $1 RETURNING id"
-        )))
-        .bind(original)
-        .bind(copy as i64)
-        .bind(hex::encode(rand::random::<[u8; 16]>()))
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO letter_steps (letter_id, {STEP_COLUMNS}) SELECT $1, {STEP_COLUMNS} FROM letter_steps WHERE letter_id = $2"
-        )))
-        .bind(id)
-        .bind(original)
-        .execute(&mut *tx)
-        .await?;
-        // The public record reads the signed revision's fields (a NIK in them keeps the
-        // PDF staff-only); its draft PDF is never read there, so the copies go without.
-        sqlx::query(
-            "INSERT INTO letter_revisions (letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at) \
-             SELECT $1, number, data, data_sha256, X'', pdf_sha256, author_id, note, created_at FROM letter_revisions WHERE letter_id = $2",
-        )
-        .bind(id)
-        .bind(original)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn wait_until_ready(url: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let address = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
-    while Instant::now() < deadline {
-        if let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let request = format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-            let mut reply = Vec::new();
-            if stream.write_all(request.as_bytes()).await.is_ok()
-                && stream.read_to_end(&mut reply).await.is_ok()
-                && reply.starts_with(b"HTTP/1.1 200")
-            {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("naskah serve did not answer {url} within a minute")
-}
-
-/// A wrk script that walks through the stored verification ids, each thread from its
-/// own offset, so that the load spreads over all 10,000 letters.
-fn lua_script(list: &Path, suffix: &str) -> String {
-    format!(
-        "local ids = {{}}\n\
-         for line in io.lines(\"{}\") do ids[#ids + 1] = line end\n\
-         local counter = 0\n\
-         function setup(thread) counter = counter + 1; thread:set(\"offset\", counter * 997) end\n\
-         function init(args) position = offset or 0 end\n\
-         function request()\n\
-           position = position + 1\n\
-           return wrk.format(\"GET\", \"/v/\" .. ids[(position % #ids) + 1] .. \"{suffix}\")\n\
-         end\n",
-        list.display()
-    )
-}
-
-fn wrk(label: &str, url: &str, script: Option<&Path>, threads: u32, connections: u32, seconds: u32) -> anyhow::Result<WrkRun> {
-    let mut command = Command::new("wrk");
-    command.args([
-        format!("-t{threads}"),
-        format!("-c{connections}"),
-        format!("-d{seconds}s"),
-        "--latency".into(),
-    ]);
-    if let Some(script) = script {
-        command.arg("-s").arg(script);
-    }
-    let output = command.arg(url).output().context("cannot run wrk")?;
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    if !output.status.success() {
-        bail!("wrk failed: {}{}", text, String::from_utf8_lossy(&output.stderr));
-    }
-    parse_wrk(label, &text).with_context(|| format!("cannot read wrk's report: {text}"))
-}
-
-fn parse_wrk(label: &str, text: &str) -> Option<WrkRun> {
-    let value_after = |prefix: &str| -> Option<&str> {
-        text.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l[prefix.len()..].split_whitespace().next())
-    };
-    let duration_ms = |v: &str| -> Option<f64> {
-        let (number, factor) = if let Some(n) = v.strip_suffix("us") {
-            (n, 0.001)
-        } else if let Some(n) = v.strip_suffix("ms") {
-            (n, 1.0)
-        } else if let Some(n) = v.strip_suffix('s') {
-            (n, 1000.0)
-        } else {
-            (v, 1.0)
-        };
-        number.parse::<f64>().ok().map(|n| n * factor)
-    };
-    let requests = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())?;
-    let errors = text
-        .lines()
-        .find(|l| l.trim().starts_with("Non-2xx or 3xx responses:"))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-        + text
-            .lines()
-            .find(|l| l.trim().starts_with("Socket errors:"))
-            .map(|l| {
-                l.split(',')
-                    .filter_map(|part| part.split_whitespace().last().and_then(|n| n.parse::<u64>().ok()))
-                    .sum::<u64>()
-            })
-            .unwrap_or(0);
-    Some(WrkRun {
-        label: label.into(),
-        requests_per_second: value_after("Requests/sec:")?.parse().ok()?,
-        p50_ms: duration_ms(value_after("50%")?)?,
-        p99_ms: duration_ms(value_after("99%")?)?,
-        requests,
-        errors,
-    })
-}
-
-/// The child process's work, printed as one JSON line for the parent.
-pub fn child(only: &str, templates_dir: &Path, quick: bool) -> anyhow::Result<String> {
+/// The child process's work for `--only finalise`, printed as one JSON line for the parent.
+pub fn child(templates_dir: &Path, quick: bool) -> anyhow::Result<String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let templates_dir = templates_dir.to_path_buf();
-    let only = only.to_string();
     // A thread of its own: the caller may already be inside a runtime.
     std::thread::spawn(move || {
         runtime.block_on(async move {
-            match only.as_str() {
-                "finalise" => Ok(serde_json::to_string(
-                    &finalise(&templates_dir, if quick { 10 } else { 40 }).await?,
-                )?),
-                _ => Ok(serde_json::to_string(
-                    &verify_page(&templates_dir, if quick { 1_000 } else { 10_000 }, if quick { 3 } else { 10 }).await?,
-                )?),
-            }
+            let result = finalise(&templates_dir, if quick { 10 } else { 40 }).await?;
+            Ok(serde_json::to_string(&result)?)
         })
     })
     .join()
-    .map_err(|_| anyhow::anyhow!("the {} benchmark panicked", "service"))?
+    .map_err(|_| anyhow::anyhow!("the finalise benchmark panicked"))?
 }
 
 /// The issue's targets for these two benchmarks.
 const TARGET_FINALISE_MS: f64 = 50.0;
-const TARGET_VERIFY_RPS: f64 = 5_000.0;
-const TARGET_VERIFY_P99_MS: f64 = 20.0;
 
 /// Rows of the report's target table.
-pub(super) fn target_rows(finalise: &FinaliseResult, verify: &VerifyPageResult) -> String {
+pub(super) fn target_rows(finalise: &FinaliseResult) -> String {
     use std::fmt::Write;
     let mut o = String::new();
     let f = finalise.finalise.median_ms;
@@ -604,29 +334,11 @@ pub(super) fn target_rows(finalise: &FinaliseResult, verify: &VerifyPageResult) 
         "| finalising a one-page letter (number, render, PDF signature, commit): ≤ {TARGET_FINALISE_MS} ms median | {f:.1} ms | {} |",
         super::yes(f <= TARGET_FINALISE_MS)
     );
-    if verify.runs.is_empty() {
-        let _ = writeln!(
-            o,
-            "| verification page: ≥ {TARGET_VERIFY_RPS} requests/s, p99 ≤ {TARGET_VERIFY_P99_MS} ms | not measured | — |"
-        );
-    }
-    for run in verify.runs.iter().filter(|r| r.label.contains("/v/")) {
-        let met = run.requests_per_second >= TARGET_VERIFY_RPS && run.p99_ms <= TARGET_VERIFY_P99_MS && run.errors == 0;
-        let _ = writeln!(
-            o,
-            "| {} with {} letters stored: ≥ {TARGET_VERIFY_RPS:.0} requests/s, p99 ≤ {TARGET_VERIFY_P99_MS} ms | {:.0} req/s, p99 {:.2} ms | {} |",
-            run.label,
-            verify.letters,
-            run.requests_per_second,
-            run.p99_ms,
-            super::yes(met)
-        );
-    }
     o
 }
 
-/// Sections 5 and 6 of the report.
-pub(super) fn sections(finalise: &FinaliseResult, verify: &VerifyPageResult) -> String {
+/// Section 5 of the report.
+pub(super) fn section(finalise: &FinaliseResult) -> String {
     use std::fmt::Write;
     let mut o = String::new();
     let f = &finalise.finalise;
@@ -682,62 +394,5 @@ pub(super) fn sections(finalise: &FinaliseResult, verify: &VerifyPageResult) -> 
     }
     let _ = writeln!(o);
 
-    let _ = writeln!(o, "## 6. The public verification page\n");
-    match &verify.note {
-        Some(note) => {
-            let _ = writeln!(o, "{note}\n");
-        }
-        None => {
-            let _ = writeln!(
-                o,
-                "A child process (`naskah-bench --only verify-page`) stores {} signed letters in a SQLite file (one signed \
-                 through the chain, the others copies of its rows with their own ids, numbers and subjects), starts \
-                 `naskah serve` on it and loads it with {} (`-t{} -c{} -d{}s --latency`) on loopback, both on this \
-                 machine's cores. A Lua script walks through all the stored ids, each wrk thread from its own offset. \
-                 The per-address limit of the public pages stays in the path, set high enough for one client. Each \
-                 letter's public record is built on its first request (four queries) and then served from the \
-                 process's record cache, which every request checks against the letter row (one query, the same as for \
-                 an unknown id), so revocation shows at once; in 10 s each letter is asked for about ten times. The \
-                 service's static stylesheet, served by the same process, is the floor of its HTTP stack.\n",
-                verify.letters, verify.wrk_version, verify.threads, verify.connections, verify.seconds
-            );
-            let _ = writeln!(
-                o,
-                "| address | requests/s | p50 | p99 | requests | errors | share of the static floor |"
-            );
-            let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|");
-            let floor = verify.runs.iter().find(|r| !r.label.contains("/v/")).map(|r| r.requests_per_second);
-            for run in &verify.runs {
-                let share = floor
-                    .map(|f| format!("{:.0} %", run.requests_per_second / f * 100.0))
-                    .unwrap_or_else(|| "—".into());
-                let _ = writeln!(
-                    o,
-                    "| {} | {:.0} | {:.2} ms | {:.2} ms | {} | {} | {share} |",
-                    run.label, run.requests_per_second, run.p50_ms, run.p99_ms, run.requests, run.errors
-                );
-            }
-            let _ = writeln!(o);
-        }
-    }
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrk_reports_are_read() {
-        let report = "Running 10s test @ http://127.0.0.1:8080/\n  2 threads and 32 connections\n  Thread Stats   Avg      Stdev     Max   +/- Stdev\n    Latency     4.10ms    2.00ms  30.00ms   80.00%\n  Latency Distribution\n     50%    3.50ms\n     75%    4.80ms\n     90%    6.20ms\n     99%   12.40ms\n  75000 requests in 10.00s, 120.00MB read\n  Socket errors: connect 0, read 2, write 0, timeout 1\n  Non-2xx or 3xx responses: 4\nRequests/sec:   7500.12\nTransfer/sec:     12.00MB\n";
-        let run = parse_wrk("x", report).unwrap();
-        assert_eq!(run.requests, 75000);
-        assert!((run.requests_per_second - 7500.12).abs() < 1e-6);
-        assert!((run.p50_ms - 3.5).abs() < 1e-9 && (run.p99_ms - 12.4).abs() < 1e-9);
-        assert_eq!(run.errors, 7);
-        assert!(
-            parse_wrk("x", "   50%  800.00us\n   99%  1.20s\n10 requests in 1s\nRequests/sec: 10\n")
-                .is_some_and(|r| (r.p50_ms - 0.8).abs() < 1e-9 && (r.p99_ms - 1200.0).abs() < 1e-9)
-        );
-    }
 }

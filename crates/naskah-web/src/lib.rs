@@ -299,6 +299,13 @@ pub async fn serve(
         }
         None => tracing::info!("mail.smtp_url kosong: surel menunggu di kotak keluar"),
     }
+    // On PostgreSQL the public records' cache hears every change of a signed letter
+    // (on any node) and serves without reading the letter meanwhile.
+    tokio::spawn(crate::verification::follow_changes(
+        state.db.clone(),
+        state.public_records.clone(),
+        stop_sender.subscribe(),
+    ));
     // Reminders of what waits on each person, planned and sent every half minute.
     if let Some(sender) = crate::notifications::sender::ReminderSender::from_config(&state.db, &state.config.mail)
         .map_err(|e| refused("mail.smtp_url / mail.from", e))?

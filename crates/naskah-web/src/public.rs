@@ -5,7 +5,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -76,7 +76,7 @@ impl RateLimiter {
 struct VerifyTemplate {
     shell: Shell,
     id: String,
-    record: PublicRecord,
+    record: Arc<PublicRecord>,
     /// The one verdict at the top.
     verdict: Verdict,
     may_download: bool,
@@ -196,10 +196,10 @@ async fn verification_page(
     };
     let token_check = check_token(&state.db, &record, token.as_deref()).await;
     if json {
-        let mut body = serde_json::to_value(&record).unwrap_or_default();
+        let mut body = serde_json::to_value(&*record).unwrap_or_default();
         body["verdict"] = serde_json::to_value(verification::verdict::verdict(&record, &token_check, None)).unwrap_or_default();
         // The public copy, once made: its address and hash, so a copy can be checked by hash.
-        if has_public_copy(state, &record).await
+        if has_public_copy(&record)
             && let Ok(Some(sha256)) = workflow::public_copy::stored_sha256(&state.db, record.letter_id).await
         {
             body["salinan_umum"] = serde_json::json!({
@@ -220,7 +220,7 @@ async fn verify_page(
     state: &AppState,
     headers: &HeaderMap,
     id: String,
-    record: PublicRecord,
+    record: Arc<PublicRecord>,
     token_check: &verification::verdict::TokenCheck,
     token: String,
     upload: Option<Result<UploadCheck, String>>,
@@ -235,7 +235,7 @@ async fn verify_page(
         None => (None, String::new()),
     };
     let may_download = !record.personal_data || is_staff(state, headers, &record).await;
-    let public_copy = has_public_copy(state, &record).await;
+    let public_copy = has_public_copy(&record);
     let verdict = verification::verdict::verdict(&record, token_check, check.as_ref());
     let mut response = render(
         status,
@@ -335,14 +335,8 @@ async fn official_pdf(State(state): State<AppState>, Path(id): Path<String>, hea
 
 /// Whether a copy with masked NIKs can be had: a valid document with personal data
 /// whose template can mask them (the SK).
-async fn has_public_copy(state: &AppState, record: &PublicRecord) -> bool {
-    if !record.personal_data || !record.revoked_date.is_empty() {
-        return false;
-    }
-    match workflow::get(&state.db, record.department_id, record.letter_id).await {
-        Ok(letter) => state.workflow().has_public_form(&letter),
-        Err(_) => false,
-    }
+fn has_public_copy(record: &PublicRecord) -> bool {
+    record.personal_data && record.revoked_date.is_empty() && record.public_form
 }
 
 /// The public's copy of a document with personal data (NIKs masked, sealed by the

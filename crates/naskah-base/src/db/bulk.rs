@@ -80,9 +80,10 @@ impl BulkPool {
                     })
                     .connect_lazy_with(AnyConnectOptions::from_str(url).map_err(unreachable)?),
             ),
+            // Four for bulk work, one held by a listener (`Db::listen`).
             Backend::Postgres => BulkPool::Postgres(
                 PgPoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(5)
                     .min_connections(0)
                     .acquire_timeout(acquire)
                     .idle_timeout(idle)
@@ -94,6 +95,23 @@ impl BulkPool {
 }
 
 impl Db {
+    /// A listener for PostgreSQL's notifications on `channel` (LISTEN), subscribed when
+    /// it returns, on a native connection of its own; `None` on SQLite, which has none.
+    pub async fn listen(&self, channel: &str) -> Option<Result<sqlx::postgres::PgListener, DbError>> {
+        let BulkPool::Postgres(pool) = &self.bulk else {
+            return None;
+        };
+        Some(
+            async {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.eager_reconnect(false);
+                listener.listen(channel).await?;
+                Ok(listener)
+            }
+            .await,
+        )
+    }
+
     /// Starts a bulk write transaction (see the module). On SQLite it takes the write
     /// lock at once, as `begin_write` does.
     pub async fn begin_bulk(&self) -> Result<BulkTx, DbError> {

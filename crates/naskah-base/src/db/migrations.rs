@@ -134,6 +134,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0020_import_rows.sql"),
         postgres: include_str!("../../../../migrations/postgres/0020_import_rows.sql"),
     },
+    Migration {
+        version: 21,
+        name: "public_changes",
+        sqlite: include_str!("../../../../migrations/sqlite/0021_public_changes.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0021_public_changes.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "letter_files",
+        sqlite: include_str!("../../../../migrations/sqlite/0022_letter_files.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0022_letter_files.sql"),
+    },
 ];
 
 impl Migration {

@@ -2,10 +2,15 @@
 //! `/v/{id}`, with personal data masked, and the comparison of an uploaded PDF with the
 //! official one.
 
+mod cache;
 pub mod offline;
 pub mod verdict;
 
+pub use cache::{RecordCache, follow_changes};
+
 pub use verdict::{UploadCheck, Verdict, compare_upload};
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use sqlx::Any;
@@ -49,6 +54,13 @@ pub struct PublicRecord {
     pub letter_id: i64,
     #[serde(skip)]
     pub department_id: i64,
+    /// The QR token as issued with the letter: a scanned token equal to it is genuine
+    /// without opening it.
+    #[serde(skip)]
+    pub issued_token: Option<String>,
+    /// Its template can mask NIKs, so the public may have a copy (the SK).
+    #[serde(skip)]
+    pub public_form: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,66 +119,43 @@ pub fn mask_nik(text: &str) -> String {
     out
 }
 
-/// Public records already built, by verification id. An entry is used only while the
-/// letter row still has the version, revocation and successor it was built from (read
-/// anew at every request: revocation shows at once) and for at most
-/// [`RecordCache::MAX_AGE`], which bounds how long a renamed department or official
-/// shows the old name. With it a known id costs the one query an unknown id costs.
-#[derive(Default)]
-pub struct RecordCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Stamp, PublicRecord)>>,
-}
-
-/// What of the letter row a cached record depends on.
-type Stamp = (i64, Option<i64>, Option<i64>);
-
-impl RecordCache {
-    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
-    /// Entries kept before the cache starts afresh (about 2 KiB each).
-    const CAPACITY: usize = 50_000;
-
-    fn get(&self, id: &str, stamp: Stamp) -> Option<PublicRecord> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(id)
-            .filter(|(at, cached, _)| *cached == stamp && at.elapsed() < Self::MAX_AGE)
-            .map(|(_, _, record)| record.clone())
-    }
-
-    fn put(&self, id: &str, stamp: Stamp, record: &PublicRecord) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= Self::CAPACITY {
-            entries.clear();
-        }
-        entries.insert(id.to_string(), (std::time::Instant::now(), stamp, record.clone()));
-    }
-}
-
 /// The public record for a verification id, or `None` for an unknown, malformed or
-/// unsigned one. The same query runs whatever the id, so an unknown id takes as long as
-/// a known one (whose record comes from `cache` when the letter has not changed).
+/// unsigned one. A known id's record comes from `cache` while the letter has not changed
+/// since it was built: checked by one narrow look-up on the unique verification index
+/// (the same for an unknown id), or not at all while the cache hears every change
+/// ([`follow_changes`]). Built, it takes four more queries.
 pub async fn lookup(
     db: &Db,
     catalogue: &Catalogue,
     cache: Option<&RecordCache>,
     verification_id: &str,
-) -> Result<Option<PublicRecord>, DbError> {
+) -> Result<Option<Arc<PublicRecord>>, DbError> {
     let id = if well_formed(verification_id) { verification_id } else { "" };
     let failed = |e: workflow::Error| match e {
         workflow::Error::Db(e) => e,
         other => DbError::Sqlx(sqlx::Error::Protocol(other.to_string())),
     };
-    // Four queries for a known id (letter, department, steps, signer), one for any other.
+    // Read before the letter: a change heard after this point keeps the record built
+    // below out of the cache.
+    let generation = cache.map(RecordCache::generation);
+    if let Some(record) = cache.and_then(|c| c.get_heard(id)) {
+        return Ok(Some(record));
+    }
+    if cache.is_some_and(|c| !c.hears_changes()) {
+        let Some(stamp) = workflow::signed_stamp(db, id).await.map_err(failed)? else {
+            return Ok(None);
+        };
+        if let Some(record) = cache.and_then(|c| c.get_checked(id, &stamp)) {
+            return Ok(Some(record));
+        }
+    }
     let Some(letter) = workflow::get_by_verification_id(db, id).await.map_err(failed)? else {
         return Ok(None);
     };
     if letter.state != workflow::state::DITANDATANGANI || letter.number.is_none() {
         return Ok(None);
     }
-    let stamp = (letter.version, letter.revoked_at, letter.superseded_by);
-    if let Some(record) = cache.and_then(|c| c.get(id, stamp)) {
-        return Ok(Some(record));
-    }
+    let stamp = (letter.version, letter.revoked_at, letter.superseded_by, letter.final_sha256.clone());
     let row = Row {
         id: letter.id,
         department_id: letter.department_id,
@@ -247,9 +236,12 @@ pub async fn lookup(
         signed_subject: letter.subject.clone(),
         letter_id: row.id,
         department_id: row.department_id,
+        issued_token: letter.qr_token.clone(),
+        public_form: workflow::public_copy::masks_nik(catalogue, &row.template_id),
     };
-    if let Some(cache) = cache {
-        cache.put(id, stamp, &record);
+    let record = Arc::new(record);
+    if let (Some(cache), Some(generation)) = (cache, generation) {
+        cache.put(id, stamp, generation, &record);
     }
     Ok(Some(record))
 }

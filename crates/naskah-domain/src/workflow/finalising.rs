@@ -165,13 +165,12 @@ impl Workflow {
         )?;
         let sha = sha256_hex(&pdf);
         sqlx::query(
-            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, qr_token = $7, \
-             signature_certificate = $9 WHERE id = $8",
+            "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_sha256 = $4, signed_at = $5, qr_token = $6, \
+             signature_certificate = $8 WHERE id = $7",
         )
         .bind(number)
         .bind(letter_date_text)
         .bind(verification_id)
-        .bind(&pdf)
         .bind(&sha)
         .bind(at)
         .bind(token)
@@ -179,6 +178,7 @@ impl Workflow {
         .bind(certificate)
         .execute(&mut *conn)
         .await?;
+        super::store_final_pdf(conn, letter.id, &pdf).await?;
         // Timestamps and validation data come later, from the durable job: no network
         // call while the number series is locked.
         longterm::enqueue(conn, department.id, letter.id, inputs.level, &sha, at).await?;

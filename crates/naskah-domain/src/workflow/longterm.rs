@@ -3,7 +3,7 @@
 //! transaction only records the job (no network while the number series is locked);
 //! the service's background loop, or `naskah tanda-tangan jalankan`, claims due jobs
 //! with a lease (as the e-mail outbox does), asks the timestamp authority, and replaces
-//! `letters.final_pdf` / `final_sha256` in one transaction with an audit entry. A TSA
+//! `letter_files.pdf` / `letters.final_sha256` in one transaction with an audit entry. A TSA
 //! that is down only delays: the job waits, with the error shown on the letter's page,
 //! and is tried again with growing pauses; what was reached before stays.
 
@@ -272,11 +272,13 @@ impl Augmenter {
             return Ok(None);
         }
         let attempts = job.attempts + 1;
-        let row: Option<FinalFile> =
-            sqlx::query_as::<Any, FinalFile>("SELECT final_pdf, final_sha256, signature_certificate FROM letters WHERE id = $1")
-                .bind(job.letter_id)
-                .fetch_optional(&self.db.pool)
-                .await?;
+        let row: Option<FinalFile> = sqlx::query_as::<Any, FinalFile>(
+            "SELECT f.pdf, l.final_sha256, l.signature_certificate FROM letters l LEFT JOIN letter_files f ON f.letter_id = l.id \
+                 WHERE l.id = $1",
+        )
+        .bind(job.letter_id)
+        .fetch_optional(&self.db.pool)
+        .await?;
         let Some((Some(original), Some(original_sha), certificate)) = row else {
             self.record(job, None, job.reached(), "failed", "surat tidak punya naskah akhir", attempts)
                 .await?;
@@ -411,14 +413,15 @@ impl Augmenter {
         let mut sha = None;
         if let Some((pdf, expected)) = changed {
             let new_sha = sha256_hex(pdf);
-            let replaced = sqlx::query("UPDATE letters SET final_pdf = $1, final_sha256 = $2 WHERE id = $3 AND final_sha256 = $4")
-                .bind(pdf)
+            let replaced = sqlx::query("UPDATE letters SET final_sha256 = $1 WHERE id = $2 AND final_sha256 = $3")
                 .bind(&new_sha)
                 .bind(job.letter_id)
                 .bind(expected)
                 .execute(&mut *tx)
                 .await?;
-            if replaced.rows_affected() != 1 {
+            if replaced.rows_affected() == 1 {
+                crate::workflow::store_final_pdf(&mut tx, job.letter_id, pdf).await?;
+            } else {
                 // The file changed under us: drop this pass and try again soon.
                 tx.rollback().await?;
                 sqlx::query("UPDATE signature_augmentations SET next_attempt_at = $1, updated_at = $1 WHERE letter_id = $2")

@@ -47,12 +47,17 @@ pub async fn stored_sha256(db: &Db, letter_id: i64) -> Result<Option<String>, Er
     )
 }
 
+/// Whether letters of a template can be copied for the public with NIKs masked.
+pub fn masks_nik(catalogue: &letters::Catalogue, template_id: &str) -> bool {
+    catalogue
+        .get(template_id)
+        .is_ok_and(|manifest| manifest.field("tampilan_nik").is_some())
+}
+
 impl Workflow {
     /// Whether the letter's template can mask NIKs, so a public copy can be made.
     pub fn has_public_form(&self, letter: &Letter) -> bool {
-        self.catalogue
-            .get(&letter.template_id)
-            .is_ok_and(|manifest| manifest.field("tampilan_nik").is_some())
+        masks_nik(&self.catalogue, &letter.template_id)
     }
 
     /// The public copy of a signed letter whose template can mask NIKs: the stored one,

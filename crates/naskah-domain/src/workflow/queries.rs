@@ -37,6 +37,24 @@ pub async fn get_by_verification_id(db: &Db, verification_id: &str) -> Result<Op
     .await?)
 }
 
+/// See [`signed_stamp`].
+pub type SignedStamp = (i64, Option<i64>, Option<i64>, Option<String>);
+
+/// What a public record depends on of a signed letter, by its verification id: version,
+/// revocation, successor and the official file's hash (long-term validation data change
+/// it); `None` when no signed, numbered letter has the id. One look-up on the unique
+/// verification index, the same whatever the id.
+pub async fn signed_stamp(db: &Db, verification_id: &str) -> Result<Option<SignedStamp>, Error> {
+    Ok(sqlx::query_as::<Any, SignedStamp>(
+        "SELECT version, revoked_at, superseded_by, final_sha256 FROM letters \
+         WHERE verification_id = $1 AND state = $2 AND number IS NOT NULL",
+    )
+    .bind(verification_id)
+    .bind(super::state::DITANDATANGANI)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// The department's letters, most recently changed first.
 pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>, Error> {
     Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
@@ -493,9 +511,21 @@ pub fn signer_for(
 
 /// The stored final PDF of a signed letter.
 pub async fn final_pdf(db: &Db, letter_id: i64) -> Result<Option<Vec<u8>>, Error> {
-    let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as::<Any, (Option<Vec<u8>>,)>("SELECT final_pdf FROM letters WHERE id = $1")
+    Ok(
+        sqlx::query_scalar::<Any, Vec<u8>>("SELECT pdf FROM letter_files WHERE letter_id = $1")
+            .bind(letter_id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// Stores (or replaces) a letter's final PDF inside the caller's transaction; its hash
+/// goes to `letters.final_sha256` with it.
+pub(crate) async fn store_final_pdf(conn: &mut sqlx::AnyConnection, letter_id: i64, pdf: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO letter_files (letter_id, pdf) VALUES ($1, $2) ON CONFLICT (letter_id) DO UPDATE SET pdf = excluded.pdf")
         .bind(letter_id)
-        .fetch_optional(&db.pool)
+        .bind(pdf)
+        .execute(conn)
         .await?;
-    Ok(row.and_then(|(pdf,)| pdf))
+    Ok(())
 }

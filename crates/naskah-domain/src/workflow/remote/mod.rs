@@ -140,13 +140,12 @@ pub struct Completion {
 pub(super) async fn complete_in(conn: &mut AnyConnection, letter: &Letter, done: &Completion, at: i64) -> Result<String, Error> {
     let p = &done.pending;
     sqlx::query(
-        "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_pdf = $4, final_sha256 = $5, signed_at = $6, \
-         qr_token = $7, signature_certificate = $8 WHERE id = $9",
+        "UPDATE letters SET number = $1, letter_date = $2, verification_id = $3, final_sha256 = $4, signed_at = $5, \
+         qr_token = $6, signature_certificate = $7 WHERE id = $8",
     )
     .bind(&p.number)
     .bind(&p.letter_date)
     .bind(&p.verification_id)
-    .bind(&done.signed_pdf)
     .bind(sha256_hex(&done.signed_pdf))
     .bind(at)
     .bind(&p.qr_token)
@@ -154,6 +153,7 @@ pub(super) async fn complete_in(conn: &mut AnyConnection, letter: &Letter, done:
     .bind(letter.id)
     .execute(&mut *conn)
     .await?;
+    crate::workflow::store_final_pdf(conn, letter.id, &done.signed_pdf).await?;
     // A correction replaces the letter it corrects from the moment it is signed.
     sqlx::query("UPDATE letters SET superseded_by = $1 WHERE id = (SELECT corrects FROM letters WHERE id = $1)")
         .bind(letter.id)
