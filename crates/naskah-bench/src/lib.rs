@@ -196,6 +196,10 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", service::child(&options.templates_dir, options.quick)?);
             return Ok(());
         }
+        Some("verify") => {
+            let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
+            return verify::update_report(&path, &options.templates_dir, options.quick);
+        }
         Some(only) if only.starts_with("verify-") => {
             let (engine, letters) = only["verify-".len()..].split_once('-').context("--only verify-ENGINE-N")?;
             let letters = letters.parse().context("--only verify-ENGINE-N: N letters")?;
@@ -221,7 +225,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify-ENGINE-N', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify', 'verify-ENGINE-N', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
             )
         }
         None => {}
@@ -267,27 +271,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let finalise: service::FinaliseResult = in_child_quick(&options.templates_dir, "finalise", options.quick)?;
     eprintln!("  median {:.1} ms", finalise.finalise.median_ms);
     eprintln!("· the public verification page under wrk, against naskah serve …");
-    let mut verify_page = verify::VerifyPageResult::default();
-    for (engine, letters) in verify::RUNS {
-        let letters = if options.quick { letters / 10 } else { letters };
-        match in_child_quick::<verify::VerifyRun>(&options.templates_dir, &format!("verify-{engine}-{letters}"), options.quick) {
-            Ok(run) => {
-                for page in &run.runs {
-                    eprintln!(
-                        "  {}, {letters} letters, {}: {:.0} req/s, p99 {:.2} ms",
-                        run.engine, page.label, page.requests_per_second, page.p99_ms
-                    );
-                }
-                verify_page.runs.push(run);
-            }
-            Err(e) => {
-                eprintln!("  {engine}, {letters} letters: not measured ({e:#})");
-                verify_page
-                    .notes
-                    .push(format!("{engine}, {letters} letters: not measured ({e:#})."));
-            }
-        }
-    }
+    let verify_page = verify::run_all(&options.templates_dir, options.quick);
 
     eprintln!("· finalising at B-LT with a local TSA, in a child process …");
     let long_term: trust::LongTermResult = in_child_quick(&options.templates_dir, "longterm", options.quick)?;
