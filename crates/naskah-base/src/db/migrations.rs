@@ -146,6 +146,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0022_letter_files.sql"),
         postgres: include_str!("../../../../migrations/postgres/0022_letter_files.sql"),
     },
+    Migration {
+        version: 23,
+        name: "import_history",
+        sqlite: include_str!("../../../../migrations/sqlite/0023_import_history.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0023_import_history.sql"),
+    },
+    Migration {
+        version: 24,
+        name: "import_keys",
+        sqlite: include_str!("../../../../migrations/sqlite/0024_import_keys.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0024_import_keys.sql"),
+    },
 ];
 
 impl Migration {

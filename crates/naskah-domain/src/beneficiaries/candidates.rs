@@ -310,10 +310,24 @@ impl HistoryEntry {
     }
 }
 
+/// A person's history: how each import brought them in or added a source (read from
+/// their sources and the import, which record file, line, who and when), then every
+/// event, in time order.
 pub async fn history(db: &Db, candidate_id: i64) -> Result<Vec<HistoryEntry>, Error> {
     Ok(sqlx::query_as::<Any, HistoryEntry>(
-        "SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id FROM candidate_events \
-         WHERE candidate_id = $1 ORDER BY id",
+        "SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id FROM ( \
+           SELECT i.finished_at AS at, i.finished_by AS actor, \
+                  CASE WHEN c.import_id = s.import_id THEN 'diimpor' ELSE 'digabung' END AS kind, '' AS status_from, \
+                  CASE WHEN c.import_id = s.import_id THEN 'kandidat' ELSE '' END AS status_to, \
+                  i.source || ' ' || i.file_name || ' baris ' || CAST(s.line AS TEXT) AS reason, \
+                  s.import_id AS import_id, CAST(NULL AS BIGINT) AS letter_id, CAST(NULL AS BIGINT) AS incoming_id, \
+                  0 AS origin, s.id AS seq \
+           FROM candidate_sources s JOIN candidate_imports i ON i.id = s.import_id JOIN candidates c ON c.id = s.candidate_id \
+           WHERE s.candidate_id = $1 AND i.status = 'imported' AND i.finished_at IS NOT NULL \
+           UNION ALL \
+           SELECT at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id, 1 AS origin, id AS seq \
+           FROM candidate_events WHERE candidate_id = $1 \
+         ) h ORDER BY at, origin, seq",
     )
     .bind(candidate_id)
     .fetch_all(&db.pool)

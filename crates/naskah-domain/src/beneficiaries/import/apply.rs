@@ -6,9 +6,11 @@ use super::*;
 const IMPORT_LOCK: i32 = 0x4e49_4d50;
 
 /// Imports the valid rows of a checked file in one transaction: new NIKs become
-/// candidates, known ones gain this source; each gets an event naming the file and
-/// line. The rows were checked and kept by the check (`stage`), so the import is a few
-/// set-based statements. `progress(done, total)` is called before and after.
+/// candidates, known ones gain this source, which names the file and line. The
+/// person's history shows the import from the source and the import's row
+/// (`candidates::history`): one row fewer per person than an event would cost. The rows
+/// were checked and kept by the check (`stage`), so the import is a few set-based
+/// statements. `progress(done, total)` is called before and after.
 pub async fn apply(
     db: &Db,
     actor: &Actor,
@@ -56,7 +58,6 @@ pub async fn apply(
         let table = Table::open_file(file.path())?;
         stage(&mut tx, id, table, import.mapping(), rules(db, department).await?, None).await?;
     }
-    let reason = format!("{} {} baris ", import.source, import.file_name);
     // PostgreSQL: a plain insert of the NIKs not there yet, not ON CONFLICT, whose
     // speculative insertion costs a fifth of the statement; imports of a department
     // queue on the advisory lock above, and a village's replacement inserted meanwhile
@@ -95,21 +96,8 @@ pub async fn apply(
         .execute(&mut *conn)
         .await?
         .rows_affected();
-        sqlx::query(
-            "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, status_to, reason, import_id) \
-             SELECT $1, s.candidate_id, $2, $3, \
-                    CASE WHEN c.import_id = $4 THEN 'diimpor' ELSE 'digabung' END, \
-                    CASE WHEN c.import_id = $4 THEN 'kandidat' ELSE '' END, \
-                    $5 || s.line, $4 \
-             FROM candidate_sources s JOIN candidates c ON c.id = s.candidate_id WHERE s.import_id = $4",
-        )
-        .bind(department.id)
-        .bind(at)
-        .bind(&actor_label)
-        .bind(id)
-        .bind(&reason)
-        .execute(&mut *conn)
-        .await?;
+        // The history's reading of the source and this import (`candidates::history`)
+        // needs the import marked as done, by whom and when: the update below.
         let (new,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM candidates WHERE import_id = $1")
             .bind(id)
             .fetch_one(&mut *conn)
