@@ -196,6 +196,10 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", service::child(&options.templates_dir, options.quick)?);
             return Ok(());
         }
+        Some("import") => {
+            let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
+            return import::update_report(&path, &options.templates_dir);
+        }
         Some("verify") => {
             let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
             return verify::update_report(&path, &options.templates_dir, options.quick);
@@ -225,7 +229,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify', 'verify-ENGINE-N', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify', 'verify-ENGINE-N', 'import', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
             )
         }
         None => {}
@@ -288,32 +292,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     }
 
     eprintln!("· importing candidate files, in child processes …");
-    let import_started = Instant::now();
-    let mut imports: Vec<import::ImportResult> = Vec::new();
-    let mut import_peers = Vec::new();
-    for (engine, rows) in import::RUNS {
-        let result: import::ImportResult = match in_child(&options.templates_dir, &format!("import-{engine}-{rows}")) {
-            Ok(result) => result,
-            Err(e) if engine == "postgres" => {
-                eprintln!("  PostgreSQL, {rows} rows: not measured ({e:#})");
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        eprintln!(
-            "  {}, {rows} rows: check {:.2} s + import {:.2} s, peak {:.0} MiB",
-            result.engine, result.check_s, result.import_s, result.peak_mib
-        );
-        imports.push(result);
-        if options.peers && engine == "sqlite" {
-            let peer = import::peer(rows).map_err(|e| e.to_string());
-            if let Ok(p) = &peer {
-                eprintln!("  Python peer: {:.2} s, peak {:.0} MiB", p.seconds, p.peak_mib);
-            }
-            import_peers.push(peer);
-        }
-    }
-    let import_elapsed = import_started.elapsed();
+    let (imports, import_peers, import_elapsed) = import::run_all(&options.templates_dir, options.peers)?;
 
     eprintln!("· hostile imports and 32 signatures at once, each in a service process of its own …");
     let hostile = hostile::run(&options.templates_dir);

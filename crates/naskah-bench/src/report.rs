@@ -510,3 +510,44 @@ pub(crate) fn fmt_ms(v: f64) -> String {
 pub(crate) fn fmt_s(v: f64) -> String {
     if v.is_finite() { format!("{v:.2} s") } else { "—".into() }
 }
+
+/// Writes one section (`## {number}. …` up to the next) and its target rows into an
+/// existing report at `path`, for a benchmark run on its own (`naskah-bench --only
+/// {only}`): the section then names this run's date and machine; the rest of the report
+/// stays as its own run wrote it. The old target rows (`is_row`) give way to `rows`.
+pub(crate) fn splice(
+    path: &Path,
+    number: usize,
+    section: &str,
+    rows: &str,
+    is_row: impl Fn(&str) -> bool,
+    only: &str,
+) -> anyhow::Result<()> {
+    let report = std::fs::read_to_string(path).with_context(|| format!("{} cannot be read", path.display()))?;
+    let heading = format!("## {number}. ");
+    let start = report
+        .find(&heading)
+        .with_context(|| format!("the report has no section {number}"))?;
+    let end = report[start..].find("\n## ").map_or(report.len(), |i| start + i + 1);
+    let m = Machine::read();
+    let note = format!(
+        "(This section and its target rows were measured in a run of their own, `naskah-bench --only {only}`, on {} on \
+         {} × {}, load average at start {}.)\n\n",
+        today_utc(),
+        m.cores,
+        m.cpu,
+        m.load
+    );
+    let updated = format!("{}{section}{note}{}", &report[..start], &report[end..]);
+    let mut lines: Vec<&str> = updated.lines().collect();
+    let first = lines.iter().position(|l| is_row(l));
+    lines.retain(|l| !is_row(l));
+    if let Some(at) = first {
+        for (i, row) in rows.lines().enumerate() {
+            lines.insert(at + i, row);
+        }
+    }
+    std::fs::write(path, lines.join("\n") + "\n").with_context(|| format!("{} cannot be written", path.display()))?;
+    eprintln!("Section {number} of {} rewritten.", path.display());
+    Ok(())
+}

@@ -443,44 +443,12 @@ pub(super) fn target_rows(result: &VerifyPageResult) -> String {
     o
 }
 
-/// Runs the verification page alone (`naskah-bench --only verify`) and writes its rows
-/// into an existing report at `path`: its target rows and section 6, which name this
-/// run's date and machine; the rest of the report stays as its own run wrote it.
+/// Runs the verification page alone (`naskah-bench --only verify`) and writes its
+/// target rows and section 6 into the report at `path` ([`super::splice`]).
 pub(super) fn update_report(path: &Path, templates_dir: &Path, quick: bool) -> anyhow::Result<()> {
     let result = run_all(templates_dir, quick);
-    let report = std::fs::read_to_string(path).with_context(|| format!("{} cannot be read", path.display()))?;
-    let start = report.find("## 6. ").context("the report has no section 6")?;
-    let end = report[start..]
-        .find("\n## ")
-        .map(|i| start + i + 1)
-        .context("the report has no section after 6")?;
-    let m = super::Machine::read();
-    let mut section = section(6, &result);
-    section.push_str(&format!(
-        "(This section and its target rows were measured in a run of their own, `naskah-bench --only verify`, on {} on \
-         {} × {}, load average at start {}.)\n\n",
-        super::today_utc(),
-        m.cores,
-        m.cpu,
-        m.load
-    ));
-    let mut updated = format!("{}{section}{}", &report[..start], &report[end..]);
-    // The target rows: the old verification rows out, this run's in their place.
-    let rows = target_rows(&result);
-    let mut lines: Vec<&str> = updated.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.starts_with("| Halaman verifikasi") || l.starts_with("| Data verifikasi"));
-    lines.retain(|l| !(l.starts_with("| Halaman verifikasi") || l.starts_with("| Data verifikasi")));
-    if let Some(at) = first {
-        for (i, row) in rows.lines().enumerate() {
-            lines.insert(at + i, row);
-        }
-    }
-    updated = lines.join("\n") + "\n";
-    std::fs::write(path, updated).with_context(|| format!("{} cannot be written", path.display()))?;
-    eprintln!("Section 6 of {} rewritten.", path.display());
-    Ok(())
+    let is_row = |l: &str| l.starts_with("| Halaman verifikasi") || l.starts_with("| Data verifikasi");
+    super::splice(path, 6, &section(6, &result), &target_rows(&result), is_row, "verify")
 }
 
 /// Every run of [`RUNS`], each in a child process; a run that fails becomes a note.
