@@ -266,9 +266,12 @@ pub(super) fn peer(rows: usize) -> anyhow::Result<PeerResult> {
     Ok(result)
 }
 
+/// The import runs, the peer beside each SQLite run (or why not), the time they took.
+pub(super) type ImportRuns = (Vec<ImportResult>, Vec<Result<PeerResult, String>>, Duration);
+
 /// Every run of [`RUNS`], each in a child process, and the Python peer beside each
 /// SQLite run (`peers`); how long it all took.
-pub(super) fn run_all(templates_dir: &Path, peers: bool) -> anyhow::Result<(Vec<ImportResult>, Vec<Result<PeerResult, String>>, Duration)> {
+pub(super) fn run_all(templates_dir: &Path, peers: bool) -> anyhow::Result<ImportRuns> {
     let started = Instant::now();
     let mut imports: Vec<ImportResult> = Vec::new();
     let mut import_peers = Vec::new();
