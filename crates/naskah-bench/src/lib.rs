@@ -187,6 +187,18 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&result.timings)?);
             return Ok(());
         }
+        Some("batch") => {
+            let jobs = docs.confirmations(sizes.batch_letters, sizes.batch_rows)?;
+            let result = batch(&renderer, &jobs, sizes.workers)?;
+            println!(
+                "{{\"letters\":{},\"seconds\":{},\"pages\":{},\"peak_mib\":{}}}",
+                result.letters,
+                result.seconds,
+                result.pages,
+                peak_rss_mib()
+            );
+            return Ok(());
+        }
         Some("memory") => {
             let result = memory_in_this_process(&renderer, &docs, sizes.memory_letters)?;
             println!("{}", serde_json::to_string(&result)?);
@@ -195,6 +207,10 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         Some("finalise") => {
             println!("{}", service::child(&options.templates_dir, options.quick)?);
             return Ok(());
+        }
+        Some("signature") => {
+            let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
+            return service::update_report(&path, &options.templates_dir);
         }
         Some("import") => {
             let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
@@ -229,7 +245,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'finalise', 'verify', 'verify-ENGINE-N', 'import', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'batch', 'finalise', 'signature', 'verify', 'verify-ENGINE-N', 'import', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
             )
         }
         None => {}
