@@ -164,10 +164,10 @@ fn child_in_thread(engine: &'static str, rows: usize) -> anyhow::Result<String> 
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let outcome = runtime.block_on(async {
-        let engines = super::trust::engines(&dir, "import").await;
+        let engines = super::engines::engines(&dir, "import").await;
         let outcome = import_on(engines.iter().find(|e| e.label == engine), rows).await;
         for e in &engines {
-            super::trust::drop_database(e).await;
+            super::engines::drop_database(e).await;
         }
         outcome
     });
@@ -175,7 +175,7 @@ fn child_in_thread(engine: &'static str, rows: usize) -> anyhow::Result<String> 
     Ok(serde_json::to_string(&outcome?)?)
 }
 
-async fn import_on(engine: Option<&super::trust::Engine>, rows: usize) -> anyhow::Result<ImportResult> {
+async fn import_on(engine: Option<&super::engines::Engine>, rows: usize) -> anyhow::Result<ImportResult> {
     let engine = engine.context("PostgreSQL does not answer (NASKAH_BENCH_POSTGRES_URL)")?;
     {
         let db = Db::open(&engine.url, 5).await?;

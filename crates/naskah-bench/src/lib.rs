@@ -27,6 +27,7 @@
 //! more in one compile (`--only sk-whole`) for comparison.
 
 mod documents;
+mod engines;
 mod hostile;
 mod html;
 mod import;

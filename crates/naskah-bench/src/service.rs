@@ -214,7 +214,7 @@ async fn sign_letters(service: &Service, letters: usize) -> anyhow::Result<(Vec<
 
 /// The same signatures on PostgreSQL, on a database of the run's own.
 async fn finalise_on_postgres(dir: &Path, templates_dir: &Path, letters: usize) -> Result<Timings, String> {
-    let engines = super::trust::engines(dir, "finalise").await;
+    let engines = super::engines::engines(dir, "finalise").await;
     let Some(engine) = engines.iter().find(|e| e.label == "PostgreSQL") else {
         return Err("PostgreSQL is not reachable (NASKAH_BENCH_POSTGRES_URL)".into());
     };
@@ -226,7 +226,7 @@ async fn finalise_on_postgres(dir: &Path, templates_dir: &Path, letters: usize) 
     }
     .await
     .map_err(|e| format!("{e:#}"));
-    super::trust::drop_database(engine).await;
+    super::engines::drop_database(engine).await;
     measured
 }
 

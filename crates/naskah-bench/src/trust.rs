@@ -30,7 +30,6 @@ use super::{
     service::{Scratch, Service},
 };
 use crate::{
-    db::Db,
     keys::authority,
     signing::timestamp::{Authority, HttpAuthority, TimestampError, Token},
     verification, workflow,
@@ -103,56 +102,6 @@ impl Drop for LocalTsa {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// The engines to measure on: SQLite always; PostgreSQL when `NASKAH_BENCH_POSTGRES_URL`
-/// (or the tests' `NASKAH_TEST_POSTGRES_URL`) names a server that answers, each run on
-/// a database of its own, dropped afterwards.
-pub(super) struct Engine {
-    pub label: &'static str,
-    pub url: String,
-    /// The server's URL and the database to drop.
-    drop_after: Option<(String, String)>,
-}
-
-pub(super) async fn engines(dir: &Path, label: &str) -> Vec<Engine> {
-    let mut list = vec![Engine {
-        label: "SQLite",
-        url: format!("sqlite://{}?mode=rwc", dir.join(format!("{label}.sqlite3")).display()),
-        drop_after: None,
-    }];
-    let server = std::env::var("NASKAH_BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("NASKAH_TEST_POSTGRES_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("naskah_bench_{label}_{}", std::process::id()).replace('-', "_");
-    if let Ok(admin) = Db::connect(&server, 1).await {
-        let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin.pool)
-            .await;
-        admin.pool.close().await;
-        if created.is_ok()
-            && let Ok(mut url) = url::Url::parse(&server)
-        {
-            url.set_path(&format!("/{name}"));
-            list.push(Engine {
-                label: "PostgreSQL",
-                url: url.to_string(),
-                drop_after: Some((server, name)),
-            });
-        }
-    }
-    list
-}
-
-pub(super) async fn drop_database(engine: &Engine) {
-    if let Some((server, name)) = &engine.drop_after
-        && let Ok(admin) = Db::connect(server, 1).await
-    {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-            .execute(&admin.pool)
-            .await;
-        admin.pool.close().await;
     }
 }
 
@@ -230,9 +179,9 @@ pub async fn long_term(templates_dir: &Path, letters: usize) -> anyhow::Result<L
     let tsa = LocalTsa::start(&scratch.0.join("tsa"))?;
     let mut runs = Vec::new();
     let mut unsigned = Vec::new();
-    for engine in engines(&scratch.0, "longterm").await {
+    for engine in super::engines::engines(&scratch.0, "longterm").await {
         let run = long_term_on(templates_dir, &engine, &tsa, letters).await;
-        drop_database(&engine).await;
+        super::engines::drop_database(&engine).await;
         let (run, pdf) = run?;
         unsigned = pdf;
         runs.push(run);
@@ -251,7 +200,12 @@ pub async fn long_term(templates_dir: &Path, letters: usize) -> anyhow::Result<L
     Ok(LongTermResult { runs, pyhanko })
 }
 
-async fn long_term_on(templates_dir: &Path, engine: &Engine, tsa: &LocalTsa, letters: usize) -> anyhow::Result<(LongTermRun, Vec<u8>)> {
+async fn long_term_on(
+    templates_dir: &Path,
+    engine: &super::engines::Engine,
+    tsa: &LocalTsa,
+    letters: usize,
+) -> anyhow::Result<(LongTermRun, Vec<u8>)> {
     let mut service = Service::open_on(templates_dir, engine.url.clone()).await?;
     service.flow.timestamping = true;
     let timed = Arc::new(TimedAuthority {
@@ -353,9 +307,9 @@ pub async fn upload_check(templates_dir: &Path, runs: usize) -> anyhow::Result<U
     let tsa = LocalTsa::start(&scratch.0.join("tsa"))?;
     let mut results = Vec::new();
     let mut file = (Vec::new(), 0, Vec::new());
-    for engine in engines(&scratch.0, "upload").await {
+    for engine in super::engines::engines(&scratch.0, "upload").await {
         let run = upload_check_on(templates_dir, &engine, &tsa, runs).await;
-        drop_database(&engine).await;
+        super::engines::drop_database(&engine).await;
         let (run, pdf, rows, root) = run?;
         file = (pdf, rows, root);
         results.push(run);
@@ -382,7 +336,7 @@ pub async fn upload_check(templates_dir: &Path, runs: usize) -> anyhow::Result<U
 
 async fn upload_check_on(
     templates_dir: &Path,
-    engine: &Engine,
+    engine: &super::engines::Engine,
     tsa: &LocalTsa,
     runs: usize,
 ) -> anyhow::Result<(UploadCheckRun, Vec<u8>, usize, Vec<u8>)> {

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     db::Db,
+    engines,
     service::{Scratch, Service},
-    trust,
 };
 
 /// The runs of a whole benchmark: each engine at 10,000 letters and at ten times that.
@@ -105,7 +105,7 @@ fn wrk_version() -> Option<String> {
 async fn verify_on(engine_name: &str, templates_dir: &Path, letters: usize, seconds: u32) -> anyhow::Result<VerifyRun> {
     let wrk_version = wrk_version().context("wrk is not installed (apt-get install wrk)")?;
     let scratch = Scratch::new(&format!("verify-{engine_name}"))?;
-    let engines = trust::engines(&scratch.0, &format!("verify_{letters}")).await;
+    let engines = engines::engines(&scratch.0, &format!("verify_{letters}")).await;
     let wanted = if engine_name == "postgres" { "PostgreSQL" } else { "SQLite" };
     let engine = engines
         .iter()
@@ -113,13 +113,13 @@ async fn verify_on(engine_name: &str, templates_dir: &Path, letters: usize, seco
         .with_context(|| format!("{wanted} is not reachable (NASKAH_BENCH_POSTGRES_URL)"))?;
     let result = measure(engine, &scratch, templates_dir, letters, seconds, wrk_version).await;
     for other in &engines {
-        trust::drop_database(other).await;
+        engines::drop_database(other).await;
     }
     result
 }
 
 async fn measure(
-    engine: &trust::Engine,
+    engine: &engines::Engine,
     scratch: &Scratch,
     templates_dir: &Path,
     letters: usize,
