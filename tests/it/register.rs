@@ -504,3 +504,54 @@ story! {
         .await;
     }
 }
+
+story! {
+    /// The register is paged in the database: 250 lines show 100 at a time, with links
+    /// to the pages beside that keep the filter; the search and the status filter narrow
+    /// the count; a typed `%` matches itself.
+    #[tokio::test]
+    async fn the_register_is_paged_and_filtered_in_the_database(test_db: support::TestDb) {
+        let state = support::demo_state(&test_db).await;
+        let mut tx = state.db.begin_write().await.unwrap();
+        for serial in 1..=250_i64 {
+            let subject = if serial % 50 == 0 { format!("Undangan rapat 100% hadir {serial}") } else { format!("Surat biasa {serial}") };
+            sqlx::query(
+                "INSERT INTO register (department_id, series, unit_code, year, serial, number, status, letter_date, subject, \
+                 classification_code, signer, created_at) VALUES (1, 'surat', 'X', 2026, $1, $2, $3, '2026-11-02', $4, '', '', 0)",
+            )
+            .bind(serial)
+            .bind(format!("X/{serial:04}/2026"))
+            .bind(if serial % 10 == 0 { "batal" } else { "terbit" })
+            .bind(subject)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut agendaris = support::logged_in(&state, "agendaris").await;
+
+        let first = agendaris.get("/agenda?tahun=2026").await.body;
+        assert!(first.contains("Nomor 1–100 dari 250"), "{first}");
+        assert!(first.contains("X/0100/2026") && !first.contains("X/0101/2026"));
+        assert!(first.contains("halaman=2\">Halaman berikutnya →") && !first.contains("Halaman sebelumnya"));
+        let last = agendaris.get("/agenda?tahun=2026&halaman=3").await.body;
+        assert!(last.contains("Nomor 201–250 dari 250") && last.contains("X/0250/2026"), "{last}");
+        assert!(last.contains("halaman=2\">← Halaman sebelumnya") && !last.contains("Halaman berikutnya"));
+        // Past the end: an empty page, not an error; nonsense: the first page.
+        assert!(agendaris.get("/agenda?tahun=2026&halaman=9").await.body.contains("Nomor 0 dari 250"));
+        assert!(agendaris.get("/agenda?tahun=2026&halaman=abc").await.body.contains("Nomor 1–100 dari 250"));
+
+        // Filters run in the database and the page links keep them.
+        let cancelled = agendaris.get("/agenda?tahun=2026&status=batal").await.body;
+        assert!(cancelled.contains("Nomor 1–25 dari 25"), "{cancelled}");
+        let percent = agendaris.get("/agenda?tahun=2026&cari=100%25+hadir").await.body;
+        assert!(percent.contains("Nomor 1–5 dari 5"), "{percent}");
+        // Not a wildcard: "a%s" would match every "Surat biasa".
+        assert!(agendaris.get("/agenda?tahun=2026&cari=a%25s").await.body.contains("Nomor 0 dari 0"));
+        let by_number = agendaris.get("/agenda?tahun=2026&cari=x%2F01").await.body;
+        assert!(by_number.contains("Nomor 1–100 dari 100"), "X/0100 … X/0199: {by_number}");
+        let second = agendaris.get("/agenda?tahun=2026&status=terbit&cari=x%2F0&halaman=2").await.body;
+        assert!(second.contains("Nomor 101–200 dari 225"), "{second}");
+        assert!(second.contains("status=terbit&#38;cari=x%2F0&#38;halaman=3"), "the next page keeps the filter: {second}");
+    }
+}

@@ -359,6 +359,74 @@ pub async fn register(db: &Db, department_id: i64, year: Option<i32>) -> Result<
     .await?)
 }
 
+/// What the register page asks for: a year (all when `None`), a series, a status and a
+/// piece of number or subject, each empty for any.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterQuery {
+    pub year: Option<i32>,
+    pub series: String,
+    pub status: String,
+    pub text: String,
+}
+
+/// One page of the register (`limit` lines from `offset`, in register order) and how
+/// many lines match in all: the filter runs in the database, so a page costs the same
+/// at 100 numbers as at 100,000.
+pub async fn register_page(
+    db: &Db,
+    department_id: i64,
+    query: &RegisterQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Entry>, i64), Error> {
+    // LIKE's own characters in what was typed match themselves.
+    let text = query.text.trim().to_lowercase();
+    let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let filter = "department_id = $1 AND ($2 = 0 OR year = $2) AND ($3 = '' OR series = $3) AND ($4 = '' OR status = $4) \
+                  AND ($5 = '' OR LOWER(number) LIKE $6 ESCAPE '\\' OR LOWER(subject) LIKE $6 ESCAPE '\\')";
+    let values: FilterValues<'_> = (
+        department_id,
+        query.year.map(i64::from).unwrap_or(0),
+        &query.series,
+        &query.status,
+        &text,
+        &pattern,
+    );
+    let entries = with_filter(
+        sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM register WHERE {filter} ORDER BY year, series, unit_code, serial LIMIT {} OFFSET {}",
+            limit.clamp(1, 1000),
+            offset.max(0)
+        ))),
+        values,
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let (total,) = with_filter(
+        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM register WHERE {filter}"))),
+        values,
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((entries, total))
+}
+
+type FilterValues<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);
+
+/// Binds the register page's filter ($1 to $6) to a query.
+fn with_filter<'q, O>(
+    query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
+    (department_id, year, series, status, text, pattern): FilterValues<'q>,
+) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
+    query
+        .bind(department_id)
+        .bind(year)
+        .bind(series)
+        .bind(status)
+        .bind(text)
+        .bind(pattern)
+}
+
 /// Marks an issued number cancelled (batal), with the reason and who; the line stays.
 /// Refused for the number of a signed letter: that letter is revoked instead
 /// ([`SIGNED_NUMBER_MESSAGE`]), so the register never disagrees with its public record.

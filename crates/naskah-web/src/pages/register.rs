@@ -43,9 +43,15 @@ struct Filter {
     status: String,
     #[serde(default)]
     cari: String,
+    /// The page, from 1 (the first when missing or not a number).
+    #[serde(default)]
+    halaman: String,
     #[serde(default)]
     ok: String,
 }
+
+/// Lines of the register per page.
+const PAGE_SIZE: i64 = 100;
 
 impl Filter {
     fn year(&self, user: &SessionUser) -> Option<i32> {
@@ -54,6 +60,20 @@ impl Filter {
             "" => Some(user.department.tz().today().year()),
             "semua" => None,
             text => text.parse().ok(),
+        }
+    }
+
+    /// The page asked for, from 0.
+    fn page(&self) -> i64 {
+        self.halaman.trim().parse::<i64>().map_or(0, |n| (n - 1).clamp(0, 1_000_000))
+    }
+
+    fn query(&self, user: &SessionUser) -> numbering::RegisterQuery {
+        numbering::RegisterQuery {
+            year: self.year(user),
+            series: self.jenis.trim().to_string(),
+            status: self.status.trim().to_string(),
+            text: self.cari.clone(),
         }
     }
 
@@ -93,13 +113,22 @@ fn status_text(e: &Entry, tz: TimeZone) -> String {
 }
 
 async fn register_page(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
-    let list = entries(&state, &user, &filter).await?;
+    let (list, total) = numbering::register_page(
+        &state.db,
+        user.department.id,
+        &filter.query(&user),
+        PAGE_SIZE,
+        filter.page() * PAGE_SIZE,
+    )
+    .await?;
     let mut shell = Shell::for_user(&user, "Agenda surat keluar", "/agenda");
     shell.notice = Notice { ok: filter.ok.clone() }.text().into();
-    Ok(render_page(StatusCode::OK, shell, register_content(&user, &filter, &list)))
+    Ok(render_page(StatusCode::OK, shell, register_content(&user, &filter, &list, total)))
 }
 
-fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page {
+/// The register's page: one page of `total` matching lines, with links to the pages
+/// beside it that keep the filter.
+fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry], total: i64) -> Page {
     let may_cancel = cases::register::may_cancel(&user.user);
     let tz = user.department.tz();
     let rows = list
@@ -133,6 +162,26 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page
         ("cari", filter.cari.as_str()),
     ])
     .unwrap_or_default();
+    let page = filter.page();
+    let mut links = Vec::new();
+    if page > 0 {
+        links.push((format!("/agenda?{query}&halaman={page}"), "← Halaman sebelumnya".into()));
+    }
+    if (page + 1) * PAGE_SIZE < total {
+        links.push((format!("/agenda?{query}&halaman={}", page + 2), "Halaman berikutnya →".into()));
+    }
+    let first = if list.is_empty() { 0 } else { page * PAGE_SIZE + 1 };
+    let shown = if list.is_empty() {
+        "0".to_string()
+    } else {
+        format!(
+            "{}–{}",
+            crate::text::thousands(first),
+            crate::text::thousands(first + list.len() as i64 - 1)
+        )
+    };
+    links.push((format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into()));
+    links.push((format!("/agenda.xlsx?{query}"), "Unduh sebagai XLSX (Excel)".into()));
     let mut form = Form::new(
         "Saring",
         "/agenda",
@@ -168,14 +217,11 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry]) -> Page
         intro: format!(
             "{} nomor. Setiap nomor yang pernah diberikan tercatat: terbit bersama suratnya, dicabut atau diganti seperti di halaman verifikasi, \
              atau batal dengan alasannya. Surat yang sudah ditandatangani dinyatakan tidak berlaku dengan \"Cabut surat\" di halaman suratnya.",
-            list.len()
+            crate::text::thousands(total)
         ),
-        links: vec![
-            (format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into()),
-            (format!("/agenda.xlsx?{query}"), "Unduh sebagai XLSX (Excel)".into()),
-        ],
+        links,
         table: Some(Table {
-            title: "Nomor".into(),
+            title: format!("Nomor {shown} dari {}", crate::text::thousands(total)),
             columns: ["Nomor", "Tanggal", "Jenis", "Hal", "Penandatangan", "Status"]
                 .map(String::from)
                 .to_vec(),
