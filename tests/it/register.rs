@@ -553,5 +553,28 @@ story! {
         let second = agendaris.get("/agenda?tahun=2026&status=terbit&cari=x%2F0&halaman=2").await.body;
         assert!(second.contains("Nomor 101–200 dari 225"), "{second}");
         assert!(second.contains("status=terbit&#38;cari=x%2F0&#38;halaman=3"), "the next page keeps the filter: {second}");
+
+        // The CSV export streams batch by batch (2,000 lines): 4,250 lines of another year
+        // arrive whole, in register order, each once; its filter is the page's.
+        let mut tx = state.db.begin_write().await.unwrap();
+        for serial in 1..=4_250_i64 {
+            sqlx::query(
+                "INSERT INTO register (department_id, series, unit_code, year, serial, number, status, letter_date, subject, \
+                 classification_code, signer, created_at) VALUES (1, 'surat', 'Y', 2025, $1, $2, 'terbit', '2025-06-02', 'Lama', '', '', 0)",
+            )
+            .bind(serial)
+            .bind(format!("Y/{serial:04}/2025"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let export = agendaris.send("GET", "/agenda.csv?tahun=2025", None, vec![], &[]).await;
+        assert_eq!(export.status, StatusCode::OK);
+        let rows = csv_rows(&export.bytes);
+        assert_eq!(rows.len(), 4_250);
+        assert!(rows.iter().enumerate().all(|(i, r)| r["urut"] == (i + 1).to_string()), "in order, each once");
+        let filtered = csv_rows(&agendaris.send("GET", "/agenda.csv?tahun=2026&status=batal", None, vec![], &[]).await.bytes);
+        assert_eq!(filtered.len(), 25);
     }
 }

@@ -379,11 +379,9 @@ pub async fn register_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), Error> {
-    // LIKE's own characters in what was typed match themselves.
     let text = query.text.trim().to_lowercase();
-    let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let filter = "department_id = $1 AND ($2 = 0 OR year = $2) AND ($3 = '' OR series = $3) AND ($4 = '' OR status = $4) \
-                  AND ($5 = '' OR LOWER(number) LIKE $6 ESCAPE '\\' OR LOWER(subject) LIKE $6 ESCAPE '\\')";
+    let pattern = like_pattern(&text);
+    let filter = REGISTER_FILTER;
     let values: FilterValues<'_> = (
         department_id,
         query.year.map(i64::from).unwrap_or(0),
@@ -394,7 +392,7 @@ pub async fn register_page(
     );
     let entries = with_filter(
         sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM register WHERE {filter} ORDER BY year, series, unit_code, serial LIMIT {} OFFSET {}",
+            "SELECT {ENTRY_COLUMNS} FROM register WHERE {filter} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
             limit.clamp(1, 1000),
             offset.max(0)
         ))),
@@ -409,6 +407,58 @@ pub async fn register_page(
     .fetch_one(&db.pool)
     .await?;
     Ok((entries, total))
+}
+
+/// The register lines after `after` (the last line of the previous batch; the first
+/// batch when `None`) that `query` keeps, at most `limit`, in register order: how an
+/// export reads the register batch by batch, each batch one indexed range, without
+/// holding it all or skipping a line inserted meanwhile before the cursor.
+pub async fn register_after(
+    db: &Db,
+    department_id: i64,
+    query: &RegisterQuery,
+    after: Option<&Entry>,
+    limit: i64,
+) -> Result<Vec<Entry>, Error> {
+    let text = query.text.trim().to_lowercase();
+    let pattern = like_pattern(&text);
+    let values: FilterValues<'_> = (
+        department_id,
+        query.year.map(i64::from).unwrap_or(0),
+        &query.series,
+        &query.status,
+        &text,
+        &pattern,
+    );
+    let cursor = after.map(|e| (e.year, e.series.clone(), e.unit_code.clone(), e.serial, e.id));
+    let (year, series, unit_code, serial, id) = cursor.clone().unwrap_or_default();
+    Ok(with_filter(
+        sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM register WHERE {REGISTER_FILTER} \
+             AND ($7 = 0 OR (year, series, unit_code, serial, id) > ($8, $9, $10, $11, $12)) \
+             ORDER BY year, series, unit_code, serial, id LIMIT {}",
+            limit.clamp(1, 10_000)
+        ))),
+        values,
+    )
+    .bind(i64::from(cursor.is_some()))
+    .bind(year)
+    .bind(series)
+    .bind(unit_code)
+    .bind(serial)
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The register page's filter: department, year (0: all), series, status, text and
+/// its LIKE pattern ($1 to $6).
+const REGISTER_FILTER: &str = "department_id = $1 AND ($2 = 0 OR year = $2) AND ($3 = '' OR series = $3) AND ($4 = '' OR status = $4) \
+     AND ($5 = '' OR LOWER(number) LIKE $6 ESCAPE '\\' OR LOWER(subject) LIKE $6 ESCAPE '\\')";
+
+/// A LIKE pattern for text anywhere, LIKE's own characters in it matching themselves.
+fn like_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 type FilterValues<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);

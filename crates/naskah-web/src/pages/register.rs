@@ -76,21 +76,74 @@ impl Filter {
             text: self.cari.clone(),
         }
     }
+}
 
-    fn keeps(&self, e: &Entry) -> bool {
-        let needle = self.cari.trim().to_lowercase();
-        (self.jenis.is_empty() || e.series == self.jenis)
-            && (self.status.is_empty() || e.status == self.status)
-            && (needle.is_empty() || e.number.to_lowercase().contains(&needle) || e.subject.to_lowercase().contains(&needle))
+/// Lines an export reads at a time.
+const EXPORT_BATCH: i64 = 2_000;
+
+/// Every line the filter keeps, in register order, read batch by batch (for the XLSX
+/// workbook, which is built whole).
+async fn entries(state: &AppState, user: &SessionUser, filter: &Filter) -> Result<Vec<Entry>, PageError> {
+    let query = filter.query(user);
+    let mut all: Vec<Entry> = Vec::new();
+    loop {
+        let batch = numbering::register_after(&state.db, user.department.id, &query, all.last(), EXPORT_BATCH).await?;
+        let done = (batch.len() as i64) < EXPORT_BATCH;
+        all.extend(batch);
+        if done {
+            return Ok(all);
+        }
     }
 }
 
-async fn entries(state: &AppState, user: &SessionUser, filter: &Filter) -> Result<Vec<Entry>, PageError> {
-    Ok(numbering::register(&state.db, user.department.id, filter.year(user))
-        .await?
-        .into_iter()
-        .filter(|e| filter.keeps(e))
-        .collect())
+/// CSV lines for a batch of the register.
+fn csv_lines(batch: &[Entry], tz: TimeZone) -> Result<axum::body::Bytes, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for e in batch {
+        out.write_record(export_row(e, tz).iter().map(|c| spreadsheet_safe(c)))?;
+    }
+    out.into_inner()
+        .map(axum::body::Bytes::from)
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The CSV export as it is read: the header, then each batch of 2,000 lines as soon as
+/// it is read, so memory stays flat however long the register. A failure after the
+/// first bytes ends the download short (the status line is already sent).
+fn csv_stream(
+    db: crate::db::Db,
+    department_id: i64,
+    query: numbering::RegisterQuery,
+    tz: TimeZone,
+    first: Vec<Entry>,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    use futures_util::StreamExt;
+    let failed = |e: String| std::io::Error::other(e);
+    let mut header = csv::Writer::from_writer(Vec::new());
+    let header = header
+        .write_record(EXPORT_HEADER)
+        .map_err(|e| e.to_string())
+        .and_then(|()| header.into_inner().map_err(|e| e.to_string()))
+        .map(axum::body::Bytes::from)
+        .map_err(failed);
+    let lines = futures_util::stream::unfold(Some(first), move |batch| {
+        let (db, query) = (db.clone(), query.clone());
+        async move {
+            let batch = batch.filter(|b| !b.is_empty())?;
+            let bytes = csv_lines(&batch, tz).map_err(|e| failed(e.to_string()));
+            if (batch.len() as i64) < EXPORT_BATCH || bytes.is_err() {
+                return Some((bytes, None));
+            }
+            match numbering::register_after(&db, department_id, &query, batch.last(), EXPORT_BATCH).await {
+                Ok(next) => Some((bytes, Some(next))),
+                Err(e) => {
+                    tracing::error!(error = %e, "ekspor agenda terputus");
+                    Some((Err(failed(e.to_string())), None))
+                }
+            }
+        }
+    });
+    futures_util::stream::once(std::future::ready(header)).chain(lines)
 }
 
 fn series_label(series: &str) -> &'static str {
@@ -307,15 +360,10 @@ async fn register_xlsx(State(state): State<AppState>, user: SessionUser, Query(f
 }
 
 async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
-    let list = entries(&state, &user, &filter).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| Failure::Internal(e.to_string());
-    out.write_record(EXPORT_HEADER).map_err(failed)?;
-    for e in &list {
-        out.write_record(export_row(e, user.department.tz()).iter().map(|c| spreadsheet_safe(c)))
-            .map_err(failed)?;
-    }
-    let bytes = out.into_inner().map_err(|e| Failure::Internal(e.to_string()))?;
+    let query = filter.query(&user);
+    // The first batch before the answer starts: a failure here is still a proper page.
+    let first = numbering::register_after(&state.db, user.department.id, &query, None, EXPORT_BATCH).await?;
+    let lines = csv_stream(state.db.clone(), user.department.id, query, user.department.tz(), first);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -324,7 +372,7 @@ async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(fi
                 "attachment; filename=\"agenda-surat-keluar.csv\"".to_string(),
             ),
         ],
-        bytes,
+        axum::body::Body::from_stream(lines),
     )
         .into_response())
 }
