@@ -379,30 +379,22 @@ pub async fn register_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), Error> {
-    let text = query.text.trim().to_lowercase();
-    let pattern = like_pattern(&text);
-    let filter = REGISTER_FILTER;
-    let values: FilterValues<'_> = (
-        department_id,
-        query.year.map(i64::from).unwrap_or(0),
-        &query.series,
-        &query.status,
-        &text,
-        &pattern,
-    );
+    let args = query.args(department_id);
     let entries = with_filter(
         sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM register WHERE {filter} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
+            "SELECT {ENTRY_COLUMNS} FROM register WHERE {REGISTER_FILTER} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
             limit.clamp(1, 1000),
             offset.max(0)
         ))),
-        values,
+        &args,
     )
     .fetch_all(&db.pool)
     .await?;
     let (total,) = with_filter(
-        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM register WHERE {filter}"))),
-        values,
+        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM register WHERE {REGISTER_FILTER}"
+        ))),
+        &args,
     )
     .fetch_one(&db.pool)
     .await?;
@@ -420,18 +412,10 @@ pub async fn register_after(
     after: Option<&Entry>,
     limit: i64,
 ) -> Result<Vec<Entry>, Error> {
-    let text = query.text.trim().to_lowercase();
-    let pattern = like_pattern(&text);
-    let values: FilterValues<'_> = (
-        department_id,
-        query.year.map(i64::from).unwrap_or(0),
-        &query.series,
-        &query.status,
-        &text,
-        &pattern,
-    );
-    let cursor = after.map(|e| (e.year, e.series.clone(), e.unit_code.clone(), e.serial, e.id));
-    let (year, series, unit_code, serial, id) = cursor.clone().unwrap_or_default();
+    let args = query.args(department_id);
+    let (year, series, unit_code, serial, id) = after
+        .map(|e| (e.year, e.series.clone(), e.unit_code.clone(), e.serial, e.id))
+        .unwrap_or_default();
     Ok(with_filter(
         sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM register WHERE {REGISTER_FILTER} \
@@ -439,9 +423,9 @@ pub async fn register_after(
              ORDER BY year, series, unit_code, serial, id LIMIT {}",
             limit.clamp(1, 10_000)
         ))),
-        values,
+        &args,
     )
-    .bind(i64::from(cursor.is_some()))
+    .bind(i64::from(after.is_some()))
     .bind(year)
     .bind(series)
     .bind(unit_code)
@@ -461,20 +445,53 @@ fn like_pattern(text: &str) -> String {
     format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
-type FilterValues<'a> = (i64, i64, &'a str, &'a str, &'a str, &'a str);
+/// The values of [`REGISTER_FILTER`] ($1 to $6).
+struct FilterArgs {
+    department_id: i64,
+    year: i64,
+    series: String,
+    status: String,
+    text: String,
+    pattern: String,
+}
+
+impl RegisterQuery {
+    fn args(&self, department_id: i64) -> FilterArgs {
+        let text = self.text.trim().to_lowercase();
+        FilterArgs {
+            department_id,
+            year: self.year.map(i64::from).unwrap_or(0),
+            series: self.series.clone(),
+            status: self.status.clone(),
+            pattern: like_pattern(&text),
+            text,
+        }
+    }
+}
 
 /// Binds the register page's filter ($1 to $6) to a query.
 fn with_filter<'q, O>(
     query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
-    (department_id, year, series, status, text, pattern): FilterValues<'q>,
+    args: &'q FilterArgs,
 ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
     query
-        .bind(department_id)
-        .bind(year)
-        .bind(series)
-        .bind(status)
-        .bind(text)
-        .bind(pattern)
+        .bind(args.department_id)
+        .bind(args.year)
+        .bind(args.series.as_str())
+        .bind(args.status.as_str())
+        .bind(args.text.as_str())
+        .bind(args.pattern.as_str())
+}
+
+/// One line of a department's register.
+pub async fn entry(db: &Db, department_id: i64, entry_id: i64) -> Result<Option<Entry>, Error> {
+    Ok(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRY_COLUMNS} FROM register WHERE id = $1 AND department_id = $2"
+    )))
+    .bind(entry_id)
+    .bind(department_id)
+    .fetch_optional(&db.pool)
+    .await?)
 }
 
 /// Marks an issued number cancelled (batal), with the reason and who; the line stays.

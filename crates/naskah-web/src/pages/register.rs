@@ -378,10 +378,8 @@ async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(fi
 }
 
 async fn entry(state: &AppState, user: &SessionUser, id: i64) -> Result<Entry, PageError> {
-    numbering::register(&state.db, user.department.id, None)
+    numbering::entry(&state.db, user.department.id, id)
         .await?
-        .into_iter()
-        .find(|e| e.id == id)
         .ok_or(PageError(Failure::NotFound))
 }
 
