@@ -602,10 +602,7 @@ async fn bpjs_check(db: &Db, department: &crate::departments::Department, dir: &
     let waiting = bpjs::awaiting_check(db, department.id).await?;
     let villages = Villages::load(db, department.region_code.as_deref().unwrap_or_default(), &department.regency_name).await?;
     let stamp = format!("Diekspor oleh {} (walkthrough).", kabid.display_name);
-    std::fs::write(
-        dir.join("cek-kepesertaan-bpjs.xlsx"),
-        bpjs::export_xlsx(&waiting, &villages, &stamp)?,
-    )?;
+    bpjs::write_export(db, department.id, &villages, &stamp, &dir.join("cek-kepesertaan-bpjs.xlsx")).await?;
     bpjs::record_export(db, &kabid.actor(), department.id, waiting.len()).await?;
     let mut answer = String::from("NIK,STATUS_KEPESERTAAN,KETERANGAN\n");
     for (i, c) in waiting.iter().enumerate() {

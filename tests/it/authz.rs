@@ -347,6 +347,7 @@ story! {
             (false, "/pengguna"),
             (false, "/surat/999999"),
             (true, "/calon"),
+            (true, "/calon.csv"),
             (true, "/calon/impor"),
             (true, "/calon/bpjs"),
             (true, "/calon/bpjs.xlsx"),
@@ -371,7 +372,7 @@ story! {
                 "{path}"
             );
         }
-        assert_eq!(checked, 14);
+        assert_eq!(checked, 15);
     }
 }
 

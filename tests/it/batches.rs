@@ -14,7 +14,7 @@ use naskah::{
 use serde_json::{Value, json};
 
 use crate::{
-    support::{self, DEMO_PASSPHRASE},
+    support::{self, DEMO_PASSPHRASE, all_of},
     workflow::Demo,
 };
 
@@ -162,9 +162,10 @@ story! {
             "{label}"
         );
         assert!(list.iter().all(|x| x.recipient_id.is_some()), "{label}");
-        let progress = naskah::distribution::deliveries::progress(&d.flow.db, d.department_id, Some(batch.id), 100, |_| 5)
+        let progress = naskah::distribution::progress::page(&d.flow.db, d.department_id, &all_of(Some(batch.id)), 100, 0)
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(progress.len(), 54, "{label}");
         assert!(progress.iter().all(|p| p.total == 3 && p.out == 0), "{label}");
         let pdf = workflow::final_pdf(&d.flow.db, pejala.id).await.unwrap().unwrap();

@@ -15,7 +15,7 @@ use naskah::{
 };
 
 use crate::{
-    support::{self, DEMO_PASSPHRASE},
+    support::{self, DEMO_PASSPHRASE, all_of},
     workflow::Demo,
 };
 
@@ -174,13 +174,32 @@ story! {
         assert_eq!(audited, 4, "{label}");
 
         // The dashboard: one letter, one of four confirmed, due a day after signature.
-        let progress = deliveries::progress(db, 1, None, 100, |_| 1).await.unwrap();
+        let progress = naskah::distribution::progress::page(db, 1, &all_of(None), 100, 0).await.unwrap().0;
         assert_eq!(progress.len(), 1, "{label}");
         let p = &progress[0];
         assert_eq!((p.total, p.out, p.received, p.acknowledged), (4, 1, 1, 1), "{label}");
         assert_eq!(p.pending.len(), 3);
         assert_eq!(p.due_at, letter.signed_at.unwrap() + 86_400);
         assert!(!p.late(p.signed_at + 3600) && p.late(p.signed_at + 2 * 86_400), "{label}");
+        // The figures over all letters agree, the SOP's time per template included.
+        use naskah::distribution::progress::{self, ProgressQuery};
+        let signed = p.signed_at;
+        let soon = progress::summary(db, 1, &all_of(None), signed + 3600).await.unwrap();
+        assert_eq!((soon.letters, soon.undistributed, soon.late, soon.not_received), (1, 1, 0, 3), "{label}");
+        assert_eq!(progress::summary(db, 1, &all_of(None), signed + 2 * 86_400).await.unwrap().late, 1, "{label}");
+        let five_days = ProgressQuery {
+            days: vec![(p.template_id.clone(), 5)],
+            ..all_of(None)
+        };
+        assert_eq!(progress::summary(db, 1, &five_days, signed + 2 * 86_400).await.unwrap().late, 0, "{label}");
+        assert_eq!(progress::summary(db, 1, &five_days, signed + 6 * 86_400).await.unwrap().late, 1, "{label}");
+        // Another batch lists nothing; the open letters' list holds it until all four have it.
+        assert_eq!(progress::page(db, 1, &all_of(Some(999)), 100, 0).await.unwrap().1, 0, "{label}");
+        let open = ProgressQuery {
+            include_complete: false,
+            ..all_of(None)
+        };
+        assert_eq!(progress::page(db, 1, &open, 100, 0).await.unwrap().1, 1, "{label}");
     }
 }
 

@@ -22,9 +22,38 @@ use crate::{
 
 const P3KE: &str = include_str!("../data/candidates/p3ke.csv");
 
+/// The whole desk, checked against the home page's reading a page at a time (counted in
+/// the database, only the page's letters read): the same rows in the same order, pages
+/// of two read from the front and, past the middle, from the end, and the same counts.
 async fn desk_of(d: &Demo, username: &str) -> desk::Desk {
     let department = departments::get(&d.flow.db, 1).await.unwrap();
-    desk::for_user(&d.flow, &d.user(username).await, &department).await.unwrap()
+    let user = d.user(username).await;
+    let whole = desk::for_user(&d.flow, &user, &department).await.unwrap();
+    let row = |i: &desk::Item| {
+        (
+            i.kind,
+            i.title.clone(),
+            i.detail.clone(),
+            i.count,
+            i.since,
+            i.overdue_minutes,
+            i.acting_as.clone(),
+            i.batch_id,
+        )
+    };
+    let expected: Vec<_> = whole.items.iter().map(row).collect();
+    let counts = |c: &[desk::Count]| c.iter().map(|c| (c.kind, c.count, c.overdue)).collect::<Vec<_>>();
+    let mut paged = Vec::new();
+    for page in 0..whole.items.len().div_ceil(2).max(1) {
+        let part = naskah::cases::desk_page::page_for_user(&d.flow, &user, &department, page, 2)
+            .await
+            .unwrap();
+        assert_eq!(part.total_items, whole.items.len(), "{username}");
+        assert_eq!(counts(&part.desk.counts), counts(&whole.counts), "{username}: counts");
+        paged.extend(part.desk.items.iter().map(row));
+    }
+    assert_eq!(paged, expected, "{username}: pages of two");
+    whole
 }
 
 async fn created(d: &Demo, konseptor: &naskah::accounts::User, subject: &str) -> naskah::workflow::Letter {

@@ -556,7 +556,12 @@ story! {
         let waiting = naskah::beneficiaries::bpjs::awaiting_check(db, 1).await.unwrap();
         assert_eq!(waiting.len(), expected.len(), "{label}");
         let villages = import::Villages::load(db, "64.09", "Kabupaten Penajam Paser Utara").await.unwrap();
-        let xlsx = naskah::beneficiaries::bpjs::export_xlsx(&waiting, &villages, "Diekspor oleh uji").unwrap();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let rows = naskah::beneficiaries::bpjs::write_export(db, 1, &villages, "Diekspor oleh uji", file.path())
+            .await
+            .unwrap();
+        assert_eq!(rows as usize, waiting.len(), "{label}");
+        let xlsx = std::fs::read(file.path()).unwrap();
         let table = naskah::beneficiaries::reader::Table::open(&xlsx).unwrap();
         assert_eq!(table.headers[1], "NIK");
         let mut answer = String::from("NIK,STATUS_KEPESERTAAN,KETERANGAN\n");

@@ -28,7 +28,7 @@ use naskah::{
 use serde_json::json;
 
 use crate::{
-    support::{self, DEMO_PASSPHRASE},
+    support::{self, DEMO_PASSPHRASE, all_of},
     workflow::Demo,
 };
 
@@ -329,7 +329,7 @@ story! {
                 .await
                 .is_err()
         );
-        let progress = deliveries::progress(db, 1, None, 100, |_| 5).await.unwrap();
+        let progress = naskah::distribution::progress::page(db, 1, &all_of(None), 100, 0).await.unwrap().0;
         assert_eq!(progress.iter().map(|p| p.acknowledged).sum::<i64>(), 1, "{label}");
 
         // A permanent refusal (550) fails at once; another address, sent again, arrives.
@@ -426,7 +426,10 @@ async fn the_service_sends_by_itself_and_the_receipt_page_confirms_once() {
     assert_eq!(shown.status, StatusCode::OK);
     assert!(shown.body.contains("Konfirmasi penerimaan surat") && shown.body.contains("Konfirmasi: surat sudah kami terima"));
     // Opening the link confirms nothing (mail scanners open links).
-    let progress = deliveries::progress(&state.db, 1, None, 100, |_| 5).await.unwrap();
+    let progress = naskah::distribution::progress::page(&state.db, 1, &all_of(None), 100, 0)
+        .await
+        .unwrap()
+        .0;
     assert_eq!(progress.iter().map(|p| p.acknowledged).sum::<i64>(), 0);
     let confirmed = visitor.post_form(path, &[("nama", "Kepala <Desa>")]).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
@@ -435,7 +438,10 @@ async fn the_service_sends_by_itself_and_the_receipt_page_confirms_once() {
         confirmed.body.contains("Kepala &#60;Desa&#62;") || confirmed.body.contains("Kepala &lt;Desa&gt;"),
         "escaped"
     );
-    let progress = deliveries::progress(&state.db, 1, None, 100, |_| 5).await.unwrap();
+    let progress = naskah::distribution::progress::page(&state.db, 1, &all_of(None), 100, 0)
+        .await
+        .unwrap()
+        .0;
     assert_eq!(progress.iter().map(|p| p.acknowledged).sum::<i64>(), 1);
     let unknown = visitor.get("/tanda-terima/tidak-ada-tanda-terima-seperti-ini").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);

@@ -383,3 +383,13 @@ where
     }
     answers
 }
+
+/// Every signed letter on the distribution dashboard (of one batch, when given), completed
+/// ones included, with the SOP's default time.
+pub fn all_of(batch_id: Option<i64>) -> naskah::distribution::progress::ProgressQuery {
+    naskah::distribution::progress::ProgressQuery {
+        batch_id,
+        include_complete: true,
+        days: Vec::new(),
+    }
+}

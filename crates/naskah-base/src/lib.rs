@@ -9,6 +9,8 @@ pub mod config;
 pub mod db;
 /// Official region codes: kecamatan, desa and kelurahan.
 pub mod regions;
+/// Long exports in batches: the keyset cursor and the constant-memory workbook.
+pub mod spreadsheet;
 /// Indonesian text helpers.
 pub mod text;
 /// Field validation shared by the domains.

@@ -177,52 +177,71 @@ fn child_in_thread(engine: &'static str, rows: usize) -> anyhow::Result<String> 
 
 async fn import_on(engine: Option<&super::engines::Engine>, rows: usize) -> anyhow::Result<ImportResult> {
     let engine = engine.context("PostgreSQL does not answer (NASKAH_BENCH_POSTGRES_URL)")?;
+    let db = Db::open(&engine.url, 5).await?;
+    demo::seed(&db, Some(&accounts::generate_password())).await?;
+    let done = import_synthetic(&db, rows).await?;
+    Ok(ImportResult {
+        engine: engine.label.to_string(),
+        rows,
+        file_mib: done.file_mib,
+        check_s: done.check_s,
+        import_s: done.import_s,
+        valid: done.valid,
+        refused: done.refused,
+        peak_mib: peak_rss_mib(),
+    })
+}
+
+/// What [`import_synthetic`] did.
+pub(super) struct Imported {
+    pub file_mib: f64,
+    pub check_s: f64,
+    pub import_s: f64,
+    pub valid: i64,
+    pub refused: i64,
+}
+
+/// A synthetic file of `rows` rows checked and imported into the demo department of
+/// `db`, as an upload is: kept on disk, the process holds none of it.
+pub(super) async fn import_synthetic(db: &Db, rows: usize) -> anyhow::Result<Imported> {
+    let department = departments::get(db, 1).await?;
+    let actor = Actor::System("bench");
+    let path = std::env::temp_dir().join(format!("naskah-bench-p3ke-{}.csv", std::process::id()));
     {
-        let db = Db::open(&engine.url, 5).await?;
-        demo::seed(&db, Some(&accounts::generate_password())).await?;
-        let department = departments::get(&db, 1).await?;
-        let actor = Actor::System("bench");
-        // On disk, as an upload is kept: the process holds none of it.
-        let path = std::env::temp_dir().join(format!("naskah-bench-p3ke-{}.csv", std::process::id()));
-        {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            write_synthetic_p3ke(rows, &mut file)?;
-            std::io::Write::flush(&mut file)?;
-        }
-        let file_mib = std::fs::metadata(&path)?.len() as f64 / 1024.0 / 1024.0;
-        let started = Instant::now();
-        let checked = import::check(
-            &db,
-            &actor,
-            &department,
-            Upload {
-                file_name: "p3ke-sintetis.csv",
-                content: import::Content::File(&path),
-                source: "",
-                mapping: None,
-            },
-        )
-        .await;
-        let _ = std::fs::remove_file(&path);
-        let checked = checked?;
-        let check_s = started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let done = import::apply(&db, &actor, &department, checked.id, &|_, _| {}).await?;
-        let import_s = started.elapsed().as_secs_f64();
-        if done.rows_new != checked.rows_valid {
-            bail!("imported {} of {} valid rows", done.rows_new, checked.rows_valid);
-        }
-        anyhow::Ok(ImportResult {
-            engine: engine.label.to_string(),
-            rows,
-            file_mib,
-            check_s,
-            import_s,
-            valid: checked.rows_valid,
-            refused: checked.rows_refused,
-            peak_mib: peak_rss_mib(),
-        })
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        write_synthetic_p3ke(rows, &mut file)?;
+        std::io::Write::flush(&mut file)?;
     }
+    let file_mib = std::fs::metadata(&path)?.len() as f64 / 1024.0 / 1024.0;
+    let started = Instant::now();
+    let checked = import::check(
+        db,
+        &actor,
+        &department,
+        Upload {
+            file_name: "p3ke-sintetis.csv",
+            content: import::Content::File(&path),
+            source: "",
+            mapping: None,
+        },
+    )
+    .await;
+    let _ = std::fs::remove_file(&path);
+    let checked = checked?;
+    let check_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let done = import::apply(db, &actor, &department, checked.id, &|_, _| {}).await?;
+    let import_s = started.elapsed().as_secs_f64();
+    if done.rows_new != checked.rows_valid {
+        bail!("imported {} of {} valid rows", done.rows_new, checked.rows_valid);
+    }
+    Ok(Imported {
+        file_mib,
+        check_s,
+        import_s,
+        valid: checked.rows_valid,
+        refused: checked.rows_refused,
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,6 +31,7 @@ mod engines;
 mod hostile;
 mod html;
 mod import;
+mod lists;
 mod measure;
 mod peers;
 mod report;
@@ -83,6 +84,8 @@ const TARGET_SK_S: f64 = 2.0;
 /// What the issue says the straightforward table takes on its machine.
 const TARGET_SK_REFERENCE_S: f64 = 4.0;
 const TARGET_SK_MIB: f64 = 400.0;
+/// The report's section on ten times the data.
+const LISTS_SECTION: usize = 11;
 
 /// What `naskah-bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -231,6 +234,14 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             println!("{}", trust::child(only, &options.templates_dir, options.quick)?);
             return Ok(());
         }
+        Some("lists") => {
+            let path = options.out.clone().unwrap_or_else(|| PathBuf::from("BENCHMARKS.md"));
+            return lists::update_report(&path, &options.templates_dir, LISTS_SECTION, options.quick);
+        }
+        Some(only) if only.starts_with("lists-") => {
+            println!("{}", lists::child(&only["lists-".len()..], &options.templates_dir, options.quick)?);
+            return Ok(());
+        }
         Some(only) if only.starts_with("import-peer-") => {
             let rows: usize = only["import-peer-".len()..].parse().context("--only import-peer-N: N rows")?;
             println!("{}", serde_json::to_string(&import::peer(rows)?)?);
@@ -246,7 +257,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some(other) => {
             bail!(
-                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'batch', 'finalise', 'signature', 'verify', 'verify-ENGINE-N', 'import', 'longterm', 'upload-check', 'import-ENGINE-N' and 'import-peer-N' are known"
+                "--only {other}: only 'sk', 'sk-whole', 'letter', 'memory', 'batch', 'finalise', 'signature', 'verify', 'verify-ENGINE-N', 'import', 'longterm', 'upload-check', 'import-ENGINE-N', 'import-peer-N', 'lists' and 'lists-ENGINE' are known"
             )
         }
         None => {}
@@ -317,6 +328,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         eprintln!("  {note}");
     }
 
+    eprintln!("· ten times the data: the lists and exports, in child processes …");
+    let lists = lists::run_all(&options.templates_dir, options.quick);
+
     // Peers, same documents.
     let peers = if options.peers {
         let sk_job = docs.sk(sizes.sk_rows)?;
@@ -347,6 +361,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         long_term,
         upload_check,
         imports,
+        lists,
         import_peers,
         import_elapsed,
         hostile,

@@ -68,6 +68,7 @@ pub(crate) struct Report {
     pub(crate) import_peers: Vec<Result<import::PeerResult, String>>,
     pub(crate) import_elapsed: Duration,
     pub(crate) hostile: hostile::HostileResult,
+    pub(crate) lists: lists::ListsResult,
     pub(crate) peers: peers::Results,
     pub(crate) elapsed: Duration,
 }
@@ -210,6 +211,7 @@ impl Report {
         o.push_str(&trust::target_rows(&self.long_term, &self.upload_check));
         o.push_str(&import::target_row(&self.imports));
         o.push_str(&hostile::target_rows(&self.hostile));
+        o.push_str(&lists::target_rows(&self.lists));
         o.push('\n');
         let _ = writeln!(o, "## Side by side\n");
         let _ = writeln!(
@@ -462,6 +464,7 @@ impl Report {
         o.push_str(&import::section(7, &self.imports, &self.import_peers, self.import_elapsed));
         o.push_str(&trust::sections(&self.long_term, &self.upload_check, 8));
         o.push_str(&hostile::section(10, &self.hostile));
+        o.push_str(&lists::section(super::LISTS_SECTION, &self.lists));
 
         // How.
         let _ = writeln!(o, "## How it is measured\n");
@@ -525,9 +528,8 @@ pub(crate) fn splice(
 ) -> anyhow::Result<()> {
     let report = std::fs::read_to_string(path).with_context(|| format!("{} cannot be read", path.display()))?;
     let heading = format!("## {number}. ");
-    let start = report
-        .find(&heading)
-        .with_context(|| format!("the report has no section {number}"))?;
+    // A section the report does not have yet goes at its end.
+    let start = report.find(&heading).unwrap_or(report.len());
     let end = report[start..].find("\n## ").map_or(report.len(), |i| start + i + 1);
     let m = Machine::read();
     let note = format!(
@@ -538,11 +540,22 @@ pub(crate) fn splice(
         m.cpu,
         m.load
     );
-    let updated = format!("{}{section}{note}{}", &report[..start], &report[end..]);
+    let separator = if start == report.len() && !report.ends_with("\n\n") {
+        "\n"
+    } else {
+        ""
+    };
+    let updated = format!("{}{separator}{section}{note}{}", &report[..start], &report[end..]);
     let mut lines: Vec<&str> = updated.lines().collect();
     let first = lines.iter().position(|l| is_row(l));
     lines.retain(|l| !is_row(l));
-    if let Some(at) = first {
+    // New rows go at the end of the targets table.
+    let at = first.or_else(|| {
+        let targets = lines.iter().position(|l| l.starts_with("## Targets"))?;
+        let table = targets + lines[targets..].iter().position(|l| l.starts_with('|'))?;
+        Some(table + lines[table..].iter().take_while(|l| l.starts_with('|')).count())
+    });
+    if let Some(at) = at {
         for (i, row) in rows.lines().enumerate() {
             lines.insert(at + i, row);
         }

@@ -53,6 +53,8 @@ pub(super) struct Service {
     database_url: String,
     /// The run's master key (hex), for a `naskah serve` over the same database.
     master_key: String,
+    /// Every demo account's password in this run.
+    pub(super) password: String,
     konseptor: User,
     staf: User,
     chain: Vec<(User, Unlocked)>,
@@ -77,7 +79,8 @@ impl Service {
     /// under a master key of the run's own.
     pub(super) async fn open_on(templates_dir: &Path, database_url: String) -> anyhow::Result<Self> {
         let db = Db::open(&database_url, 5).await?;
-        demo::seed(&db, Some(&accounts::generate_password())).await?;
+        let password = accounts::generate_password();
+        demo::seed(&db, Some(&password)).await?;
         let master = naskah::keys::MasterKey::generate();
         let master_key = master.to_hex().to_string();
         let store = KeyStore::new(db.clone(), master);
@@ -111,6 +114,7 @@ impl Service {
         Ok(Service {
             database_url,
             master_key,
+            password,
             konseptor: user("konseptor").await?,
             staf: user("staf").await?,
             chain,

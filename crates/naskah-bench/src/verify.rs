@@ -132,7 +132,14 @@ async fn measure(
     // The other letters are copies of the signed one (row, steps, revision) with ids,
     // numbers and subjects of their own: what the page reads is then exactly what a
     // real signature leaves, without 100,000 renders.
-    clone_signed(&service.flow.db, signed.id, letters.saturating_sub(1), engine.label == "PostgreSQL").await?;
+    clone_letters(
+        &service.flow.db,
+        signed.id,
+        letters.saturating_sub(1),
+        engine.label == "PostgreSQL",
+        true,
+    )
+    .await?;
     let ids: Vec<(String,)> = sqlx::query_as("SELECT verification_id FROM letters WHERE verification_id IS NOT NULL")
         .fetch_all(&service.flow.db.pool)
         .await?;
@@ -220,8 +227,11 @@ fn peak_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// `copies` copies of a signed letter in a few set-based statements.
-async fn clone_signed(db: &Db, original: i64, copies: usize, postgres: bool) -> anyhow::Result<()> {
+/// `copies` copies of a letter (signed, or waiting at a step) in a few set-based
+/// statements: the row with an id, subject (and number and verification id, if it has
+/// them) of its own, its steps, its revisions without the draft PDF and, `with_files`,
+/// its official PDF.
+pub(crate) async fn clone_letters(db: &Db, original: i64, copies: usize, postgres: bool, with_files: bool) -> anyhow::Result<()> {
     const COLUMNS: &str = "department_id, template_id, document_kind, state, round, stage, revision, version, chain, created_by, \
                            created_at, updated_at, classification_code, letter_date, final_sha256, signed_at, qr_token, signature_certificate";
     const STEP_COLUMNS: &str = "round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
@@ -233,11 +243,25 @@ async fn clone_signed(db: &Db, original: i64, copies: usize, postgres: bool) -> 
         "lower(hex(randomblob(16)))"
     };
     let mut tx = db.begin_write().await?;
+    // The copies are the letters made after this id.
+    let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM letters")
+        .fetch_one(&mut *tx)
+        .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2) \
          INSERT INTO letters ({COLUMNS}, subject, number, verification_id) \
-         SELECT {COLUMNS}, subject || ' (salinan ' || n.i || ')', number || '-' || n.i, {random_id} \
-         FROM letters CROSS JOIN n WHERE letters.id = $1 ORDER BY n.i"
+         SELECT {}, subject || ' (salinan ' || n.i || ')', number || '-' || n.i, \
+         CASE WHEN verification_id IS NULL THEN NULL ELSE {random_id} END \
+         FROM letters CROSS JOIN n WHERE letters.id = $1 ORDER BY n.i",
+        // Each copy a second older than the one before, as letters signed one by one.
+        COLUMNS
+            .split(", ")
+            .map(|c| match c.trim() {
+                time @ ("created_at" | "updated_at" | "signed_at") => format!("{time} - n.i"),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     )))
     .bind(original)
     .bind(copies as i64)
@@ -245,7 +269,7 @@ async fn clone_signed(db: &Db, original: i64, copies: usize, postgres: bool) -> 
     .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO letter_steps (letter_id, {STEP_COLUMNS}) \
-         SELECT l.id, {} FROM letters l CROSS JOIN letter_steps s WHERE l.id > $1 AND s.letter_id = $1",
+         SELECT l.id, {} FROM letters l CROSS JOIN letter_steps s WHERE l.id > $2 AND s.letter_id = $1",
         STEP_COLUMNS
             .split(", ")
             .map(|c| format!("s.{}", c.trim()))
@@ -253,23 +277,28 @@ async fn clone_signed(db: &Db, original: i64, copies: usize, postgres: bool) -> 
             .join(", ")
     )))
     .bind(original)
+    .bind(before)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO letter_files (letter_id, pdf) SELECT l.id, f.pdf FROM letters l CROSS JOIN letter_files f \
-         WHERE l.id > $1 AND f.letter_id = $1",
-    )
-    .bind(original)
-    .execute(&mut *tx)
-    .await?;
+    if with_files {
+        sqlx::query(
+            "INSERT INTO letter_files (letter_id, pdf) SELECT l.id, f.pdf FROM letters l CROSS JOIN letter_files f \
+             WHERE l.id > $2 AND f.letter_id = $1",
+        )
+        .bind(original)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    }
     // The public record reads the signed revision's fields (a NIK in them keeps the
     // PDF staff-only); its draft PDF is never read there, so the copies go without.
     sqlx::query(
         "INSERT INTO letter_revisions (letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at) \
          SELECT l.id, r.number, r.data, r.data_sha256, substr(r.pdf, 1, 0), r.pdf_sha256, r.author_id, r.note, r.created_at \
-         FROM letters l CROSS JOIN letter_revisions r WHERE l.id > $1 AND r.letter_id = $1",
+         FROM letters l CROSS JOIN letter_revisions r WHERE l.id > $2 AND r.letter_id = $1",
     )
     .bind(original)
+    .bind(before)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

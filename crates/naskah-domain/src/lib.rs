@@ -37,6 +37,6 @@ pub mod verification;
 /// The approval chain: drafts, revisions, paraf and signature, delegation, standard times.
 pub mod workflow;
 
-pub use naskah_base::{audit, config, db, regions, text, validation};
+pub use naskah_base::{audit, config, db, regions, spreadsheet, text, validation};
 pub use naskah_render::{letters, rendering};
 pub use naskah_signing as signing;

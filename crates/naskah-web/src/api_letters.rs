@@ -71,18 +71,46 @@ async fn put_chain(
     Ok(Json(json!({ "kind": kind, "chain": chain })))
 }
 
-async fn inbox(State(state): State<AppState>, user: ApiUser) -> ApiResult {
-    let flow = state.workflow();
-    let tasks = workflow::inbox(&flow, &user.user, user.department.tz().today()).await?;
-    let desk = crate::cases::desk::for_user(&flow, &user.user, &user.department).await?;
-    Ok(Json(
-        json!({ "tasks": tasks, "items": desk.items, "counts": desk.counts, "suggestions": desk.suggestions }),
-    ))
+/// `?page=` (from 1) and `?per_page=` of a list.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
-async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult {
+impl PageQuery {
+    /// `per_page`, 100 when missing, at most 500.
+    pub(crate) fn limit(&self) -> i64 {
+        self.per_page.unwrap_or(100).clamp(1, 500)
+    }
+    /// From 0.
+    pub(crate) fn index(&self) -> i64 {
+        (self.page.unwrap_or(1).max(1) - 1).min(1_000_000)
+    }
+    pub(crate) fn offset(&self) -> i64 {
+        self.index() * self.limit()
+    }
+}
+
+async fn inbox(State(state): State<AppState>, user: ApiUser, Query(q): Query<PageQuery>) -> ApiResult {
+    let flow = state.workflow();
+    let page = crate::cases::desk_page::page_for_user(&flow, &user.user, &user.department, q.index() as usize, q.limit() as usize).await?;
+    Ok(Json(json!({
+        "tasks": page.desk.tasks,
+        "items": page.desk.items,
+        "counts": page.desk.counts,
+        "suggestions": page.desk.suggestions,
+        "page": page.page + 1,
+        "per_page": page.page_size,
+        "total": page.total_items,
+        "total_tasks": page.total_tasks,
+    })))
+}
+
+async fn list(State(state): State<AppState>, user: ApiUser, Query(q): Query<PageQuery>) -> ApiResult {
+    let (letters, total) = workflow::page(&state.db, user.department.id, q.limit(), q.offset()).await?;
     Ok(Json(
-        json!({ "letters": workflow::list(&state.db, user.department.id, 1000).await? }),
+        json!({ "letters": letters, "page": q.index() + 1, "per_page": q.limit(), "total": total }),
     ))
 }
 
@@ -198,11 +226,21 @@ async fn correction(State(state): State<AppState>, user: ApiUser, Path(id): Path
 }
 
 /// The outgoing-letter register of a year (this year when not given).
-async fn register(State(state): State<AppState>, user: ApiUser, Query(q): Query<RegisterQuery>) -> ApiResult {
+async fn register(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<RegisterQuery>,
+    Query(paging): Query<PageQuery>,
+) -> ApiResult {
     use chrono::Datelike;
     let year = q.year.unwrap_or_else(|| user.department.tz().today().year());
+    let query = crate::numbering::RegisterQuery {
+        year: Some(year),
+        ..Default::default()
+    };
+    let (entries, total) = crate::numbering::register_page(&state.db, user.department.id, &query, paging.limit(), paging.offset()).await?;
     Ok(Json(
-        json!({ "year": year, "entries": crate::numbering::register(&state.db, user.department.id, Some(year)).await? }),
+        json!({ "year": year, "entries": entries, "page": paging.index() + 1, "per_page": paging.limit(), "total": total }),
     ))
 }
 

@@ -17,7 +17,7 @@ mod uploads;
 mod view;
 
 // The floors below, by the names the handlers use.
-pub(crate) use naskah_base::{audit, config, db, regions, text, validation};
+pub(crate) use naskah_base::{audit, config, db, regions, spreadsheet, text, validation};
 pub(crate) use naskah_domain::{
     accounts, beneficiaries, cases, departments, distribution, incoming, jobs, keys, notifications, numbering, verification, workflow,
 };

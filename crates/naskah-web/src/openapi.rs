@@ -60,6 +60,15 @@ fn object(required: &[&str], props: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": props })
 }
 
+/// An operation on a list read a page at a time (`?page=` from 1, `?per_page=`).
+fn paged(mut operation: Value) -> Value {
+    operation["parameters"] = json!([
+        { "name": "page", "in": "query", "required": false, "schema": int64() },
+        { "name": "per_page", "in": "query", "required": false, "schema": int64() }
+    ]);
+    operation
+}
+
 fn list_of(item: &str) -> Value {
     json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } })
 }
@@ -68,9 +77,9 @@ fn list_of(item: &str) -> Value {
 /// exceeds the macro's recursion limit).
 fn letter_paths() -> (Value, Value) {
     let paths = json!({
-            "/inbox": { "get": op("Tugas saya: semua yang menunggu pengguna ini (tasks: tahap surat; items: setiap jenis pekerjaan, surat satu kumpulan sebagai satu baris, dengan tindakan pertamanya; counts: jumlah per jenis), yang terlama di atas", "surat", None, ("200", None)) },
+            "/inbox": { "get": paged(op("Tugas saya: yang menunggu pengguna ini, satu halaman (page, per_page hingga 500; total: semua baris) — tasks: tahap surat; items: setiap jenis pekerjaan, surat satu kumpulan sebagai satu baris, dengan tindakan pertamanya; counts: jumlah per jenis atas semua baris — yang terlama di atas", "surat", None, ("200", None))) },
             "/letters": {
-                "get": op("Surat dinas ini, yang terakhir berubah di atas", "surat", None, ("200", None)),
+                "get": paged(op("Surat dinas ini, satu halaman (page, per_page hingga 500; total: semuanya), yang terakhir berubah di atas", "surat", None, ("200", None))),
                 "post": op("Buat konsep surat dari templat (konseptor)", "surat", Some("NewLetter"), ("201", None))
             },
             "/letters/bulk-decision": { "post": op("Paraf atau tanda tangan banyak surat dengan satu frasa sandi, sebagai proses tersimpan (job); yang gagal disebutkan alasannya", "surat", Some("BulkDecision"), ("200", None)) },
@@ -91,9 +100,13 @@ fn letter_paths() -> (Value, Value) {
             "/letters/{id}/classification": { "parameters": id_param(), "post": op("Pilih kode klasifikasi (pemegang tahap konsep atau ketik)", "surat", Some("Classification"), ("200", None)) },
             "/register": {
                 "get": {
-                    "summary": "Agenda surat keluar satu tahun: setiap nomor, terbit, dicabut, diganti atau batal",
+                    "summary": "Agenda surat keluar satu tahun, satu halaman (page, per_page hingga 500; total: semuanya): setiap nomor, terbit, dicabut, diganti atau batal",
                     "tags": ["surat"],
-                    "parameters": [{ "name": "year", "in": "query", "required": false, "schema": int64() }],
+                    "parameters": [
+                        { "name": "year", "in": "query", "required": false, "schema": int64() },
+                        { "name": "page", "in": "query", "required": false, "schema": int64() },
+                        { "name": "per_page", "in": "query", "required": false, "schema": int64() }
+                    ],
                     "responses": { "200": { "description": "Berhasil" } }
                 }
             },

@@ -158,6 +158,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../../migrations/sqlite/0024_import_keys.sql"),
         postgres: include_str!("../../../../migrations/postgres/0024_import_keys.sql"),
     },
+    Migration {
+        version: 25,
+        name: "list_indexes",
+        sqlite: include_str!("../../../../migrations/sqlite/0025_list_indexes.sql"),
+        postgres: include_str!("../../../../migrations/postgres/0025_list_indexes.sql"),
+    },
 ];
 
 impl Migration {

@@ -16,7 +16,7 @@ use crate::{
     audit::{self, Actor, Event},
     db::Db,
     departments::Department,
-    text::spreadsheet_safe,
+    spreadsheet,
     validation::FieldErrors,
 };
 
@@ -47,29 +47,41 @@ pub async fn answerable(db: &Db, department_id: i64) -> Result<Vec<Candidate>, E
     Ok(list)
 }
 
-/// The workbook for BPJS Ketenagakerjaan: one text row per confirmed candidate (NIKs
-/// as text, never numbers), the last two columns for BPJS to fill; a second sheet says
-/// who exported it, when, and what it may be used for.
-pub fn export_xlsx(list: &[Candidate], villages: &Villages, stamp: &str) -> Result<Vec<u8>, Error> {
-    let failed = |e: rust_xlsxwriter::XlsxError| Error::Conflict(format!("lembar kerja tidak dapat dibuat: {e}"));
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let text = rust_xlsxwriter::Format::new().set_num_format("@");
-    let sheet = book.add_worksheet();
-    sheet.set_name("Data").map_err(failed)?;
-    for (col, title) in EXPORT_COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(failed)?;
-    }
-    for (i, c) in list.iter().enumerate() {
-        let row = i as u32 + 1;
+/// Writes the workbook for BPJS Ketenagakerjaan to `path`: one text row per confirmed
+/// candidate (NIKs as text, never numbers), read in batches so that memory stays flat
+/// at any length, the last two columns for BPJS to fill; a second sheet says who
+/// exported it, when, and what it may be used for. Returns how many rows it holds.
+pub async fn write_export(db: &Db, department_id: i64, villages: &Villages, stamp: &str, path: &std::path::Path) -> Result<u32, Error> {
+    let filter = candidates::Filter {
+        status: Some(Status::Confirmed),
+        ..candidates::Filter::default()
+    };
+    let people = candidates::count(db, department_id, &filter).await?;
+    let first = candidates::after(db, department_id, &filter, None, spreadsheet::BATCH).await?;
+    let next = {
+        let db = db.clone();
+        move |last: Candidate| {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move {
+                candidates::after(&db, department_id, &filter, Some(&last), spreadsheet::BATCH)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    };
+    let villages = villages.clone();
+    let numbered = std::sync::atomic::AtomicUsize::new(0);
+    let cells = move |c: &Candidate| {
         let (village, district) = villages
             .get(&c.region_code)
             .map_or((String::new(), String::new()), |v| (v.name.clone(), v.district.clone()));
         let birth = chrono::NaiveDate::parse_from_str(&c.birth_date, "%Y-%m-%d")
             .map(|d| d.format("%d-%m-%Y").to_string())
             .unwrap_or_default();
-        sheet.write_number(row, 0, (i + 1) as f64).map_err(failed)?;
-        let cells = [
+        // Rows are written in order, so the count so far numbers them.
+        let number = numbered.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        vec![
+            number.to_string(),
             c.nik.clone(),
             c.name.clone(),
             birth,
@@ -78,27 +90,23 @@ pub fn export_xlsx(list: &[Candidate], villages: &Villages, stamp: &str) -> Resu
             village,
             district,
             c.region_code.clone(),
-        ];
-        for (col, cell) in cells.iter().enumerate() {
-            sheet
-                .write_string_with_format(row, col as u16 + 1, spreadsheet_safe(cell), &text)
-                .map_err(failed)?;
-        }
-    }
-    sheet.autofit();
-    let about = book.add_worksheet();
-    about.set_name("Keterangan").map_err(failed)?;
-    let lines = [
+        ]
+    };
+    let about = vec![
         "Daftar calon penerima bantuan iuran untuk pengecekan kepesertaan BPJS Ketenagakerjaan.".to_string(),
         stamp.to_string(),
-        format!("{} orang.", list.len()),
+        format!("{} orang.", crate::text::thousands(people)),
         "Isi STATUS_KEPESERTAAN dengan TERDAFTAR (sudah menjadi peserta aktif) atau TIDAK TERDAFTAR.".into(),
         "Berisi data pribadi (UU 27/2022): hanya untuk pengecekan kepesertaan, jangan disebarkan.".into(),
     ];
-    for (row, line) in lines.iter().enumerate() {
-        about.write_string(row as u32, 0, line).map_err(failed)?;
-    }
-    book.save_to_buffer().map_err(failed)
+    let sheet = spreadsheet::Sheet {
+        name: "Data",
+        header: &EXPORT_COLUMNS,
+        widths: &[7.0, 19.0, 30.0, 12.0, 14.0, 24.0, 22.0, 20.0, 15.0, 22.0, 30.0],
+    };
+    spreadsheet::write_xlsx(path, sheet, spreadsheet::batches(first, next), cells, Some(("Keterangan", about)))
+        .await
+        .map_err(|e| Error::Conflict(format!("lembar kerja tidak dapat dibuat: {e}")))
 }
 
 /// Records in the audit log that the list (with full NIKs) left the system.

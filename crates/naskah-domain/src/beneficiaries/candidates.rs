@@ -133,7 +133,11 @@ fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
         binds.push(status.key().to_string());
         sql.push_str(&format!(" AND status = ${}", binds.len() + 1));
     }
-    if !filter.region_prefix.is_empty() {
+    if filter.region_prefix.len() == 13 && filter.region_prefix.split('.').count() == 4 {
+        // A whole village code: one range of the list's index.
+        binds.push(filter.region_prefix.clone());
+        sql.push_str(&format!(" AND region_code = ${}", binds.len() + 1));
+    } else if !filter.region_prefix.is_empty() {
         binds.push(format!("{}%", filter.region_prefix));
         sql.push_str(&format!(" AND region_code LIKE ${}", binds.len() + 1));
     }
@@ -156,15 +160,93 @@ fn filter_sql(filter: &Filter) -> (String, Vec<String>) {
 
 /// A page of candidates, by village and name, and how many match in all.
 pub async fn list(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<(Vec<Candidate>, i64), Error> {
+    let total = count(db, department_id, filter).await?;
+    Ok((page_of(db, department_id, filter, limit, offset, total).await?, total))
+}
+
+/// One page of the list as the list page shows it: its rows, how many match, and how
+/// many candidates are in each status (which also give the total when the filter is
+/// only a status, so the table is not counted twice).
+pub struct ListPage {
+    pub rows: Vec<Candidate>,
+    /// How many match; at most [`COUNT_CAP`] + 1 for a search by name.
+    pub total: i64,
+    /// More than [`COUNT_CAP`] match a search by name (they are not all counted).
+    pub capped: bool,
+    pub counts: Vec<(Status, i64)>,
+}
+
+/// A search by part of a name is counted up to this many matches: past it the count
+/// would read the whole table for a number nobody pages through.
+pub const COUNT_CAP: i64 = 10_000;
+
+pub async fn list_page(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<ListPage, Error> {
+    let counts = counts(db, department_id).await?;
+    let total = if filter.region_prefix.is_empty() && filter.text.trim().is_empty() && filter.letter_id.is_none() {
+        counts
+            .iter()
+            .filter(|(s, _)| filter.status.is_none_or(|wanted| wanted == *s))
+            .map(|(_, n)| n)
+            .sum()
+    } else {
+        count_up_to(db, department_id, filter, COUNT_CAP + 1).await?
+    };
+    let capped = total > COUNT_CAP;
+    // Past the cap the end is not known: the pages are read from the front.
+    let rows = if capped {
+        select(db, department_id, filter, limit, offset).await?
+    } else {
+        page_of(db, department_id, filter, limit, offset, total).await?
+    };
+    Ok(ListPage {
+        rows,
+        total,
+        capped,
+        counts,
+    })
+}
+
+/// Rows `offset..offset + limit` of `total`: a page past the middle is read from the
+/// end of the index backwards, so the last page costs what the first does.
+async fn page_of(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64, total: i64) -> Result<Vec<Candidate>, Error> {
+    if offset <= total / 2 || offset >= total {
+        return select(db, department_id, filter, limit, offset).await;
+    }
+    let end = (offset + limit).min(total);
     let (where_sql, binds) = filter_sql(filter);
-    let mut count =
-        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM candidates{where_sql}"))).bind(department_id);
+    let mut query = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates{where_sql} ORDER BY region_code DESC, name DESC, id DESC LIMIT {} OFFSET {}",
+        end - offset,
+        total - end
+    )))
+    .bind(department_id);
+    for b in binds {
+        query = query.bind(b);
+    }
+    let mut rows = query.fetch_all(&db.pool).await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// How many candidates a filter matches.
+pub async fn count(db: &Db, department_id: i64, filter: &Filter) -> Result<i64, Error> {
+    count_up_to(db, department_id, filter, i64::MAX).await
+}
+
+/// How many candidates a filter matches, counting no further than `cap` (a search by
+/// part of a name stops there instead of reading every row).
+async fn count_up_to(db: &Db, department_id: i64, filter: &Filter, cap: i64) -> Result<i64, Error> {
+    let (where_sql, binds) = filter_sql(filter);
+    let sql = if filter.text.trim().is_empty() || cap == i64::MAX {
+        format!("SELECT COUNT(*) FROM candidates{where_sql}")
+    } else {
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM candidates{where_sql} LIMIT {cap}) found")
+    };
+    let mut count = sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(department_id);
     for b in &binds {
         count = count.bind(b.clone());
     }
-    let rows = select(db, department_id, filter, limit, offset).await?;
-    let (total,) = count.fetch_one(&db.pool).await?;
-    Ok((rows, total))
+    Ok(count.fetch_one(&db.pool).await?.0)
 }
 
 /// The candidates a filter matches, by village and name, without counting them all.
@@ -176,6 +258,29 @@ pub(crate) async fn select(db: &Db, department_id: i64, filter: &Filter, limit: 
     .bind(department_id);
     for b in binds {
         query = query.bind(b);
+    }
+    Ok(query.fetch_all(&db.pool).await?)
+}
+
+/// The candidates a filter matches after `after` (the last of the previous batch; from
+/// the first when `None`), at most `limit`, by village and name: how an export reads a
+/// list of any length batch by batch, each batch one range of the list's index.
+pub async fn after(db: &Db, department_id: i64, filter: &Filter, after: Option<&Candidate>, limit: i64) -> Result<Vec<Candidate>, Error> {
+    let (mut where_sql, binds) = filter_sql(filter);
+    if after.is_some() {
+        let n = binds.len() + 2;
+        where_sql.push_str(&format!(" AND (region_code, name, id) > (${n}, ${}, ${})", n + 1, n + 2));
+    }
+    let mut query = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM candidates{where_sql} ORDER BY region_code, name, id LIMIT {}",
+        limit.clamp(1, 10_000)
+    )))
+    .bind(department_id);
+    for b in binds {
+        query = query.bind(b);
+    }
+    if let Some(last) = after {
+        query = query.bind(last.region_code.clone()).bind(last.name.clone()).bind(last.id);
     }
     Ok(query.fetch_all(&db.pool).await?)
 }

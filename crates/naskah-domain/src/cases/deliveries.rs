@@ -8,6 +8,7 @@ use crate::{
     distribution::{
         self,
         deliveries::{self, Change, Delivery},
+        progress,
     },
 };
 
@@ -58,4 +59,25 @@ pub async fn open_carried(db: &crate::db::Db, user: &User, batch_id: Option<i64>
         .filter(|(d, number, _)| !number.is_empty() && !matches!(d.status.as_str(), "delivered" | "acknowledged"))
         .map(|(d, number, _)| (d, number))
         .collect())
+}
+
+/// The distribution dashboard: the department's figures over every signed letter and
+/// one page of the letters the query lists.
+pub struct Dashboard {
+    pub summary: progress::Summary,
+    pub letters: Vec<progress::Progress>,
+    /// How many letters the query lists in all.
+    pub total: i64,
+}
+
+pub async fn dashboard(
+    db: &crate::db::Db,
+    department_id: i64,
+    query: &progress::ProgressQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Dashboard, Error> {
+    let summary = progress::summary(db, department_id, query, crate::db::now()).await?;
+    let (letters, total) = progress::page(db, department_id, query, limit, offset).await?;
+    Ok(Dashboard { summary, letters, total })
 }

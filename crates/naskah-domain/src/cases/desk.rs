@@ -74,7 +74,7 @@ impl Kind {
         }
     }
 
-    fn of_step(kind: StepKind) -> Kind {
+    pub(super) fn of_step(kind: StepKind) -> Kind {
         match kind {
             StepKind::Konsep => Kind::Draft,
             StepKind::Ketik => Kind::Typing,
@@ -136,15 +136,107 @@ pub struct Suggestion {
 pub struct Desk {
     /// Oldest first.
     pub items: Vec<Item>,
+    /// The letter steps among them one by one (a batch's letters each), oldest first.
+    #[serde(skip)]
+    pub tasks: Vec<Task>,
     pub counts: Vec<Count>,
     pub suggestions: Vec<Suggestion>,
 }
 
-/// Everything that waits on `user`.
+/// Rows on one page of "Tugas saya" (the home page); the counts above them are always of
+/// every row.
+pub const PAGE_SIZE: usize = 50;
+
+/// One page of a [`Desk`]: its rows, and where they stand among all of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskPage {
+    #[serde(flatten)]
+    pub desk: Desk,
+    /// From 0; a page past the end shows the last one.
+    pub page: usize,
+    pub page_size: usize,
+    /// How many rows there are in all.
+    pub total_items: usize,
+    /// How many letter steps there are in all (the same page of them is in `desk.tasks`).
+    pub total_tasks: usize,
+}
+
+impl DeskPage {
+    pub fn pages(&self) -> usize {
+        self.total_items.div_ceil(self.page_size).max(1)
+    }
+}
+
+impl Desk {
+    /// Page `page` (from 0) of `size` rows, oldest first (the last page for one past
+    /// the end); the counts stay those of all rows.
+    pub fn page(mut self, page: usize, size: usize) -> DeskPage {
+        let size = size.max(1);
+        let (total_items, total_tasks) = (self.items.len(), self.tasks.len());
+        let page = page.min(total_items.saturating_sub(1) / size);
+        self.items = self.items.into_iter().skip(page * size).take(size).collect();
+        self.tasks = self.tasks.into_iter().skip(page * size).take(size).collect();
+        DeskPage {
+            desk: self,
+            page,
+            page_size: size,
+            total_items,
+            total_tasks,
+        }
+    }
+}
+
+/// Everything that waits on `user` (the reminders read it whole; the home page reads a
+/// page, [`super::desk_page::page_for_user`]).
 pub async fn for_user(flow: &Workflow, user: &User, department: &Department) -> Result<Desk, Error> {
     let at = now();
     let today = department.tz().today();
-    let mut items = letter_items(flow, user, department, today).await?;
+    let tasks = workflow::inbox(flow, user, today).await?;
+    let mut items = letter_items(flow, tasks.clone(), department).await?;
+    items.extend(other_items(flow, user, department, at, today).await?);
+    items.sort_by_key(|item| (item.since, item.kind));
+    let counts = counts(&items, BTreeMap::new());
+    Ok(Desk {
+        items,
+        tasks,
+        counts,
+        suggestions: suggestions(user),
+    })
+}
+
+/// The counts of each kind over `items` added to `counts` (a row of several letters
+/// counts each; all of them late when the row is).
+pub(super) fn counts(items: &[Item], mut counts: BTreeMap<Kind, (i64, i64)>) -> Vec<Count> {
+    for item in items {
+        let entry = counts.entry(item.kind).or_default();
+        entry.0 += item.count;
+        if item.overdue_minutes.is_some() {
+            entry.1 += item.count;
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, (count, _))| *count > 0)
+        .map(|(kind, (count, overdue))| Count {
+            kind,
+            label: kind.label(),
+            unit: kind.unit(),
+            count,
+            overdue,
+        })
+        .collect()
+}
+
+/// What waits on `user` besides letter steps: dispositions, deliveries, villages'
+/// replies and imports (each a short list).
+pub(super) async fn other_items(
+    flow: &Workflow,
+    user: &User,
+    department: &Department,
+    at: i64,
+    today: chrono::NaiveDate,
+) -> Result<Vec<Item>, Error> {
+    let mut items = Vec::new();
     let db = &flow.db;
 
     if user.has(Role::Signer) {
@@ -242,40 +334,17 @@ pub async fn for_user(flow: &Workflow, user: &User, department: &Department) -> 
         }
     }
 
-    items.sort_by_key(|item| (item.since, item.kind));
-    let mut counts: BTreeMap<Kind, (i64, i64)> = BTreeMap::new();
-    for item in &items {
-        let entry = counts.entry(item.kind).or_default();
-        entry.0 += item.count;
-        if item.overdue_minutes.is_some() {
-            entry.1 += item.count;
-        }
-    }
-    Ok(Desk {
-        items,
-        counts: counts
-            .into_iter()
-            .map(|(kind, (count, overdue))| Count {
-                kind,
-                label: kind.label(),
-                unit: kind.unit(),
-                count,
-                overdue,
-            })
-            .collect(),
-        suggestions: suggestions(user),
-    })
+    Ok(items)
 }
 
 /// Minutes past `standard` minutes since `since`, if past.
-fn late(at: i64, since: i64, standard: i64) -> Option<i64> {
+pub(super) fn late(at: i64, since: i64, standard: i64) -> Option<i64> {
     let over = (at - since) / 60 - standard;
     (over > 0).then_some(over)
 }
 
 /// The letter steps that wait on the user, a batch's letters at one step as one row.
-async fn letter_items(flow: &Workflow, user: &User, department: &Department, today: chrono::NaiveDate) -> Result<Vec<Item>, Error> {
-    let tasks = workflow::inbox(flow, user, today).await?;
+async fn letter_items(flow: &Workflow, tasks: Vec<Task>, department: &Department) -> Result<Vec<Item>, Error> {
     let notes = if tasks.iter().any(|t| t.letter.round > 1) {
         workflow::return_notes(&flow.db, department.id).await?
     } else {
@@ -304,33 +373,39 @@ async fn letter_items(flow: &Workflow, user: &User, department: &Department, tod
             items.push(letter_item(members.remove(0), kind, None));
             continue;
         }
-        let first = &members[0];
-        let (action, action_href) = match kind {
-            Kind::Paraf => ("Paraf semua", format!("/surat/massal?kumpulan={batch}")),
-            Kind::Signature => ("Tanda tangani semua", format!("/surat/massal?kumpulan={batch}")),
-            _ => ("Teruskan semua", format!("/kumpulan/{batch}")),
-        };
-        items.push(Item {
-            kind,
-            title: first.letter.subject.clone(),
-            detail: format!("{} — kumpulan {} surat", first.step.label, members.len()),
-            href: format!("/kumpulan/{batch}"),
-            action: action.into(),
-            action_href,
-            since: members.iter().filter_map(|t| t.step.started_at).min().unwrap_or_default(),
-            standard_minutes: Some(first.step.standard_minutes),
-            due_on: None,
-            overdue_minutes: members.iter().filter_map(|t| t.overdue_minutes).max(),
-            acting_as: first.acting_as.clone(),
-            returned: None,
-            batch_id: Some(batch),
-            count: members.len() as i64,
-        });
+        let since = members.iter().filter_map(|t| t.step.started_at).min().unwrap_or_default();
+        let overdue = members.iter().filter_map(|t| t.overdue_minutes).max();
+        items.push(batch_item(batch, kind, &members[0], members.len() as i64, since, overdue));
     }
     Ok(items)
 }
 
-fn letter_item(task: Task, kind: Kind, returned: Option<ReturnNote>) -> Item {
+/// The row of `count` letters of a batch at one kind of step, `first` the first of them.
+pub(super) fn batch_item(batch: i64, kind: Kind, first: &Task, count: i64, since: i64, overdue_minutes: Option<i64>) -> Item {
+    let (action, action_href) = match kind {
+        Kind::Paraf => ("Paraf semua", format!("/surat/massal?kumpulan={batch}")),
+        Kind::Signature => ("Tanda tangani semua", format!("/surat/massal?kumpulan={batch}")),
+        _ => ("Teruskan semua", format!("/kumpulan/{batch}")),
+    };
+    Item {
+        kind,
+        title: first.letter.subject.clone(),
+        detail: format!("{} — kumpulan {count} surat", first.step.label),
+        href: format!("/kumpulan/{batch}"),
+        action: action.into(),
+        action_href,
+        since,
+        standard_minutes: Some(first.step.standard_minutes),
+        due_on: None,
+        overdue_minutes,
+        acting_as: first.acting_as.clone(),
+        returned: None,
+        batch_id: Some(batch),
+        count,
+    }
+}
+
+pub(super) fn letter_item(task: Task, kind: Kind, returned: Option<ReturnNote>) -> Item {
     let action = match kind {
         Kind::Returned => "Perbaiki",
         Kind::Draft => "Lanjutkan konsep",
@@ -412,7 +487,7 @@ async fn delivery_items(flow: &Workflow, department: &Department, at: i64) -> Re
 }
 
 /// What a person with these roles usually starts with, for an empty inbox.
-fn suggestions(user: &User) -> Vec<Suggestion> {
+pub(super) fn suggestions(user: &User) -> Vec<Suggestion> {
     let mut out = Vec::new();
     if user.has(Role::Drafter) {
         out.push(Suggestion {
@@ -479,5 +554,52 @@ mod tests {
         let labels: Vec<&str> = suggestions(&agendaris).iter().map(|s| s.label).collect();
         assert!(labels.contains(&"Catat surat masuk") && labels.contains(&"Lihat distribusi"));
         assert!(!labels.contains(&"Buat surat"));
+    }
+
+    #[test]
+    fn a_page_holds_its_rows_and_the_counts_stay_those_of_all() {
+        let item = |since: i64| Item {
+            kind: Kind::Import,
+            title: format!("impor {since}"),
+            detail: String::new(),
+            href: String::new(),
+            action: String::new(),
+            action_href: String::new(),
+            since,
+            standard_minutes: None,
+            due_on: None,
+            overdue_minutes: None,
+            acting_as: String::new(),
+            returned: None,
+            batch_id: None,
+            count: 1,
+        };
+        let desk = || Desk {
+            items: (0..120).map(item).collect(),
+            tasks: Vec::new(),
+            counts: vec![Count {
+                kind: Kind::Import,
+                label: Kind::Import.label(),
+                unit: Kind::Import.unit(),
+                count: 120,
+                overdue: 0,
+            }],
+            suggestions: Vec::new(),
+        };
+        let third = desk().page(2, PAGE_SIZE);
+        assert_eq!((third.page, third.pages(), third.total_items), (2, 3, 120));
+        assert_eq!(
+            third.desk.items.iter().map(|i| i.since).collect::<Vec<_>>(),
+            (100..120).collect::<Vec<_>>()
+        );
+        assert_eq!(third.desk.counts[0].count, 120);
+        // Past the end: the last page; an empty desk has one empty page.
+        assert_eq!(desk().page(99, PAGE_SIZE).page, 2);
+        let empty = Desk {
+            items: Vec::new(),
+            ..desk()
+        }
+        .page(5, PAGE_SIZE);
+        assert_eq!((empty.page, empty.pages(), empty.desk.items.len()), (0, 1, 0));
     }
 }

@@ -21,6 +21,7 @@ pub mod decision;
 pub mod decree;
 pub mod deliveries;
 pub mod desk;
+pub mod desk_page;
 pub mod letter;
 pub mod register;
 

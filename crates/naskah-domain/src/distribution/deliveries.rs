@@ -207,7 +207,7 @@ impl DistributionPlanner for DirectoryPlanner {
 }
 
 impl PlannedDistribution for PlannedList {
-    fn write<'a>(&'a self, conn: &'a mut AnyConnection, letter: &'a Letter, at: i64) -> BoxFuture<'a, Result<(), workflow::Error>> {
+    fn write<'a>(&'a self, conn: &'a mut AnyConnection, letter: &'a Letter, at: i64) -> BoxFuture<'a, Result<i64, workflow::Error>> {
         Box::pin(async move {
             insert_planned(conn, letter.department_id, letter.id, &self.0, at)
                 .await
@@ -265,13 +265,14 @@ pub async fn plan(
 }
 
 /// Stores the planned deliveries inside the signing transaction; e-mails are due at once.
+/// Returns how many.
 pub async fn insert_planned(
     conn: &mut AnyConnection,
     department_id: i64,
     letter_id: i64,
     planned: &[Planned],
     at: i64,
-) -> Result<(), Error> {
+) -> Result<i64, Error> {
     for p in planned {
         let (delivery_id,): (i64,) = sqlx::query_as::<Any, (i64,)>(
             "INSERT INTO deliveries (department_id, letter_id, recipient_id, role, name, channel, address, status, next_attempt_at, queued_at, updated_at, updated_by) \
@@ -291,7 +292,7 @@ pub async fn insert_planned(
         .await?;
         event_in(conn, delivery_id, at, "queued", "sistem", "dijadwalkan saat surat ditandatangani").await?;
     }
-    Ok(())
+    Ok(planned.len() as i64)
 }
 
 fn out_name(r: &Recipient) -> String {
@@ -664,124 +665,6 @@ pub async fn events(db: &Db, letter_id: i64) -> Result<Vec<DeliveryEvent>, Error
     .bind(letter_id)
     .fetch_all(&db.pool)
     .await?)
-}
-
-/// Where one signed letter's distribution stands, against the SOP's time.
-#[derive(Debug, Clone, Serialize)]
-pub struct Progress {
-    pub letter_id: i64,
-    pub batch_id: Option<i64>,
-    pub number: String,
-    pub subject: String,
-    pub template_id: String,
-    pub signed_at: i64,
-    /// Signed time plus the SOP's days for the template.
-    pub due_at: i64,
-    pub total: i64,
-    /// Sent, delivered or acknowledged.
-    pub out: i64,
-    /// Delivered by hand or courier (receiver recorded) or confirmed by the recipient.
-    pub received: i64,
-    pub acknowledged: i64,
-    pub failed: i64,
-    /// Names not yet known to have received it, with their status.
-    pub pending: Vec<(String, String)>,
-}
-
-impl Progress {
-    /// Every recipient has the letter (or it was sent to them).
-    pub fn distributed(&self) -> bool {
-        self.total > 0 && self.out == self.total
-    }
-    /// Every recipient is known to have it: confirmed, or handed over with the receiver
-    /// recorded.
-    pub fn complete(&self) -> bool {
-        self.total > 0 && self.received == self.total
-    }
-    /// Still not distributed after the SOP's time.
-    pub fn late(&self, at: i64) -> bool {
-        !self.distributed() && at > self.due_at
-    }
-}
-
-/// The distribution of the department's signed, unrevoked letters (of one batch when
-/// given), most recently signed first. `days` gives the SOP's days for a template.
-pub async fn progress(
-    db: &Db,
-    department_id: i64,
-    batch_id: Option<i64>,
-    limit: i64,
-    days: impl Fn(&str) -> i64,
-) -> Result<Vec<Progress>, Error> {
-    type Summary = (
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-        Option<i64>,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Summary> = sqlx::query_as::<Any, Summary>(
-        "SELECT l.id, l.batch_id, l.number, l.subject, l.template_id, l.signed_at, COUNT(d.id), \
-         COALESCE(SUM(CASE WHEN d.status IN ('sent', 'delivered', 'acknowledged') THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN d.status IN ('delivered', 'acknowledged') THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN d.status = 'acknowledged' THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) \
-         FROM letters l LEFT JOIN deliveries d ON d.letter_id = l.id \
-         WHERE l.department_id = $1 AND l.signed_at IS NOT NULL AND l.revoked_at IS NULL AND ($2 = 0 OR l.batch_id = $2) \
-         GROUP BY l.id, l.batch_id, l.number, l.subject, l.template_id, l.signed_at \
-         ORDER BY l.signed_at DESC, l.id DESC LIMIT $3",
-    )
-    .bind(department_id)
-    .bind(batch_id.unwrap_or(0))
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
-    // Only for the letters listed: the oldest of them bounds the read.
-    let since = rows.iter().filter_map(|r| r.5).min().unwrap_or(i64::MAX);
-    let pending: Vec<(i64, String, String)> = sqlx::query_as::<Any, (i64, String, String)>(
-        "SELECT d.letter_id, d.name, d.status FROM deliveries d JOIN letters l ON l.id = d.letter_id \
-         WHERE d.department_id = $1 AND d.status NOT IN ('delivered', 'acknowledged') AND l.revoked_at IS NULL \
-         AND ($2 = 0 OR l.batch_id = $2) AND l.signed_at >= $3 \
-         ORDER BY d.letter_id, d.id",
-    )
-    .bind(department_id)
-    .bind(batch_id.unwrap_or(0))
-    .bind(since)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut by_letter: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
-    for (letter, name, status) in pending {
-        by_letter.entry(letter).or_default().push((name, status));
-    }
-    Ok(rows
-        .into_iter()
-        .map(
-            |(letter_id, batch_id, number, subject, template_id, signed_at, total, out, received, acknowledged, failed)| {
-                let signed_at = signed_at.unwrap_or_default();
-                Progress {
-                    letter_id,
-                    batch_id,
-                    number: number.unwrap_or_default(),
-                    due_at: signed_at + days(&template_id) * 86_400,
-                    subject,
-                    template_id,
-                    signed_at,
-                    total,
-                    out,
-                    received,
-                    acknowledged,
-                    failed,
-                    pending: by_letter.remove(&letter_id).unwrap_or_default(),
-                }
-            },
-        )
-        .collect())
 }
 
 #[cfg(test)]

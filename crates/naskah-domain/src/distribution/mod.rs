@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod list;
 pub mod mail;
 pub mod open_work;
+pub mod progress;
 pub mod recipients;
 
 use crate::{

@@ -30,7 +30,7 @@ pub async fn awaiting(db: &Db, department_id: i64) -> Result<Vec<OpenDeliveries>
          COALESCE(SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed \
          FROM deliveries d JOIN letters l ON l.id = d.letter_id \
          WHERE d.department_id = $1 AND l.signed_at IS NOT NULL AND l.revoked_at IS NULL \
-         AND d.status NOT IN ('delivered', 'acknowledged') \
+         AND d.status IN ('queued', 'sent', 'failed') \
          AND NOT (d.channel = 'email' AND d.status IN ('queued', 'sent')) \
          GROUP BY l.id, l.batch_id, l.number, l.subject, l.template_id, l.signed_at \
          ORDER BY l.signed_at, l.id",

@@ -370,8 +370,9 @@ pub struct RegisterQuery {
 }
 
 /// One page of the register (`limit` lines from `offset`, in register order) and how
-/// many lines match in all: the filter runs in the database, so a page costs the same
-/// at 100 numbers as at 100,000.
+/// many lines match in all: the filter runs in the database, each condition only when
+/// asked for, so an unfiltered page is one range of the register's index and costs the
+/// same at 100 numbers as at 100,000.
 pub async fn register_page(
     db: &Db,
     department_id: i64,
@@ -379,25 +380,23 @@ pub async fn register_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), Error> {
-    let args = query.args(department_id);
-    let entries = with_filter(
-        sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM register WHERE {REGISTER_FILTER} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
+    let filter = query.filter(department_id);
+    let entries = filter
+        .bind(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM register WHERE {} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
+            filter.sql,
             limit.clamp(1, 1000),
             offset.max(0)
-        ))),
-        &args,
-    )
-    .fetch_all(&db.pool)
-    .await?;
-    let (total,) = with_filter(
-        sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM register WHERE {REGISTER_FILTER}"
-        ))),
-        &args,
-    )
-    .fetch_one(&db.pool)
-    .await?;
+        ))))
+        .fetch_all(&db.pool)
+        .await?;
+    let (total,) = filter
+        .bind(sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM register WHERE {}",
+            filter.sql
+        ))))
+        .fetch_one(&db.pool)
+        .await?;
     Ok((entries, total))
 }
 
@@ -412,75 +411,96 @@ pub async fn register_after(
     after: Option<&Entry>,
     limit: i64,
 ) -> Result<Vec<Entry>, Error> {
-    let args = query.args(department_id);
-    let (year, series, unit_code, serial, id) = after
-        .map(|e| (e.year, e.series.clone(), e.unit_code.clone(), e.serial, e.id))
-        .unwrap_or_default();
-    Ok(with_filter(
-        sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM register WHERE {REGISTER_FILTER} \
-             AND ($7 = 0 OR (year, series, unit_code, serial, id) > ($8, $9, $10, $11, $12)) \
-             ORDER BY year, series, unit_code, serial, id LIMIT {}",
-            limit.clamp(1, 10_000)
-        ))),
-        &args,
-    )
-    .bind(i64::from(after.is_some()))
-    .bind(year)
-    .bind(series)
-    .bind(unit_code)
-    .bind(serial)
-    .bind(id)
-    .fetch_all(&db.pool)
-    .await?)
+    let filter = query.filter(department_id);
+    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM register WHERE {}", filter.sql);
+    if after.is_some() {
+        let n = filter.args.len() + 1;
+        sql.push_str(&format!(
+            " AND (year, series, unit_code, serial, id) > (${n}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY year, series, unit_code, serial, id LIMIT {}",
+        limit.clamp(1, 10_000)
+    ));
+    let mut select = filter.bind(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(sql)));
+    if let Some(e) = after {
+        select = select
+            .bind(e.year)
+            .bind(e.series.clone())
+            .bind(e.unit_code.clone())
+            .bind(e.serial)
+            .bind(e.id);
+    }
+    Ok(select.fetch_all(&db.pool).await?)
 }
-
-/// The register page's filter: department, year (0: all), series, status, text and
-/// its LIKE pattern ($1 to $6).
-const REGISTER_FILTER: &str = "department_id = $1 AND ($2 = 0 OR year = $2) AND ($3 = '' OR series = $3) AND ($4 = '' OR status = $4) \
-     AND ($5 = '' OR LOWER(number) LIKE $6 ESCAPE '\\' OR LOWER(subject) LIKE $6 ESCAPE '\\')";
 
 /// A LIKE pattern for text anywhere, LIKE's own characters in it matching themselves.
 fn like_pattern(text: &str) -> String {
     format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
-/// The values of [`REGISTER_FILTER`] ($1 to $6).
-struct FilterArgs {
-    department_id: i64,
-    year: i64,
-    series: String,
-    status: String,
-    text: String,
-    pattern: String,
+/// A value of the register's filter.
+enum Arg {
+    Int(i64),
+    Text(String),
 }
 
-impl RegisterQuery {
-    fn args(&self, department_id: i64) -> FilterArgs {
-        let text = self.text.trim().to_lowercase();
-        FilterArgs {
-            department_id,
-            year: self.year.map(i64::from).unwrap_or(0),
-            series: self.series.clone(),
-            status: self.status.clone(),
-            pattern: like_pattern(&text),
-            text,
+/// The register's filter as SQL (`$1`, `$2` … in order) and its values.
+struct RegisterFilter {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl RegisterFilter {
+    fn and(&mut self, condition: impl Fn(usize) -> String, value: Arg) {
+        self.args.push(value);
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition(self.args.len()));
+    }
+
+    fn bind<'q, O>(
+        &'q self,
+        mut query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
+        for arg in &self.args {
+            query = match arg {
+                Arg::Int(n) => query.bind(*n),
+                Arg::Text(t) => query.bind(t.as_str()),
+            };
         }
+        query
     }
 }
 
-/// Binds the register page's filter ($1 to $6) to a query.
-fn with_filter<'q, O>(
-    query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
-    args: &'q FilterArgs,
-) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
-    query
-        .bind(args.department_id)
-        .bind(args.year)
-        .bind(args.series.as_str())
-        .bind(args.status.as_str())
-        .bind(args.text.as_str())
-        .bind(args.pattern.as_str())
+impl RegisterQuery {
+    fn filter(&self, department_id: i64) -> RegisterFilter {
+        let mut filter = RegisterFilter {
+            sql: "department_id = $1".into(),
+            args: vec![Arg::Int(department_id)],
+        };
+        if let Some(year) = self.year {
+            filter.and(|n| format!("year = ${n}"), Arg::Int(i64::from(year)));
+        }
+        if !self.series.is_empty() {
+            filter.and(|n| format!("series = ${n}"), Arg::Text(self.series.clone()));
+        }
+        if !self.status.is_empty() {
+            filter.and(|n| format!("status = ${n}"), Arg::Text(self.status.clone()));
+        }
+        let text = self.text.trim().to_lowercase();
+        if !text.is_empty() {
+            filter.and(
+                |n| format!("(LOWER(number) LIKE ${n} ESCAPE '\\' OR LOWER(subject) LIKE ${n} ESCAPE '\\')"),
+                Arg::Text(like_pattern(&text)),
+            );
+        }
+        filter
+    }
 }
 
 /// One line of a department's register.

@@ -301,7 +301,12 @@ impl Workflow {
         let outcome = match request.decision {
             Decision::Paraf => advance(&mut tx, letter, at).await?,
             Decision::TandaTangan => {
-                planned.write(&mut tx, letter, at).await?;
+                let recipients = planned.write(&mut tx, letter, at).await?;
+                sqlx::query("UPDATE letters SET recipients = $1 WHERE id = $2")
+                    .bind(recipients)
+                    .bind(letter.id)
+                    .execute(&mut *tx)
+                    .await?;
                 close_round(&mut tx, letter, at).await?;
                 let number = match signed_remotely {
                     Some(completion) => remote::complete_in(&mut tx, letter, completion, at).await?,

@@ -27,16 +27,17 @@ pub trait DistributionPlanner: Send + Sync {
 }
 
 /// A planned list, written inside the signing transaction so that no signed letter is
-/// without one.
+/// without one. `write` says how many deliveries it planned (kept on the letter, so that
+/// the dashboard finds a letter without any recipient without scanning every letter).
 pub trait PlannedDistribution: Send + Sync {
-    fn write<'a>(&'a self, conn: &'a mut AnyConnection, letter: &'a Letter, at: i64) -> BoxFuture<'a, Result<(), Error>>;
+    fn write<'a>(&'a self, conn: &'a mut AnyConnection, letter: &'a Letter, at: i64) -> BoxFuture<'a, Result<i64, Error>>;
 }
 
 /// Nothing to plan: a paraf, return or rejection distributes nothing.
 pub struct NoDistribution;
 
 impl PlannedDistribution for NoDistribution {
-    fn write<'a>(&'a self, _: &'a mut AnyConnection, _: &'a Letter, _: i64) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async { Ok(()) })
+    fn write<'a>(&'a self, _: &'a mut AnyConnection, _: &'a Letter, _: i64) -> BoxFuture<'a, Result<i64, Error>> {
+        Box::pin(async { Ok(0) })
     }
 }

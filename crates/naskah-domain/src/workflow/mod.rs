@@ -20,6 +20,7 @@ pub mod remote;
 pub mod report;
 pub mod statement;
 mod storage;
+pub mod waiting;
 
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ use crate::{accounts::User, db::Db, keys};
 const LETTER_COLUMNS: &str = "id, department_id, template_id, document_kind, subject, state, round, stage, revision, version, chain, \
      created_by, created_at, updated_at, classification_code, number, letter_date, verification_id, final_sha256, signed_at, \
      revoked_at, revoked_reason, superseded_by, corrects, qr_token, batch_id, recipient_id";
-const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
+pub(super) const STEP_COLUMNS: &str = "id, letter_id, round, stage, kind, label, assignee_user_id, assignee_role, position_id, position_title, atas_nama, \
      standard_minutes, state, started_at, completed_at, acted_by_user, acted_by_official, acting_as, decision, note";
 const REVISION_COLUMNS: &str = "id, letter_id, number, data, data_sha256, pdf, pdf_sha256, author_id, note, created_at";
 
@@ -25,6 +25,27 @@ pub async fn get(db: &Db, department_id: i64, letter_id: i64) -> Result<Letter, 
     .fetch_optional(&db.pool)
     .await?
     .ok_or(Error::NotFound)
+}
+
+/// The department's letters with these ids, by id (ids are integers: they stand in the
+/// text).
+pub async fn letters_by_id(
+    db: &Db,
+    department_id: i64,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, Letter>, Error> {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let letters = sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 AND id IN ({})",
+        ids.join(", ")
+    )))
+    .bind(department_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(letters.into_iter().map(|l| (l.id, l)).collect())
 }
 
 /// A letter by the verification id of its QR code (any department).
@@ -64,6 +85,24 @@ pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// One page of the department's letters, the last changed first (`limit` from
+/// `offset`), and how many there are in all.
+pub async fn page(db: &Db, department_id: i64, limit: i64, offset: i64) -> Result<(Vec<Letter>, i64), Error> {
+    let letters = sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3"
+    )))
+    .bind(department_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM letters WHERE department_id = $1")
+        .bind(department_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((letters, total))
 }
 
 /// The letters of one batch, in the order they were made (by region code).
@@ -387,19 +426,45 @@ pub async fn inbox(flow: &super::Workflow, user: &User, today: chrono::NaiveDate
     .bind(state::PROSES)
     .fetch_all(&flow.db.pool)
     .await?;
+    // The open letters in one read rather than one per step: a Kepala Dinas with
+    // thousands of letters to sign opens this page as quickly as with ten.
+    let letters = sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
+        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 AND state IN ($2, $3)"
+    )))
+    .bind(user.department_id)
+    .bind(state::KONSEP)
+    .bind(state::PROSES)
+    .fetch_all(&flow.db.pool)
+    .await?;
+    let letters: std::collections::HashMap<i64, Letter> = letters.into_iter().map(|l| (l.id, l)).collect();
+    // Whether the user holds an approval step depends only on its position and on
+    // whether it is the signature: asked once per such pair.
+    let mut held: std::collections::HashMap<(Option<i64>, bool), Option<String>> = std::collections::HashMap::new();
     let at = crate::db::now();
     let mut tasks = Vec::new();
     for step in rows {
-        let acting_as = match step.step_kind() {
+        let kind = step.step_kind();
+        let acting_as = match kind {
             StepKind::Konsep | StepKind::Ketik if super::may_hold_drafting_step(user, &step) => Some(String::new()),
             StepKind::Konsep | StepKind::Ketik => None,
-            _ => flow.capacity(user, &step, today).await?.map(|c| c.acting_as),
+            _ => {
+                let key = (step.position_id, kind == StepKind::TandaTangan);
+                match held.get(&key) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = flow.capacity(user, &step, today).await?.map(|c| c.acting_as);
+                        held.insert(key, found.clone());
+                        found
+                    }
+                }
+            }
         };
-        if let Some(acting_as) = acting_as {
-            let letter = get(&flow.db, user.department_id, step.letter_id).await?;
+        if let Some(acting_as) = acting_as
+            && let Some(letter) = letters.get(&step.letter_id)
+        {
             tasks.push(Task {
                 overdue_minutes: step.overdue_minutes(at),
-                letter,
+                letter: letter.clone(),
                 step,
                 acting_as,
             });

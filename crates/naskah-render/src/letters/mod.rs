@@ -63,6 +63,11 @@ impl Catalogue {
         Ok(Catalogue { templates })
     }
 
+    /// Every template, by id.
+    pub fn all(&self) -> &[Manifest] {
+        &self.templates
+    }
+
     pub fn get(&self, id: &str) -> Result<&Manifest, Error> {
         self.templates
             .iter()

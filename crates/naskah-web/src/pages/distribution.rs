@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{FormData, Notice, Page, Row, Shell, Table, form_failure, render, render_page};
+use super::{FormData, Notice, Page, Row, Shell, Table, form_failure, paging::Paging, render, render_page};
 use crate::{
     AppState,
     auth::{PageForm, SessionUser},
@@ -21,8 +21,10 @@ use crate::{
     distribution::{
         deliveries::{self, Change},
         list,
+        progress::ProgressQuery,
     },
     error::{Failure, PageError},
+    text,
     validation::FieldErrors,
 };
 
@@ -40,7 +42,12 @@ struct DashboardQuery {
     /// Also the letters whose every recipient has confirmed.
     #[serde(default)]
     semua: Option<String>,
+    #[serde(default)]
+    halaman: String,
 }
+
+/// Letters on one page of the dashboard.
+const PAGE_SIZE: i64 = 50;
 
 async fn dashboard(
     State(state): State<AppState>,
@@ -48,24 +55,25 @@ async fn dashboard(
     Query(query): Query<DashboardQuery>,
     Query(notice): Query<Notice>,
 ) -> Result<Response, PageError> {
-    let catalogue = state.catalogue.clone();
-    let days = |template: &str| catalogue.get(template).map(|m| m.distribution_days).unwrap_or(1);
-    let all = deliveries::progress(&state.db, user.department.id, query.kumpulan, 1000, days).await?;
+    let query_days = ProgressQuery {
+        batch_id: query.kumpulan,
+        include_complete: query.semua.is_some(),
+        days: state.catalogue.all().iter().map(|m| (m.id.clone(), m.distribution_days)).collect(),
+    };
+    let paging = Paging::parse(&query.halaman, PAGE_SIZE);
+    let found = cases::deliveries::dashboard(&state.db, user.department.id, &query_days, paging.size, paging.offset()).await?;
     let mut shell = Shell::for_user(&user, "Distribusi", "/distribusi");
     shell.notice = notice.text().into();
-    Ok(render_page(StatusCode::OK, shell, dashboard_content(&user, &query, &all)))
+    Ok(render_page(StatusCode::OK, shell, dashboard_content(&user, &query, paging, found)))
 }
 
-fn dashboard_content(user: &SessionUser, query: &DashboardQuery, all: &[deliveries::Progress]) -> Page {
+fn dashboard_content(user: &SessionUser, query: &DashboardQuery, paging: Paging, found: cases::deliveries::Dashboard) -> Page {
     let now = crate::db::now();
     let tz = user.department.tz();
-    let undistributed = all.iter().filter(|p| !p.distributed()).count();
-    let late = all.iter().filter(|p| p.late(now)).count();
-    let not_received: i64 = all.iter().map(|p| p.total - p.received).sum();
+    let cases::deliveries::Dashboard { summary, letters, total } = found;
     let show_all = query.semua.is_some();
-    let rows: Vec<Row> = all
+    let rows: Vec<Row> = letters
         .iter()
-        .filter(|p| show_all || !p.complete())
         .map(|p| {
             let pending = if p.pending.is_empty() {
                 "—".to_string()
@@ -127,26 +135,34 @@ fn dashboard_content(user: &SessionUser, query: &DashboardQuery, all: &[deliveri
         None => "/distribusi".into(),
     };
     let join = if base.contains('?') { '&' } else { '?' };
-    if show_all {
+    let listed = if show_all {
         links.push((base.clone(), "Hanya yang belum selesai".into()));
+        format!("{base}{join}semua=1")
     } else {
         links.push((format!("{base}{join}semua=1"), "Tampilkan juga yang sudah selesai".into()));
-    }
+        base.clone()
+    };
+    let join = if listed.contains('?') { '&' } else { '?' };
+    links.extend(paging.links(total, |n| format!("{listed}{join}halaman={n}")));
     Page {
         heading: "Distribusi surat".into(),
         intro: format!(
-            "{} surat ditandatangani{}: {undistributed} belum terdistribusi ke semua penerima, {late} melewati batas SOP \
-             (1 hari untuk surat permintaan data, 5 hari untuk surat ke desa); {not_received} penerima belum tercatat menerima \
+            "{} surat ditandatangani{}: {} belum terdistribusi ke semua penerima, {} melewati batas SOP \
+             (1 hari untuk surat permintaan data, 5 hari untuk surat ke desa); {} penerima belum tercatat menerima \
              (belum mengonfirmasi tanda terima, atau belum diserahkan langsung).",
-            all.len(),
+            text::thousands(summary.letters),
             if query.kumpulan.is_some() { " dalam kumpulan ini" } else { "" },
+            text::thousands(summary.undistributed),
+            text::thousands(summary.late),
+            text::thousands(summary.not_received),
         ),
         links,
         table: Some(Table {
-            title: if rows.is_empty() {
-                "Tidak ada surat yang menunggu".into()
-            } else {
-                "Surat yang belum selesai".into()
+            title: match (rows.is_empty(), show_all) {
+                (true, false) => "Tidak ada surat yang menunggu".into(),
+                (true, true) => "Belum ada surat yang ditandatangani".into(),
+                (false, false) => format!("Surat yang belum selesai ({})", paging.shown(rows.len(), total)),
+                (false, true) => format!("Semua surat yang ditandatangani ({})", paging.shown(rows.len(), total)),
             },
             columns: [
                 "Nomor",

@@ -78,9 +78,31 @@ struct HomeTemplate {
     suggestions: Vec<cases::desk::Suggestion>,
     /// Letters at a paraf or signature step (bulk actions are offered from two).
     approvals: i64,
+    /// "Baris 51–100 dari 10.000" and the links to the pages around, when there are several.
+    paging: String,
+    previous_page: String,
+    next_page: String,
 }
 
-pub async fn home(State(state): State<AppState>, user: SessionUser, Query(notice): Query<Notice>) -> Result<Response, PageError> {
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HomeQuery {
+    /// The page, from 1 (the first when missing or not a number).
+    #[serde(default)]
+    halaman: String,
+}
+
+impl HomeQuery {
+    fn page(&self) -> usize {
+        self.halaman.trim().parse::<usize>().map_or(0, |n| n.saturating_sub(1))
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Query(query): Query<HomeQuery>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
     let is_admin = user.user.has(accounts::Role::Administrator);
     let counts = if is_admin {
         let id = user.department.id;
@@ -93,13 +115,46 @@ pub async fn home(State(state): State<AppState>, user: SessionUser, Query(notice
     } else {
         (0, 0, 0, 0)
     };
-    let desk = cases::desk::for_user(&state.workflow(), &user.user, &user.department).await?;
+    let desk = cases::desk_page::page_for_user(
+        &state.workflow(),
+        &user.user,
+        &user.department,
+        query.page(),
+        cases::desk::PAGE_SIZE,
+    )
+    .await?;
     let mut page = home_page(&user, desk, is_admin, counts);
     page.shell.notice = notice.text().into();
     Ok(render(StatusCode::OK, &page))
 }
 
-fn home_page(user: &SessionUser, desk: cases::desk::Desk, is_admin: bool, counts: (usize, usize, usize, usize)) -> HomeTemplate {
+fn home_page(user: &SessionUser, page: cases::desk::DeskPage, is_admin: bool, counts: (usize, usize, usize, usize)) -> HomeTemplate {
+    let (paging, previous_page, next_page) = if page.pages() > 1 {
+        let first = page.page * page.page_size + 1;
+        (
+            format!(
+                "Baris {}–{} dari {}, halaman {} dari {}.",
+                text::thousands(first as i64),
+                text::thousands((first + page.desk.items.len() - 1) as i64),
+                text::thousands(page.total_items as i64),
+                page.page + 1,
+                page.pages()
+            ),
+            if page.page > 0 {
+                format!("/?halaman={}", page.page)
+            } else {
+                String::new()
+            },
+            if page.page + 1 < page.pages() {
+                format!("/?halaman={}", page.page + 2)
+            } else {
+                String::new()
+            },
+        )
+    } else {
+        Default::default()
+    };
+    let desk = page.desk;
     let roles: Vec<&str> = user.user.roles.iter().map(|r| r.label()).collect();
     let approvals = desk
         .counts
@@ -124,5 +179,8 @@ fn home_page(user: &SessionUser, desk: cases::desk::Desk, is_admin: bool, counts
             .collect(),
         suggestions: desk.suggestions,
         approvals,
+        paging,
+        previous_page,
+        next_page,
     }
 }

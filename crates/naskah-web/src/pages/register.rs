@@ -5,14 +5,13 @@
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use serde::Deserialize;
 
-use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, form_failure, render_page};
-use crate::text::spreadsheet_safe;
+use super::{Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, export, form_failure, paging::Paging, render_page};
 use crate::{
     AppState,
     accounts::Role,
@@ -23,6 +22,7 @@ use crate::{
     numbering::{self, Entry, status},
     validation::FieldErrors,
 };
+use futures_util::future::BoxFuture;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,9 +63,8 @@ impl Filter {
         }
     }
 
-    /// The page asked for, from 0.
-    fn page(&self) -> i64 {
-        self.halaman.trim().parse::<i64>().map_or(0, |n| (n - 1).clamp(0, 1_000_000))
+    fn paging(&self) -> Paging {
+        Paging::parse(&self.halaman, PAGE_SIZE)
     }
 
     fn query(&self, user: &SessionUser) -> numbering::RegisterQuery {
@@ -76,74 +75,6 @@ impl Filter {
             text: self.cari.clone(),
         }
     }
-}
-
-/// Lines an export reads at a time.
-const EXPORT_BATCH: i64 = 2_000;
-
-/// Every line the filter keeps, in register order, read batch by batch (for the XLSX
-/// workbook, which is built whole).
-async fn entries(state: &AppState, user: &SessionUser, filter: &Filter) -> Result<Vec<Entry>, PageError> {
-    let query = filter.query(user);
-    let mut all: Vec<Entry> = Vec::new();
-    loop {
-        let batch = numbering::register_after(&state.db, user.department.id, &query, all.last(), EXPORT_BATCH).await?;
-        let done = (batch.len() as i64) < EXPORT_BATCH;
-        all.extend(batch);
-        if done {
-            return Ok(all);
-        }
-    }
-}
-
-/// CSV lines for a batch of the register.
-fn csv_lines(batch: &[Entry], tz: TimeZone) -> Result<axum::body::Bytes, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    for e in batch {
-        out.write_record(export_row(e, tz).iter().map(|c| spreadsheet_safe(c)))?;
-    }
-    out.into_inner()
-        .map(axum::body::Bytes::from)
-        .map_err(|e| csv::Error::from(e.into_error()))
-}
-
-/// The CSV export as it is read: the header, then each batch of 2,000 lines as soon as
-/// it is read, so memory stays flat however long the register. A failure after the
-/// first bytes ends the download short (the status line is already sent).
-fn csv_stream(
-    db: crate::db::Db,
-    department_id: i64,
-    query: numbering::RegisterQuery,
-    tz: TimeZone,
-    first: Vec<Entry>,
-) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
-    use futures_util::StreamExt;
-    let failed = |e: String| std::io::Error::other(e);
-    let mut header = csv::Writer::from_writer(Vec::new());
-    let header = header
-        .write_record(EXPORT_HEADER)
-        .map_err(|e| e.to_string())
-        .and_then(|()| header.into_inner().map_err(|e| e.to_string()))
-        .map(axum::body::Bytes::from)
-        .map_err(failed);
-    let lines = futures_util::stream::unfold(Some(first), move |batch| {
-        let (db, query) = (db.clone(), query.clone());
-        async move {
-            let batch = batch.filter(|b| !b.is_empty())?;
-            let bytes = csv_lines(&batch, tz).map_err(|e| failed(e.to_string()));
-            if (batch.len() as i64) < EXPORT_BATCH || bytes.is_err() {
-                return Some((bytes, None));
-            }
-            match numbering::register_after(&db, department_id, &query, batch.last(), EXPORT_BATCH).await {
-                Ok(next) => Some((bytes, Some(next))),
-                Err(e) => {
-                    tracing::error!(error = %e, "ekspor agenda terputus");
-                    Some((Err(failed(e.to_string())), None))
-                }
-            }
-        }
-    });
-    futures_util::stream::once(std::future::ready(header)).chain(lines)
 }
 
 fn series_label(series: &str) -> &'static str {
@@ -171,7 +102,7 @@ async fn register_page(State(state): State<AppState>, user: SessionUser, Query(f
         user.department.id,
         &filter.query(&user),
         PAGE_SIZE,
-        filter.page() * PAGE_SIZE,
+        filter.paging().offset(),
     )
     .await?;
     let mut shell = Shell::for_user(&user, "Agenda surat keluar", "/agenda");
@@ -215,24 +146,9 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry], total: 
         ("cari", filter.cari.as_str()),
     ])
     .unwrap_or_default();
-    let page = filter.page();
-    let mut links = Vec::new();
-    if page > 0 {
-        links.push((format!("/agenda?{query}&halaman={page}"), "← Halaman sebelumnya".into()));
-    }
-    if (page + 1) * PAGE_SIZE < total {
-        links.push((format!("/agenda?{query}&halaman={}", page + 2), "Halaman berikutnya →".into()));
-    }
-    let first = if list.is_empty() { 0 } else { page * PAGE_SIZE + 1 };
-    let shown = if list.is_empty() {
-        "0".to_string()
-    } else {
-        format!(
-            "{}–{}",
-            crate::text::thousands(first),
-            crate::text::thousands(first + list.len() as i64 - 1)
-        )
-    };
+    let paging = filter.paging();
+    let mut links = paging.links(total, |n| format!("/agenda?{query}&halaman={n}"));
+    let shown = paging.shown(list.len(), total);
     links.push((format!("/agenda.csv?{query}"), "Unduh sebagai CSV".into()));
     links.push((format!("/agenda.xlsx?{query}"), "Unduh sebagai XLSX (Excel)".into()));
     let mut form = Form::new(
@@ -274,7 +190,7 @@ fn register_content(user: &SessionUser, filter: &Filter, list: &[Entry], total: 
         ),
         links,
         table: Some(Table {
-            title: format!("Nomor {shown} dari {}", crate::text::thousands(total)),
+            title: format!("Nomor {shown}"),
             columns: ["Nomor", "Tanggal", "Jenis", "Hal", "Penandatangan", "Status"]
                 .map(String::from)
                 .to_vec(),
@@ -303,8 +219,8 @@ const EXPORT_HEADER: [&str; 14] = [
     "tanggal_diganti",
 ];
 
-fn export_row(e: &Entry, tz: TimeZone) -> [String; 14] {
-    [
+fn export_cells(e: &Entry, tz: TimeZone) -> export::Cells {
+    vec![
         e.serial.to_string(),
         e.number.clone(),
         e.letter_date.clone(),
@@ -323,58 +239,52 @@ fn export_row(e: &Entry, tz: TimeZone) -> [String; 14] {
 }
 
 async fn register_xlsx(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
-    let list = entries(&state, &user, &filter).await?;
-    let failed = |e: rust_xlsxwriter::XlsxError| PageError(Failure::Internal(e.to_string()));
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("Agenda surat keluar").map_err(failed)?;
-    for (col, title) in EXPORT_HEADER.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(failed)?;
-    }
-    for (i, e) in list.iter().enumerate() {
-        let row = i as u32 + 1;
-        sheet.write_number(row, 0, e.serial as f64).map_err(failed)?;
-        // Text cells, never formulas; defused as in the CSV all the same, for whoever
-        // copies them on.
-        for (col, cell) in export_row(e, user.department.tz()).iter().enumerate().skip(1) {
-            sheet.write_string(row, col as u16, spreadsheet_safe(cell)).map_err(failed)?;
-        }
-    }
-    sheet.autofit();
-    let bytes = workbook.save_to_buffer().map_err(failed)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"agenda-surat-keluar.xlsx\"".to_string(),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let (first, next) = register_batches(&state, &user, &filter).await?;
+    let tz = user.department.tz();
+    let sheet = export::Sheet {
+        name: "Agenda surat keluar",
+        header: &EXPORT_HEADER,
+        widths: &[8.0, 28.0, 12.0, 10.0, 12.0, 60.0, 30.0, 10.0, 30.0, 20.0, 30.0, 12.0, 28.0, 12.0],
+    };
+    export::xlsx("agenda-surat-keluar.xlsx", sheet, first, next, move |e: &Entry| export_cells(e, tz)).await
 }
 
 async fn register_csv(State(state): State<AppState>, user: SessionUser, Query(filter): Query<Filter>) -> Result<Response, PageError> {
-    let query = filter.query(&user);
-    // The first batch before the answer starts: a failure here is still a proper page.
-    let first = numbering::register_after(&state.db, user.department.id, &query, None, EXPORT_BATCH).await?;
-    let lines = csv_stream(state.db.clone(), user.department.id, query, user.department.tz(), first);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"agenda-surat-keluar.csv\"".to_string(),
-            ),
-        ],
-        axum::body::Body::from_stream(lines),
-    )
-        .into_response())
+    let (first, next) = register_batches(&state, &user, &filter).await?;
+    let tz = user.department.tz();
+    Ok(export::csv(
+        "agenda-surat-keluar.csv",
+        &EXPORT_HEADER,
+        first,
+        next,
+        move |e: &Entry| export_cells(e, tz),
+    ))
+}
+
+/// The first batch of the lines the filter keeps (read before the answer starts, so a
+/// failure is still a proper page) and how to read each next one.
+async fn register_batches(
+    state: &AppState,
+    user: &SessionUser,
+    filter: &Filter,
+) -> Result<
+    (
+        Vec<Entry>,
+        impl Fn(Entry) -> BoxFuture<'static, Result<Vec<Entry>, String>> + Send + Sync + 'static,
+    ),
+    PageError,
+> {
+    let (db, department_id, query) = (state.db.clone(), user.department.id, filter.query(user));
+    let first = numbering::register_after(&db, department_id, &query, None, export::BATCH).await?;
+    let next = move |last: Entry| {
+        let (db, query) = (db.clone(), query.clone());
+        Box::pin(async move {
+            numbering::register_after(&db, department_id, &query, Some(&last), export::BATCH)
+                .await
+                .map_err(|e| e.to_string())
+        }) as BoxFuture<'static, _>
+    };
+    Ok((first, next))
 }
 
 async fn entry(state: &AppState, user: &SessionUser, id: i64) -> Result<Entry, PageError> {

@@ -13,7 +13,7 @@ pub struct Village {
 }
 
 /// The villages rows may belong to, found by code or by name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Villages {
     pub regency_name: String,
     list: Vec<Village>,

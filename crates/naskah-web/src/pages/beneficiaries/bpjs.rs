@@ -100,7 +100,6 @@ pub(super) async fn bpjs_with(
 
 pub(super) async fn bpjs_export(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
     require_manager(&user)?;
-    let list = beneficiaries::bpjs::awaiting_check(&state.db, user.department.id).await?;
     let villages = import::Villages::load(
         &state.db,
         user.department.region_code.as_deref().unwrap_or_default(),
@@ -112,23 +111,19 @@ pub(super) async fn bpjs_export(State(state): State<AppState>, user: SessionUser
         user.user.display_name,
         user.department.tz().format_time(crate::db::now())
     );
-    let bytes = beneficiaries::bpjs::export_xlsx(&list, &villages, &stamp)?;
-    beneficiaries::bpjs::record_export(&state.db, &actor(&user), user.department.id, list.len()).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"cek-kepesertaan-bpjs.xlsx\"".to_string(),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
+    let file = crate::pages::export::temporary()?;
+    let rows = beneficiaries::bpjs::write_export(&state.db, user.department.id, &villages, &stamp, file.path()).await?;
+    beneficiaries::bpjs::record_export(&state.db, &actor(&user), user.department.id, rows as usize).await?;
+    let mut response = crate::pages::export::send_file(
+        file,
+        "cek-kepesertaan-bpjs.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-        .into_response())
+    .await?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 pub(super) async fn bpjs_answer(State(state): State<AppState>, user: SessionUser, multipart: Multipart) -> Result<Response, PageError> {

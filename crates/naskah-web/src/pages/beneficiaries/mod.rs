@@ -20,7 +20,7 @@ use bpjs::*;
 use imports::*;
 use settings::*;
 
-use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, render, render_page};
+use super::{Choice, Field, Form, FormData, Notice, Page, Row, Shell, Table, choices, export, paging::Paging, render, render_page};
 use crate::{
     AppState,
     accounts::Role,
@@ -47,6 +47,7 @@ const PROBLEMS_SHOWN: usize = 300;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/calon", get(list_page))
+        .route("/calon.csv", get(list_csv))
         .route("/calon/{id}", get(candidate_page))
         .route("/calon/{id}/nik", post(reveal_nik))
         .route(
@@ -108,8 +109,34 @@ struct ListQuery {
     wilayah: String,
     #[serde(default)]
     cari: String,
+    /// The page, from 1.
     #[serde(default)]
-    hal: i64,
+    halaman: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            status: Status::parse(&self.status),
+            region_prefix: self.wilayah.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect(),
+            text: self.cari.trim().to_string(),
+            ..Filter::default()
+        }
+    }
+
+    fn paging(&self) -> Paging {
+        Paging::parse(&self.halaman, PAGE_SIZE)
+    }
+
+    /// The list's address with its filter, for the links between pages and to the export.
+    fn query_string(&self) -> String {
+        serde_urlencoded::to_string([
+            ("status", self.status.as_str()),
+            ("wilayah", self.wilayah.as_str()),
+            ("cari", self.cari.as_str()),
+        ])
+        .unwrap_or_default()
+    }
 }
 
 async fn region_choices(state: &AppState, user: &SessionUser, selected: &str) -> Result<Vec<Choice>, PageError> {
@@ -141,20 +168,14 @@ async fn region_choices(state: &AppState, user: &SessionUser, selected: &str) ->
 async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
     require_reader(&user)?;
     let department_id = user.department.id;
-    let filter = Filter {
-        status: Status::parse(&query.status),
-        region_prefix: query.wilayah.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect(),
-        text: query.cari.trim().to_string(),
-        ..Filter::default()
-    };
-    let page_number = query.hal.max(0);
-    let (rows, total) = candidates::list(&state.db, department_id, &filter, PAGE_SIZE, page_number * PAGE_SIZE).await?;
+    let listed = candidates::list_page(&state.db, department_id, &query.filter(), PAGE_SIZE, query.paging().offset()).await?;
     let found = Found {
-        counts: candidates::counts(&state.db, department_id).await?,
+        counts: listed.counts,
+        rows: listed.rows,
+        total: listed.total,
+        capped: listed.capped,
         rules: import::rules(&state.db, &user.department).await?,
         regions: region_choices(&state, &user, &query.wilayah).await?,
-        rows,
-        total,
     };
     Ok(render_page(
         StatusCode::OK,
@@ -163,10 +184,70 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
     ))
 }
 
+/// The list as CSV, every candidate the filter keeps (NIK masked as on the page), read
+/// and sent in batches; the export is recorded in the audit log.
+async fn list_csv(State(state): State<AppState>, user: SessionUser, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
+    require_reader(&user)?;
+    let (db, department_id, filter) = (state.db.clone(), user.department.id, query.filter());
+    let total = candidates::count(&db, department_id, &filter).await?;
+    candidates::record_export(&db, &actor(&user), department_id, "csv", total as usize).await?;
+    let first = candidates::after(&db, department_id, &filter, None, export::BATCH).await?;
+    let villages = import::rules(&db, &user.department).await?.villages;
+    let next = move |last: candidates::Candidate| {
+        let (db, filter) = (db.clone(), filter.clone());
+        Box::pin(async move {
+            candidates::after(&db, department_id, &filter, Some(&last), export::BATCH)
+                .await
+                .map_err(|e| e.to_string())
+        }) as futures_util::future::BoxFuture<'static, _>
+    };
+    let cells = move |c: &candidates::Candidate| csv_cells(c, &villages);
+    let mut response = export::csv("calon-penerima.csv", &CSV_HEADER, first, next, cells);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+const CSV_HEADER: [&str; 11] = [
+    "nik_disamarkan",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "alamat",
+    "kode_wilayah",
+    "desa_kelurahan",
+    "kecamatan",
+    "pekerjaan",
+    "status",
+    "keterangan_status",
+];
+
+fn csv_cells(c: &candidates::Candidate, villages: &import::Villages) -> export::Cells {
+    let (village, district) = villages
+        .get(&c.region_code)
+        .map_or((String::new(), String::new()), |v| (v.name.clone(), v.district.clone()));
+    vec![
+        c.masked_nik(),
+        c.name.clone(),
+        c.sex.clone(),
+        c.birth_date.clone(),
+        c.address.clone(),
+        c.region_code.clone(),
+        village,
+        district,
+        c.occupation.clone(),
+        c.status().label().to_string(),
+        c.status_reason.clone(),
+    ]
+}
+
 /// One page of candidates with what the list page shows around it.
 struct Found {
     rows: Vec<candidates::Candidate>,
     total: i64,
+    /// More match than were counted.
+    capped: bool,
     counts: Vec<(Status, i64)>,
     rules: import::Rules,
     regions: Vec<Choice>,
@@ -176,13 +257,14 @@ fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
     let Found {
         rows,
         total,
+        capped,
         counts,
         rules,
         regions,
     } = found;
-    let page_number = query.hal.max(0);
+    let paging = query.paging();
     let today = user.department.tz().today();
-    let table_rows = rows
+    let table_rows: Vec<Row> = rows
         .iter()
         .map(|c| {
             let village = rules
@@ -230,26 +312,9 @@ fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
         links.push(("/calon/impor".to_string(), "Impor data P3KE/DTKS/DTSEN".to_string()));
         links.push(("/calon/bpjs".to_string(), "Pengecekan BPJS dan SK".to_string()));
     }
-    let here = |hal: i64| {
-        format!(
-            "/calon?{}",
-            serde_urlencoded::to_string([
-                ("status", query.status.as_str()),
-                ("wilayah", query.wilayah.as_str()),
-                ("cari", query.cari.as_str()),
-                ("hal", &hal.to_string()),
-            ])
-            .unwrap_or_default()
-        )
-    };
-    if page_number > 0 {
-        links.push((here(page_number - 1), "← Halaman sebelumnya".into()));
-    }
-    if (page_number + 1) * PAGE_SIZE < total {
-        links.push((here(page_number + 1), "Halaman berikutnya →".into()));
-    }
-    let first = if total == 0 { 0 } else { page_number * PAGE_SIZE + 1 };
-    let last = (page_number * PAGE_SIZE + rows.len() as i64).min(total);
+    let here = query.query_string();
+    links.extend(paging.links(total, |n| format!("/calon?{here}&halaman={n}")));
+    links.push((format!("/calon.csv?{here}"), "Unduh sebagai CSV (NIK disamarkan)".into()));
     Page {
         heading: "Calon penerima bantuan iuran".into(),
         intro: format!(
@@ -259,15 +324,15 @@ fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
         ),
         links,
         table: Some(Table {
-            title: format!(
-                "{} dari {} yang cocok",
-                if total == 0 {
-                    "0".to_string()
-                } else {
-                    format!("{}–{}", text::thousands(first), text::thousands(last))
-                },
-                text::thousands(total)
-            ),
+            title: if capped {
+                format!(
+                    "{} dari lebih dari {} yang cocok",
+                    paging.range(table_rows.len()),
+                    text::thousands(candidates::COUNT_CAP)
+                )
+            } else {
+                format!("{} yang cocok", paging.shown(table_rows.len(), total))
+            },
             columns: ["NIK", "Nama", "L/P", "Umur", "Desa/kelurahan", "Status"]
                 .map(String::from)
                 .to_vec(),

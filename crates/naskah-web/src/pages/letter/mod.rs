@@ -60,8 +60,15 @@ pub fn router() -> Router<AppState> {
         .route("/surat/massal/{job}/lanjutkan", post(bulk::bulk_resume))
 }
 
-async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Response, PageError> {
-    let letters = workflow::list(&state.db, user.department.id, 500).await?;
+#[derive(Debug, Default, serde::Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    halaman: String,
+}
+
+async fn list(State(state): State<AppState>, user: SessionUser, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
+    let paging = super::paging::Paging::parse(&query.halaman, 100);
+    let (letters, total) = workflow::page(&state.db, user.department.id, paging.size, paging.offset()).await?;
     let rows = letters
         .iter()
         .map(|l| Row {
@@ -80,8 +87,9 @@ async fn list(State(state): State<AppState>, user: SessionUser) -> Result<Respon
     let page = Page {
         heading: "Surat".into(),
         intro: "Semua konsep dan surat dinas ini, yang terakhir berubah di atas. Buat konsep baru dari menu Templat.".into(),
+        links: paging.links(total, |n| format!("/surat?halaman={n}")),
         table: Some(Table {
-            title: "Daftar surat".into(),
+            title: format!("Daftar surat ({})", paging.shown(letters.len(), total)),
             columns: ["Hal", "Templat", "Status", "Revisi", "Terakhir berubah"]
                 .map(String::from)
                 .to_vec(),

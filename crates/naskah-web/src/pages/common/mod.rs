@@ -1,6 +1,10 @@
 //! What the pages share: the notice after a redirect, reading an upload, a failed
 //! form's messages, the settings tabs, times and durations as shown, and the fields of
-//! a template's form. Pages take these from here, never from each other.
+//! a template's form; the page of a long list (paging.rs) and exports that stream
+//! (export.rs). Pages take these from here, never from each other.
+
+pub mod export;
+pub mod paging;
 
 use axum::http::StatusCode;
 use serde::Deserialize;
