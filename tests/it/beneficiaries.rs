@@ -144,6 +144,7 @@ story! {
             }
         }
         assert_eq!(whole.len() as i64, total, "{label}");
+        support::assert_candidate_counts_kept(db, label).await;
         for offset in [0, 40, total / 2, total / 2 + 1, total - 41, total - 3, total] {
             let page = candidates::list_page(db, 1, &Filter::default(), 40, offset).await.unwrap();
             assert_eq!(page.total, total, "{label}");

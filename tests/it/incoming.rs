@@ -581,6 +581,7 @@ story! {
             .await
             .unwrap();
         assert_eq!((applied.insured, applied.final_), (2, expected.len()), "{label}");
+        support::assert_candidate_counts_kept(db, label).await;
 
         // The SK from the final list, signed.
         let konseptor = d.user("konseptor").await;

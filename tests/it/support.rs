@@ -393,3 +393,16 @@ pub fn all_of(batch_id: Option<i64>) -> naskah::distribution::progress::Progress
         days: Vec::new(),
     }
 }
+
+/// The department's candidate figures, kept by every write, are those counted now.
+pub async fn assert_candidate_counts_kept(db: &Db, label: &str) {
+    let kept = naskah::beneficiaries::candidates::counts(db, 1).await.unwrap();
+    let counted: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM candidates WHERE department_id = 1 GROUP BY status")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    for (status, n) in &kept {
+        let truth = counted.iter().find(|(s, _)| s == status.key()).map_or(0, |(_, c)| *c);
+        assert_eq!(*n, truth, "{label}: {status:?}");
+    }
+}

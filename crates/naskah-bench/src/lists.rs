@@ -142,6 +142,14 @@ async fn measure(engine: &engines::Engine, scratch: &Scratch, templates_dir: &Pa
     sqlx::query("UPDATE candidates SET status = 'dikonfirmasi' WHERE id % 2 = 0")
         .execute(&db.pool)
         .await?;
+    // As the import keeps them, the figures of the statuses.
+    sqlx::query("DELETE FROM candidate_counts").execute(&db.pool).await?;
+    sqlx::query(
+        "INSERT INTO candidate_counts (department_id, status, count) \
+         SELECT department_id, status, COUNT(*) FROM candidates GROUP BY department_id, status",
+    )
+    .execute(&db.pool)
+    .await?;
     if postgres {
         // As after any bulk load: the planner's statistics and the visibility map.
         sqlx::query("VACUUM ANALYZE").execute(&db.pool).await?;
@@ -176,7 +184,7 @@ async fn measure(engine: &engines::Engine, scratch: &Scratch, templates_dir: &Pa
         .await?;
     let first_name = name.split_whitespace().next().unwrap_or_default().to_string();
     let last_register_page = scale.signed.div_ceil(100);
-    let last_candidate_page = scale.candidates.div_ceil(100);
+    let last_candidate_page = (stored["candidates"] as usize).div_ceil(100);
     let mut pages = Vec::new();
     for (browser, label, path) in [
         (KADIS, "Tugas saya, first page (Kepala Dinas)", "/".to_string()),

@@ -164,6 +164,21 @@ pub async fn list(db: &Db, department_id: i64, filter: &Filter, limit: i64, offs
     Ok((page_of(db, department_id, filter, limit, offset, total).await?, total))
 }
 
+/// `by` more (or, negative, fewer) candidates of a department in `status`, in the
+/// transaction of the write that made them so.
+pub(crate) async fn count_moved(conn: &mut AnyConnection, department_id: i64, status: &str, by: i64) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO candidate_counts (department_id, status, count) VALUES ($1, $2, $3) \
+         ON CONFLICT (department_id, status) DO UPDATE SET count = candidate_counts.count + excluded.count",
+    )
+    .bind(department_id)
+    .bind(status)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// One page of the list as the list page shows it: its rows, how many match, and how
 /// many candidates are in each status (which also give the total when the filter is
 /// only a status, so the table is not counted twice).
@@ -182,7 +197,8 @@ pub const COUNT_CAP: i64 = 10_000;
 
 pub async fn list_page(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64) -> Result<ListPage, Error> {
     let counts = counts(db, department_id).await?;
-    let total = if filter.region_prefix.is_empty() && filter.text.trim().is_empty() && filter.letter_id.is_none() {
+    let searched = !filter.text.trim().is_empty();
+    let total = if filter.region_prefix.is_empty() && !searched && filter.letter_id.is_none() {
         counts
             .iter()
             .filter(|(s, _)| filter.status.is_none_or(|wanted| wanted == *s))
@@ -191,7 +207,7 @@ pub async fn list_page(db: &Db, department_id: i64, filter: &Filter, limit: i64,
     } else {
         count_up_to(db, department_id, filter, COUNT_CAP + 1).await?
     };
-    let capped = total > COUNT_CAP;
+    let capped = searched && total > COUNT_CAP;
     // Past the cap the end is not known: the pages are read from the front.
     let rows = if capped {
         select(db, department_id, filter, limit, offset).await?
@@ -209,7 +225,10 @@ pub async fn list_page(db: &Db, department_id: i64, filter: &Filter, limit: i64,
 /// Rows `offset..offset + limit` of `total`: a page past the middle is read from the
 /// end of the index backwards, so the last page costs what the first does.
 async fn page_of(db: &Db, department_id: i64, filter: &Filter, limit: i64, offset: i64, total: i64) -> Result<Vec<Candidate>, Error> {
-    if offset <= total / 2 || offset >= total {
+    if offset >= total {
+        return Ok(Vec::new());
+    }
+    if offset <= total / 2 {
         return select(db, department_id, filter, limit, offset).await;
     }
     let end = (offset + limit).min(total);
@@ -294,9 +313,9 @@ pub async fn with_status(db: &Db, department_id: i64, status: Status) -> Result<
     select(db, department_id, &filter, i64::MAX, 0).await
 }
 
-/// How many candidates are in each status.
+/// How many candidates are in each status (kept by every write, [`count_moved`]).
 pub async fn counts(db: &Db, department_id: i64) -> Result<Vec<(Status, i64)>, Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM candidates WHERE department_id = $1 GROUP BY status")
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, count FROM candidate_counts WHERE department_id = $1")
         .bind(department_id)
         .fetch_all(&db.pool)
         .await?;
@@ -496,6 +515,10 @@ pub async fn transition(
         .bind(id)
         .execute(&mut *conn)
         .await?;
+        if from != to {
+            count_moved(conn, department_id, from.key(), -1).await?;
+            count_moved(conn, department_id, to.key(), 1).await?;
+        }
         sqlx::query(
             "INSERT INTO candidate_events (department_id, candidate_id, at, actor, kind, status_from, status_to, reason, import_id, letter_id, incoming_id) \
              VALUES ($1, $2, $3, $4, 'status', $5, $6, $7, $8, $9, $10)",

@@ -221,6 +221,7 @@ pub async fn apply(
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
+        candidates::count_moved(&mut tx, department.id, Status::Confirmed.key(), 1).await?;
         sqlx::query(
             "INSERT INTO candidate_sources (candidate_id, import_id, source, line, source_ref, name, region_code, occupation) \
              VALUES ($1, NULL, 'USULAN DESA', 0, $2, $3, $4, $5)",

@@ -76,17 +76,6 @@ pub async fn signed_stamp(db: &Db, verification_id: &str) -> Result<Option<Signe
     .await?)
 }
 
-/// The department's letters, most recently changed first.
-pub async fn list(db: &Db, department_id: i64, limit: i64) -> Result<Vec<Letter>, Error> {
-    Ok(sqlx::query_as::<Any, Letter>(sqlx::AssertSqlSafe(format!(
-        "SELECT {LETTER_COLUMNS} FROM letters WHERE department_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
-    )))
-    .bind(department_id)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
-}
-
 /// One page of the department's letters, the last changed first (`limit` from
 /// `offset`), and how many there are in all.
 pub async fn page(db: &Db, department_id: i64, limit: i64, offset: i64) -> Result<(Vec<Letter>, i64), Error> {

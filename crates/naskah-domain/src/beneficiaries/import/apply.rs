@@ -102,6 +102,15 @@ pub async fn apply(
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
+        // The department's figures (candidates::counts) in the same transaction.
+        sqlx::query(
+            "INSERT INTO candidate_counts (department_id, status, count) VALUES ($1, 'kandidat', $2) \
+             ON CONFLICT (department_id, status) DO UPDATE SET count = candidate_counts.count + excluded.count",
+        )
+        .bind(department.id)
+        .bind(new)
+        .execute(&mut *conn)
+        .await?;
         for table in ["candidate_import_rows", "candidate_import_files"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE import_id = $1")))
                 .bind(id)
