@@ -380,23 +380,23 @@ pub async fn register_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Entry>, i64), Error> {
-    let filter = query.filter(department_id);
-    let entries = filter
-        .bind(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM register WHERE {} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
-            filter.sql,
-            limit.clamp(1, 1000),
-            offset.max(0)
-        ))))
-        .fetch_all(&db.pool)
-        .await?;
-    let (total,) = filter
-        .bind(sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM register WHERE {}",
-            filter.sql
-        ))))
-        .fetch_one(&db.pool)
-        .await?;
+    let filter = query.filter(department_id, db.backend);
+    let page_sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM register WHERE {} ORDER BY year, series, unit_code, serial, id LIMIT {} OFFSET {}",
+        filter.sql,
+        limit.clamp(1, 1000),
+        offset.max(0)
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM register WHERE {}", filter.sql);
+    // Two connections at once: a search by text reads the register twice, side by side.
+    let (entries, (total,)) = tokio::try_join!(
+        filter
+            .bind(sqlx::query_as::<Any, Entry>(sqlx::AssertSqlSafe(page_sql)))
+            .fetch_all(&db.pool),
+        filter
+            .bind(sqlx::query_as::<Any, (i64,)>(sqlx::AssertSqlSafe(count_sql)))
+            .fetch_one(&db.pool),
+    )?;
     Ok((entries, total))
 }
 
@@ -411,7 +411,7 @@ pub async fn register_after(
     after: Option<&Entry>,
     limit: i64,
 ) -> Result<Vec<Entry>, Error> {
-    let filter = query.filter(department_id);
+    let filter = query.filter(department_id, db.backend);
     let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM register WHERE {}", filter.sql);
     if after.is_some() {
         let n = filter.args.len() + 1;
@@ -478,7 +478,7 @@ impl RegisterFilter {
 }
 
 impl RegisterQuery {
-    fn filter(&self, department_id: i64) -> RegisterFilter {
+    fn filter(&self, department_id: i64, backend: crate::db::Backend) -> RegisterFilter {
         let mut filter = RegisterFilter {
             sql: "department_id = $1".into(),
             args: vec![Arg::Int(department_id)],
@@ -494,8 +494,10 @@ impl RegisterQuery {
         }
         let text = self.text.trim().to_lowercase();
         if !text.is_empty() {
+            // SQLite's LIKE ignores case; PostgreSQL's ILIKE does without LOWER()'s copies.
+            let like = if backend == crate::db::Backend::Postgres { "ILIKE" } else { "LIKE" };
             filter.and(
-                |n| format!("(LOWER(number) LIKE ${n} ESCAPE '\\' OR LOWER(subject) LIKE ${n} ESCAPE '\\')"),
+                |n| format!("(number {like} ${n} ESCAPE '\\' OR subject {like} ${n} ESCAPE '\\')"),
                 Arg::Text(like_pattern(&text)),
             );
         }
