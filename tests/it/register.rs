@@ -517,12 +517,13 @@ story! {
             let subject = if serial % 50 == 0 { format!("Undangan rapat 100% hadir {serial}") } else { format!("Surat biasa {serial}") };
             sqlx::query(
                 "INSERT INTO register (department_id, series, unit_code, year, serial, number, status, letter_date, subject, \
-                 classification_code, signer, created_at) VALUES (1, 'surat', 'X', 2026, $1, $2, $3, '2026-11-02', $4, '', '', 0)",
+                 classification_code, signer, created_at, search) VALUES (1, 'surat', 'X', 2026, $1, $2, $3, '2026-11-02', $4, '', '', 0, $5)",
             )
             .bind(serial)
             .bind(format!("X/{serial:04}/2026"))
             .bind(if serial % 10 == 0 { "batal" } else { "terbit" })
-            .bind(subject)
+            .bind(&subject)
+            .bind(naskah::numbering::search_text(&format!("X/{serial:04}/2026"), &subject))
             .execute(&mut *tx)
             .await
             .unwrap();

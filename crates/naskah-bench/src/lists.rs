@@ -272,9 +272,9 @@ async fn copy_register_lines(db: &Db, original: i64) -> anyhow::Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO register (department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, \
-         classification_code, signer, created_at) \
+         classification_code, signer, created_at, search) \
          SELECT l.department_id, r.series, r.unit_code, r.year, r.serial + l.id - $1, l.number, l.id, r.status, r.letter_date, \
-         l.subject, r.classification_code, r.signer, r.created_at \
+         l.subject, r.classification_code, r.signer, r.created_at, LOWER(l.number || ' ' || l.subject) \
          FROM letters l CROSS JOIN register r WHERE r.letter_id = $1 AND l.id <> $1 AND l.verification_id IS NOT NULL",
     )
     .bind(original)

@@ -323,8 +323,8 @@ pub struct NewEntry<'a> {
 
 pub async fn record(conn: &mut AnyConnection, e: NewEntry<'_>) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO register (department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, classification_code, signer, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $13, $8, $9, $10, $11, $12)",
+        "INSERT INTO register (department_id, series, unit_code, year, serial, number, letter_id, status, letter_date, subject, classification_code, signer, created_at, search) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $13, $8, $9, $10, $11, $12, $14)",
     )
     .bind(e.department_id)
     .bind(e.series)
@@ -339,6 +339,7 @@ pub async fn record(conn: &mut AnyConnection, e: NewEntry<'_>) -> Result<(), Err
     .bind(e.signer)
     .bind(now())
     .bind(status::TERBIT)
+    .bind(search_text(e.number, e.subject))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -439,9 +440,10 @@ pub async fn register_after(
     Ok(select.fetch_all(&db.pool).await?)
 }
 
-/// A LIKE pattern for text anywhere, LIKE's own characters in it matching themselves.
-fn like_pattern(text: &str) -> String {
-    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+/// What the register's search looks in: the number and the subject, lower case
+/// (`register.search`, written with the line).
+pub fn search_text(number: &str, subject: &str) -> String {
+    format!("{number} {subject}").to_lowercase()
 }
 
 /// A value of the register's filter.
@@ -494,12 +496,14 @@ impl RegisterQuery {
         }
         let text = self.text.trim().to_lowercase();
         if !text.is_empty() {
-            // SQLite's LIKE ignores case; PostgreSQL's ILIKE does without LOWER()'s copies.
-            let like = if backend == crate::db::Backend::Postgres { "ILIKE" } else { "LIKE" };
-            filter.and(
-                |n| format!("(number {like} ${n} ESCAPE '\\' OR subject {like} ${n} ESCAPE '\\')"),
-                Arg::Text(like_pattern(&text)),
-            );
+            // The text as it is typed, `%` and `_` included, anywhere in the line's
+            // lower-case number and subject: one column, no pattern, no case folding.
+            let find = if backend == crate::db::Backend::Postgres {
+                "strpos"
+            } else {
+                "instr"
+            };
+            filter.and(|n| format!("{find}(search, ${n}) > 0"), Arg::Text(text));
         }
         filter
     }
