@@ -288,7 +288,12 @@ pub async fn after(db: &Db, department_id: i64, filter: &Filter, after: Option<&
     let (mut where_sql, binds) = filter_sql(filter);
     if after.is_some() {
         let n = binds.len() + 2;
-        where_sql.push_str(&format!(" AND (region_code, name, id) > (${n}, ${}, ${})", n + 1, n + 2));
+        // The village first, so that the index by village starts the range there.
+        where_sql.push_str(&format!(
+            " AND region_code >= ${n} AND (region_code > ${n} OR (name, id) > (${}, ${}))",
+            n + 1,
+            n + 2
+        ));
     }
     let mut query = sqlx::query_as::<Any, Candidate>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM candidates{where_sql} ORDER BY region_code, name, id LIMIT {}",
