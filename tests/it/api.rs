@@ -327,3 +327,40 @@ story! {
         assert!(broken.json()["error"]["fields"][0]["message"].as_str().unwrap().contains("Logo SVG"));
     }
 }
+
+/// Lists come a page at a time through the API, with the total.
+#[tokio::test]
+async fn lists_come_a_page_at_a_time() {
+    let test_db = support::sqlite().await;
+    let state = support::demo_state(&test_db).await;
+    let mut konseptor = support::api_client(&state, "konseptor").await;
+    let mut ids = Vec::new();
+    for subject in ["Pertama", "Kedua"] {
+        let created = konseptor
+            .json(
+                "POST",
+                "/api/v1/letters",
+                json!({ "template": "surat-permintaan-data", "data": crate::workflow::letter_data(subject) }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        ids.push(created.json()["letter"]["id"].as_i64().unwrap());
+    }
+    let id = ids[0];
+    let page = konseptor.get("/api/v1/letters?per_page=1&page=2").await.json();
+    assert_eq!(
+        (page["total"].as_i64(), page["page"].as_i64(), page["per_page"].as_i64()),
+        (Some(2), Some(2), Some(1))
+    );
+    assert_eq!(
+        page["letters"][0]["id"].as_i64(),
+        Some(id),
+        "the older one on the second page: {page}"
+    );
+    let past = konseptor.get("/api/v1/letters?page=9").await.json();
+    assert_eq!(past["letters"].as_array().map(Vec::len), Some(0));
+    let inbox = konseptor.get("/api/v1/inbox?per_page=1").await.json();
+    let lengths = (inbox["items"].as_array().map(Vec::len), inbox["tasks"].as_array().map(Vec::len));
+    assert_eq!((lengths, inbox["total"].as_i64()), ((Some(1), Some(1)), Some(2)), "{inbox}");
+    assert_eq!(konseptor.get("/api/v1/letters?page=x").await.status, StatusCode::BAD_REQUEST);
+}

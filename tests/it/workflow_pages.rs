@@ -55,32 +55,6 @@ async fn the_chain_over_http_api_and_pages() {
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.json()["error"]["fields"].to_string().contains("batas_waktu"));
 
-    // Lists come a page at a time, with the total.
-    let second = konseptor
-        .json(
-            "POST",
-            "/api/v1/letters",
-            json!({ "template": "surat-permintaan-data", "data": letter_data("Kedua") }),
-        )
-        .await;
-    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
-    let page = konseptor.get("/api/v1/letters?per_page=1&page=2").await.json();
-    assert_eq!(
-        (page["total"].as_i64(), page["page"].as_i64(), page["per_page"].as_i64()),
-        (Some(2), Some(2), Some(1))
-    );
-    assert_eq!(
-        page["letters"][0]["id"].as_i64(),
-        Some(id),
-        "the older one on the second page: {page}"
-    );
-    let past = konseptor.get("/api/v1/letters?page=9").await.json();
-    assert_eq!(past["letters"].as_array().map(Vec::len), Some(0));
-    let inbox = konseptor.get("/api/v1/inbox?per_page=1").await.json();
-    let lengths = (inbox["items"].as_array().map(Vec::len), inbox["tasks"].as_array().map(Vec::len));
-    assert_eq!((lengths, inbox["total"].as_i64()), ((Some(1), Some(1)), Some(2)), "{inbox}");
-    assert_eq!(konseptor.get("/api/v1/letters?page=x").await.status, StatusCode::BAD_REQUEST);
-
     let r = konseptor
         .json("POST", &format!("/api/v1/letters/{id}/submit"), json!({ "version": 1 }))
         .await;
