@@ -96,7 +96,7 @@ async fn inbox(State(state): State<AppState>, user: ApiUser, Query(q): Query<Pag
     let flow = state.workflow();
     let page = crate::cases::desk_page::page_for_user(&flow, &user.user, &user.department, q.index() as usize, q.limit() as usize).await?;
     Ok(Json(json!({
-        "tasks": page.desk.tasks,
+        "tasks": page.tasks,
         "items": page.desk.items,
         "counts": page.desk.counts,
         "suggestions": page.desk.suggestions,

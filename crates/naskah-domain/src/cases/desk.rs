@@ -136,9 +136,6 @@ pub struct Suggestion {
 pub struct Desk {
     /// Oldest first.
     pub items: Vec<Item>,
-    /// The letter steps among them one by one (a batch's letters each), oldest first.
-    #[serde(skip)]
-    pub tasks: Vec<Task>,
     pub counts: Vec<Count>,
     pub suggestions: Vec<Suggestion>,
 }
@@ -157,7 +154,10 @@ pub struct DeskPage {
     pub page_size: usize,
     /// How many rows there are in all.
     pub total_items: usize,
-    /// How many letter steps there are in all (the same page of them is in `desk.tasks`).
+    /// The page's one-letter rows as letter steps (the API's `tasks`).
+    #[serde(skip)]
+    pub tasks: Vec<Task>,
+    /// How many letter steps wait in all.
     pub total_tasks: usize,
 }
 
@@ -167,38 +167,18 @@ impl DeskPage {
     }
 }
 
-impl Desk {
-    /// Page `page` (from 0) of `size` rows, oldest first (the last page for one past
-    /// the end); the counts stay those of all rows.
-    pub fn page(mut self, page: usize, size: usize) -> DeskPage {
-        let size = size.max(1);
-        let (total_items, total_tasks) = (self.items.len(), self.tasks.len());
-        let page = page.min(total_items.saturating_sub(1) / size);
-        self.items = self.items.into_iter().skip(page * size).take(size).collect();
-        self.tasks = self.tasks.into_iter().skip(page * size).take(size).collect();
-        DeskPage {
-            desk: self,
-            page,
-            page_size: size,
-            total_items,
-            total_tasks,
-        }
-    }
-}
-
 /// Everything that waits on `user` (the reminders read it whole; the home page reads a
 /// page, [`super::desk_page::page_for_user`]).
 pub async fn for_user(flow: &Workflow, user: &User, department: &Department) -> Result<Desk, Error> {
     let at = now();
     let today = department.tz().today();
     let tasks = workflow::inbox(flow, user, today).await?;
-    let mut items = letter_items(flow, tasks.clone(), department).await?;
+    let mut items = letter_items(flow, tasks, department).await?;
     items.extend(other_items(flow, user, department, at, today).await?);
     items.sort_by_key(|item| (item.since, item.kind));
     let counts = counts(&items, BTreeMap::new());
     Ok(Desk {
         items,
-        tasks,
         counts,
         suggestions: suggestions(user),
     })
@@ -554,52 +534,5 @@ mod tests {
         let labels: Vec<&str> = suggestions(&agendaris).iter().map(|s| s.label).collect();
         assert!(labels.contains(&"Catat surat masuk") && labels.contains(&"Lihat distribusi"));
         assert!(!labels.contains(&"Buat surat"));
-    }
-
-    #[test]
-    fn a_page_holds_its_rows_and_the_counts_stay_those_of_all() {
-        let item = |since: i64| Item {
-            kind: Kind::Import,
-            title: format!("impor {since}"),
-            detail: String::new(),
-            href: String::new(),
-            action: String::new(),
-            action_href: String::new(),
-            since,
-            standard_minutes: None,
-            due_on: None,
-            overdue_minutes: None,
-            acting_as: String::new(),
-            returned: None,
-            batch_id: None,
-            count: 1,
-        };
-        let desk = || Desk {
-            items: (0..120).map(item).collect(),
-            tasks: Vec::new(),
-            counts: vec![Count {
-                kind: Kind::Import,
-                label: Kind::Import.label(),
-                unit: Kind::Import.unit(),
-                count: 120,
-                overdue: 0,
-            }],
-            suggestions: Vec::new(),
-        };
-        let third = desk().page(2, PAGE_SIZE);
-        assert_eq!((third.page, third.pages(), third.total_items), (2, 3, 120));
-        assert_eq!(
-            third.desk.items.iter().map(|i| i.since).collect::<Vec<_>>(),
-            (100..120).collect::<Vec<_>>()
-        );
-        assert_eq!(third.desk.counts[0].count, 120);
-        // Past the end: the last page; an empty desk has one empty page.
-        assert_eq!(desk().page(99, PAGE_SIZE).page, 2);
-        let empty = Desk {
-            items: Vec::new(),
-            ..desk()
-        }
-        .page(5, PAGE_SIZE);
-        assert_eq!((empty.page, empty.pages(), empty.desk.items.len()), (0, 1, 0));
     }
 }

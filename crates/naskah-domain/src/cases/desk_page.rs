@@ -163,13 +163,13 @@ pub async fn page_for_user(flow: &Workflow, user: &User, department: &Department
     Ok(DeskPage {
         desk: Desk {
             items: window,
-            tasks: tasks.into_iter().filter(|t| shown.contains(&t.letter.id)).collect(),
             counts,
             suggestions: desk::suggestions(user),
         },
         page,
         page_size: size,
         total_items: total,
+        tasks: tasks.into_iter().filter(|t| shown.contains(&t.letter.id)).collect(),
         total_tasks: groups.iter().map(|g| g.steps).sum::<i64>() as usize,
     })
 }
