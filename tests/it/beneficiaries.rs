@@ -188,6 +188,23 @@ story! {
         .unwrap();
         assert!(found.iter().any(|c| c.id == cleaned.id), "{label}");
 
+        // A search matching many is counted only to the cap or to the end of the page
+        // asked for, and every page still reads the same rows and links on.
+        let many = Filter {
+            text: "a".into(),
+            ..Filter::default()
+        };
+        let (_, matching) = candidates::list(db, 1, &many, 1, 0).await.unwrap();
+        assert!(matching > 100, "{label}: {matching} names with an A");
+        for (offset, counted_to, capped) in [(0, 20, true), (40, 60, true), (matching - 5, matching + 15, false)] {
+            let page = candidates::list_page_counting_to(db, 1, &many, 20, offset, 10).await.unwrap();
+            assert_eq!((page.counted_to, page.capped), (counted_to, capped), "{label}: from {offset}");
+            assert_eq!(page.total, if capped { counted_to + 1 } else { matching }, "{label}: from {offset}");
+            let (expected, _) = candidates::list(db, 1, &many, 20, offset).await.unwrap();
+            let ids = |rows: &[candidates::Candidate]| rows.iter().map(|c| c.id).collect::<Vec<_>>();
+            assert_eq!(ids(&page.rows), ids(&expected), "{label}: from {offset}");
+        }
+
         // Viewing the full NIK leaves a trace.
         let full = candidates::reveal_nik(db, &actor, 1, cleaned.id, "pemeriksaan").await.unwrap();
         assert_eq!(full, cleaned.nik);

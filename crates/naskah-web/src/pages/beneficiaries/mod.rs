@@ -174,6 +174,7 @@ async fn list_page(State(state): State<AppState>, user: SessionUser, Query(query
         rows: listed.rows,
         total: listed.total,
         capped: listed.capped,
+        counted_to: listed.counted_to,
         rules: import::rules(&state.db, &user.department).await?,
         regions: region_choices(&state, &user, &query.wilayah).await?,
     };
@@ -248,6 +249,7 @@ struct Found {
     total: i64,
     /// More match than were counted.
     capped: bool,
+    counted_to: i64,
     counts: Vec<(Status, i64)>,
     rules: import::Rules,
     regions: Vec<Choice>,
@@ -258,6 +260,7 @@ fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
         rows,
         total,
         capped,
+        counted_to,
         counts,
         rules,
         regions,
@@ -328,7 +331,7 @@ fn list_content(user: &SessionUser, query: &ListQuery, found: Found) -> Page {
                 format!(
                     "{} dari lebih dari {} yang cocok",
                     paging.range(table_rows.len()),
-                    text::thousands(candidates::COUNT_CAP)
+                    text::thousands(counted_to)
                 )
             } else {
                 format!("{} yang cocok", paging.shown(table_rows.len(), total))
