@@ -1,6 +1,7 @@
 //! Page breaks that keep a document official: no page ends with a heading, no page holds
-//! a signature or the village head's reply block without the text it closes, and a
-//! group continued on the next page repeats its heading with "(lanjutan)". Checked on
+//! a signature or the village head's reply block without the text it closes, a decree's
+//! group continued on the next page repeats its heading with "(lanjutan)", and every page
+//! of a village's list says whose list it is and which letter it belongs to. Checked on
 //! the text of each page (`pdftotext -layout`) of village letters with 0 to 60
 //! candidates (so that the breaks fall at every position) and of decrees of 1,630 and
 //! 10,000 rows (the second rendered in parts).
@@ -113,6 +114,7 @@ fn is_heading(line: &str) -> bool {
         || line.contains("(Rp)")
         || line.contains("(Sesuai/Tidak)")
         || line.ends_with("(lanjutan)")
+        || line.contains("— lampiran surat nomor")
 }
 
 /// The 16-digit NIK a table row starts with (after its number), if the line is one.
@@ -208,15 +210,12 @@ fn check_village_letter(n: usize, pages: &[Vec<String>]) -> Result<(), String> {
             show()
         ));
     }
-    // A page of the list after its first says whose list goes on.
+    // Every page of the list says whose list it is and which letter it belongs to.
     let first_list_page = rows.first().unwrap().0;
-    for (p, page) in pages.iter().enumerate().take(last_row + 1).skip(first_list_page + 1) {
-        if !page.iter().any(|l| l.contains("Pejala, Kecamatan Penajam (lanjutan)")) {
-            return Err(format!("page {} goes on with the list without saying whose; {}", p + 1, show()));
+    for (p, page) in pages.iter().enumerate().take(last_row + 1).skip(first_list_page) {
+        if !page.iter().any(|l| l.contains("Pejala, Kecamatan Penajam — lampiran surat nomor")) {
+            return Err(format!("page {} of the list does not say whose list it is; {}", p + 1, show()));
         }
-    }
-    if pages[first_list_page].iter().any(|l| l.contains("(lanjutan)")) {
-        return Err(format!("the list's first page says '(lanjutan)'; {}", show()));
     }
     Ok(())
 }
