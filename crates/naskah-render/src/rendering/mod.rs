@@ -26,14 +26,14 @@
 //! producer is `naskah`.
 //!
 //! **Memory.** Typst memoises layout and evaluation in process-wide caches (comemo) that
-//! grow by tens of MiB per long document and never shrink on their own, so every job ends
-//! with an eviction ([`Cache`]). After an ordinary letter (data up to
-//! [`WARM_DATA_BYTES`]) only what that letter did not use is dropped (`evict(1)`): the
-//! next letter reuses the parsed template, shared parts and font work, which makes a warm
-//! letter several times faster, and what stays is bounded by one letter's worth. After a
-//! long document (a decree with thousands of rows, or any part of one) everything is
-//! dropped (`evict(0)`). Either way memory stays flat over thousands of documents; `naskah
-//! bench` measures it.
+//! grow by tens of MiB per long document and never shrink on their own, so jobs evict
+//! ([`Cache`]). Ordinary letters (data up to [`WARM_DATA_BYTES`]) evict by age: every
+//! [`EVICT_EVERY`] letters what the letters since the previous eviction did not use is
+//! dropped (`evict(1)`), so the next letters reuse the parsed template, shared parts and
+//! font work, and what stays is bounded by a few letters' worth. After a long document (a
+//! decree with thousands of rows, or any part of one) everything is dropped
+//! (`evict(0)`). Either way memory stays flat over thousands of documents; `naskah-bench`
+//! measures it (BENCHMARKS.md, section 4).
 //!
 //! **Concurrency.** [`Renderer::render_pdf`] and [`Renderer::render_png`] run the compile
 //! on Tokio's blocking pool behind a semaphore of `max_concurrent` permits. The
@@ -400,28 +400,44 @@ pub const WARM_DATA_BYTES: usize = 64 * 1024;
 /// What a job leaves of Typst's memoisation caches when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cache {
-    /// Keep what this job used (and what concurrent jobs are using); drop the rest.
-    KeepLastJob,
+    /// Keep what the last few jobs used (what the letters of a batch share: the parsed
+    /// template, the letterhead, the shared paragraphs, font work); drop the rest every
+    /// [`EVICT_EVERY`] jobs.
+    KeepRecent,
     /// Drop everything: the job was long, its entries are large and unlikely to recur.
     DropAll,
 }
 
+/// Ordinary jobs between two evictions. Each eviction keeps the entries created or hit
+/// since the one before, so what stays is bounded by about twice this many letters'
+/// worth, and a batch's letters find what the previous ones laid out. (Evicting after
+/// every letter also swept every cache 300 times for 300 letters.)
+pub const EVICT_EVERY: u64 = 4;
+
+/// Ordinary jobs finished in this process, for [`EVICT_EVERY`].
+static ORDINARY_JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Cache {
     fn after(world: &JobWorld<'_>) -> Cache {
         if world.data.len() <= WARM_DATA_BYTES {
-            Cache::KeepLastJob
+            Cache::KeepRecent
         } else {
             Cache::DropAll
         }
     }
 
     fn evict(self) {
-        // comemo ages every entry by one per eviction and resets the age on a hit;
-        // `evict(1)` keeps entries created or hit since the previous eviction.
-        typst::comemo::evict(match self {
-            Cache::KeepLastJob => 1,
-            Cache::DropAll => 0,
-        });
+        match self {
+            Cache::KeepRecent => {
+                let finished = ORDINARY_JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if finished.is_multiple_of(EVICT_EVERY) {
+                    // comemo ages every entry by one per eviction and resets the age on
+                    // a hit; `evict(1)` keeps what was created or hit since the last one.
+                    typst::comemo::evict(1);
+                }
+            }
+            Cache::DropAll => typst::comemo::evict(0),
+        }
     }
 }
 

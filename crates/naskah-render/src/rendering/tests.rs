@@ -216,7 +216,7 @@ fn warm_caches_never_change_the_output() {
 fn long_jobs_drop_every_cache_and_letters_keep_theirs() {
     let renderer = renderer();
     let letter = renderer.world(&RenderJob::new("/t/letter.typ", letter_data(3))).unwrap();
-    assert_eq!(Cache::after(&letter), Cache::KeepLastJob);
+    assert_eq!(Cache::after(&letter), Cache::KeepRecent);
     let long = renderer.world(&RenderJob::new("/t/letter.typ", letter_data(2_000))).unwrap();
     assert!(long.data.len() > WARM_DATA_BYTES);
     assert_eq!(Cache::after(&long), Cache::DropAll);
@@ -384,7 +384,7 @@ async fn async_renders_run_concurrently_behind_the_limit() {
 
 #[test]
 fn a_panic_becomes_an_internal_error() {
-    let result: Result<(), RenderError> = guarded("/t/x.typ", Cache::KeepLastJob, || panic!("boom"));
+    let result: Result<(), RenderError> = guarded("/t/x.typ", Cache::KeepRecent, || panic!("boom"));
     match result {
         Err(err @ RenderError::Internal(_)) => {
             assert!(format!("{err:?}").contains("boom"));
