@@ -1,5 +1,6 @@
-//! Hostile imports and concurrent signatures, measured from outside: a `naskah serve`
-//! process of its own (the demo department on a fresh SQLite file) takes the known
+//! Hostile imports and concurrent signatures, measured from outside, on each engine: a
+//! `naskah serve` process of its own (the demo department on a fresh SQLite file, then
+//! on a fresh PostgreSQL database) takes the known
 //! import bombs and an ordinary export near the upload limit through the import page
 //! (`benches/import_bombs.py`), and, in a second fresh process, 32 API signatures at once
 //! (`benches/concurrent_signatures.py`); each script reads the server's peak resident
@@ -41,6 +42,13 @@ pub struct Signatures {
     pub peak_after_mib: f64,
 }
 
+/// Both runs, one per engine.
+#[derive(Debug, Clone, Default)]
+pub struct Hostile {
+    pub engines: Vec<(String, HostileResult)>,
+    pub notes: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct HostileResult {
     pub uploads: Vec<Upload>,
@@ -67,16 +75,17 @@ impl Drop for Served {
     }
 }
 
-fn serve(templates_dir: &Path, label: &str) -> anyhow::Result<Served> {
+fn serve(templates_dir: &Path, label: &str, database_url: Option<&str>) -> anyhow::Result<Served> {
     let scratch = service::Scratch::new(label)?;
+    let database_url = database_url.map_or_else(
+        || format!("sqlite://{}/naskah.sqlite3?mode=rwc", scratch.0.display()),
+        str::to_string,
+    );
     let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     // The bench binary runs the service's own command line for `serve` (see main.rs).
     let child = Command::new(std::env::current_exe()?)
         .args(["serve", "--demo", "--listen", &address.to_string()])
-        .env(
-            "NASKAH_DATABASE_URL",
-            format!("sqlite://{}/naskah.sqlite3?mode=rwc", scratch.0.display()),
-        )
+        .env("NASKAH_DATABASE_URL", database_url)
         .env("NASKAH_KEYS_DIR", scratch.0.join("kunci"))
         .env("NASKAH_TEMPLATES_DIR", templates_dir)
         .env("NASKAH_DATA_DIR", &scratch.0)
@@ -118,9 +127,51 @@ fn script<T: serde::de::DeserializeOwned>(name: &str, args: &[String]) -> anyhow
     serde_json::from_str(last).with_context(|| format!("{name} printed {last:?}"))
 }
 
-pub fn run(templates_dir: &Path) -> HostileResult {
+/// Both parts on SQLite, then on PostgreSQL when a server answers (a fresh database for
+/// each service process, dropped afterwards).
+pub fn run(templates_dir: &Path) -> Hostile {
+    let mut hostile = Hostile::default();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            hostile.notes.push(format!("no runtime for the databases: {e}"));
+            return hostile;
+        }
+    };
+    let scratch = match service::Scratch::new("serangan") {
+        Ok(scratch) => scratch,
+        Err(e) => {
+            hostile.notes.push(format!("no scratch folder: {e:#}"));
+            return hostile;
+        }
+    };
+    let bomb_engines = runtime.block_on(engines::engines(&scratch.0, "serangan_impor"));
+    let signing_engines = runtime.block_on(engines::engines(&scratch.0, "serangan_ttd"));
+    if bomb_engines.len() < 2 {
+        hostile
+            .notes
+            .push("PostgreSQL did not answer (NASKAH_BENCH_POSTGRES_URL); measured on SQLite only.".into());
+    }
+    for (bombs, signing) in bomb_engines.iter().zip(&signing_engines) {
+        eprintln!("  {} …", bombs.label);
+        // SQLite runs on a file of the service's own scratch folder.
+        let url = |engine: &engines::Engine| (engine.label != "SQLite").then(|| engine.url.clone());
+        hostile.engines.push((
+            bombs.label.to_string(),
+            run_on(templates_dir, url(bombs).as_deref(), url(signing).as_deref()),
+        ));
+    }
+    runtime.block_on(async {
+        for engine in bomb_engines.iter().chain(&signing_engines) {
+            engines::drop_database(engine).await;
+        }
+    });
+    hostile
+}
+
+fn run_on(templates_dir: &Path, bombs_url: Option<&str>, signing_url: Option<&str>) -> HostileResult {
     let mut result = HostileResult::default();
-    let bombs = serve(templates_dir, "bom").and_then(|served| {
+    let bombs = serve(templates_dir, "bom", bombs_url).and_then(|served| {
         let args = [served.base.clone(), served.child.id().to_string(), "staf".into(), PASSWORD.into()];
         script::<Bombs>("import_bombs.py", &args)
     });
@@ -131,7 +182,7 @@ pub fn run(templates_dir: &Path) -> HostileResult {
         }
         Err(e) => result.notes.push(format!("import bombs not measured: {e:#}")),
     }
-    let signatures = serve(templates_dir, "tanda-tangan").and_then(|served| {
+    let signatures = serve(templates_dir, "tanda-tangan", signing_url).and_then(|served| {
         let args = [
             served.base.clone(),
             served.child.id().to_string(),
@@ -153,28 +204,40 @@ fn refused(result: &HostileResult) -> impl Iterator<Item = &Upload> {
     result.uploads.iter().filter(|u| u.status != 200)
 }
 
-pub fn target_rows(result: &HostileResult) -> String {
+pub fn target_rows(hostile: &Hostile) -> String {
+    hostile.engines.iter().map(|(engine, result)| engine_rows(engine, result)).collect()
+}
+
+/// Whether a line of the targets table is one of [`target_rows`] (for a run of its own).
+pub fn is_row(line: &str) -> bool {
+    line.starts_with('|')
+        && (line.contains("each import bomb refused")
+            || line.contains("importing any file up to the upload limit")
+            || line.contains("API signatures at once"))
+}
+
+fn engine_rows(engine: &str, result: &HostileResult) -> String {
     let mut o = String::new();
     if !result.uploads.is_empty() {
         let slowest = refused(result).map(|u| u.seconds).fold(0.0, f64::max);
         let all_refused =
             refused(result).count() + 1 == result.uploads.len() && refused(result).all(|u| u.status == 422 && !u.message.is_empty());
         o.push_str(&format!(
-            "| each import bomb refused with a clear message within {TARGET_REFUSED_S:.0} s | {} of {} refused, slowest {:.2} s | {} |\n",
+            "| {engine}: each import bomb refused with a clear message within {TARGET_REFUSED_S:.0} s | {} of {} refused, slowest {:.2} s | {} |\n",
             refused(result).count(),
             result.uploads.len() - 1,
             slowest,
             yes(all_refused && slowest <= TARGET_REFUSED_S)
         ));
         o.push_str(&format!(
-            "| importing any file up to the upload limit, hostile or not: < {TARGET_PEAK_MIB:.0} MiB resident | peak {:.0} MiB | {} |\n",
+            "| {engine}: importing any file up to the upload limit, hostile or not: < {TARGET_PEAK_MIB:.0} MiB resident | peak {:.0} MiB | {} |\n",
             result.import_peak_mib,
             yes(result.import_peak_mib < TARGET_PEAK_MIB)
         ));
     }
     if let Some(s) = &result.signatures {
         o.push_str(&format!(
-            "| {} API signatures at once: < {TARGET_PEAK_MIB:.0} MiB resident | peak {:.0} MiB ({} signed) | {} |\n",
+            "| {engine}: {} API signatures at once: < {TARGET_PEAK_MIB:.0} MiB resident | peak {:.0} MiB ({} signed) | {} |\n",
             s.signatures,
             s.peak_after_mib,
             s.signed,
@@ -184,19 +247,24 @@ pub fn target_rows(result: &HostileResult) -> String {
     o
 }
 
-pub fn section(number: usize, result: &HostileResult) -> String {
+pub fn section(number: usize, hostile: &Hostile) -> String {
     let mut o = format!("## {number}. Hostile imports and concurrent signatures\n\n");
     o.push_str(
-        "A `naskah serve` process of its own (the demo department on a fresh SQLite file) takes each file through the \
-         import page as the staff would (`benches/import_bombs.py`: multipart upload, the answer timed, the server's \
-         `VmHWM` read from /proc after each); a second fresh process takes 32 API signatures at once \
-         (`benches/concurrent_signatures.py`).\n\n",
+        "On each engine, a `naskah serve` process of its own (the demo department on a fresh SQLite file, or on a \
+         fresh PostgreSQL database) takes each file through the import page as the staff would \
+         (`benches/import_bombs.py`: multipart upload, the answer timed, the server's `VmHWM` read from /proc after \
+         each); a second fresh process takes 32 API signatures at once (`benches/concurrent_signatures.py`).\n\n",
     );
-    if !result.uploads.is_empty() {
-        o.push_str("| file | size | answer | time | peak so far | message |\n|---|---:|---:|---:|---:|---|\n");
-        for u in &result.uploads {
+    let uploads: Vec<(&str, &Upload)> = hostile
+        .engines
+        .iter()
+        .flat_map(|(engine, result)| result.uploads.iter().map(move |u| (engine.as_str(), u)))
+        .collect();
+    if !uploads.is_empty() {
+        o.push_str("| engine | file | size | answer | time | peak so far | message |\n|---|---|---:|---:|---:|---:|---|\n");
+        for (engine, u) in uploads {
             o.push_str(&format!(
-                "| {} | {:.1} MB | {} | {:.2} s | {:.0} MiB | {} |\n",
+                "| {engine} | {} | {:.1} MB | {} | {:.2} s | {:.0} MiB | {} |\n",
                 u.file,
                 u.bytes as f64 / 1e6,
                 u.status,
@@ -207,16 +275,31 @@ pub fn section(number: usize, result: &HostileResult) -> String {
         }
         o.push('\n');
     }
-    if let Some(s) = &result.signatures {
-        o.push_str(&format!(
-            "32 signatures at once: {} of {} signed; peak resident memory {:.0} MiB before, {:.0} MiB after (Argon2 derivations bounded to one per core, at most four at a time).\n\n",
-            s.signed, s.signatures, s.peak_before_mib, s.peak_after_mib
-        ));
+    for (engine, result) in &hostile.engines {
+        if let Some(s) = &result.signatures {
+            o.push_str(&format!(
+                "{engine}, {} signatures at once: {} of {} signed; peak resident memory {:.0} MiB before, {:.0} MiB after (Argon2 derivations bounded to one per core, at most four at a time).\n\n",
+                s.signatures, s.signed, s.signatures, s.peak_before_mib, s.peak_after_mib
+            ));
+        }
+        for note in &result.notes {
+            o.push_str(&format!("*{engine}: {note}*\n\n"));
+        }
     }
-    for note in &result.notes {
+    for note in &hostile.notes {
         o.push_str(&format!("*{note}*\n\n"));
     }
     o
+}
+
+/// Measures section `number` on both engines and writes it, with its target rows, into
+/// the report at `path` (`naskah-bench --only hostile`).
+pub fn update_report(path: &Path, number: usize, templates_dir: &Path) -> anyhow::Result<()> {
+    let hostile = run(templates_dir);
+    if hostile.engines.iter().all(|(_, r)| r.uploads.is_empty() && r.signatures.is_none()) {
+        bail!("nothing was measured: {:?}", hostile.notes);
+    }
+    super::splice(path, number, &section(number, &hostile), &target_rows(&hostile), is_row, "hostile")
 }
 
 #[cfg(test)]
@@ -225,7 +308,7 @@ mod tests {
 
     #[test]
     fn the_rows_say_what_was_measured_and_whether_it_met_the_target() {
-        let result = HostileResult {
+        let one = HostileResult {
             uploads: vec![
                 Upload {
                     file: "XLSX bom".into(),
@@ -253,10 +336,17 @@ mod tests {
             }),
             notes: vec![],
         };
+        let result = Hostile {
+            engines: vec![("SQLite".into(), one.clone()), ("PostgreSQL".into(), one)],
+            notes: vec![],
+        };
         let rows = target_rows(&result);
+        assert!(rows.contains("| SQLite: each import bomb refused"), "{rows}");
+        assert!(rows.contains("| PostgreSQL: each import bomb refused"), "{rows}");
+        assert!(rows.lines().all(is_row), "{rows}");
         assert!(rows.contains("1 of 1 refused, slowest 0.10 s | **yes**"), "{rows}");
         assert!(rows.contains("peak 270 MiB | **yes**"), "{rows}");
         assert!(rows.contains("peak 320 MiB (32 signed) | **no**"), "{rows}");
-        assert!(section(10, &result).contains("| XLSX bom | 0.0 MB | 422 | 0.10 s | 80 MiB | Berkas tidak dapat dibaca |"));
+        assert!(section(10, &result).contains("| PostgreSQL | XLSX bom | 0.0 MB | 422 | 0.10 s | 80 MiB | Berkas tidak dapat dibaca |"));
     }
 }
