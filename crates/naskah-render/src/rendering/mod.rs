@@ -443,8 +443,13 @@ impl Cache {
 
 /// Runs one job's Typst work: a panic becomes [`RenderError::Internal`] (logged, never
 /// shown), and Typst's memoisation caches are evicted afterwards as `cache` says,
-/// whatever happened (after a panic, entirely).
+/// whatever happened (after a panic, entirely); a long job also starts with none.
 fn guarded<T>(template: &str, cache: Cache, work: impl FnOnce() -> Result<T, RenderError>) -> Result<T, RenderError> {
+    if cache == Cache::DropAll {
+        // A long document uses nothing the letters before it kept: dropped first, it does
+        // not stack its own working set on theirs (the process's peak).
+        typst::comemo::evict(0);
+    }
     let outcome = catch_unwind(AssertUnwindSafe(work));
     if outcome.is_ok() { cache } else { Cache::DropAll }.evict();
     outcome.unwrap_or_else(|panic| {
