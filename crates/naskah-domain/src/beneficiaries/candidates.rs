@@ -235,10 +235,9 @@ pub async fn list_page_counting_to(
             .filter(|(s, _)| filter.status.is_none_or(|wanted| wanted == *s))
             .map(|(_, n)| n)
             .sum()
-    } else if searched {
-        count_up_to(db, department_id, filter, counted_to + 1).await?
     } else {
-        count_up_to(db, department_id, filter, i64::MAX).await?
+        // `count_up_to` caps only a search by name.
+        count_up_to(db, department_id, filter, counted_to + 1).await?
     };
     let capped = searched && total > counted_to;
     // Past the cap the end is not known: the pages are read from the front.
