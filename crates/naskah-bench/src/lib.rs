@@ -171,10 +171,11 @@ impl Sizes {
 
 /// Runs the benchmarks (or, with `only`, one part of them in this process).
 pub fn run(options: &Options) -> anyhow::Result<()> {
-    let renderer = Renderer::load(&options.templates_dir, 2)
+    let sizes = Sizes::new(options.quick);
+    // As many permits as workers: the batch renders `workers` letters at a time.
+    let renderer = Renderer::load(&options.templates_dir, sizes.workers)
         .with_context(|| format!("cannot load the templates in {}", options.templates_dir.display()))?;
     let docs = Documents::new(&renderer)?;
-    let sizes = Sizes::new(options.quick);
     match options.only.as_deref() {
         Some(only @ ("sk" | "sk-whole")) => {
             let (result, pdf) = sk_in_this_process(&renderer, &docs, sizes.sk_rows, only == "sk")?;
@@ -195,7 +196,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         }
         Some("batch") => {
             let jobs = docs.confirmations(sizes.batch_letters, sizes.batch_rows)?;
-            let result = batch(&renderer, &jobs, sizes.workers)?;
+            let result = batch(&renderer, &jobs)?;
             println!(
                 "{{\"letters\":{},\"seconds\":{},\"pages\":{},\"peak_mib\":{}}}",
                 result.letters,
@@ -284,7 +285,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         sizes.batch_letters, sizes.batch_rows, sizes.workers
     );
     let batch_jobs = docs.confirmations(sizes.batch_letters, sizes.batch_rows)?;
-    let ours_batch = batch(&renderer, &batch_jobs, sizes.workers)?;
+    let ours_batch = batch(&renderer, &batch_jobs)?;
     eprintln!("  {:.2} s", ours_batch.seconds);
     eprintln!("· SK with {} rows, in a child process ({} runs) …", sizes.sk_rows, sizes.sk_runs);
     let ours_sk = sk_in_children(&options.templates_dir, "sk", sizes.sk_runs)?;

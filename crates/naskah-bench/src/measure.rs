@@ -83,32 +83,31 @@ pub(crate) struct BatchResult {
     pub(crate) pages: usize,
 }
 
-pub(crate) fn batch(renderer: &Renderer, jobs: &[RenderJob], workers: usize) -> anyhow::Result<BatchResult> {
-    let next = AtomicUsize::new(0);
-    let pages = AtomicUsize::new(0);
+/// The batch as the service renders one (`Workflow::create_batch`): every letter handed
+/// to [`Renderer::render_pdf`] at once; the renderer's permits (`workers`, set when it was
+/// loaded) bound how many compile at a time, on its own threads.
+pub(crate) fn batch(renderer: &Renderer, jobs: &[RenderJob]) -> anyhow::Result<BatchResult> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let started = Instant::now();
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let handles: Vec<_> = (0..workers.max(1))
-            .map(|_| {
-                scope.spawn(|| -> anyhow::Result<()> {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { return Ok(()) };
-                        let rendered = render(renderer, job)?;
-                        pages.fetch_add(rendered.pages, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().map_err(|_| anyhow::anyhow!("a batch worker panicked"))??;
+    let pages = runtime.block_on(async {
+        let mut rendering = tokio::task::JoinSet::new();
+        for job in jobs {
+            let (renderer, job) = (renderer.clone(), job.clone());
+            rendering.spawn(async move {
+                let main = job.main.clone();
+                renderer.render_pdf(job).await.with_context(|| format!("cannot render {main}"))
+            });
         }
-        Ok(())
+        let mut pages = 0;
+        while let Some(joined) = rendering.join_next().await {
+            pages += joined.context("a batch task was lost")??.pages;
+        }
+        anyhow::Ok(pages)
     })?;
     Ok(BatchResult {
         letters: jobs.len(),
         seconds: started.elapsed().as_secs_f64(),
-        pages: pages.into_inner(),
+        pages,
     })
 }
 

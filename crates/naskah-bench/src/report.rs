@@ -350,8 +350,8 @@ impl Report {
         let _ = writeln!(
             o,
             "`surat-konfirmasi-desa`, one letter per village in turn (54 villages of the demo regency), 40 synthetic \
-             candidates each (deterministic NIK, names, dates). naskah: {} worker threads each calling `render_pdf_blocking` \
-             on the next letter; {} letters, {} pages in all. Typst CLI: two processes at a time, one per letter. \
+             candidates each (deterministic NIK, names, dates). naskah: the service's path, every letter handed to `Renderer::render_pdf` \
+             at once as a batch job does, {} compiling at a time (the renderer's permits) on its own threads; {} letters, {} pages in all. Typst CLI: two processes at a time, one per letter. \
              WeasyPrint: a pool of two warmed worker processes.\n",
             s.workers, b.letters, b.pages
         );

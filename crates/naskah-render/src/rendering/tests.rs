@@ -394,6 +394,23 @@ fn a_panic_becomes_an_internal_error() {
     }
 }
 
+#[tokio::test]
+async fn async_work_runs_on_the_render_threads_and_survives_a_panic() {
+    let renderer = renderer();
+    let name = renderer
+        .spawn(|| Ok(std::thread::current().name().unwrap_or_default().to_owned()))
+        .await
+        .unwrap();
+    assert!(name.starts_with("naskah-render-"), "ran on {name:?}");
+    // A panic outside Typst's own work, on a pool thread, would otherwise abort the process.
+    let err = renderer.spawn(|| -> Result<(), RenderError> { panic!("boom") }).await.unwrap_err();
+    assert!(matches!(err, RenderError::Internal(_)), "{err:?}");
+    // The permit came back and the pool still works.
+    assert_eq!(renderer.permits.available_permits(), 2);
+    let rendered = renderer.render_pdf(RenderJob::new("/t/letter.typ", letter_data(3))).await.unwrap();
+    assert_eq!(rendered.pages, 1);
+}
+
 #[test]
 fn loads_a_folder_without_its_fonts() {
     let dir = tempfile::tempdir().unwrap();
