@@ -151,7 +151,7 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
 }
 
-/// Renders `job` to PDF on the renderer's blocking pool, behind its permits: in parts
+/// Renders `job` to PDF on the renderer's threads, behind its permits: in parts
 /// when it is long enough ([`split`] with [`PART_THRESHOLD`]), whole otherwise. What a
 /// request handler calls for a letter or decree that may be long.
 pub async fn render_pdf(renderer: &Renderer, job: RenderJob) -> Result<Rendered, RenderError> {

@@ -26,8 +26,8 @@ use super::{Cache, RenderError, RenderJob, Rendered, RenderedPng, Renderer, Tagg
 type Slot = Mutex<Option<Result<Vec<Page>, RenderError>>>;
 
 impl Renderer {
-    /// [`render_joined_pdf_blocking`](Self::render_joined_pdf_blocking) on the blocking
-    /// pool, after waiting for a permit (one, although the parts use `workers` threads).
+    /// [`render_joined_pdf_blocking`](Self::render_joined_pdf_blocking) on the renderer's
+    /// threads, after waiting for a permit (one, although the parts use `workers` threads).
     pub async fn render_joined_pdf(
         &self,
         parts: Vec<RenderJob>,
@@ -39,8 +39,8 @@ impl Renderer {
             .await
     }
 
-    /// [`render_joined_png_blocking`](Self::render_joined_png_blocking) on the blocking
-    /// pool, after waiting for a permit.
+    /// [`render_joined_png_blocking`](Self::render_joined_png_blocking) on the renderer's
+    /// threads, after waiting for a permit.
     pub async fn render_joined_png(
         &self,
         parts: Vec<RenderJob>,
@@ -116,9 +116,12 @@ impl Renderer {
         let done: Vec<Slot> = parts.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let started = std::time::Instant::now();
-        std::thread::scope(|scope| {
+        // On the renderer's threads, where Typst's own parallel work inside each part
+        // shares them by work stealing (scoped threads of their own handed that work to
+        // rayon's global pool, two more threads, and slept).
+        self.pool.scope(|scope| {
             for _ in 0..workers.clamp(1, parts.len()) {
-                scope.spawn(|| {
+                scope.spawn(|_| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = parts.get(i) else { break };

@@ -41,7 +41,8 @@
 //! thread of that pool its parallel work is shared out by work stealing, where from any
 //! other thread it is handed to a pool and the thread sleeps until it is done (a batch of
 //! 300 letters took ~8 % more time and twice the system time that way). The `*_blocking`
-//! variants run on the calling thread, for the command line, and take no permit.
+//! variants run on the calling thread, for the command line, and take no permit (the
+//! parts of a document in parts still compile on the renderer's threads).
 
 pub mod fonts;
 mod join;
@@ -310,14 +311,14 @@ impl Renderer {
         paths
     }
 
-    /// Renders the job to PDF on the blocking pool, waiting for a permit first.
+    /// Renders the job to PDF on the renderer's threads, waiting for a permit first.
     pub async fn render_pdf(&self, job: RenderJob) -> Result<Rendered, RenderError> {
         let this = self.clone();
         self.spawn(move || this.render_pdf_blocking(&job)).await
     }
 
     /// Renders page `page` (from 0) of the job to PNG at `scale` pixels per point
-    /// (1.0 = 72 dpi; 2.0 suits a screen preview), on the blocking pool.
+    /// (1.0 = 72 dpi; 2.0 suits a screen preview), on the renderer's threads.
     pub async fn render_png(&self, job: RenderJob, page: usize, scale: f32) -> Result<RenderedPng, RenderError> {
         let this = self.clone();
         self.spawn(move || this.render_png_blocking(&job, page, scale)).await
