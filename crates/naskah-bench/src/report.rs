@@ -406,7 +406,8 @@ impl Report {
              loaded renderer and fonts: {:.0} MiB before the render started).\n\n\
              **naskah's path for long lists** (`letters::parts::render_pdf_blocking`, above {} rows): the decree and each \
              desa's stretch of the attachment are compiled as separate parts on 2 threads \
-             (`Renderer::render_joined_pdf_blocking`, Typst's caches dropped after each part), their pages joined, and \
+             (`Renderer::render_joined_pdf_blocking`; after each part Typst's caches drop what no part has used since the previous one, \
+             and all of them once the document is written), their pages joined, and \
              the page furniture (KONSEP watermark, \"Halaman x dari y\") drawn by one more part once the page count is \
              known. Each desa therefore starts on a new page ({} pages instead of {}), and the joined PDF is not tagged \
              ({:.1} MB instead of {:.1} MB). The same template in one compile, as the Typst CLI does it, is shown for \

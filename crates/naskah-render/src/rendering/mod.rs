@@ -31,8 +31,9 @@
 //! [`EVICT_EVERY`] letters what the letters since the previous eviction did not use is
 //! dropped (`evict(1)`), so the next letters reuse the parsed template, shared parts and
 //! font work, and what stays is bounded by a few letters' worth. After a long document (a
-//! decree with thousands of rows, or any part of one) everything is dropped
-//! (`evict(0)`). Either way memory stays flat over thousands of documents; `naskah-bench`
+//! decree with thousands of rows) everything is dropped (`evict(0)`); after each part of
+//! a document in parts what no part has used since the previous part is dropped
+//! (`evict(1)`), and everything once the joined document is written. Either way memory stays flat over thousands of documents; `naskah-bench`
 //! measures it (BENCHMARKS.md, section 4).
 //!
 //! **Concurrency.** [`Renderer::render_pdf`] and [`Renderer::render_png`] take one of
@@ -437,6 +438,11 @@ pub(crate) enum Cache {
     KeepRecent,
     /// Drop everything: the job was long, its entries are large and unlikely to recur.
     DropAll,
+    /// Drop what was neither created nor used since the previous eviction (`evict(1)`):
+    /// for the parts of a long document, compiled side by side, so that a part ending
+    /// does not also drop what the part beside it has laid out so far (which would then
+    /// be laid out again); each part's entries are gone two evictions later.
+    AgeOut,
 }
 
 /// Ordinary jobs between two evictions. Each eviction keeps the entries created or hit
@@ -468,6 +474,7 @@ impl Cache {
                 }
             }
             Cache::DropAll => typst::comemo::evict(0),
+            Cache::AgeOut => typst::comemo::evict(1),
         }
     }
 }
