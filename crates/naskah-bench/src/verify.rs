@@ -177,7 +177,7 @@ async fn measure(
     let (threads, connections) = (2, 32);
     // A first pass builds each letter's record; what is measured is the steady state,
     // each request checked against its letter row.
-    let first_pass_seconds = (letters / 4_000).max(2) as u32;
+    let first_pass_seconds = (letters / WARM_UP_LETTERS_PER_SECOND).max(2) as u32;
     let pages = [
         ("Halaman verifikasi `/v/{id}` (HTML)", ""),
         ("Data verifikasi `/v/{id}.json`", ".json"),
@@ -216,6 +216,10 @@ async fn measure(
         wrk_version,
     })
 }
+
+/// Letters per second of the first warm-up pass (records built a second on a quiet
+/// machine).
+const WARM_UP_LETTERS_PER_SECOND: usize = 4_000;
 
 /// Requests of a warm-up pass, per stored letter, that count as a pass over every id: the
 /// two wrk threads walk from opposite ends at about the same pace, so half as many again
@@ -567,8 +571,8 @@ pub(super) fn section(number: usize, result: &VerifyPageResult) -> String {
          record is built on its first request (five queries) and kept in the process's record cache, served without \
          reading the letter while the node hears every change of a signed letter (a trigger: `pg_notify` on PostgreSQL, \
          the `public_changes` table read every 10 ms on SQLite; README, Several nodes). Before the measured runs a warm-up \
-         walks the ids: a pass of N / 4000 s, then passes of twice the length until one has made at least 1.5 × N \
-         requests (every id asked for; {}). The service's static stylesheet, served by the same process, is the floor of its HTTP \
+         walks the ids: a pass of N / {WARM_UP_LETTERS_PER_SECOND} s, then passes of twice the length until one has \
+         made at least {WARM_UP_COVERAGE} × N requests (every id asked for; {}). The service's static stylesheet, served by the same process, is the floor of its HTTP \
          stack; the server's peak memory includes the cache of N records.\n",
         first.wrk_version,
         first.threads,

@@ -33,8 +33,9 @@
 //! font work, and what stays is bounded by a few letters' worth. After a long document (a
 //! decree with thousands of rows) everything is dropped (`evict(0)`); after each part of
 //! a document in parts what no part has used since the previous part is dropped
-//! (`evict(1)`), and everything once the joined document is written. Either way memory stays flat over thousands of documents; `naskah-bench`
-//! measures it (BENCHMARKS.md, section 4).
+//! (`evict(1)`), and everything once the joined document is written. Either way memory
+//! stays flat over thousands of documents; `naskah-bench` measures it (BENCHMARKS.md,
+//! section 4).
 //!
 //! **Concurrency.** [`Renderer::render_pdf`] and [`Renderer::render_png`] take one of
 //! `max_concurrent` permits and run the compile on the renderer's own thread pool (rayon,
